@@ -129,3 +129,6 @@ class DocumentResult:
     status: str = "ok"  # ok | partial | failed
     error: Optional[str] = None
     failed_groups: list[str] = field(default_factory=list)
+    calls: list = field(default_factory=list)  # pipeline.llm.CallRecord, for the ledger
+    cached_calls: int = 0
+    method: str = "llm"  # llm | registry-record | rules-only

@@ -1,0 +1,485 @@
+"""Drop page boilerplate from a document's plain text, keeping an exact map back to it.
+
+Aggregator pages are half noise (sign-up forms, FAQs about clinical trials in
+general, "similar trials", lorem ipsum, share buttons, cookie banners), and
+general-purpose extractors fail on plain text, so this is a small line
+classifier. Each line is kept or dropped as a whole; the cleaned text is the
+kept lines, each a slice of Document.text (CleanText.segments), and every
+dropped stretch is a RemovedBlock with its reason.
+
+How a line is judged, in order:
+
+1. Blank lines: runs are collapsed to one blank line ("blank-run").
+2. Known boilerplate (the _PHRASES table): always dropped, even on registry
+   pages ("boilerplate-phrase:<category>", "ui-text", "lorem-ipsum"). Some of
+   these open a block (an FAQ, a contact form, "Similar trials", a notes
+   widget): the lines after them go too, until a section heading or a line
+   that carries a trial fact.
+3. Protection: a line carrying a trial fact (an id, a date, a number with a
+   unit, a phase, an age or comparison, an e-mail or phone number, a trial
+   label with its value), a section heading, a bare label ("Target sample
+   size") and the value line after it are never dropped by the rules below.
+4. Shape rules, off on registry pages: short lines made only of button
+   words, "Field*" form labels, "<name> logo" alt texts ("ui-text"), and a
+   long line repeating the line just before it ("duplicate-line").
+5. With a SiteProfile: lines that repeat across documents of the same site
+   ("repeated-across-site"), except inside trial-content sections.
+
+Registry pages (Document.kind "registry", or kind unknown and the page is
+dense with labels) get steps 1, 2 (without blocks) and 5 only.
+
+Everything is one pass over the lines with simple, non-backtracking
+patterns, and long lines skip the phrase table, so cleaning time grows
+linearly with the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pipeline.records import CleanText, Document, RemovedBlock
+from pipeline.sections import heading_label
+from schemas.normalize import find_registry_ids
+
+# Lines longer than this are prose: only the lorem-ipsum check and fact
+# detection look at them (keeps the phrase table cheap and linear).
+_MAX_PHRASE_LINE_CHARS = 600
+# A repeated or duplicated line must be at least this long to be dropped:
+# shorter repeated lines are mostly labels and values ("Phase 2", "Female").
+_MIN_REPEATED_WORDS = 4
+_MIN_DUPLICATE_CHARS = 40
+# Sections whose lines are trial content even when another trial of the same
+# site says the same thing (sister trials share criteria and outcomes).
+_CONTENT_SECTIONS = {"design", "interventions", "eligibility", "outcomes", "sponsors",
+                     "contacts", "locations"}
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BULLETS = " \t•·▪◦●■□*-–—>"
+
+
+# --- The boilerplate table ---------------------------------------------------
+# (category, pattern, opens_block). Patterns are searched in the line's
+# folded form (see _folded). Categories become "boilerplate-phrase:<category>";
+# "ui-text" is its own reason. Keep entries specific: they win over facts.
+def _p(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+_PHRASES: tuple[tuple[str, re.Pattern, bool], ...] = (
+    # FAQ blocks about clinical trials in general.
+    ("faq", _p(r"^(faqs?|frequently asked questions|learn more about clinical trials)$"), True),
+    ("faq", _p(r"^(what|why|how|do|does|can|will|who|where|when|is|are|should)\b[^?]{0,100}"
+               r"\b(a clinical trial|clinical trials|a trial|trials)\b[^?]{0,60}\?$"), True),
+    # Contact forms and "how to participate" flows.
+    ("contact-form", _p(r"^(send a message|you are contacting|how to participate\??)$"), True),
+    ("contact-form", _p(r"^step \d+\s+(get in touch|connect) with\b"), True),
+    ("contact-form", _p(r"^enter your contact details\b"), True),
+    ("contact-form", _p(r"^(investigator avatar|other languages? supported:?|other language)$"), False),
+    ("contact-form", _p(r"^(first name|last name|full name|name|e-?mail|email address|phone|"
+                        r"phone number|mobile|zip code|postal code|city|country|message|"
+                        r"date of birth|password)\s?\*$"), False),
+    ("contact-form", _p(r"we have submitted the contact information you provided"), False),
+    ("contact-form", _p(r"you can expect the study team to contact you"), False),
+    ("contact-form", _p(r"^additional screening procedures may be conducted by the study team"), False),
+    ("contact-form", _p(r"^if you are confirmed eligible after full screening"), False),
+    ("contact-form", _p(r"^complete your scheduled study participation activities"), False),
+    # Sign-up and notification prompts.
+    ("sign-up", _p(r"^sign up( now| for free| as (a )?volunteer)?[.!]?$"), False),
+    ("sign-up", _p(r"\bsign up (for|as) (a )?(volunteer|patient notification|our newsletter|"
+                   r"email alerts?|updates)"), False),
+    ("sign-up", _p(r"would you like to be notified about other trials"), False),
+    ("sign-up", _p(r"receive email notifications when clinical trials are posted"), False),
+    ("sign-up", _p(r"^subscribe to (our )?newsletter"), False),
+    # Other trials.
+    ("similar-trials", _p(r"^(similar|related) (clinical )?(trials|studies)( to consider)?$"), True),
+    ("similar-trials", _p(r"^(browse trials( for)?|other trials you may (be interested in|like))$"), True),
+    ("similar-trials", _p(r"^not finding what you('|’)re looking for\?$"), False),
+    # Notes and sharing widgets.
+    ("private-note", _p(r"^add a private note$"), True),
+    ("private-note", _p(r"^(abc )?select a piece of text\b|^add notes visible only to you"), False),
+    ("private-note", _p(r"^no annotations made yet$|^user name$|^(added|reply) by\b.{0,20}$"), False),
+    ("passcode", _p(r"passcode (protected link|will expire)"), False),
+    ("share", _p(r"^share( this( trial| study| page)?)?( on)?:?$"), False),
+    ("share", _p(r"^((share|tweet|post) on )?(facebook|twitter|linkedin|whatsapp|x)"
+                 r"( (facebook|twitter|linkedin|whatsapp|email|x))*$"), False),
+    ("cookies", _p(r"\b(we use cookies|this (web)?site uses cookies|accept (all )?cookies|"
+                   r"cookie (settings|policy|preferences))\b"), False),
+    ("powered-by-ai", _p(r"^(powered by ai|ai[- ]generated summary)\b"), False),
+    ("attribution", _p(r"^this content was sourced from\b|^disclaimer: curated by\b"), False),
+    # Registry site chrome: disclaimers, banners, menus of ClinicalTrials.gov,
+    # UMIN and the EU Clinical Trials Register.
+    ("site-chrome", _p(r"the safety and scientific validity of this study is the responsibility"), False),
+    ("site-chrome", _p(r"^clinicaltrials\.gov menu\b|^(say goodbye to|don't get left behind!).{0,40}"
+                       r"clinicaltrials\.gov|^we're building a better clinicaltrials\.gov"
+                       r"|^this site became the new clinicaltrials\.gov|modernized clinicaltrials\.gov"), False),
+    ("site-chrome", _p(r"^covid-19 is an emerging, rapidly evolving situation|"
+                       r"^get the latest (public health|research) information from"), False),
+    ("site-chrome", _p(r"^previous study \| return to list \| next study$|^tabular view$|"
+                       r"^how to read a study record$|^disclaimer$"), False),
+    ("site-chrome", _p(r"this page includes information on clinical trials registered in umin|"
+                       r"^we don't aim to advertise certain products|^umin-ctr english home\b"), False),
+    ("site-chrome", _p(r"^flag of the european union\b|clinical trials register allows you to search|"
+                       r"^interventional clinical trials that were approved in the european union|"
+                       r"^clinical trials conducted outside the eu/eea that are linked|"
+                       r"^eu/eea interventional clinical trials approved under|"
+                       r"^clinical trials information system \(ctis\)\.?$|"
+                       r"^the eu clinical trials register currently displays|"
+                       r"^phase 1 trials conducted solely on adults and that are not part|"
+                       r"^examples: cancer and drug name|^how to search \[pdf\]$|^search tips:|"
+                       r"^advanced search: search tools$|^< back to search results$"), False),
+    # Buttons and widgets that are never content.
+    ("ui-text", _p(r"^(image|view|menu|download|download pdf|print download|print|back top|back to top|"
+                   r"learn more|read more|show more|show less|see more|view more|give us feedback|"
+                   r"working(…|\.\.\.)?|yes no not sure|clear my responses|what happens next\?)"
+                   r"[.:]?$"), False),
+    ("ui-text", _p(r"^!\[[^\]]*\]\([^)]*\)\s*\|?$|\{\{[a-z_]+\}\}"), False),
+)
+
+# Words of buttons and navigation; a short line made only of these is UI text.
+_UI_WORDS = frozenset(
+    "sign up in out log login logout register subscribe learn read more less show hide view all "
+    "see share print download pdf menu back to top next previous prev submit send clear close "
+    "save tweet copy link home search help feedback give us expand collapse cancel ok continue "
+    "accept decline reject click here tap".split()
+)
+_UI_ACTIONS = frozenset(
+    "sign log login register subscribe learn read show hide view see share print download submit "
+    "send clear close save tweet copy search expand collapse cancel continue accept decline "
+    "reject click tap".split()
+)
+_ASTERISK_LABEL = re.compile(r"[^\W\d_][\w .'/()-]{0,40}\*")
+_LOGO_ALT = re.compile(r"(\S+ ){0,3}logo")
+
+# --- What counts as a trial fact -----------------------------------------------
+_MONTHS = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(
+    rf"\b\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}\b|\b\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}}\b"
+    rf"|\b{_MONTHS}\s+(\d{{1,2}}(st|nd|rd|th)?,?\s+)?\d{{4}}\b|\b\d{{1,2}}\s*{_MONTHS},?\s+\d{{4}}\b"
+    rf"|\b\d{{4}}\s*year\b",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\d\s*(years?|yrs?|y/o|months?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?|"
+    r"mg|µg|μg|mcg|g|kg|ml|l|gy|cgy|iu|units?|%|percent|participants?|patients?|subjects?|"
+    r"people|persons?|volunteers?|infants?|children|adults?|women|men|sites?|centers?|centres?|"
+    r"arms?|cycles?|doses?|mmhg|mmol|µmol|μmol|cells?|times?)(?!\w)"
+    r"|\d\s*\+|[≥≤<>]=?\s*\d|\bn\s*=\s*\d",
+    re.IGNORECASE,
+)
+_PHASE = re.compile(r"\bphase\s*([0-4]|i{1,3}|iv|n/?a|not applicable)(?![a-z0-9])", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+# Trial labels; at the start of a line they make it a label (and, with text
+# after them, a label with its value).
+_LABELS = (
+    r"(lead |primary |secondary )?sponsors?|collaborators?|funders?|funding( source)?|"
+    r"(study )?phase|enrol?lment|target( sample)? size|sample size|target (recruitment|enrol?lment|number)|"
+    r"participants needed|number of participants|(minimum |maximum |eligible )?ages?|age-(lower|upper) limit|"
+    r"sex|gender|(accepts )?healthy volunteers|(recruitment |overall |trial )?status|conditions?|diseases?|"
+    r"interventions?|treatments?|arms?|study type|type of (trial|study|intervention)|study design|"
+    r"allocation|masking|blinding|randomi[sz]ation|intervention model|primary purpose|"
+    r"(official |public |scientific )?title|acronym|(trial |clinical study )?identifiers?|"
+    r"registration (number|date)|nct id|ct\.gov id|secondary ids?|start date|study start|"
+    r"(primary )?completion date|end date|first posted|first received|last update(d| posted)?|"
+    r"date of [a-z ]{3,40}|(primary|secondary) (outcomes?|endpoints?)|outcome measures?|time frame|"
+    r"inclusion criteria|exclusion criteria|eligibility( criteria)?|locations?|countr(y|ies)|region|"
+    r"sites?|contact( person| name)?|(principal )?investigator|study leader|applicant|e-?mail|"
+    r"tel|telephone|phone|fax|address|affiliation|organi[sz]ation|institute|institution|"
+    r"division name|zip code|ethics|irb|ipd|receipt (number|no\.?)|unique id|"
+    r"drug|biological|device|procedure|radiation|behavioral|genetic|dietary supplement|other"
+)
+_LABEL_ONLY = re.compile(rf"(?:{_LABELS})\s*[:：|]?", re.IGNORECASE)
+_LABEL_WITH_VALUE = re.compile(rf"(?:{_LABELS})\b\s*[:：|\-–]?\s*\S", re.IGNORECASE)
+_MAX_BARE_LABEL_WORDS = 8
+
+
+def _visible(line: str) -> str:
+    """The line without surrounding whitespace or invisible characters."""
+    return line.strip().strip(_INVISIBLE).strip()
+
+
+def _folded(text: str) -> str:
+    """Lower-case, single-spaced, bullet-free form that the phrase table matches."""
+    return " ".join(text.lstrip(_BULLETS).split()).casefold()
+
+
+def line_key(line: str) -> str:
+    """The form in which lines are compared across documents of a site."""
+    return " ".join(line.split()).casefold()
+
+
+def _phrase_match(folded: str) -> tuple[str, bool] | None:
+    """(reason, opens_block) for a known boilerplate line, else None."""
+    if "lorem ipsum" in folded or "dolor sit amet" in folded:
+        return "lorem-ipsum", False
+    if len(folded) > _MAX_PHRASE_LINE_CHARS:
+        return None
+    for category, pattern, opens_block in _PHRASES:
+        if pattern.search(folded):
+            reason = category if category == "ui-text" else f"boilerplate-phrase:{category}"
+            return reason, opens_block
+    return None
+
+
+def carries_fact(line: str) -> bool:
+    """Whether a line states something an extractor may need (see module docstring)."""
+    if _PHASE.search(line):
+        return True
+    if not any(ch.isdigit() for ch in line):
+        return "@" in line and bool(_EMAIL.search(line))
+    return bool(
+        _DATE.search(line) or _QUANTITY.search(line) or _EMAIL.search(line)
+        or _PHONE.search(line) or find_registry_ids(line)
+    )
+
+
+def _is_bare_label(visible: str) -> bool:
+    """A label with its value on the next line: "Target sample size", "Applicant telephone:"."""
+    if len(visible) > 100:
+        return False
+    text = visible.lstrip(_BULLETS)
+    if _LABEL_ONLY.fullmatch(text) or heading_label(text) is not None:
+        return True
+    return text.endswith((":", "：")) and len(text.split()) <= _MAX_BARE_LABEL_WORDS
+
+
+def _has_label_and_value(visible: str) -> bool:
+    return len(visible) <= _MAX_PHRASE_LINE_CHARS and bool(
+        _LABEL_WITH_VALUE.match(visible.lstrip(_BULLETS))
+    )
+
+
+def _looks_like_ui(folded: str) -> bool:
+    words = folded.rstrip(".:!").split()
+    if 0 < len(words) <= 4 and all(word in _UI_WORDS for word in words):
+        return any(word in _UI_ACTIONS for word in words)
+    return bool(_ASTERISK_LABEL.fullmatch(folded) or _LOGO_ALT.fullmatch(folded))
+
+
+# --- Lines ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int  # offset in Document.text
+    content_end: int  # where the line break starts
+    end: int  # after the line break
+    text: str  # without the line break
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines = []
+    offset = 0
+    for raw in text.splitlines(keepends=True):
+        content = raw.rstrip(_LINE_BREAKS)
+        lines.append(_Line(offset, offset + len(content), offset + len(raw), content))
+        offset += len(raw)
+    return lines
+
+
+def _looks_like_registry_layout(lines: list[_Line]) -> bool:
+    """Dense with labels and headings, as registry record pages are."""
+    nonblank = labelled = 0
+    for line in lines:
+        visible = _visible(line.text)
+        if not visible:
+            continue
+        nonblank += 1
+        if _is_bare_label(visible) or _has_label_and_value(visible):
+            labelled += 1
+    return labelled >= 8 and labelled >= 0.3 * nonblank
+
+
+# --- Site profiles -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """Lines that repeat across documents of one site (keys as made by line_key)."""
+
+    site: str
+    document_count: int
+    repeated_lines: frozenset[str]
+
+
+def site_of(document: Document) -> str | None:
+    """The site a document comes from: its URL host without "www.", or None."""
+    if not document.url:
+        return None
+    try:
+        host = urlsplit(document.url).hostname or ""
+    except ValueError:
+        return None
+    return host.removeprefix("www.") or None
+
+
+def build_site_profile(
+    documents: list[Document], site: str | None = None, min_documents: int = 2
+) -> SiteProfile:
+    """Learn the lines that occur in at least `min_documents` of these documents.
+
+    The documents are taken to come from one site: `site` names it, or it is
+    the common URL host (a ValueError if they differ; group them with
+    profiles_by_site). Only lines of at least four words count.
+    """
+    if site is None:
+        hosts = {site_of(document) for document in documents}
+        if len(hosts) > 1:
+            raise ValueError(f"documents come from several sites {sorted(map(str, hosts))}; "
+                             "pass site= or use profiles_by_site()")
+        site = next(iter(hosts), None) or ""
+    documents_with_line: Counter[str] = Counter()
+    for document in documents:
+        keys = {line_key(line) for line in document.text.splitlines()}
+        documents_with_line.update(
+            key for key in keys
+            if len(key.split()) >= _MIN_REPEATED_WORDS and len(key) <= _MAX_PHRASE_LINE_CHARS
+        )
+    threshold = max(2, min_documents)
+    repeated = frozenset(key for key, count in documents_with_line.items() if count >= threshold)
+    return SiteProfile(site=site, document_count=len(documents), repeated_lines=repeated)
+
+
+def profiles_by_site(documents: list[Document], min_documents: int = 2) -> dict[str, SiteProfile]:
+    """One profile per URL host; documents without a URL are left out."""
+    by_site: dict[str, list[Document]] = {}
+    for document in documents:
+        site = site_of(document)
+        if site:
+            by_site.setdefault(site, []).append(document)
+    return {site: build_site_profile(docs, site, min_documents) for site, docs in by_site.items()}
+
+
+# --- Cleaning -------------------------------------------------------------------
+
+
+def _reasons_for_lines(
+    lines: list[_Line], light: bool, site_profile: SiteProfile | None
+) -> list[str | None]:
+    """Per line: None to keep it, or the reason it is dropped. Blank lines are left as None."""
+    reasons: list[str | None] = [None] * len(lines)
+    block: str | None = None  # the category of the boilerplate block we are in
+    section = "identification"  # the label of the last heading seen
+    previous_was_bare_label = False
+    previous_kept_key: str | None = None
+    for index, line in enumerate(lines):
+        visible = _visible(line.text)
+        if not visible:
+            continue
+        folded = _folded(visible)
+        heading = heading_label(visible)
+        if heading is not None:
+            section = heading
+        is_value = previous_was_bare_label
+        is_bare_label = previous_was_bare_label = _is_bare_label(visible)
+
+        reason: str | None = None
+        match = _phrase_match(folded)
+        if match is not None:
+            reason, opens_block = match
+            if opens_block and not light:
+                block = reason.removeprefix("boilerplate-phrase:")
+        else:
+            strong = heading is not None or carries_fact(visible) or _has_label_and_value(visible)
+            # Everything under "Similar trials" is about other trials, facts included.
+            if block and (heading is not None or (strong and block != "similar-trials")):
+                block = None
+            if block:
+                reason = f"boilerplate-phrase:{block}"
+            elif not (strong or is_bare_label or is_value):
+                key = line_key(visible)
+                if not light and _looks_like_ui(folded):
+                    reason = "ui-text"
+                elif section in _CONTENT_SECTIONS:
+                    pass
+                elif site_profile is not None and key in site_profile.repeated_lines:
+                    reason = "repeated-across-site"
+                elif not light and key == previous_kept_key and len(key) >= _MIN_DUPLICATE_CHARS:
+                    reason = "duplicate-line"
+        reasons[index] = reason
+        if reason is None:
+            previous_kept_key = line_key(visible)
+    return reasons
+
+
+def _merge_removed(removed: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Join touching drops of one reason, and blank runs lying between two of them."""
+    merged: list[tuple[int, int, str]] = []
+    for start, end, reason in removed:
+        if merged and merged[-1][1] == start and merged[-1][2] == reason:
+            merged[-1] = (merged[-1][0], end, reason)
+        elif (len(merged) >= 2 and merged[-1][2] == "blank-run" and merged[-1][1] == start
+              and merged[-2][2] == reason and merged[-2][1] == merged[-1][0]):
+            merged.pop()
+            merged[-1] = (merged[-1][0], end, reason)
+        else:
+            merged.append((start, end, reason))
+    return merged
+
+
+def clean(document: Document, site_profile: SiteProfile | None = None) -> CleanText:
+    """Cleaned text of a document: its kept lines, mapped back to Document.text.
+
+    Registry pages are cleaned lightly (see the module docstring). With a
+    SiteProfile, lines repeated across that site's documents go too.
+    """
+    text = document.text
+    lines = _split_lines(text)
+    light = document.kind == "registry" or (
+        document.kind is None and _looks_like_registry_layout(lines)
+    )
+    reasons = _reasons_for_lines(lines, light, site_profile)
+
+    kept: list[tuple[int, int]] = []  # raw (start, end) ranges, in order
+    removed: list[tuple[int, int, str]] = []
+
+    def keep(start: int, end: int) -> None:
+        if kept and kept[-1][1] == start:
+            kept[-1] = (kept[-1][0], end)
+        elif start < end:
+            kept.append((start, end))
+
+    def drop(start: int, end: int, reason: str) -> None:
+        if start < end:
+            removed.append((start, end, reason))
+
+    # Collapse blank runs among the kept lines: at most one blank line between
+    # content, none at the start or the end. A kept blank line keeps only its
+    # line break, and only once content follows it.
+    seen_content = False
+    pending_blank: _Line | None = None
+    for line, reason in zip(lines, reasons):
+        if reason is not None:
+            drop(line.start, line.end, reason)
+        elif _visible(line.text):
+            if pending_blank is not None:
+                drop(pending_blank.start, pending_blank.content_end, "blank-run")
+                keep(pending_blank.content_end, pending_blank.end)
+                pending_blank = None
+            keep(line.start, line.end)
+            seen_content = True
+        elif seen_content and pending_blank is None:
+            pending_blank = line
+        else:
+            drop(line.start, line.end, "blank-run")
+    if pending_blank is not None:
+        drop(pending_blank.start, pending_blank.end, "blank-run")
+    removed.sort()
+    removed = _merge_removed(removed)
+
+    segments = []
+    pieces = []
+    clean_offset = 0
+    for start, end in kept:
+        segments.append((clean_offset, start, end - start))
+        pieces.append(text[start:end])
+        clean_offset += end - start
+    return CleanText(
+        text="".join(pieces),
+        segments=tuple(segments),
+        removed=tuple(RemovedBlock(start, end, reason) for start, end, reason in removed),
+    )

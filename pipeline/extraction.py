@@ -1,0 +1,184 @@
+"""Extraction of one document: clean -> sections -> rules -> LLM per field group -> grounding.
+
+Code first: the deterministic extractors (pipeline/rules.py) and the criteria
+splitter settle every field they can, with evidence, at no token cost. The LLM
+is asked, one small schema per field group and only over the sections that
+can hold that group, for the fields still open. Everything then goes through
+grounding, which stores a value only where the source text states it.
+
+A registry record file (ClinicalTrials.gov JSON/XML, ctrdata export) needs no
+LLM: it is converted exactly by pipeline/registry_records.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Optional, Protocol
+
+from pydantic import ValidationError
+
+from pipeline import chunking, cleaning, grounding, rules, sections
+from pipeline.llm import ExtractionFailed, LLMClient
+from pipeline.prompting import PromptSet, load_prompts, render_messages
+from pipeline.records import Document, DocumentResult, Finding, Rejection
+from pipeline.registry_records import split_criteria
+from schemas.groups import FIELD_GROUPS, group_model
+from schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
+
+# Fields only code may fill: an id a model writes is too easily one it read elsewhere.
+RULE_ONLY_FIELDS = {"registry_ids"}
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    max_chunk_chars: int = 6000  # ~1,500 tokens: fits the embedded model's context with room to answer
+    overlap_chars: int = 400
+    token_budget: int = 60_000  # per document, retries included
+    use_rules: bool = True
+    use_sections: bool = True
+
+
+class ResponseCache(Protocol):
+    def get(self, key: str) -> Optional[str]: ...
+    def put(self, key: str, value: str, *, model: str, prompt_version: str) -> None: ...
+
+
+def cache_key(document_id: str, chunk_sha256: str, fields: tuple[str, ...], prompt_version: str, model: str) -> str:
+    parts = [document_id, chunk_sha256, ",".join(fields), prompt_version, SCHEMA_VERSION, model]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def extract_document(
+    document: Document,
+    llm: Optional[LLMClient],
+    *,
+    cache: Optional[ResponseCache] = None,
+    config: ExtractionConfig = ExtractionConfig(),
+    prompts: Optional[PromptSet] = None,
+) -> DocumentResult:
+    prompts = prompts or load_prompts()
+    clean = cleaning.clean(document)
+    found_sections = sections.detect_sections(clean) if config.use_sections else []
+
+    code_findings = rules.extract_rule_findings(document, clean) if config.use_rules else []
+    if config.use_rules:
+        code_findings += _criteria_findings(clean, found_sections)
+    settled = grounding.ground(document, clean, code_findings)
+
+    llm_findings: list[Finding] = []
+    failed_groups: list[str] = []
+    errors: list[str] = []
+    calls: list = []
+    cached = 0
+    used_tokens = 0
+    for group, group_fields in FIELD_GROUPS.items():
+        ask = tuple(f for f in group_fields if f not in settled.values and f not in RULE_ONLY_FIELDS)
+        if not ask or llm is None:
+            continue
+        spans = (
+            sections.text_for_group(clean, found_sections, group)
+            if config.use_sections
+            else [(0, len(clean.text))]
+        )
+        labels = sorted({s.label for s in found_sections if any(a < s.end and s.start < b for a, b in spans)})
+        model = group_model(ask)
+        for chunk in chunking.make_chunks(
+            document.id, group, clean, spans,
+            max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars,
+        ):
+            key = cache_key(document.id, chunk.sha256, ask, prompts.version, llm.endpoint.model)
+            answer = cache.get(key) if cache else None
+            if answer is not None:
+                cached += 1
+            else:
+                messages = render_messages(prompts, ask, chunk.text, labels)
+                try:
+                    obj, chunk_calls = llm.extract(
+                        model, messages, group=group, chunk_sha256=chunk.sha256,
+                        token_budget=max(1, config.token_budget - used_tokens),
+                    )
+                except ExtractionFailed as failure:
+                    calls += failure.calls
+                    used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in failure.calls)
+                    failed_groups.append(group)
+                    errors.append(f"{group}: {failure.reason}")
+                    break
+                calls += chunk_calls
+                used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
+                answer = json.dumps(obj.model_dump(mode="json"), sort_keys=True)
+                if cache:
+                    cache.put(key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
+            for name, value in json.loads(answer).items():
+                if name in ask and not is_empty(value):
+                    llm_findings.append(Finding(name, value, f"llm:{group}"))
+
+    grounded = grounding.ground(document, clean, code_findings + llm_findings)
+    record, invalid = _validated_record(grounded.values)
+    for name in invalid:
+        grounded.evidence.pop(name, None)
+    rejections = grounded.rejections + [
+        Rejection(name, value, grounded.methods.get(name, ""), f"invalid in the merged record: {why}")
+        for name, (value, why) in invalid.items()
+    ]
+    for name in invalid:
+        grounded.methods.pop(name, None)
+    stored_any = any(not is_empty(v) for v in record.model_dump().values())
+    status = "ok"
+    if failed_groups:
+        status = "partial" if stored_any else "failed"
+    for c in calls:
+        c.document_id = document.id
+    return DocumentResult(
+        document=document,
+        record=record,
+        evidence=grounded.evidence,
+        methods=grounded.methods,
+        rejections=rejections,
+        disagreements=_disagreements(rejections),
+        status=status,
+        error="; ".join(errors) or None,
+        failed_groups=failed_groups,
+        calls=calls,
+        cached_calls=cached,
+        method="llm" if llm is not None else "rules-only",
+    )
+
+
+def _criteria_findings(clean, found_sections) -> list[Finding]:
+    """Inclusion/exclusion criteria split by code where the page has the usual headings."""
+    spans = [(s.start, s.end) for s in found_sections if s.label == "eligibility"]
+    if not spans:
+        return []
+    text = "\n".join(clean.text[a:b] for a, b in sorted(spans))
+    inclusion, exclusion = split_criteria(text)
+    findings = []
+    if inclusion:
+        findings.append(Finding("inclusion_criteria", inclusion, "rule:criteria"))
+    if exclusion:
+        findings.append(Finding("exclusion_criteria", exclusion, "rule:criteria"))
+    return findings
+
+
+def _validated_record(values: dict) -> tuple[TrialRecord, dict]:
+    """The record from grounded values; a field that fails validation is dropped, not guessed."""
+    values = dict(values)
+    invalid: dict[str, tuple] = {}
+    for _ in range(len(values) + 1):
+        try:
+            return TrialRecord.model_validate(values), invalid
+        except ValidationError as error:
+            for problem in error.errors():
+                name = str(problem["loc"][0])
+                if name in values:
+                    invalid[name] = (values.pop(name), problem["msg"])
+    return TrialRecord(), invalid
+
+
+def _disagreements(rejections: list[Rejection]) -> list[dict]:
+    return [
+        {"field": r.field, "value": r.value, "method": r.method, "reason": r.reason}
+        for r in rejections
+        if r.reason.startswith("conflicts with")
+    ]

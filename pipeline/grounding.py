@@ -1,0 +1,391 @@
+"""Grounding: a value is stored only if code finds it in the source text.
+
+Findings from rules and registry records arrive with evidence; it is checked
+(the quote must be the document's own text). Findings from the LLM arrive
+without evidence; this module searches the cleaned text for a span that
+states the value, and checks that the span agrees with it:
+- numbers, dates, ages and enums: candidate spans are normalized with the
+  same normalizers as the schema and compared with the value;
+- ids: the id must be found by the id parser;
+- free text (titles, names, criteria): a fuzzy alignment (rapidfuzz) of at
+  least MIN_TEXT_SIMILARITY against the text.
+A value with no such span is rejected with a reason (it goes to review), and
+a list keeps only its supported items. Offsets found in the cleaned text are
+mapped back to the document through the cleaner's offset map.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pycountry
+from rapidfuzz import fuzz
+
+from pipeline.records import CleanText, Document, Evidence, Finding, Rejection
+from schemas import normalize
+
+MIN_TEXT_SIMILARITY = 90.0
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Grounded:
+    """The outcome for one document: supported values with evidence, and what was rejected."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+# --- locating spans ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+
+
+def _find_text(value: str, text: str, lowered: str) -> Optional[_Span]:
+    """Exact (case/whitespace-insensitive) match first, then a fuzzy alignment."""
+    needle = _WS.sub(" ", value.strip()).lower()
+    if not needle:
+        return None
+    pattern = re.escape(needle).replace(r"\ ", r"\s+")
+    match = re.search(pattern, lowered)
+    if match:
+        return _Span(match.start(), match.end())
+    if len(needle) < 4:
+        return None  # too short to align fuzzily without false hits
+    alignment = fuzz.partial_ratio_alignment(needle, lowered, score_cutoff=MIN_TEXT_SIMILARITY)
+    if alignment is None:
+        return None
+    return _Span(alignment.dest_start, alignment.dest_end)
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:[,\s.]\d{3})+(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+
+
+def _numbers(text: str) -> list[tuple[float, _Span]]:
+    found = []
+    for match in _NUMBER.finditer(text):
+        raw = re.sub(r"[,\s]", "", match.group())
+        if raw.count(".") > 1 or (raw.count(".") == 1 and len(raw.split(".")[1]) == 3):
+            raw = raw.replace(".", "")  # 1.200 as a thousands separator
+        try:
+            found.append((float(raw), _Span(match.start(), match.end())))
+        except ValueError:
+            continue
+    return found
+
+
+_AGE_CONTEXT = re.compile(r"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|days?)\b|≥|≤|<|>", re.I)
+
+
+def _find_age(value: float, text: str) -> Optional[_Span]:
+    for number, span in _numbers(text):
+        window = text[max(0, span.start - 40): span.end + 25]
+        if not _AGE_CONTEXT.search(window):
+            continue
+        after = text[span.end: span.end + 12].lower()
+        scale = 1.0
+        if "month" in after:
+            scale = 12.0
+        elif "week" in after:
+            scale = 52.0
+        elif "day" in after:
+            scale = 365.0
+        if abs(number / scale - value) < 0.05:
+            return span
+    return None
+
+
+def _find_integer(value: int, text: str) -> Optional[_Span]:
+    for number, span in _numbers(text):
+        if number == value:
+            return span
+    return None
+
+
+_DATE_PATTERNS = [
+    r"\d{4}\s*Year\s*\d{1,2}\s*Month(?:\s*\d{1,2}\s*Day)?",
+    r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?",
+    r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}",
+    r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?[A-Z][a-z]{2,8}\.?,?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?\d{4}",
+    r"\b(?:19|20)\d{2}\b",
+]
+_DATE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS))
+
+
+def _find_date(value: str, text: str) -> Optional[_Span]:
+    for match in _DATE.finditer(text):
+        try:
+            normalized = normalize.normalize_partial_date(match.group())
+        except (ValueError, TypeError):
+            continue
+        if normalized == value:
+            return _Span(match.start(), match.end())
+    return None
+
+
+# Surface forms that can state each enum value; the schema's own normalizer has the last word.
+_ENUM_PATTERNS: dict[str, str] = {
+    "phases": r"phase[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b",
+    "recruitment_status": r"not yet recruiting|recruiting|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
+    "study_type": r"interventional|observational|expanded access",
+    "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|single[- ]arm",
+    "masking": r"open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|masking:?\s*(?:none|single|double|triple|quadruple)",
+    "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
+    "sex": r"male and female|males and females|men and women|female|male|women|men|both|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
+    "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
+}
+
+_ENUM_SYNONYMS: dict[str, Callable[[str], Any]] = {
+    "phases": normalize.normalize_phases,
+    "recruitment_status": normalize.normalize_recruitment_status,
+    "study_type": normalize.normalize_study_type,
+    "allocation": normalize.normalize_allocation,
+    "masking": normalize.normalize_masking,
+    "intervention_model": normalize.normalize_intervention_model,
+    "sex": normalize.normalize_sex,
+    "ipd_sharing": normalize.normalize_ipd_sharing,
+}
+
+_SURFACE_FIXUPS = {
+    "single-arm": "Single Group Assignment", "single arm": "Single Group Assignment",
+    "women": "Female", "men": "Male", "men and women": "All", "both": "All",
+}
+
+
+def _enum_value_of(field_name: str, surface: str) -> Any:
+    surface = surface.strip()
+    surface = _SURFACE_FIXUPS.get(surface.lower(), surface)
+    if field_name == "allocation" and "single" in surface.lower():
+        return "NA"
+    if field_name == "masking" and surface.lower().startswith("masking"):
+        surface = surface.split(":", 1)[-1] if ":" in surface else surface[7:]
+    if field_name == "ipd_sharing":
+        surface = re.findall(r"yes|no|undecided", surface, re.I)[-1]
+    if field_name == "masking":
+        surface = re.sub(r"[- ]blind(?:ed)?", "", surface, flags=re.I)
+    return _ENUM_SYNONYMS[field_name](surface)
+
+
+def _find_enum(field_name: str, value: Any, text: str) -> Optional[_Span]:
+    wanted = value if isinstance(value, str) else None
+    for match in re.finditer(_ENUM_PATTERNS[field_name], text, re.I):
+        try:
+            stated = _enum_value_of(field_name, match.group())
+        except (ValueError, TypeError, IndexError):
+            continue
+        if field_name == "phases":
+            if wanted in (stated or []):
+                return _Span(match.start(), match.end())
+        elif stated == wanted:
+            return _Span(match.start(), match.end())
+    return None
+
+
+def _find_bool_healthy(value: bool, text: str) -> Optional[_Span]:
+    pattern = r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
+    for match in re.finditer(pattern, text, re.I):
+        word = match.group(1).lower()
+        stated = word in ("yes", "true", "t", "accepted")
+        if stated == value:
+            return _Span(match.start(), match.end())
+    return None
+
+
+def _country_names(code: str) -> list[str]:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return [code]
+    names = {country.name, getattr(country, "official_name", country.name), getattr(country, "common_name", country.name)}
+    extra = {"US": ["USA", "United States", "U.S."], "GB": ["UK", "United Kingdom", "England", "Scotland", "Wales"],
+             "KR": ["Korea", "South Korea"], "RU": ["Russia"], "IR": ["Iran"], "TW": ["Taiwan"],
+             "CN": ["China"], "VN": ["Vietnam"], "CZ": ["Czech Republic", "Czechia"]}
+    names.update(extra.get(code, []))
+    return sorted(names, key=len, reverse=True)
+
+
+def _find_country(code: str, text: str, lowered: str) -> Optional[_Span]:
+    for name in _country_names(code):
+        match = re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", lowered)
+        if match:
+            return _Span(match.start(), match.end())
+    return None
+
+
+def _find_exact(value: str, text: str) -> Optional[_Span]:
+    index = text.find(value)
+    return _Span(index, index + len(value)) if index >= 0 else None
+
+
+# --- per-field dispatch --------------------------------------------------------------------------
+
+_TEXT_FIELDS = {
+    "public_title", "scientific_title", "acronym", "primary_sponsor", "ethics_review",
+}
+_TEXT_LIST_FIELDS = {
+    "conditions", "secondary_sponsors", "funders", "collaborators",
+    "inclusion_criteria", "exclusion_criteria",
+}
+_DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}
+# For lists of objects: the key that identifies an item, and how to check each other key.
+_OBJECT_LISTS: dict[str, tuple[str, dict[str, str]]] = {
+    "interventions": ("name", {"description": "text", "type": "free"}),
+    "arms": ("label", {"description": "text", "type": "free"}),
+    "primary_outcomes": ("measure", {"time_frame": "text"}),
+    "secondary_outcomes": ("measure", {"time_frame": "text"}),
+    "sites": ("name", {"city": "text", "country": "country"}),
+    "contacts": ("name", {"affiliation": "text", "email": "exact", "phone": "exact", "role": "free"}),
+}
+
+
+class _Locator:
+    """Finds spans for values of each field in one cleaned text."""
+
+    def __init__(self, clean: CleanText):
+        self.text = clean.text
+        self.lowered = clean.text.lower()
+
+    def scalar(self, field_name: str, value: Any) -> Optional[_Span]:
+        if field_name in _TEXT_FIELDS:
+            return _find_text(str(value), self.text, self.lowered)
+        if field_name in _DATE_FIELDS:
+            return _find_date(str(value), self.text)
+        if field_name in ("min_age_years", "max_age_years"):
+            return _find_age(float(value), self.text)
+        if field_name == "target_enrollment":
+            return _find_integer(int(value), self.text)
+        if field_name == "healthy_volunteers":
+            return _find_bool_healthy(bool(value), self.text)
+        if field_name in _ENUM_PATTERNS:
+            return _find_enum(field_name, value, self.text)
+        return None
+
+    def item(self, field_name: str, value: Any) -> Optional[_Span]:
+        if field_name in _TEXT_LIST_FIELDS:
+            return _find_text(str(value), self.text, self.lowered)
+        if field_name == "phases":
+            return _find_enum("phases", value, self.text)
+        if field_name == "countries":
+            return _find_country(str(value), self.text, self.lowered)
+        if field_name == "registry_ids":
+            wanted = (value["registry"], value["id"])
+            for match in normalize.find_registry_ids(self.text):
+                if (match.registry, match.id) == wanted:
+                    return _Span(match.start, match.end)
+            return None
+        return None
+
+    def sub_value(self, kind: str, value: Any) -> Optional[_Span]:
+        if kind == "text":
+            return _find_text(str(value), self.text, self.lowered)
+        if kind == "exact":
+            return _find_exact(str(value), self.text)
+        if kind == "country":
+            return _find_country(str(value), self.text, self.lowered)
+        return None
+
+
+def _evidence(document: Document, clean: CleanText, span: _Span) -> Evidence:
+    start, end = clean.raw_span(span.start, span.end)
+    return Evidence(start=start, end=end, quote=document.text[start:end])
+
+
+def verify_evidence(document: Document, evidence: Evidence) -> bool:
+    """Evidence must be the document's own text at the stated offsets (whitespace-insensitive)."""
+    if not (0 <= evidence.start <= evidence.end <= len(document.text)):
+        return False
+    actual = document.text[evidence.start: evidence.end]
+    return actual == evidence.quote or _WS.sub(" ", actual).strip() == _WS.sub(" ", evidence.quote).strip()
+
+
+def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Grounded:
+    """Keep the findings the text supports, each with evidence; reject the rest with a reason.
+
+    Findings are taken in order: for a scalar field the first supported value wins (callers
+    put rule findings before LLM findings); for a list field supported items accumulate.
+    """
+    locate = _Locator(clean)
+    out = Grounded()
+    for finding in findings:
+        name, value = finding.field, finding.value
+        if value is None or value == [] or value == "":
+            continue
+        items = value if isinstance(value, list) else None
+        if items is None:
+            _ground_scalar(document, clean, locate, finding, out)
+        else:
+            for item in items:
+                _ground_item(document, clean, locate, Finding(name, item, finding.method, finding.evidence), out)
+    return out
+
+
+def _reject(out: Grounded, finding: Finding, reason: str) -> None:
+    out.rejections.append(Rejection(finding.field, finding.value, finding.method, reason))
+
+
+def _ground_scalar(document, clean, locate, finding, out) -> None:
+    name, value = finding.field, finding.value
+    if name in out.values:
+        if out.values[name] != value:
+            _reject(out, finding, f"conflicts with the accepted value {out.values[name]!r} ({out.methods[name]})")
+        return
+    if finding.evidence is not None:
+        if not verify_evidence(document, finding.evidence):
+            _reject(out, finding, "evidence quote does not occur in the document at its offsets")
+            return
+        evidence = finding.evidence
+    else:
+        span = locate.scalar(name, value)
+        if span is None:
+            _reject(out, finding, "no span of the source text states this value")
+            return
+        evidence = _evidence(document, clean, span)
+    out.values[name] = value
+    out.evidence[name] = [evidence]
+    out.methods[name] = finding.method
+
+
+def _ground_item(document, clean, locate, finding, out) -> None:
+    name, item = finding.field, finding.value
+    existing = out.values.setdefault(name, [])
+    if item in existing:
+        return
+    if finding.evidence is not None:
+        if not verify_evidence(document, finding.evidence):
+            _reject(out, finding, "evidence quote does not occur in the document at its offsets")
+            return
+        span_evidence = finding.evidence
+    elif name in _OBJECT_LISTS:
+        key, checks = _OBJECT_LISTS[name]
+        item = dict(item)
+        span = locate.sub_value("text", item.get(key)) if item.get(key) else None
+        if span is None:
+            _reject(out, finding, f"no span of the source text states this item's {key}")
+            if not existing:
+                out.values.pop(name)
+            return
+        for sub_key, kind in checks.items():
+            if item.get(sub_key) and kind != "free" and locate.sub_value(kind, item[sub_key]) is None:
+                out.rejections.append(
+                    Rejection(f"{name}.{sub_key}", item[sub_key], finding.method, "not stated in the source text")
+                )
+                item[sub_key] = None
+        span_evidence = _evidence(document, clean, span)
+    else:
+        span = locate.item(name, item)
+        if span is None:
+            _reject(out, finding, "no span of the source text states this item")
+            if not existing:
+                out.values.pop(name)
+            return
+        span_evidence = _evidence(document, clean, span)
+    existing.append(item)
+    out.evidence.setdefault(name, []).append(span_evidence)
+    out.methods.setdefault(name, finding.method)

@@ -1,0 +1,305 @@
+"""The LLM provider: any OpenAI-compatible endpoint, through openai + instructor.
+
+Two kinds of retry, kept apart on purpose:
+- transport faults (429, 5xx, timeouts, connection errors) are retried by
+  tenacity with exponential backoff and jitter, honouring Retry-After;
+- invalid output (malformed JSON, schema errors) is retried by instructor,
+  which feeds the validation error back to the model, bounded by a token
+  budget so a retry loop cannot grow the context without limit.
+
+Structured output differs by server. OpenAI, vLLM and llama.cpp's own
+llama-server take response_format {"type": "json_schema"}; the
+llama-cpp-python server answers that with HTTP 500 but constrains output with
+{"type": "json_object", "schema": ...}. The client starts from what the
+endpoint is known to take and, for unknown servers, falls back once from
+json_schema to json_object_schema when the server rejects the former.
+
+Every HTTP attempt becomes a CallRecord (tokens, latency, outcome) for the
+ledger; API keys never appear in them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import instructor
+import openai
+from pydantic import BaseModel
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object_schema")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to send requests. `label` says what it is, for summaries and the ledger."""
+
+    base_url: Optional[str]
+    api_key: str
+    model: str
+    structured_output: str = "json_schema"
+    label: str = "openai-compatible"
+
+    def __repr__(self) -> str:  # never print the key
+        return f"Endpoint({self.label}, {self.base_url}, model={self.model})"
+
+
+@dataclass
+class CallRecord:
+    """One HTTP attempt, as stored in the llm_calls ledger."""
+
+    model: str
+    group: str
+    chunk_sha256: str
+    attempt: int
+    outcome: str  # ok | validation_error | incomplete | http_<status> | timeout | connection_error | error
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    error: Optional[str] = None
+    document_id: str = ""
+
+
+class ExtractionFailed(Exception):
+    """A group could not be extracted after all retries; the reason is user-readable."""
+
+    def __init__(self, reason: str, calls: list[CallRecord]):
+        super().__init__(reason)
+        self.reason = reason
+        self.calls = calls
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
+        return True
+    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+
+def _retry_after_seconds(error: BaseException) -> Optional[float]:
+    response = getattr(error, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Wait:
+    """Exponential backoff with full jitter; a server's Retry-After wins when given."""
+
+    base_s: float
+    cap_s: float
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        hinted = _retry_after_seconds(error) if error else None
+        if hinted is not None:
+            return min(hinted, self.cap_s)
+        return random.uniform(0, min(self.cap_s, self.base_s * 2 ** (state.attempt_number - 1)))
+
+
+def _outcome_of(error: BaseException) -> str:
+    if isinstance(error, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(error, openai.APIConnectionError):
+        return "connection_error"
+    if isinstance(error, openai.APIStatusError):
+        return f"http_{error.status_code}"
+    return "error"
+
+
+class LLMClient:
+    """Extracts one pydantic model from one chat prompt, with retries and a call ledger."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        timeout_s: float = 300.0,
+        transport_retries: int = 5,
+        validation_retries: int = 2,
+        max_output_tokens: int = 1200,
+        backoff_base_s: float = 1.0,
+        backoff_cap_s: float = 30.0,
+    ):
+        self.endpoint = endpoint
+        self.structured_output = endpoint.structured_output
+        self.transport_retries = transport_retries
+        self.validation_retries = validation_retries
+        self.max_output_tokens = max_output_tokens
+        self._wait = _Wait(backoff_base_s, backoff_cap_s)
+        raw = openai.OpenAI(
+            base_url=endpoint.base_url,
+            api_key=endpoint.api_key,
+            timeout=timeout_s,
+            max_retries=0,  # tenacity owns transport retries
+        )
+        self._client = instructor.from_openai(raw, mode=instructor.Mode.JSON_SCHEMA)
+        self._local = threading.local()  # the CallRecord list of the call in progress, per thread
+        self._client.on("completion:kwargs", self._on_request)
+        self._client.on("completion:response", self._on_response)
+        self._client.on("completion:error", self._on_error)
+        self._client.on("parse:error", self._on_parse_error)
+
+    # -- ledger hooks (run in the calling thread) ------------------------------------------
+    def _current(self) -> Optional[list[CallRecord]]:
+        return getattr(self._local, "calls", None)
+
+    def _on_request(self, *args, **kwargs) -> None:
+        calls = self._current()
+        if calls is None:
+            return
+        self._local.started = time.perf_counter()
+        calls.append(
+            CallRecord(
+                model=self.endpoint.model,
+                group=self._local.group,
+                chunk_sha256=self._local.chunk,
+                attempt=len(calls) + 1,
+                outcome="pending",
+            )
+        )
+
+    def _on_response(self, response: Any, *args, **kwargs) -> None:
+        calls = self._current()
+        if not calls:
+            return
+        record = calls[-1]
+        record.latency_ms = (time.perf_counter() - self._local.started) * 1000
+        usage = getattr(response, "usage", None)
+        record.prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
+        record.completion_tokens = getattr(usage, "completion_tokens", 0) or 0
+        finish = response.choices[0].finish_reason if getattr(response, "choices", None) else None
+        record.outcome = "incomplete" if finish == "length" else "ok"
+
+    def _on_error(self, error: BaseException, *args, **kwargs) -> None:
+        calls = self._current()
+        if calls and calls[-1].outcome == "pending":
+            calls[-1].latency_ms = (time.perf_counter() - self._local.started) * 1000
+            calls[-1].outcome = _outcome_of(error)
+            calls[-1].error = str(error)[:500]
+
+    def _on_parse_error(self, error: BaseException, *args, **kwargs) -> None:
+        calls = self._current()
+        if calls:
+            calls[-1].outcome = "validation_error"
+            calls[-1].error = str(error)[:500]
+
+    # -- the one public operation ---------------------------------------------------------------
+    def extract(
+        self,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        *,
+        group: str = "",
+        chunk_sha256: str = "",
+        token_budget: Optional[int] = None,
+    ) -> tuple[BaseModel, list[CallRecord]]:
+        """Return the validated object and every HTTP attempt it took.
+
+        Raises ExtractionFailed (with the attempts) when retries are exhausted.
+        """
+        self._local.calls = calls = []
+        self._local.group, self._local.chunk = group, chunk_sha256
+        try:
+            return self._extract_with_fallback(response_model, messages, token_budget), calls
+        except Exception as error:  # every failure becomes a recorded, readable reason
+            raise ExtractionFailed(_reason(error), list(calls)) from error
+        finally:
+            self._local.calls = None
+
+    def _extract_with_fallback(self, response_model, messages, token_budget):
+        try:
+            return self._extract_once(response_model, messages, token_budget)
+        except (openai.BadRequestError, openai.InternalServerError, openai.UnprocessableEntityError) as error:
+            if self.structured_output != "json_schema" or not _rejects_json_schema(error):
+                raise
+            self.structured_output = "json_object_schema"  # remembered for later calls
+            return self._extract_once(response_model, messages, token_budget)
+
+    def _extract_once(self, response_model, messages, token_budget):
+        extra_body = None
+        if self.structured_output == "json_object_schema":
+            extra_body = {
+                "response_format": {
+                    "type": "json_object",
+                    "schema": response_model.model_json_schema(),
+                }
+            }
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(self.transport_retries + 1),
+            wait=self._wait,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._client.chat.completions.create(
+                    model=self.endpoint.model,
+                    messages=messages,
+                    response_model=response_model,
+                    max_retries=self.validation_retries,
+                    token_budget=token_budget,
+                    max_tokens=self.max_output_tokens,
+                    temperature=0,
+                    extra_body=extra_body,
+                )
+
+
+def _rejects_json_schema(error: openai.APIStatusError) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in ("json_schema", "response_format", "response format"))
+
+
+def _reason(error: BaseException) -> str:
+    """A short, user-readable reason for a failed extraction."""
+    name = type(error).__name__
+    if isinstance(error, openai.APIStatusError):
+        return f"HTTP {error.status_code} from the LLM endpoint after retries"
+    if isinstance(error, openai.APITimeoutError):
+        return "the LLM endpoint timed out after retries"
+    if isinstance(error, openai.APIConnectionError):
+        return "could not connect to the LLM endpoint after retries"
+    if "IncompleteOutput" in name:
+        return "the model's output was cut off (max tokens reached)"
+    if "TokenBudget" in name:
+        return "the document's token budget was exhausted by validation retries"
+    text = str(error).splitlines()[0] if str(error) else name
+    if "RetryException" in name or "ValidationError" in name:
+        return f"invalid model output after validation retries: {text[:300]}"
+    return f"{name}: {text[:300]}"
+
+
+# --- choosing an endpoint ---------------------------------------------------------------------
+
+
+def configured_endpoint(model: Optional[str] = None) -> Optional[Endpoint]:
+    """The endpoint the user configured with OPENAI_BASE_URL / OPENAI_API_KEY, if any."""
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not base_url and not api_key:
+        return None
+    return Endpoint(
+        base_url=base_url,
+        api_key=api_key or "not-needed",
+        model=model or os.environ.get("TRIALSIFT_MODEL") or "gpt-4o-mini",
+        structured_output=os.environ.get("TRIALSIFT_STRUCTURED_OUTPUT", "json_schema"),
+        label="openai-compatible",
+    )
+
+
+def redact(text: str) -> str:
+    """Remove the configured API key from any text that may be logged or stored."""
+    key = os.environ.get("OPENAI_API_KEY")
+    return text.replace(key, "***") if key and len(key) >= 6 else text
+
+
+def to_json(obj: BaseModel) -> str:
+    return json.dumps(obj.model_dump(mode="json"), sort_keys=True)

@@ -1,0 +1,59 @@
+"""Prompts: files in prompts/, rendered for one field group and one chunk.
+
+A prompt's version is the hash of the files' content, so any edit to a
+prompt file changes the version recorded with every extraction and the cache
+key (old cached answers are never reused for a new prompt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPT_FILES = ("system.md", "user.md", "fields.md")
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    system: Template
+    user: Template
+    field_descriptions: dict[str, str]
+    version: str
+
+
+@lru_cache(maxsize=None)
+def load_prompts(directory: Path = PROMPTS_DIR) -> PromptSet:
+    texts = {name: (directory / name).read_text(encoding="utf-8") for name in PROMPT_FILES}
+    digest = hashlib.sha256()
+    for name in PROMPT_FILES:
+        digest.update(name.encode() + b"\0" + texts[name].encode() + b"\0")
+    descriptions = {}
+    for line in texts["fields.md"].splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, description = line.partition(":")
+            descriptions[key.strip()] = description.strip()
+    return PromptSet(
+        system=Template(texts["system.md"]),
+        user=Template(texts["user.md"]),
+        field_descriptions=descriptions,
+        version=digest.hexdigest()[:12],
+    )
+
+
+def render_messages(
+    prompts: PromptSet, fields: tuple[str, ...], text: str, section_labels: list[str]
+) -> list[dict[str, str]]:
+    """Chat messages asking for `fields` from `text`. Fields are stated in the system prompt
+    as well as in the schema: small models return mostly nulls without it."""
+    field_lines = "\n".join(f"- {f}: {prompts.field_descriptions[f]}" for f in fields)
+    system = prompts.system.substitute(fields=field_lines)
+    user = prompts.user.substitute(
+        sections=", ".join(section_labels) or "whole document",
+        text=text,
+        keys=", ".join(fields),
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

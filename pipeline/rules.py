@@ -1,0 +1,591 @@
+"""Rule-based findings: the fields that have an exact form, read by code instead of the model.
+
+A field settled here costs no tokens and cannot be hallucinated. Every extractor is a
+labelled pattern ("Minimum Age: 18", "Study Phase: Phase 2", "End date" followed by
+"Dec 20, 2025" on the next line), never a guess from free prose. A value is kept only when
+the TrialRecord validator accepts it (schemas/normalize.py does the normalising), so a rule
+can miss a value but not produce one outside the contract. When a field gets several
+different values (two enrollments, say) all of them are returned; the caller decides.
+
+Each Finding's evidence runs from the start of the label to the end of the value, in
+Document.text, with the exact slice as its quote. The scan runs over the cleaned text and
+maps spans back with CleanText.raw_span.
+
+How a label is recognised:
+- labels match case-insensitively; longer labels win ("Primary Completion Date" is not
+  "Completion Date", "Results First Posted" is not "First Posted");
+- the value follows on the same line after ":", " - ", "|", "?", or (for a label that starts
+  a field: a line start, after a bullet, ";" or a "|" cell) after plain spaces; or it is the
+  next non-blank line when the label ends its line (UMIN, ChiCTR, aggregator layouts);
+- a one-word label ("Status", "Phase", "Sex") in the middle of a line needs ":" or " - ";
+- with plain spaces as the separator the whole value must be accepted, not just its start,
+  so prose such as "Phase 1 trials conducted ..." yields nothing.
+
+Decisions worth knowing (see also the label table below):
+- "Date of disclosure", "Date of protocol fixation", "Date of IRB", "Last follow-up date",
+  "Recruitment start/end date" and "Results First Posted" are not mapped to any field.
+- Ages with a strict comparator ("Age > 18 years", "Over 18 Years", UMIN "65 years-old >")
+  are left to the model: whether the bound is inclusive is not stated. Inclusion-criteria
+  prose ("Age >= 18 and < 70 years of age") is never read here.
+- A phase in a title counts when written as a title, "Phase II Trial" / "Phase 3 Study"
+  (capitalised, followed by Trial or Study); "a phase II trial" in prose does not.
+- "Target enrollment: 0" is a site artefact, not a target: an enrollment of 0 is dropped.
+- Dates like 06/06/2023 are read day-first or month-first only when the document shows
+  which (some date in it has a part above 12); otherwise an ambiguous one is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Optional
+
+from pipeline.records import CleanText, Document, Evidence, Finding
+from schemas import normalize
+from schemas.trial import TrialRecord, is_empty
+
+# ---------------------------------------------------------------------------
+# Validation: TrialRecord is the only judge of a value.
+
+
+def _validated(field: str, raw: Any) -> Any:
+    """The value TrialRecord stores for `raw` in `field`, or None when it is rejected or empty."""
+    try:
+        record = TrialRecord.model_validate({field: raw})
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        return None
+    value = getattr(record, field)
+    if is_empty(value):
+        return None
+    if field == "registry_ids":
+        return [item.model_dump() for item in value]
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Value readers. A reader gets the value text after a label and returns
+# (field, value, end) triples, `end` being how far into the value text the evidence
+# reaches. `loose` is False when the label was followed only by spaces: then the whole
+# value must be read, so a sentence that starts with a label word yields nothing.
+
+Read = tuple[str, Any, int]
+Reader = Callable[[str, bool, "_DateOrder"], list[Read]]
+
+_CHOICE_MAX_CHARS = 100  # enum values are short; a longer "value" is prose
+_PROSE_CUTS = ("(", ";", " -", ",")  # "None (Open Label)", "Double blind -all involved ..."
+
+
+def _choice_ends(value: str, loose: bool) -> list[int]:
+    """Where an enum value may end: all of it; when loose also before a remark or after a few words."""
+    ends = [len(value)]
+    if loose:
+        for mark in _PROSE_CUTS:
+            cut = value.find(mark)
+            if cut > 0:
+                ends.append(cut)
+        # "Open public recruiting Date of protocol fixation ..." on one flattened line
+        word_ends = [m.end() for m in re.finditer(r"\S+", value)][:6]
+        ends.extend(sorted(word_ends, reverse=True))
+    trimmed = []
+    for end in ends:
+        end = len(value[:end].rstrip(" \t.,;:-"))
+        if 0 < end <= _CHOICE_MAX_CHARS and end not in trimmed:
+            trimmed.append(end)
+    return trimmed
+
+
+def _choice_reader(field: str) -> Reader:
+    """An enum or flag field: the first candidate ending the validator accepts wins."""
+
+    def read(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+        for end in _choice_ends(value, loose):
+            stored = _validated(field, value[:end])
+            if stored is not None:
+                return [(field, stored, end)]
+        return []
+
+    return read
+
+
+def _read_phases(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+    """'Phase 2', '2', 'N/A', 'Early phase I': the label word is added back when it helps."""
+    for end in _choice_ends(value, loose):
+        text = value[:end]
+        candidates = [text] if text.lower().startswith(("phase", "early")) else [text, f"Phase {text}"]
+        for candidate in candidates:
+            stored = _validated("phases", candidate)
+            if stored is not None:
+                return [("phases", stored, end)]
+    return []
+
+
+_HEALTHY_VOLUNTEER_PHRASES = {  # ctv.veeva writes the flag as a phrase
+    "no healthy volunteers": "No",
+    "accepts healthy volunteers": "Yes",
+}
+
+
+def _read_healthy_volunteers(value: str, loose: bool, order: "_DateOrder") -> list[Read]:
+    phrase = value.strip().lower()
+    if phrase in _HEALTHY_VOLUNTEER_PHRASES:
+        stored = _validated("healthy_volunteers", _HEALTHY_VOLUNTEER_PHRASES[phrase])
+        return [("healthy_volunteers", stored, len(value.rstrip()))] if stored is not None else []
+    return _choice_reader("healthy_volunteers")(value, loose, order)
+
+
+# Enrollment: a count, optionally "participants" and "(Actual)" / "[Anticipated]".
+_ENROLLMENT = re.compile(
+    r"(?P<count>\d{1,3}(?:,\d{3})+|\d+)(?![\d.,]\d)"
+    r"(?:[ \t]*(?:participants?|patients?|subjects?|people|persons|individuals|infants|children))?"
+    r"(?:[ \t]*[\[(](?:actual|anticipated|estimated|expected)[\])])?",
+    re.IGNORECASE,
+)
+
+
+def _read_enrollment(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+    match = _ENROLLMENT.match(value)
+    if not match or (not loose and value[match.end() :].strip()):
+        return []
+    count = int(match.group("count").replace(",", ""))
+    if count == 0:  # "Target enrollment: 0" is a site artefact, never a planned size
+        return []
+    stored = _validated("target_enrollment", count)
+    return [("target_enrollment", stored, match.end())] if stored is not None else []
+
+
+# Ages. One age is a number with an optional unit ("18", "18 Years", "18 years-old",
+# "18+ yrs"); the unit is passed on as a plain word so the normaliser sees "18 years".
+def _age(name: str, plus: str = r"\+?") -> str:
+    """Regex for one age, its groups named `name` (number) and `name`_unit."""
+    return (
+        rf"(?P<{name}>\d{{1,3}}(?:\.\d+)?)[ \t]*{plus}[ \t]*"
+        rf"(?P<{name}_unit>years?|yrs?|months?|mos?|weeks?|wks?|days?)?(?:[ \t-]*old)?(?![\w.])"
+    )
+
+
+_AGE_UNITS = {"y": "years", "m": "months", "w": "weeks", "d": "days"}
+
+
+def _age_text(match: re.Match, name: str) -> str:
+    unit = match.group(f"{name}_unit")
+    number = match.group(name)
+    return f"{number} {_AGE_UNITS[unit[0].lower()]}" if unit else number
+
+
+# A bound labelled as such ("Minimum Age: 18", UMIN "18 years-old <="). A strict
+# comparator (UMIN "65 years-old >") does not say whether the bound is included: skipped.
+_AGE_BOUND = re.compile(_age("age") + r"(?:[ \t]*(?P<cmp><=|>=|≤|≥|<|>))?", re.IGNORECASE)
+
+
+def _age_bound_reader(field: str) -> Reader:
+    def read(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+        match = _AGE_BOUND.match(value)
+        if not match or match.group("cmp") in ("<", ">"):
+            return []
+        if not loose and value[match.end() :].strip():
+            return []
+        stored = _validated(field, _age_text(match, "age"))
+        return [(field, stored, match.end())] if stored is not None else []
+
+    return read
+
+
+# A range under a general label ("Ages Eligible for Study", "Eligible Ages", "Ages"), or a
+# line on its own: "18 Years to 75 Years (Adult, Older Adult)", "18 years and older",
+# "Adult · 18+ yrs". A bare "61 years" under "Age" is a mean or an example, not a bound.
+# Rows: which bounds the form gives, whether it needs a label (comparator forms are also
+# how criteria bullets are written), and the form.
+_AGE_CATEGORY_PREFIX = r"(?:(?:child|adult|older adult|senior)[ \t]*[,·][ \t]*)*"
+_AGE_RANGE_FORMS = (
+    ("both", False, _age("low") + r"[ \t]*(?:to|-|–|—)[ \t]*" + _age("high")),
+    ("low", False, _age("low") + r"[ \t]+(?:and|or)[ \t]+(?:older|over|above|more)"),
+    ("low", False, _age("low", plus=r"\+")),
+    ("high", False, _age("high") + r"[ \t]+(?:and|or)[ \t]+(?:younger|under|below|less)"),
+    ("low", True, r"(?:≥|>=|at least)[ \t]*" + _age("low")),
+    ("high", True, r"(?:≤|<=|up to)[ \t]*" + _age("high")),
+)
+_AGE_RANGES = [
+    (bounds, needs_label, re.compile(
+        _AGE_CATEGORY_PREFIX + r"(?:" + form + r")(?:[ \t]*\([^()\n]*\))?", re.IGNORECASE))
+    for bounds, needs_label, form in _AGE_RANGE_FORMS
+]
+
+
+def _read_age_range(value: str, loose: bool, _order: "_DateOrder", *, labelled: bool = True) -> list[Read]:
+    """Min and/or max age from a range; an unlabelled line must spell out its units."""
+    value = value.rstrip()
+    for bounds, needs_label, pattern in _AGE_RANGES:
+        match = pattern.fullmatch(value)
+        if not match or (needs_label and not labelled):
+            continue
+        reads = []
+        for name, field in (("low", "min_age_years"), ("high", "max_age_years")):
+            if bounds not in (name, "both"):
+                continue
+            if not labelled and not match.group(f"{name}_unit"):
+                return []
+            stored = _validated(field, _age_text(match, name))
+            if stored is not None:
+                reads.append((field, stored, match.end()))
+        return reads
+    return []
+
+
+# Dates. Parsed here into ISO text at their own precision (2015-09, 2025-12-20) because
+# registries write them in forms a general parser gets wrong (UMIN "2023 Year 10 Month 26
+# Day", day-first 19/08/2021); the validator then checks the ISO text.
+_MONTH = (
+    r"(?P<month_name>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_MONTH_NUMBERS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_DATE_FORMS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"(?P<year>\d{4})[ \t]*year[ \t]*(?P<month>\d{1,2})[ \t]*month(?:[ \t]*(?P<day>\d{1,2})[ \t]*day)?",  # UMIN
+        r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})(?:[-/.](?P<day>\d{1,2}))?",  # 2025-10-10, 2026/01/15, 2015-09
+        _MONTH + r"[ \t]+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?[ \t]+(?P<year>\d{4})",  # Dec 20, 2025
+        r"(?P<day>\d{1,2})(?:st|nd|rd|th)?[ \t]+" + _MONTH + r",?[ \t]+(?P<year>\d{4})",  # 15 October 2025
+        _MONTH + r",?[ \t]+(?P<year>\d{4})",  # September 2015
+        r"(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})",  # 19/08/2021 or 08/19/2021
+        r"(?P<year>(?:19|20)\d{2})",  # 2019
+    )
+]
+_DATE_END = re.compile(r"(?![\w]|[-/.]\d)")  # "2015-001894-41" is an id, not the year 2015
+_SLASH_DATE = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.]\d{4}(?![\d/.])")
+
+
+@dataclass(frozen=True)
+class _DateOrder:
+    """Whether this document writes numeric dates day-first, month-first, or unknown (None)."""
+
+    day_first: Optional[bool]
+
+    @classmethod
+    def of(cls, text: str) -> "_DateOrder":
+        firsts_over_12 = seconds_over_12 = False
+        for match in _SLASH_DATE.finditer(text):
+            firsts_over_12 |= int(match.group(1)) > 12
+            seconds_over_12 |= int(match.group(2)) > 12
+        if firsts_over_12 == seconds_over_12:  # no evidence, or contradictory evidence
+            return cls(None)
+        return cls(firsts_over_12)
+
+
+def _parse_date(value: str, order: _DateOrder) -> Optional[tuple[str, int]]:
+    """ISO text (YYYY, YYYY-MM or YYYY-MM-DD) for the date at the start of `value`, and its end."""
+    for form in _DATE_FORMS:
+        match = form.match(value)
+        if not match or not _DATE_END.match(value, match.end()):
+            continue
+        parts = match.groupdict()
+        year = int(parts["year"])
+        if parts.get("first"):
+            first, second = int(parts["first"]), int(parts["second"])
+            day_first = first > 12 or (second <= 12 and order.day_first)
+            if first != second and first <= 12 and second <= 12 and order.day_first is None:
+                return None  # 06/07/2020 with nothing in the document to say which is the day
+            day, month = (first, second) if day_first else (second, first)
+        else:
+            day = int(parts["day"]) if parts.get("day") else None
+            month_name = parts.get("month_name")
+            month = _MONTH_NUMBERS[month_name[:3].lower()] if month_name else (
+                int(parts["month"]) if parts.get("month") else None)
+        try:
+            if day is not None:
+                return date(year, month, day).isoformat(), match.end()
+            if month is not None:
+                return f"{date(year, month, 1):%Y-%m}", match.end()
+        except ValueError:  # month 13, 30 February
+            return None
+        return f"{year:04d}", match.end()
+    return None
+
+
+def _date_reader(field: str) -> Reader:
+    def read(value: str, loose: bool, order: _DateOrder) -> list[Read]:
+        parsed = _parse_date(value, order)
+        if parsed is None:
+            return []
+        iso, end = parsed
+        if not loose and value[end:].strip():
+            return []
+        stored = _validated(field, iso)
+        return [(field, stored, end)] if stored is not None else []
+
+    return read
+
+
+# ---------------------------------------------------------------------------
+# The label table. Each row: extractor name (the Finding's method is "rule:<name>"), the
+# reader for the value, and the labels (regular expressions, spaces match spaces or tabs).
+# A row with no reader is a blocker: a longer label that must not be read as a shorter one.
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    name: str
+    reader: Optional[Reader]
+    labels: tuple[str, ...]
+
+
+_QUALIFIER = r"(?:(?:actual|estimated|anticipated|expected|planned) )?"
+
+LABEL_RULES: tuple[LabelRule, ...] = (
+    LabelRule("dates", _date_reader("registration_date"), (
+        r"registered date", r"registration date", r"date registered",
+        r"date of registration(?: in primary registry)?", r"registered on",
+        r"(?:study )?first posted", r"(?:study )?first submitted(?: date)?", r"first received",
+        r"date on which this record was first entered in the eudract database",
+    )),
+    LabelRule("dates", _date_reader("start_date"), (
+        _QUALIFIER + r"(?:(?:overall )?(?:study|trial) )?start date",
+        _QUALIFIER + r"(?:study|trial) start",
+        r"date of first enrol?ment",
+    )),
+    LabelRule("dates", _date_reader("primary_completion_date"), (
+        _QUALIFIER + r"primary completion(?: date)?",
+        _QUALIFIER + r"pcd",
+    )),
+    LabelRule("dates", _date_reader("completion_date"), (
+        _QUALIFIER + r"(?:(?:overall )?(?:study|trial) )?(?:completion|end) date",
+        _QUALIFIER + r"(?:study|trial) (?:completion|end)",
+    )),
+    LabelRule("dates", None, (  # dates that are none of the four fields
+        r"results first (?:posted|received|submitted)", r"last update posted",
+        r"date of disclosure of the study information", r"date of protocol fixation", r"date of irb",
+        r"last follow-up date", r"(?:recruitment|treatment|intervention|follow-up) (?:start|end) date",
+    )),
+    LabelRule("ages", _age_bound_reader("min_age_years"), (
+        r"min(?:imum)? age", r"age(?:-| )?lower limit", r"lower age limit",
+    )),
+    LabelRule("ages", _age_bound_reader("max_age_years"), (
+        r"max(?:imum)? age", r"age(?:-| )?upper limit", r"upper age limit",
+    )),
+    LabelRule("ages", _read_age_range, (
+        r"ages? eligible for study", r"eligible ages?", r"ages?", r"age range",
+    )),
+    LabelRule("enrollment", _read_enrollment, (
+        _QUALIFIER + r"enrol?lment", r"target enrol?lment", r"(?:target )?sample size", r"target size",
+        r"target number of participants", r"trial size", r"target recruitment",
+        r"enrolled \((?:actual|anticipated|estimated)\)", r"size",
+        r"number of participants that the trial has enrolled", r"total number of enrollees",
+    )),
+    LabelRule("sex", _choice_reader("sex"), (
+        r"sex", r"gender", r"sexes eligible for study", r"genders? eligible for study",
+        r"eligible genders?", r"eligible sex", r"participant gender",
+    )),
+    LabelRule("phase", _read_phases, (
+        r"phases?", r"study phase", r"trial phase", r"phase of (?:the )?trial", r"developmental phase",
+    )),
+    LabelRule("recruitment_status", _choice_reader("recruitment_status"), (
+        r"status", r"overall status", r"recruitment status", r"overall (?:study|trial) status",
+        r"trial status", r"study status", r"status and phase",
+    )),
+    LabelRule("recruitment_status", None, (r"registration status", r"performance status")),
+    LabelRule("study_type", _choice_reader("study_type"), (r"study type", r"type of trial")),
+    LabelRule("allocation", _choice_reader("allocation"), (r"allocation", r"randomi[sz]ation")),
+    LabelRule("allocation", None, (r"randomi[sz]ation unit", r"dynamic allocation")),
+    LabelRule("masking", _choice_reader("masking"), (r"masking", r"blinding")),
+    LabelRule("healthy_volunteers", _read_healthy_volunteers, (
+        r"(?:accepts )?healthy volunteers", r"volunteers",
+    )),
+)
+
+
+def _compile_label(label: str) -> re.Pattern:
+    return re.compile(label.replace(" ", r"[ \t]+") + r"(?![\w])", re.IGNORECASE)
+
+
+_COMPILED_LABELS: tuple[tuple[LabelRule, re.Pattern], ...] = tuple(
+    (rule, _compile_label(label)) for rule in LABEL_RULES for label in rule.labels
+)
+
+# ---------------------------------------------------------------------------
+# Finding labels and their values in the text.
+
+_WORD_START = re.compile(r"(?<![\w])\w")
+_SEPARATOR = re.compile(r"[ \t]*(?:[:?|–—-][ \t]*)*")
+_FIELD_START_PREFIX = re.compile(r"[ \t]*(?:[-–•*·|][ \t]*)*(?:study design:?[ \t]+)?", re.IGNORECASE)
+_VALUE_LINE_TRIM = " \t-–•*·|"
+_MAX_BLANK_LINES = 4  # UMIN puts up to three blank lines between a label and its value
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A finding before mapping: offsets are in the cleaned text."""
+
+    field: str
+    value: Any
+    method: str
+    start: int
+    end: int
+
+
+def _label_at(text: str, pos: int) -> Optional[tuple[LabelRule, int]]:
+    """The longest label starting at `pos`, as (rule, end)."""
+    best = None
+    for rule, pattern in _COMPILED_LABELS:
+        match = pattern.match(text, pos)
+        if match and (best is None or match.end() > best[1]):
+            best = (rule, match.end())
+    return best
+
+
+def _starts_field(text: str, label_start: int) -> bool:
+    """Is the label at a field start: line start, after a bullet, a ';' or a '|' cell?"""
+    line_start = text.rfind("\n", 0, label_start) + 1
+    before = text[line_start:label_start]
+    return bool(_FIELD_START_PREFIX.fullmatch(before) or re.search(r"[;|][ \t]*$", before))
+
+
+def _is_bare_label(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] a label and nothing else ("Gender" after an empty "Age-upper limit")?"""
+    found = _label_at(text, start)
+    return found is not None and not text[found[1] : end].strip(" \t:?|-")
+
+
+def _next_value_line(text: str, pos: int) -> Optional[tuple[int, int]]:
+    """The span of the first non-blank line after `pos` (within a few blank lines), trimmed."""
+    line_start = text.find("\n", pos)
+    for _ in range(_MAX_BLANK_LINES + 1):
+        if line_start < 0:
+            return None
+        line_start += 1
+        line_end = text.find("\n", line_start)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[line_start:line_end]
+        if line.strip(_VALUE_LINE_TRIM):
+            start = line_start + len(line) - len(line.lstrip(_VALUE_LINE_TRIM))
+            end = line_start + len(line.rstrip(_VALUE_LINE_TRIM))
+            return start, end
+        line_start = line_end
+    return None
+
+
+def _value_span(text: str, label_start: int, label_end: int) -> Optional[tuple[int, int, bool]]:
+    """Where the value of the label lies, as (start, end, loose); None when it has none."""
+    at_field_start = _starts_field(text, label_start)
+    one_word = not re.search(r"[\s-]", text[label_start:label_end])
+    separator = _SEPARATOR.match(text, label_end)
+    explicit = bool(re.search(r"[:?|–—-]", separator.group()))
+    value_start = separator.end()
+    line_end = text.find("\n", value_start)
+    line_end = len(text) if line_end < 0 else line_end
+    cell_end = text.find("|", value_start, line_end)
+    value_end = line_end if cell_end < 0 else cell_end
+    value = text[value_start:value_end]
+
+    if not value.strip():
+        # Empty on this line: the value is the next line, unless the label is a table
+        # header cell ("| Phase |") or a one-word label in the middle of a line.
+        if "|" in separator.group() and not at_field_start:
+            return None
+        if one_word and not at_field_start:
+            return None
+        if text[value_start:line_end].strip(" \t|"):
+            return None  # an empty cell followed by more cells
+        line = _next_value_line(text, value_start)
+        if line is None or _is_bare_label(text, *line):
+            return None  # an empty UMIN field followed by the next label
+        return line[0], line[1], True
+    if not explicit and not (at_field_start and separator.group()):
+        return None  # "... the study start date was ..." is prose, not a label
+    if one_word and not at_field_start and ":" not in separator.group() and " - " not in text[label_end:value_start]:
+        return None
+    return value_start, value_start + len(value.rstrip(" \t")), explicit
+
+
+def _labelled_hits(text: str, order: _DateOrder) -> list[_Hit]:
+    hits = []
+    resume = 0
+    for word in _WORD_START.finditer(text):
+        pos = word.start()
+        if pos < resume:
+            continue
+        found = _label_at(text, pos)
+        if found is None:
+            continue
+        rule, label_end = found
+        resume = label_end
+        if rule.reader is None:
+            continue
+        span = _value_span(text, pos, label_end)
+        if span is None:
+            continue
+        value_start, value_end, loose = span
+        for field, value, end in rule.reader(text[value_start:value_end], loose, order):
+            hits.append(_Hit(field, value, f"rule:{rule.name}", pos, value_start + end))
+    return hits
+
+
+# ---------------------------------------------------------------------------
+# Patterns that are labelled by their own form rather than by a preceding label.
+
+_LINE = re.compile(r"^[ \t]*(?:[-•*·][ \t]*)?(?P<body>[^\n]*?)[ \t]*$", re.MULTILINE)
+_N_EQUALS = re.compile(r"N[ \t]*=[ \t]*(?P<count>\d{1,3}(?:,\d{3})+|\d+)")
+_TITLE_PHASE = re.compile(  # case-sensitive on purpose: a title, not prose
+    r"\b(?P<phase>Phase (?:I{1,3}V?|IV|[1-4])[ab]?(?:/(?:Phase )?(?:I{1,3}V?|IV|[1-4])[ab]?)?)"
+    r" (?:Clinical )?(?:Trial|Study)\b"
+)
+
+
+def _form_hits(text: str, order: _DateOrder) -> list[_Hit]:
+    hits = []
+    for line in _LINE.finditer(text):
+        body, start = line.group("body"), line.start("body")
+        if not body:
+            continue
+        # A line that is only an age range: "18 years and older", "18 Years to 75 Years".
+        for field, value, end in _read_age_range(body, False, order, labelled=False):
+            hits.append(_Hit(field, value, "rule:ages", start, start + end))
+        # A line that is only a count: "N=91", "N = 8058".
+        count = _N_EQUALS.fullmatch(body)
+        if count:
+            for field, value, end in _read_enrollment(count.group("count"), False, order):
+                hits.append(_Hit(field, value, "rule:enrollment", start, start + count.end()))
+    for match in _TITLE_PHASE.finditer(text):
+        stored = _validated("phases", match.group("phase"))
+        if stored is not None:
+            hits.append(_Hit("phases", stored, "rule:title_phase", match.start(), match.end()))
+    return hits
+
+
+def _registry_id_hits(text: str) -> list[_Hit]:
+    """Every registry id the shared id finder sees, each as its own finding."""
+    hits = []
+    for match in normalize.find_registry_ids(text):
+        stored = _validated("registry_ids", [{"registry": match.registry, "id": match.id}])
+        if stored is not None:
+            hits.append(_Hit("registry_ids", stored[0], "rule:registry_ids", match.start, match.end))
+    return hits
+
+
+def _without_repeats(hits: list[_Hit]) -> list[_Hit]:
+    """Drop a hit that repeats an earlier one's field and value over an overlapping span."""
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
+        if not any(
+            k.field == hit.field and k.value == hit.value and k.start < hit.end and hit.start < k.end
+            for k in kept
+        ):
+            kept.append(hit)
+    return kept
+
+
+# ---------------------------------------------------------------------------
+
+
+def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]:
+    """All rule-based findings for one document, in text order, with evidence in Document.text."""
+    text = clean.text
+    order = _DateOrder.of(text)
+    hits = _registry_id_hits(text) + _labelled_hits(text, order) + _form_hits(text, order)
+    findings = []
+    for hit in _without_repeats(hits):
+        start, end = clean.raw_span(hit.start, hit.end)
+        quote = document.text[start:end]
+        findings.append(Finding(hit.field, hit.value, hit.method, Evidence(start, end, quote)))
+    return findings

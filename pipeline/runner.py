@@ -1,0 +1,202 @@
+"""A batch run: ingest -> extract each document -> store -> merge trials -> summary.
+
+Documents are extracted concurrently by worker threads; only this module's
+main loop writes to the database, one transaction per document, so a crash
+(even kill -9) loses at most the documents in flight. Running the same command
+again skips documents already extracted with the same model and prompt
+version and answers repeated LLM requests from the cache, so a resumed batch
+finishes with nothing lost, nothing duplicated and nothing paid twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from pipeline import documents, merge, store
+from pipeline.extraction import ExtractionConfig, extract_document
+from pipeline.llm import LLMClient
+from pipeline.prompting import load_prompts
+from pipeline.records import Document, DocumentResult
+from pipeline.registry_records import load_registry_records, sniff_registry_format
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    db_path: str
+    endpoint: str
+    model: str
+    prompt_version: str
+    documents: int = 0
+    ok: int = 0
+    partial: int = 0
+    failed: int = 0
+    skipped: int = 0
+    trials: int = 0
+    llm_calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    partials: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_row(self) -> dict:
+        row = {k: getattr(self, k) for k in (
+            "documents", "ok", "partial", "failed", "skipped", "llm_calls", "cached_calls",
+            "prompt_tokens", "completion_tokens", "cost_usd", "seconds")}
+        row["status"] = "finished"
+        return row
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def registry_record_results(document: Document) -> Optional[list[DocumentResult]]:
+    """A registry record file becomes exact records, one pseudo-document per record; None if not one."""
+    if document.media_type not in ("application/json", "application/xml"):
+        return None
+    if sniff_registry_format(document.text) is None:
+        return None
+    results = []
+    for registry_record in load_registry_records(Path(document.path)):
+        where = registry_record.where
+        one = Document(
+            id=hashlib.sha256(f"{document.id}#{where}".encode()).hexdigest() if where else document.id,
+            path=document.path + (f"#{where}" if where else ""),
+            text=document.text if not where else "",
+            media_type=document.media_type,
+            encoding=document.encoding,
+            kind="registry-record",
+            url=document.url,
+            size_bytes=document.size_bytes,
+        )
+        results.append(DocumentResult(document=one, record=registry_record.record, method="registry-record"))
+    return results
+
+
+def run_extraction(
+    paths: list[str],
+    *,
+    db_path: str,
+    llm: Optional[LLMClient],
+    endpoint_label: str,
+    concurrency: int = 1,
+    max_bytes: int = documents.DEFAULT_MAX_BYTES,
+    kind: Optional[str] = None,
+    config: ExtractionConfig = ExtractionConfig(),
+    prices: Optional[dict] = None,
+    force: bool = False,
+    on_progress: Callable[[str, str], None] = lambda path, status: None,
+    on_total: Callable[[int], None] = lambda total: None,
+    command: str = "extract",
+) -> RunSummary:
+    started = time.perf_counter()
+    prompts = load_prompts()
+    model = llm.endpoint.model if llm else "none"
+    conn = store.connect(db_path)
+    summary = RunSummary(
+        run_id=uuid.uuid4().hex[:12], db_path=db_path, endpoint=endpoint_label, model=model,
+        prompt_version=prompts.version,
+    )
+    store.start_run(conn, summary.run_id, command=command, endpoint=endpoint_label, model=model,
+                    prompt_version=prompts.version, git_commit=git_commit())
+    ingested = documents.ingest(paths, max_bytes=max_bytes, kind=kind)
+    on_total(len(ingested))
+    summary.documents = len(ingested)
+    cache = store.DuckDBCache(conn)
+    pending: list[Document] = []
+
+    def save(result: DocumentResult) -> None:
+        store.save_document_result(conn, result, run_id=summary.run_id, model=model,
+                                   prompt_version=prompts.version, prices=prices)
+        _count(summary, result, prices)
+        on_progress(result.document.path, result.status)
+
+    for item in ingested:
+        if isinstance(item, documents.IngestFailure):
+            store.record_document_failure(
+                conn, document_id=item.sha256 or "path:" + hashlib.sha256(item.path.encode()).hexdigest(),
+                path=item.path, reason=item.reason, size_bytes=item.size_bytes, run_id=summary.run_id)
+            summary.failed += 1
+            summary.failures.append((item.path, item.reason))
+            on_progress(item.path, "failed")
+            continue
+        records = _safe_registry_results(item)
+        if isinstance(records, str):
+            summary.failed += 1
+            summary.failures.append((item.path, records))
+            store.record_document_failure(conn, document_id=item.id, path=item.path, reason=records,
+                                          size_bytes=item.size_bytes, run_id=summary.run_id)
+            on_progress(item.path, "failed")
+        elif records is not None:
+            for result in records:
+                save(result)
+        elif not force and store.has_extraction(conn, item.id, model, prompts.version):
+            summary.skipped += 1
+            on_progress(item.path, "skipped")
+        else:
+            pending.append(item)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = {
+            pool.submit(_extract_safely, doc, llm, cache, config): doc for doc in pending
+        }
+        for future in as_completed(futures):
+            save(future.result())
+
+    sources = [merge.SourceDocument(doc_id, kind, record) for doc_id, kind, record in store.latest_records(conn)]
+    summary.trials = store.replace_trials(conn, merge.merge_all(sources))
+    summary.seconds = round(time.perf_counter() - started, 2)
+    store.finish_run(conn, summary.run_id, summary.as_row())
+    conn.close()
+    return summary
+
+
+def _safe_registry_results(document: Document):
+    try:
+        return registry_record_results(document)
+    except Exception as error:  # a malformed record file fails alone
+        return f"unreadable registry record: {type(error).__name__}: {error}"[:500]
+
+
+def _extract_safely(document, llm, cache, config) -> DocumentResult:
+    """One document's failure, of any kind, is recorded and the batch goes on."""
+    try:
+        return extract_document(document, llm, cache=cache, config=config)
+    except Exception as error:
+        from schemas.trial import TrialRecord
+
+        return DocumentResult(document=document, record=TrialRecord(), status="failed",
+                              error=f"internal error: {type(error).__name__}: {error}"[:500])
+
+
+def _count(summary: RunSummary, result: DocumentResult, prices) -> None:
+    if result.status == "ok":
+        summary.ok += 1
+    elif result.status == "partial":
+        summary.partial += 1
+        summary.partials.append((result.document.path, result.error or ""))
+    else:
+        summary.failed += 1
+        summary.failures.append((result.document.path, result.error or "unknown error"))
+    summary.llm_calls += len(result.calls)
+    summary.cached_calls += result.cached_calls
+    summary.prompt_tokens += sum(c.prompt_tokens for c in result.calls)
+    summary.completion_tokens += sum(c.completion_tokens for c in result.calls)
+    summary.cost_usd += sum(store.call_cost(c, prices) for c in result.calls)

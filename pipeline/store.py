@@ -1,0 +1,361 @@
+"""Store: a DuckDB file with normalized tables, a flat view, and forward migrations.
+
+Writes are idempotent: documents are keyed by content hash, extractions by
+(document, model, prompt version, schema version), and the trial tables are
+rebuilt from the latest extraction of every document, so re-running the same
+documents never duplicates anything. `read_only_query` is what `trialsift sql`
+uses: a read-only connection plus a statement check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import duckdb
+
+from pipeline.merge import MergedTrial
+from pipeline.records import DocumentResult
+from schemas.trial import SCHEMA_VERSION, TrialRecord
+
+DEFAULT_DB = "trialsift.duckdb"
+
+# Each migration moves the schema forward one version; never edit a released one.
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, command VARCHAR,
+        endpoint VARCHAR, model VARCHAR, prompt_version VARCHAR, schema_version VARCHAR, git_commit VARCHAR,
+        documents INTEGER, ok INTEGER, partial INTEGER, failed INTEGER, skipped INTEGER,
+        llm_calls INTEGER, cached_calls INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT,
+        cost_usd DOUBLE, seconds DOUBLE, status VARCHAR
+    );
+    CREATE TABLE documents (
+        document_id VARCHAR PRIMARY KEY, path VARCHAR, url VARCHAR, kind VARCHAR, media_type VARCHAR,
+        encoding VARCHAR, size_bytes BIGINT, text VARCHAR, status VARCHAR, reason VARCHAR,
+        last_run_id VARCHAR, updated_at TIMESTAMP
+    );
+    CREATE TABLE extractions (
+        document_id VARCHAR, model VARCHAR, prompt_version VARCHAR, schema_version VARCHAR,
+        run_id VARCHAR, method VARCHAR, status VARCHAR, error VARCHAR, failed_groups VARCHAR[],
+        record JSON, extracted_at TIMESTAMP,
+        PRIMARY KEY (document_id, model, prompt_version, schema_version)
+    );
+    CREATE TABLE evidence (
+        document_id VARCHAR, model VARCHAR, prompt_version VARCHAR, field VARCHAR, item INTEGER,
+        value JSON, start_offset INTEGER, end_offset INTEGER, quote VARCHAR, method VARCHAR
+    );
+    CREATE TABLE review (
+        document_id VARCHAR, model VARCHAR, prompt_version VARCHAR, field VARCHAR, value JSON,
+        method VARCHAR, reason VARCHAR, run_id VARCHAR
+    );
+    CREATE TABLE llm_calls (
+        run_id VARCHAR, document_id VARCHAR, field_group VARCHAR, chunk_sha256 VARCHAR, model VARCHAR,
+        attempt INTEGER, outcome VARCHAR, prompt_tokens INTEGER, completion_tokens INTEGER,
+        latency_ms DOUBLE, cost_usd DOUBLE, error VARCHAR, called_at TIMESTAMP
+    );
+    CREATE TABLE llm_cache (
+        key VARCHAR PRIMARY KEY, value JSON, model VARCHAR, prompt_version VARCHAR, created_at TIMESTAMP
+    );
+    CREATE TABLE trials (
+        trial_id VARCHAR PRIMARY KEY, record JSON, public_title VARCHAR, scientific_title VARCHAR,
+        acronym VARCHAR, study_type VARCHAR, allocation VARCHAR, masking VARCHAR,
+        intervention_model VARCHAR, primary_sponsor VARCHAR, target_enrollment INTEGER,
+        min_age_years DOUBLE, max_age_years DOUBLE, sex VARCHAR, healthy_volunteers BOOLEAN,
+        recruitment_status VARCHAR, registration_date VARCHAR, start_date VARCHAR,
+        primary_completion_date VARCHAR, completion_date VARCHAR, ethics_review VARCHAR,
+        ipd_sharing VARCHAR, source_count INTEGER
+    );
+    CREATE TABLE trial_sources (trial_id VARCHAR, document_id VARCHAR, link_reason VARCHAR);
+    CREATE TABLE trial_field_sources (trial_id VARCHAR, field VARCHAR, document_id VARCHAR);
+    CREATE TABLE conflicts (
+        trial_id VARCHAR, field VARCHAR, chosen_value JSON, chosen_document VARCHAR,
+        other_value JSON, other_document VARCHAR
+    );
+    CREATE TABLE registry_ids (trial_id VARCHAR, registry VARCHAR, id VARCHAR);
+    CREATE TABLE phases (trial_id VARCHAR, phase VARCHAR);
+    CREATE TABLE conditions (trial_id VARCHAR, condition VARCHAR);
+    CREATE TABLE interventions (trial_id VARCHAR, name VARCHAR, type VARCHAR, description VARCHAR);
+    CREATE TABLE arms (trial_id VARCHAR, label VARCHAR, type VARCHAR, description VARCHAR);
+    CREATE TABLE outcomes (trial_id VARCHAR, kind VARCHAR, measure VARCHAR, time_frame VARCHAR);
+    CREATE TABLE criteria (trial_id VARCHAR, kind VARCHAR, ordinal INTEGER, text VARCHAR);
+    CREATE TABLE organizations (trial_id VARCHAR, role VARCHAR, name VARCHAR);
+    CREATE TABLE countries (trial_id VARCHAR, country VARCHAR);
+    CREATE TABLE sites (trial_id VARCHAR, name VARCHAR, city VARCHAR, country VARCHAR);
+    CREATE TABLE contacts (
+        trial_id VARCHAR, name VARCHAR, role VARCHAR, affiliation VARCHAR, email VARCHAR, phone VARCHAR
+    );
+    CREATE VIEW trials_flat AS
+    SELECT t.trial_id,
+           (SELECT string_agg(r.registry || ':' || r.id, '; ' ORDER BY r.registry, r.id) FROM registry_ids r WHERE r.trial_id = t.trial_id) AS registry_ids,
+           t.public_title, t.scientific_title, t.acronym,
+           (SELECT string_agg(c.condition, '; ') FROM conditions c WHERE c.trial_id = t.trial_id) AS conditions,
+           t.study_type,
+           (SELECT string_agg(p.phase, '/' ORDER BY p.phase) FROM phases p WHERE p.trial_id = t.trial_id) AS phases,
+           t.allocation, t.masking, t.intervention_model,
+           (SELECT string_agg(i.name, '; ') FROM interventions i WHERE i.trial_id = t.trial_id) AS interventions,
+           t.primary_sponsor,
+           (SELECT string_agg(c.country, ', ' ORDER BY c.country) FROM countries c WHERE c.trial_id = t.trial_id) AS countries,
+           t.target_enrollment, t.min_age_years, t.max_age_years, t.sex, t.healthy_volunteers,
+           t.recruitment_status, t.registration_date, t.start_date, t.primary_completion_date,
+           t.completion_date, t.source_count
+    FROM trials t;
+    """,
+]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def connect(path: str | Path = DEFAULT_DB) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) and migrate the database to the current schema version."""
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, sql in enumerate(MIGRATIONS, start=1):
+        if version in applied:
+            continue
+        conn.execute("BEGIN")
+        conn.execute(sql)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, _now()])
+        conn.execute("COMMIT")
+    return conn
+
+
+def schema_version(conn) -> int:
+    return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+
+
+# --- the LLM response cache ------------------------------------------------------------------
+
+
+class DuckDBCache:
+    """The response cache, keyed by (document, chunk, fields, prompt version, schema version, model).
+
+    Worker threads share it; DuckDB cursors are per-thread, so each call opens its own.
+    """
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def get(self, key: str) -> Optional[str]:
+        row = self.conn.cursor().execute("SELECT value FROM llm_cache WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, value: str, *, model: str, prompt_version: str) -> None:
+        self.conn.cursor().execute(
+            "INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?)", [key, value, model, prompt_version, _now()]
+        )
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def record_document_failure(conn, *, document_id: str, path: str, reason: str, size_bytes: int, run_id: str) -> None:
+    conn.execute(
+        """INSERT OR REPLACE INTO documents (document_id, path, size_bytes, status, reason, last_run_id, updated_at)
+           VALUES (?, ?, ?, 'failed', ?, ?, ?)""",
+        [document_id, path, size_bytes, reason, run_id, _now()],
+    )
+
+
+def has_extraction(conn, document_id: str, model: str, prompt_version: str) -> bool:
+    row = conn.execute(
+        """SELECT status FROM extractions WHERE document_id = ? AND model = ? AND prompt_version = ?
+           AND schema_version = ?""",
+        [document_id, model, prompt_version, SCHEMA_VERSION],
+    ).fetchone()
+    return row is not None and row[0] == "ok"
+
+
+def save_document_result(conn, result: DocumentResult, *, run_id: str, model: str, prompt_version: str, prices=None) -> None:
+    """Everything one document produced, in one transaction (a crash leaves all or nothing)."""
+    doc = result.document
+    key = [doc.id, model, prompt_version]
+    now = _now()
+    conn.execute("BEGIN")
+    try:
+        conn.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [doc.id, doc.path, doc.url, doc.kind or ("registry-record" if result.method == "registry-record" else None),
+             doc.media_type, doc.encoding, doc.size_bytes, doc.text, result.status, result.error, run_id, now],
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO extractions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            key + [SCHEMA_VERSION, run_id, result.method, result.status, result.error, result.failed_groups,
+                   result.record.model_dump_json(), now],
+        )
+        conn.execute("DELETE FROM evidence WHERE document_id = ? AND model = ? AND prompt_version = ?", key)
+        values = result.record.model_dump(mode="json")
+        evidence_rows = []
+        for name, items in result.evidence.items():
+            stored = values.get(name)
+            for index, ev in enumerate(items):
+                value = stored[index] if isinstance(stored, list) and index < len(stored) else stored
+                evidence_rows.append(key + [name, index, json.dumps(value), ev.start, ev.end, ev.quote,
+                                            result.methods.get(name, "")])
+        if evidence_rows:
+            conn.executemany("INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evidence_rows)
+        conn.execute("DELETE FROM review WHERE document_id = ? AND model = ? AND prompt_version = ?", key)
+        if result.rejections:
+            conn.executemany(
+                "INSERT INTO review VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [key + [r.field, json.dumps(r.value, default=str), r.method, r.reason, run_id] for r in result.rejections],
+            )
+        if result.calls:
+            conn.executemany(
+                "INSERT INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[run_id, doc.id, c.group, c.chunk_sha256, c.model, c.attempt, c.outcome, c.prompt_tokens,
+                  c.completion_tokens, c.latency_ms, call_cost(c, prices), c.error, now] for c in result.calls],
+            )
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def call_cost(call, prices: Optional[dict]) -> float:
+    """Cost from a price table {model: {"prompt": $/1M tokens, "completion": $/1M tokens}}."""
+    price = (prices or {}).get(call.model)
+    if not price:
+        return 0.0
+    return (call.prompt_tokens * price.get("prompt", 0) + call.completion_tokens * price.get("completion", 0)) / 1e6
+
+
+def latest_records(conn) -> list[tuple[str, str, TrialRecord]]:
+    """(document_id, kind, record) for the newest extraction of every document that has one."""
+    rows = conn.execute(
+        """SELECT e.document_id, coalesce(d.kind, CASE WHEN e.method = 'registry-record' THEN 'registry-record' END, 'unknown'),
+                  e.record
+           FROM extractions e JOIN documents d USING (document_id)
+           WHERE e.status IN ('ok', 'partial')
+           QUALIFY row_number() OVER (PARTITION BY e.document_id ORDER BY e.extracted_at DESC) = 1
+           ORDER BY e.document_id"""
+    ).fetchall()
+    return [(doc_id, kind, TrialRecord.model_validate_json(record)) for doc_id, kind, record in rows]
+
+
+_TRIAL_TABLES = ("trials", "trial_sources", "trial_field_sources", "conflicts", "registry_ids", "phases",
+                 "conditions", "interventions", "arms", "outcomes", "criteria", "organizations", "countries",
+                 "sites", "contacts")
+
+
+def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
+    """Rebuild the trial tables from merged trials (derived data: rebuilt, never appended)."""
+    rows: dict[str, list] = {name: [] for name in _TRIAL_TABLES}
+    count = 0
+    for trial in trials:
+        count += 1
+        tid, r = trial.trial_id, trial.record
+        rows["trials"].append([
+            tid, r.model_dump_json(), r.public_title, r.scientific_title, r.acronym, r.study_type, r.allocation,
+            r.masking, r.intervention_model, r.primary_sponsor, r.target_enrollment, r.min_age_years,
+            r.max_age_years, r.sex, r.healthy_volunteers, r.recruitment_status, r.registration_date, r.start_date,
+            r.primary_completion_date, r.completion_date, r.ethics_review, r.ipd_sharing, len(trial.sources),
+        ])
+        rows["trial_sources"] += [[tid, d, why] for d, why in trial.sources]
+        rows["trial_field_sources"] += [[tid, f, d] for f, d in trial.field_sources.items()]
+        rows["conflicts"] += [[tid, c["field"], json.dumps(c["chosen_value"]), c["chosen_document"],
+                               json.dumps(c["other_value"]), c["other_document"]] for c in trial.conflicts]
+        rows["registry_ids"] += [[tid, x.registry, x.id] for x in r.registry_ids]
+        rows["phases"] += [[tid, p] for p in r.phases]
+        rows["conditions"] += [[tid, c] for c in r.conditions]
+        rows["interventions"] += [[tid, i.name, i.type, i.description] for i in r.interventions]
+        rows["arms"] += [[tid, a.label, a.type, a.description] for a in r.arms]
+        rows["outcomes"] += [[tid, "primary", o.measure, o.time_frame] for o in r.primary_outcomes]
+        rows["outcomes"] += [[tid, "secondary", o.measure, o.time_frame] for o in r.secondary_outcomes]
+        rows["criteria"] += [[tid, "inclusion", i, t] for i, t in enumerate(r.inclusion_criteria)]
+        rows["criteria"] += [[tid, "exclusion", i, t] for i, t in enumerate(r.exclusion_criteria)]
+        rows["organizations"] += (
+            ([[tid, "primary_sponsor", r.primary_sponsor]] if r.primary_sponsor else [])
+            + [[tid, "secondary_sponsor", n] for n in r.secondary_sponsors]
+            + [[tid, "funder", n] for n in r.funders]
+            + [[tid, "collaborator", n] for n in r.collaborators]
+        )
+        rows["countries"] += [[tid, c] for c in r.countries]
+        rows["sites"] += [[tid, s.name, s.city, s.country] for s in r.sites]
+        rows["contacts"] += [[tid, c.name, c.role, c.affiliation, c.email, c.phone] for c in r.contacts]
+    conn.execute("BEGIN")
+    try:
+        for name in _TRIAL_TABLES:
+            conn.execute(f"DELETE FROM {name}")
+            if rows[name]:
+                marks = ", ".join("?" * len(rows[name][0]))
+                conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows[name])
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return count
+
+
+def start_run(conn, run_id: str, *, command: str, endpoint: str, model: str, prompt_version: str, git_commit: str) -> None:
+    conn.execute(
+        "INSERT INTO runs (run_id, started_at, command, endpoint, model, prompt_version, schema_version, git_commit, status) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+        [run_id, _now(), command, endpoint, model, prompt_version, SCHEMA_VERSION, git_commit],
+    )
+
+
+def finish_run(conn, run_id: str, summary: dict) -> None:
+    columns = ["documents", "ok", "partial", "failed", "skipped", "llm_calls", "cached_calls",
+               "prompt_tokens", "completion_tokens", "cost_usd", "seconds", "status"]
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    conn.execute(
+        f"UPDATE runs SET finished_at = ?, {assignments} WHERE run_id = ?",
+        [_now()] + [summary.get(c) for c in columns] + [run_id],
+    )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+_WRITE_WORDS = re.compile(
+    r"\b(insert|update|delete|create|drop|alter|attach|detach|copy|export|import|install|load|pragma|set|"
+    r"call|checkpoint|vacuum|begin|commit|rollback|truncate|replace|grant|use)\b",
+    re.IGNORECASE,
+)
+_FILE_FUNCTIONS = re.compile(r"\b(read_\w+|write_\w+|glob|sniff_csv|parquet_\w+)\s*\(", re.IGNORECASE)
+
+
+class UnsafeQuery(ValueError):
+    """`trialsift sql` refuses anything but reading the database."""
+
+
+def check_read_only(sql: str) -> None:
+    stripped = re.sub(r"'(?:[^']|'')*'", "''", sql)  # string literals may say anything
+    stripped = re.sub(r"--[^\n]*|/\*.*?\*/", " ", stripped, flags=re.S)
+    statements = [s for s in stripped.split(";") if s.strip()]
+    if len(statements) != 1:
+        raise UnsafeQuery("give exactly one statement")
+    first = statements[0].strip().split(None, 1)[0].lower()
+    if first not in ("select", "with", "from", "describe", "show", "summarize", "explain", "values", "table"):
+        raise UnsafeQuery(f"only read-only queries are allowed (SELECT, WITH, DESCRIBE, SHOW), not {first.upper()}")
+    word = _WRITE_WORDS.search(stripped)
+    if word:
+        raise UnsafeQuery(f"'{word.group(1).upper()}' is not allowed: trialsift sql is read-only")
+    func = _FILE_FUNCTIONS.search(stripped)
+    if func:
+        raise UnsafeQuery(f"'{func.group(1)}' reads or writes files outside the database and is not allowed")
+
+
+def read_only_query(db_path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+    check_read_only(sql)
+    if not Path(db_path).exists():
+        raise FileNotFoundError(f"no database at {db_path}: run `trialsift extract` first")
+    conn = duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
+    try:
+        cursor = conn.execute(sql)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, cursor.fetchall()
+    finally:
+        conn.close()
+
+
+def as_dicts(columns: list[str], rows: list[tuple]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row)) for row in rows]

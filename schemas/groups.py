@@ -1,0 +1,55 @@
+"""Field groups: the contract split into small schemas, one LLM call each.
+
+A small model given six fields and the sections that can hold them does far
+better, and far cheaper, than one given 36 fields and the whole page. Each
+group model is built from TrialRecord's own field definitions, so the same
+normalizers and validation errors apply.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+from schemas.trial import TrialRecord
+
+FIELD_GROUPS: dict[str, tuple[str, ...]] = {
+    "identification_status": (
+        "registry_ids", "public_title", "scientific_title", "acronym", "conditions",
+        "recruitment_status", "registration_date", "start_date",
+        "primary_completion_date", "completion_date",
+    ),
+    "design_phase": (
+        "study_type", "phases", "allocation", "masking", "intervention_model", "target_enrollment",
+    ),
+    "interventions_arms": ("interventions", "arms"),
+    "eligibility": (
+        "min_age_years", "max_age_years", "sex", "healthy_volunteers",
+        "inclusion_criteria", "exclusion_criteria",
+    ),
+    "outcomes": ("primary_outcomes", "secondary_outcomes"),
+    "sponsors_sites_contacts": (
+        "primary_sponsor", "secondary_sponsors", "funders", "collaborators",
+        "countries", "sites", "contacts", "ethics_review", "ipd_sharing",
+    ),
+}
+
+GROUP_OF_FIELD: dict[str, str] = {f: g for g, fields in FIELD_GROUPS.items() for f in fields}
+
+assert set(GROUP_OF_FIELD) == set(TrialRecord.model_fields), "every contract key belongs to one group"
+
+
+@lru_cache(maxsize=None)
+def group_model(fields: tuple[str, ...]) -> type[BaseModel]:
+    """A pydantic model holding just these TrialRecord fields (same types and validators)."""
+    definitions = {
+        name: (TrialRecord.model_fields[name].annotation, TrialRecord.model_fields[name])
+        for name in fields
+    }
+    name = "Fields_" + "_".join(sorted(fields))[:60]
+    return create_model(
+        name,
+        __config__=ConfigDict(extra="forbid", use_enum_values=True),
+        **definitions,
+    )

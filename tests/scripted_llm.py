@@ -1,0 +1,543 @@
+"""A scripted OpenAI-compatible HTTP server on loopback, for tests and benchmarks.
+
+trialsift talks to LLMs through the real `openai` client (and `instructor` on
+top of it). To test retries, validation and fault handling deterministically,
+and to benchmark throughput without a model, this module serves the same HTTP
+API from a script: a list of steps consumed in order, or a callable that picks
+a step per request. A seeded FaultPlan injects 429s, 500s, timeouts and bad
+payloads at set rates. Standard library only, so it runs anywhere the tests do.
+
+    server = ScriptedLLM(responder=[{"phase": "PHASE2"}])
+    with server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="test")
+        ...
+    server.requests, server.stats
+"""
+
+from __future__ import annotations
+
+import collections
+import email.parser
+import email.policy
+import itertools
+import json
+import random
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Optional, Union
+
+# --- Script steps: what one chat completion request gets back -----------------
+
+
+@dataclass(frozen=True)
+class HttpError:
+    """Answer with this HTTP status; a str body is wrapped in OpenAI's error envelope."""
+
+    status: int
+    body: Union[str, dict] = "scripted error"
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Sleep this long, then answer with the next step of the script (list scripts only)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """Answer with this content and finish_reason "length", as when max_tokens runs out."""
+
+    content: str
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """Answer with one assistant tool call (what instructor's TOOLS mode expects)."""
+
+    name: str
+    arguments_json: str
+
+
+# A step is a dict (sent as JSON content), a str (sent as raw content), or one of the above.
+Step = Union[dict, str, HttpError, Truncated, ToolCall]
+Responder = Union[list, Callable[[dict], Step]]
+
+SCRIPT_EXHAUSTED = HttpError(500, "script exhausted")
+
+FAULT_KINDS = ("http_429", "http_500", "timeout", "malformed", "truncated", "schema_invalid")
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Rates of injected faults, drawn with a seeded RNG before the responder is asked.
+
+    A faulted request does not consume a script step, so the script stays the
+    "happy path" and the faults land on top of it, reproducibly for one seed
+    and one request order.
+    """
+
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_timeout: float = 0.0
+    rate_malformed: float = 0.0
+    rate_truncated: float = 0.0
+    rate_schema_invalid: float = 0.0
+    timeout_s: float = 5.0  # a timeout fault sleeps this long (longer than the client waits), then hangs up
+    retry_after_s: float = 0.0  # Retry-After sent with injected 429s
+
+    def __post_init__(self) -> None:
+        if sum(self._rates()) > 1.0 or min(self._rates()) < 0.0:
+            raise ValueError("fault rates must be >= 0 and sum to at most 1")
+
+    def _rates(self) -> tuple[float, ...]:
+        return (self.rate_429, self.rate_500, self.rate_timeout,
+                self.rate_malformed, self.rate_truncated, self.rate_schema_invalid)
+
+    def draw(self, rng: random.Random) -> Optional[str]:
+        """One uniform draw per request: a fault kind from FAULT_KINDS, or None."""
+        u, threshold = rng.random(), 0.0
+        for kind, rate in zip(FAULT_KINDS, self._rates()):
+            threshold += rate
+            if u < threshold:
+                return kind
+        return None
+
+    def step_for(self, kind: str) -> Step:
+        """The step that plays out an answered fault (every kind but "timeout")."""
+        if kind == "http_429":
+            return HttpError(429, "injected rate limit", {"Retry-After": str(self.retry_after_s)})
+        if kind == "http_500":
+            return HttpError(500, "injected server error")
+        if kind == "malformed":
+            return '{"injected": "malformed JSON'
+        if kind == "truncated":
+            return Truncated('{"injected": "trunc')
+        return {"unexpected": True}  # schema_invalid: valid JSON, wrong shape
+
+
+class Script:
+    """Turns the responder into one step per request. Not locked itself: the
+    server calls it under its own lock, which also orders the fault draws."""
+
+    def __init__(self, responder: Responder) -> None:
+        scripted = isinstance(responder, (list, tuple))
+        self._steps = collections.deque(responder) if scripted else None
+        self._callable = None if scripted else responder
+
+    def next(self, request_json: dict) -> tuple[float, Step]:
+        """(seconds to wait first, step). Delay steps fold into the wait of the step after."""
+        if self._callable is not None:
+            step = self._callable(request_json)
+            if isinstance(step, Delay):  # a callable can simply sleep itself
+                return 0.0, HttpError(500, "callable responders must not return Delay")
+            return 0.0, step
+        wait = 0.0
+        while self._steps and isinstance(self._steps[0], Delay):
+            wait += self._steps.popleft().seconds
+        if not self._steps:
+            return wait, SCRIPT_EXHAUSTED
+        return wait, self._steps.popleft()
+
+
+# --- Rendering steps as OpenAI payloads ---------------------------------------
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)  # the usual ~4 characters per token
+
+
+def _prompt_text(request_json: dict) -> str:
+    parts = []
+    for message in request_json.get("messages") or []:
+        content = message.get("content")
+        parts.append(content if isinstance(content, str) else json.dumps(content or ""))
+    return "".join(parts)
+
+
+def render(step: Step, request_json: dict, completion_id: str, default_model: str) -> tuple[int, dict, dict, str]:
+    """(status, JSON payload, headers, outcome) for one step answering one request."""
+    if isinstance(step, HttpError):
+        body = step.body if isinstance(step.body, dict) else _error_body(step.body, step.status)
+        return step.status, body, dict(step.headers), f"http_{step.status}"
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if isinstance(step, ToolCall):
+        message["tool_calls"] = [{"id": f"call_{completion_id}", "type": "function",
+                                  "function": {"name": step.name, "arguments": step.arguments_json}}]
+        finish, generated, outcome = "tool_calls", step.arguments_json, "ok"
+    elif isinstance(step, Truncated):
+        message["content"], finish, outcome = step.content, "length", "truncated"
+        generated = step.content
+    elif isinstance(step, (dict, str)):
+        message["content"] = step if isinstance(step, str) else json.dumps(step)
+        finish, generated, outcome = "stop", message["content"], "ok"
+    else:
+        return render(HttpError(500, f"not a script step: {step!r}"), request_json, completion_id, default_model)
+    prompt_tokens, completion_tokens = _tokens(_prompt_text(request_json)), _tokens(generated)
+    return 200, {
+        "id": completion_id, "object": "chat.completion", "created": int(time.time()),
+        "model": request_json.get("model") or default_model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens},
+    }, {}, outcome
+
+
+def as_sse(completion: dict, include_usage: bool) -> bytes:
+    """The same completion as a stream: one delta with the whole message, a finish chunk, [DONE]."""
+    choice = completion["choices"][0]
+    delta = dict(choice["message"])
+    for index, call in enumerate(delta.get("tool_calls") or []):
+        call["index"] = index  # streamed tool calls carry their position
+    head = {key: completion[key] for key in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    chunks = [head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+              head | {"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}]
+    if include_usage:
+        chunks.append(head | {"choices": [], "usage": completion["usage"]})
+    events = [f"data: {json.dumps(chunk)}\n\n" for chunk in chunks] + ["data: [DONE]\n\n"]
+    return "".join(events).encode()
+
+
+# --- Files and Batches: enough of the API for a batch-mode client -------------
+
+
+class BatchStore:
+    """In-memory files and batches. A batch advances one state per poll,
+    validating -> in_progress -> completed, as real batches do over hours;
+    completing answers every input line through `answer_line` (the responder)."""
+
+    def __init__(self, answer_line: Callable[[dict], tuple[int, dict]]) -> None:
+        self._answer_line = answer_line
+        self._lock = threading.RLock()  # handlers run on many threads
+        self._ids = itertools.count(1)
+        self._files: dict[str, dict] = {}  # id -> file object
+        self._contents: dict[str, bytes] = {}
+        self._batches: dict[str, dict] = {}
+
+    def add_file(self, filename: str, purpose: str, content: bytes) -> dict:
+        with self._lock:
+            file_id = f"file-{next(self._ids):06d}"
+            self._contents[file_id] = content
+            self._files[file_id] = {"id": file_id, "object": "file", "bytes": len(content),
+                                    "created_at": int(time.time()), "filename": filename,
+                                    "purpose": purpose, "status": "processed"}
+            return dict(self._files[file_id])
+
+    def file(self, file_id: str) -> Optional[dict]:
+        with self._lock:
+            return self._files.get(file_id)
+
+    def content(self, file_id: str) -> Optional[bytes]:
+        with self._lock:
+            return self._contents.get(file_id)
+
+    def create_batch(self, request_json: dict) -> dict:
+        with self._lock:
+            batch_id = f"batch_{next(self._ids):06d}"
+            self._batches[batch_id] = {
+                "id": batch_id, "object": "batch", "endpoint": request_json["endpoint"],
+                "input_file_id": request_json["input_file_id"],
+                "completion_window": request_json.get("completion_window", "24h"),
+                "status": "validating", "output_file_id": None, "error_file_id": None,
+                "created_at": int(time.time()), "metadata": request_json.get("metadata"),
+                "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+            return dict(self._batches[batch_id])
+
+    def poll(self, batch_id: str) -> Optional[dict]:
+        with self._lock:
+            batch = self._batches.get(batch_id)
+            if batch is None:
+                return None
+            if batch["status"] == "validating":
+                batch.update(status="in_progress", in_progress_at=int(time.time()))
+            elif batch["status"] == "in_progress":
+                self._complete(batch)
+            elif batch["status"] == "cancelling":
+                batch.update(status="cancelled", cancelled_at=int(time.time()))
+            return dict(batch)
+
+    def cancel(self, batch_id: str) -> Optional[dict]:
+        with self._lock:
+            batch = self._batches.get(batch_id)
+            if batch is not None and batch["status"] in ("validating", "in_progress"):
+                batch.update(status="cancelling", cancelling_at=int(time.time()))
+            return None if batch is None else dict(batch)
+
+    def _complete(self, batch: dict) -> None:
+        input_lines = [line for line in self._contents[batch["input_file_id"]].decode().splitlines() if line.strip()]
+        output_lines, failed = [], 0
+        for number, line in enumerate(input_lines):
+            item = json.loads(line)
+            status, body = self._answer_line(item["body"])
+            failed += status != 200
+            output_lines.append(json.dumps({
+                "id": f"batch_req_{number:06d}", "custom_id": item["custom_id"], "error": None,
+                "response": {"status_code": status, "request_id": f"req_{number:06d}", "body": body}}))
+        output = self.add_file(f"{batch['id']}_output.jsonl", "batch_output",
+                               "".join(line + "\n" for line in output_lines).encode())
+        batch.update(status="completed", completed_at=int(time.time()), output_file_id=output["id"],
+                     request_counts={"total": len(output_lines), "completed": len(output_lines) - failed,
+                                     "failed": failed})
+
+
+# --- The server ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server saw it. Header names are lower-cased; `body` is
+    the parsed JSON body (None for GETs and file uploads)."""
+
+    method: str
+    path: str
+    headers: dict
+    body: Any
+
+    @property
+    def messages(self) -> list:
+        return self.body.get("messages", []) if isinstance(self.body, dict) else []
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one chat request will get: wait `wait_s`, then answer `step` (None: hang up)."""
+
+    wait_s: float
+    step: Optional[Step]
+    completion_id: str
+    fault: Optional[str]
+
+
+class ScriptedLLM:
+    """The scripted server: `with ScriptedLLM(...) as server:` serves on server.base_url.
+
+    One lock orders everything a request decides (record it, draw its fault,
+    take its script step), so decisions follow arrival order and a sequential
+    run is reproducible; the waiting (latency, delays, timeouts) happens
+    outside the lock so concurrent requests overlap.
+    """
+
+    def __init__(self, responder: Optional[Responder] = None, faults: FaultPlan = FaultPlan(),
+                 latency_s: float = 0.0, max_in_flight: Optional[int] = None, seed: int = 0,
+                 model: str = "scripted-model") -> None:
+        self.model, self.faults, self.latency_s = model, faults, latency_s
+        self._script = Script([] if responder is None else responder)
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._stopping = threading.Event()  # wakes sleeping handlers at shutdown
+        self._requests: list[RecordedRequest] = []
+        self._stats: collections.Counter = collections.Counter()
+        self._completion_ids = itertools.count(1)
+        self.batch_store = BatchStore(self._answer_batch_line)
+        self._http: Optional[_Server] = None
+
+    def __enter__(self) -> "ScriptedLLM":
+        self._http = _Server(("127.0.0.1", 0), _Handler)
+        self._http.app = self
+        threading.Thread(target=self._http.serve_forever, name="scripted-llm", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()
+        self._http.shutdown()
+        self._http.close_all()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        return [request for request in self.requests if request.path == "/v1/chat/completions"]
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Served outcomes: ok, http_<status>, timeout, malformed, truncated, schema_invalid, script_exhausted."""
+        with self._lock:
+            return dict(self._stats)
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def decide(self, request: RecordedRequest) -> Decision:
+        """Record a chat request and choose its fate: a fault first, else the script's next step."""
+        with self._lock:
+            self._requests.append(request)
+            completion_id = f"chatcmpl-{next(self._completion_ids):06d}"
+            fault = self.faults.draw(self._rng)
+            if fault == "timeout":
+                return Decision(self.latency_s + self.faults.timeout_s, None, completion_id, fault)
+            if fault is not None:
+                return Decision(self.latency_s, self.faults.step_for(fault), completion_id, fault)
+            delay_s, step = self._script.next(request.body)
+            if step is SCRIPT_EXHAUSTED:
+                self._stats["script_exhausted"] += 1
+            return Decision(self.latency_s + delay_s, step, completion_id, None)
+
+    def serve(self, decision: Decision, request_json: dict) -> Optional[tuple[int, dict, dict]]:
+        """Wait as decided (holding an in-flight slot), then (status, payload, headers); None: hang up."""
+        if self._in_flight:
+            self._in_flight.acquire()  # excess requests queue here, as at a saturated server
+        try:
+            self._stopping.wait(decision.wait_s)
+            if decision.step is None:
+                self.count("timeout")
+                return None
+            status, payload, headers, outcome = render(decision.step, request_json, decision.completion_id, self.model)
+            self.count(decision.fault or outcome)
+            return status, payload, headers
+        finally:
+            if self._in_flight:
+                self._in_flight.release()
+
+    def count(self, outcome: str) -> None:
+        with self._lock:
+            self._stats[outcome] += 1
+
+    def _answer_batch_line(self, request_json: dict) -> tuple[int, dict]:
+        """Batch lines go through the responder only: no faults, no latency."""
+        with self._lock:
+            completion_id = f"chatcmpl-{next(self._completion_ids):06d}"
+            _, step = self._script.next(request_json)
+        status, body, _, outcome = render(step, request_json, completion_id, self.model)
+        self.count(outcome)
+        return status, body
+
+
+class _Server(ThreadingHTTPServer):
+    """Thread per connection; tracks open connections so shutdown can end idle keep-alives."""
+
+    daemon_threads = True  # never block shutdown on a sleeping handler
+    request_queue_size = 256  # listen backlog: a 64-way burst must not be refused
+    app: ScriptedLLM
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def close_all(self) -> None:
+        with self.connections_lock:
+            for connection in self.connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed by the client
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP plumbing and routing; every decision is the ScriptedLLM's."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do; every reply carries Content-Length
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests read server.requests, not stderr
+
+    def do_GET(self) -> None:
+        app, path = self.server.app, self.path.split("?")[0]
+        app.record(RecordedRequest("GET", path, self._headers(), None))
+        if path == "/health":
+            return self._send_json(200, {"status": "ok"})
+        if path == "/v1/models":
+            return self._send_json(200, {"object": "list", "data": [
+                {"id": app.model, "object": "model", "created": 0, "owned_by": "scripted"}]})
+        if match := re.fullmatch(r"/v1/files/([^/]+)/content", path):
+            content = app.batch_store.content(match[1])
+            return self._send(200, content, "application/octet-stream") if content is not None else self._not_found()
+        if match := re.fullmatch(r"/v1/files/([^/]+)", path):
+            return self._send_json_or_404(app.batch_store.file(match[1]))
+        if match := re.fullmatch(r"/v1/batches/([^/]+)", path):
+            return self._send_json_or_404(app.batch_store.poll(match[1]))
+        self._not_found()
+
+    def do_POST(self) -> None:
+        app, path = self.server.app, self.path.split("?")[0]
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if path == "/v1/files":
+            app.record(RecordedRequest("POST", path, self._headers(), None))
+            fields = _multipart_fields(self.headers.get("Content-Type", ""), raw)
+            filename, content = fields.get("file", ("upload.jsonl", b""))
+            purpose = fields.get("purpose", (None, b"batch"))[1].decode()
+            return self._send_json(200, app.batch_store.add_file(filename, purpose, content))
+        try:
+            request = RecordedRequest("POST", path, self._headers(), json.loads(raw or b"{}"))
+        except json.JSONDecodeError:
+            app.record(RecordedRequest("POST", path, self._headers(), None))
+            return self._send_json(400, _error_body("request body is not JSON", 400))
+        if path == "/v1/chat/completions":
+            return self._chat_completion(app, request)
+        app.record(request)
+        if path == "/v1/batches":
+            return self._send_json(200, app.batch_store.create_batch(request.body))
+        if match := re.fullmatch(r"/v1/batches/([^/]+)/cancel", path):
+            return self._send_json_or_404(app.batch_store.cancel(match[1]))
+        self._not_found()
+
+    def _chat_completion(self, app: ScriptedLLM, request: RecordedRequest) -> None:
+        reply = app.serve(app.decide(request), request.body)
+        if reply is None:  # timeout fault: the client has given up by now; hang up without a word
+            self.close_connection = True
+            return
+        status, payload, headers = reply
+        if status == 200 and request.body.get("stream"):
+            include_usage = bool((request.body.get("stream_options") or {}).get("include_usage"))
+            return self._send(200, as_sse(payload, include_usage), "text/event-stream")
+        self._send_json(status, payload, headers)
+
+    def _headers(self) -> dict:
+        return {name.lower(): value for name, value in self.headers.items()}
+
+    def _not_found(self) -> None:
+        self._send_json(404, _error_body(f"no route or object for {self.command} {self.path}", 404))
+
+    def _send_json_or_404(self, payload: Optional[dict]) -> None:
+        return self._not_found() if payload is None else self._send_json(200, payload)
+
+    def _send_json(self, status: int, payload: dict, headers: Optional[dict] = None) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: Optional[dict] = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _error_body(message: str, status: int) -> dict:
+    """OpenAI's error envelope, which the openai client puts into its exception."""
+    return {"error": {"message": message, "type": "scripted_error", "code": status}}
+
+
+def _multipart_fields(content_type: str, raw: bytes) -> dict[str, tuple[Optional[str], bytes]]:
+    """name -> (filename, bytes) of a multipart/form-data body, parsed by the email package."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    return {part.get_param("name", header="content-disposition"): (part.get_filename(), part.get_payload(decode=True))
+            for part in message.iter_parts()}

@@ -1,0 +1,449 @@
+"""Tests for pipeline/rules.py: labelled patterns in, validated findings with exact evidence out.
+
+Three layers: short labelled strings (table-driven), the seed documents, and every noisy
+page of the real corpus, checked against its structured registry record where one exists
+in a ClinicalTrials.gov format.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pipeline.records import CleanText, Document
+from pipeline.rules import extract_rule_findings
+from schemas.trial import TrialRecord
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _identity_clean(text: str) -> CleanText:
+    return CleanText(text=text, segments=((0, 0, len(text)),))
+
+
+def _findings_for_text(text: str):
+    document = Document(id="test", path="<test>", text=text)
+    return extract_rule_findings(document, _identity_clean(text))
+
+
+def _load(path: Path):
+    data = path.read_bytes()
+    text = data.decode("utf-8")
+    document = Document(
+        id=hashlib.sha256(data).hexdigest(), path=str(path), text=text, size_bytes=len(data)
+    )
+    return document, extract_rule_findings(document, _identity_clean(text))
+
+
+def _values(findings, field: str) -> list:
+    return [finding.value for finding in findings if finding.field == field]
+
+
+def _seed(corpus_root: Path, number: str):
+    (path,) = sorted((corpus_root / "seeds").glob(f"{number}_*.txt"))
+    return _load(path)
+
+
+def _manifest(corpus_root: Path) -> list[dict[str, str]]:
+    with open(corpus_root / "noisy" / "manifest.tsv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+# ---------------------------------------------------------------------------
+# Labelled strings: each case is a short text and the complete set of (field, value)
+# pairs the rules must find in it. An empty set means "nothing": the cases that must
+# not be read are as important as the ones that must.
+
+CASES = [
+    # ages
+    ("Minimum Age: 18", {("min_age_years", 18.0)}),
+    ("Maximum Age: 75", {("max_age_years", 75.0)}),
+    ("Age-lower limit\n\n18 years-old <=", {("min_age_years", 18.0)}),
+    ("Age-lower limit - 18 years-old <= Age-upper limit - Not applicable", {("min_age_years", 18.0)}),
+    ("Age-upper limit\n\n\nNot applicable", set()),
+    ("Age-upper limit - 65 years-old >", set()),  # strict comparator: inclusive or not is unstated
+    ("Ages Eligible for Study: 18 Years to 75 Years (Adult, Older Adult)",
+     {("min_age_years", 18.0), ("max_age_years", 75.0)}),
+    ("Ages Eligible for Study: 18 Years and older", {("min_age_years", 18.0)}),
+    ("Eligible Ages\n6 Months to 17 Years", {("min_age_years", 0.5), ("max_age_years", 17.0)}),
+    ("18 years and older", {("min_age_years", 18.0)}),
+    ("Ages\n\n18+ years old", {("min_age_years", 18.0)}),
+    ("- Age\n- Adult · 18+ yrs", {("min_age_years", 18.0)}),
+    ("  • Age > 18 years", set()),
+    ("Age ≥ 18 and < 70 years of age", set()),
+    ("Eligible Ages\nOver 18 Years", set()),
+    ("  • Mean patient age: 61 years", set()),
+    ("Patients aged 18 years or older at the time of consent.", set()),
+    # enrollment
+    ("Target sample size\n\n60", {("target_enrollment", 60)}),
+    ("Target Size - 60", {("target_enrollment", 60)}),
+    ("Enrollment: 352", {("target_enrollment", 352)}),
+    ("Estimated Enrollment : 60 participants", {("target_enrollment", 60)}),
+    ("Actual Enrollment : | 317 participants |", {("target_enrollment", 317)}),
+    ("Target number of participants: 23", {("target_enrollment", 23)}),
+    ("Trial size 264 participants", {("target_enrollment", 264)}),
+    ("  • Total number of enrollees: 10,003", {("target_enrollment", 10003)}),
+    ("N=91", {("target_enrollment", 91)}),
+    ("Target enrollment:\n0", set()),  # a site artefact, not a planned size
+    ("According to the plan, a total of 146 patients will be recruited.", set()),
+    ("N=4037 nirsevimab (a single injection).", set()),
+    # sex
+    ("Sex: All", {("sex", "ALL")}),
+    ("Gender - Male and Female", {("sex", "ALL")}),
+    ("Sexes Eligible for Study: All", {("sex", "ALL")}),
+    ("Gender: Both", {("sex", "ALL")}),
+    ("- Sex\n- Female", {("sex", "FEMALE")}),
+    ("  • Percentage female: 53%", set()),
+    # phase
+    ("Study Phase: Phase 2", {("phases", ("PHASE2",))}),
+    ("Phase:\nPhase 3", {("phases", ("PHASE3",))}),
+    ("Phase N/A", {("phases", ("NA",))}),
+    ("Phase phase 3", {("phases", ("PHASE3",))}),
+    ("Phase\nEarly phase I", {("phases", ("EARLY_PHASE1",))}),
+    ("Phase 2/Phase 3", {("phases", ("PHASE2", "PHASE3"))}),
+    ("Developmental phase\n\n\n\nAssessment", set()),
+    ("A Single-Arm, Single-Center Phase II Trial", {("phases", ("PHASE2",))}),
+    ("This single-arm, single-center phase II trial evaluates safety.", set()),
+    ("    Phase 1 trials conducted solely on adults are not publicly available.", set()),
+    ("Condition | Intervention | Phase |\n---|---|---|\nCovid19 | Drug: bamlanivimab | Phase 4 |",
+     {("phases", ("PHASE4",))}),
+    # recruitment status
+    ("Status: Recruiting", {("recruitment_status", "RECRUITING")}),
+    ("Recruitment status - Open public recruiting", {("recruitment_status", "RECRUITING")}),
+    ("Overall Status\nCompleted", {("recruitment_status", "COMPLETED")}),
+    ("Recruitment Status : Completed", {("recruitment_status", "COMPLETED")}),
+    ("Recruitment Status :\nTerminated\n(In April 2021 the authorisation was revoked.)",
+     {("recruitment_status", "TERMINATED")}),
+    ("Status\nActive (not recruiting)", {("recruitment_status", "ACTIVE_NOT_RECRUITING")}),
+    ("Registration Status:\n\nRetrospective registration", set()),
+    ("Trial Status:Ongoing", set()),  # EU CTR "Ongoing" does not say whether it recruits
+    ("- Status\n- ot Recruiting", set()),  # cut-off text is not a status
+    ("This trial is active, not recruiting.", set()),
+    # study type, allocation, masking, healthy volunteers
+    ("Study Type: Interventional", {("study_type", "INTERVENTIONAL")}),
+    ("Study type Observational", {("study_type", "OBSERVATIONAL")}),
+    ("Study Type : | Interventional (Clinical Trial) |", {("study_type", "INTERVENTIONAL")}),
+    ("Type of Trial |\nInterventional |", {("study_type", "INTERVENTIONAL")}),
+    ("Allocation: Randomized", {("allocation", "RANDOMIZED")}),
+    ("Randomization\n\nNon-randomized", {("allocation", "NON_RANDOMIZED")}),
+    ("Randomization unit\n\nIndividual", set()),
+    ("Masking: Double", {("masking", "DOUBLE")}),
+    ("Study Design Allocation: Randomized;   Intervention Model: Parallel Assignment;   "
+     "Masking: Double (Participant, Investigator);   Primary Purpose: Treatment",
+     {("allocation", "RANDOMIZED"), ("masking", "DOUBLE")}),
+    ("Masking: | None (Open Label) |", {("masking", "NONE")}),
+    ("Healthy Volunteers: f", {("healthy_volunteers", False)}),
+    ("Accepts Healthy Volunteers: No", {("healthy_volunteers", False)}),
+    ("Accepts Healthy Volunteers?\nNo", {("healthy_volunteers", False)}),
+    ("Volunteers\n\nNo Healthy Volunteers", {("healthy_volunteers", False)}),
+    ("Conditions\nHealthy Volunteers\nInterventions", set()),
+    # dates
+    ("Registered date\n\n2026 Year 01 Month 15 Day", {("registration_date", "2026-01-15")}),
+    ("Date of Registration:\n\n2020-05-08 ", {("registration_date", "2020-05-08")}),
+    ("First Posted : September 17, 2015", {("registration_date", "2015-09-17")}),
+    ("CTRI/2021/08/035815 [Registered on: 19/08/2021] Trial Registered Prospectively",
+     {("registration_date", "2021-08-19"), ("registry_ids", (("id", "CTRI/2021/08/035815"), ("registry", "CTRI")))}),
+    ("Anticipated trial start date - 2023 Year 10 Month 26 Day", {("start_date", "2023-10-26")}),
+    ("Actual Study Start Date : | September 2015 |", {("start_date", "2015-09")}),
+    ("Date of first enrolment: 2020-03-01", {("start_date", "2020-03-01")}),
+    ("Trial start\n2022-08-08", {("start_date", "2022-08-08")}),
+    ("Actual Primary Completion Date :\nNov 17, 2014", {("primary_completion_date", "2014-11-17")}),
+    ("Estimated PCD\n2024-03-27", {("primary_completion_date", "2024-03-27")}),
+    ("Study Completion Date: 2019", {("completion_date", "2019")}),
+    ("  • End date\n    Dec 20, 2025", {("completion_date", "2025-12-20")}),
+    ("Overall study end date\n31/12/2024", {("completion_date", "2024-12-31")}),
+    ("Registration date\n06/07/2020", set()),  # day or month first? nothing in the text says
+    ("Submission date\n15/05/2023\nRegistration date\n06/07/2020", {("registration_date", "2020-07-06")}),
+    ("Study Start Date : Se", set()),  # cut off by the excerpt
+    ("Last follow-up date - 2027 Year 09 Month 30 Day", set()),
+    ("Date of protocol fixation - 2023 Year 09 Month 11 Day", set()),
+    ("Date of IRB - 2023 Year 10 Month 10 Day", set()),
+    ("Date of disclosure of the study information 2026/01/15", set()),
+    ("Results First Posted : August 17, 2020", set()),
+    ("Recruitment end date\n31/12/2024", set()),
+    ("The study start date was delayed by the pandemic.", set()),
+    # registry ids
+    ("Clinical Study IdentifierNCT04143984", {("registry_ids", (("id", "NCT04143984"), ("registry", "NCT")))}),
+    ("  • ISRCTN Number\n\n    N/A", set()),
+]
+
+
+def _comparable(value):
+    """Hashable form of a finding's value (lists -> tuples, dicts -> sorted item tuples)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
+
+
+@pytest.mark.parametrize("text, expected", CASES, ids=[case[0][:50] for case in CASES])
+def test_labelled_strings(text, expected):
+    found = {(f.field, _comparable(f.value)) for f in _findings_for_text(text)}
+    assert found == expected
+
+
+def test_every_value_is_one_the_record_accepts():
+    """A finding's value goes into TrialRecord unchanged: it is already the stored form."""
+    for text, _ in CASES:
+        for finding in _findings_for_text(text):
+            raw = [finding.value] if finding.field == "registry_ids" else finding.value
+            record = TrialRecord.model_validate({finding.field: raw})
+            assert record.model_dump()[finding.field] == raw
+
+
+def test_methods_name_the_extractor():
+    findings = _findings_for_text("Sex: All\nMinimum Age: 18\nNCT01234567")
+    assert {f.method for f in findings} == {"rule:sex", "rule:ages", "rule:registry_ids"}
+
+
+def test_evidence_spans_label_and_value():
+    (finding,) = _findings_for_text("Eligibility\nMinimum Age: 18\n")
+    assert finding.evidence.quote == "Minimum Age: 18"
+    assert (finding.evidence.start, finding.evidence.end) == (12, 27)
+
+
+def test_disagreeing_values_are_all_returned():
+    findings = _findings_for_text("Actual Enrollment: 352 participants\nTrial size 264 participants")
+    assert _values(findings, "target_enrollment") == [352, 264]
+
+
+def test_evidence_maps_back_through_the_clean_text():
+    # The cleaner dropped a banner at the start: cleaned offsets differ from document offsets.
+    raw = "Cookie banner text\nStatus: Recruiting\nSex: All"
+    kept_from = raw.index("Status")
+    clean = CleanText(text=raw[kept_from:], segments=((0, kept_from, len(raw) - kept_from),))
+    findings = extract_rule_findings(Document(id="t", path="<t>", text=raw), clean)
+    assert {f.field for f in findings} == {"recruitment_status", "sex"}
+    for finding in findings:
+        assert finding.evidence.quote == raw[finding.evidence.start : finding.evidence.end]
+        assert finding.evidence.start >= kept_from
+    assert [f.evidence.quote for f in findings] == ["Status: Recruiting", "Sex: All"]
+
+
+# ---------------------------------------------------------------------------
+# Seed documents
+
+
+def test_seed_002_aggregator_page(corpus_root):
+    _, findings = _seed(corpus_root, "002")
+    assert _values(findings, "phases") and all(v == ["PHASE2"] for v in _values(findings, "phases"))
+    assert _values(findings, "min_age_years") == [18.0]
+    assert _values(findings, "max_age_years") == [75.0]
+    assert _values(findings, "sex") == ["ALL"]
+    assert _values(findings, "healthy_volunteers") == [False]
+    assert _values(findings, "recruitment_status") == ["RECRUITING"]
+    assert _values(findings, "study_type") == ["INTERVENTIONAL"]
+    assert _values(findings, "registry_ids") == []
+
+
+def test_seed_001_umin_registry_page(corpus_root):
+    _, findings = _seed(corpus_root, "001")
+    assert _values(findings, "registry_ids") == [{"registry": "UMIN", "id": "UMIN000060367"}]
+    assert _values(findings, "sex") == ["ALL"]
+    assert _values(findings, "min_age_years") == [18.0]
+    assert _values(findings, "max_age_years") == []  # "Age-upper limit: Not applicable"
+    assert _values(findings, "target_enrollment") == [60]
+    assert _values(findings, "study_type") == ["OBSERVATIONAL"]
+    assert _values(findings, "recruitment_status") == ["RECRUITING"]
+    assert _values(findings, "start_date") == ["2023-10-26"]
+    assert _values(findings, "registration_date") == ["2026-01-15"]
+    # Protocol fixation, IRB, last follow-up and analysis dates are none of the date fields.
+    assert _values(findings, "completion_date") == []
+    assert _values(findings, "primary_completion_date") == []
+    # "Developmental phase" is empty on this page.
+    assert _values(findings, "phases") == []
+
+
+def test_seed_000_news_item_flattens_the_same_umin_record(corpus_root):
+    _, findings = _seed(corpus_root, "000")
+    assert _values(findings, "registry_ids") == [{"registry": "UMIN", "id": "UMIN000060367"}]
+    assert _values(findings, "min_age_years") == [18.0]
+    assert _values(findings, "max_age_years") == []
+    assert _values(findings, "sex") == ["ALL"]
+    assert _values(findings, "target_enrollment") == [60]
+    assert _values(findings, "recruitment_status") == ["RECRUITING"]
+    assert _values(findings, "start_date") == ["2023-10-26"]
+
+
+def test_seed_004_end_date_and_no_prose_numbers(corpus_root):
+    _, findings = _seed(corpus_root, "004")
+    assert _values(findings, "registry_ids") == [{"registry": "NCT", "id": "NCT04143984"}]
+    assert _values(findings, "completion_date") == ["2025-12-20"]
+    assert _values(findings, "target_enrollment") == []  # "146 patients will be recruited" is prose
+    assert _values(findings, "min_age_years") == []  # an inclusion criterion, left to the model
+
+
+def test_seed_003_phase_not_applicable(corpus_root):
+    _, findings = _seed(corpus_root, "003")
+    assert _values(findings, "registry_ids") == [{"registry": "NCT", "id": "NCT05738187"}]
+    assert _values(findings, "phases") == [["NA"]]
+
+
+# ---------------------------------------------------------------------------
+# Every noisy page
+
+
+def _noisy_pages(corpus_root: Path):
+    return [(row, *_load(corpus_root / "noisy" / row["file"])) for row in _manifest(corpus_root)]
+
+
+def test_noisy_pages_evidence_is_exact(corpus_root):
+    pages = _noisy_pages(corpus_root)
+    assert len(pages) == 40
+    total = 0
+    for row, document, findings in pages:
+        starts = [f.evidence.start for f in findings]
+        assert starts == sorted(starts), row["file"]
+        for finding in findings:
+            evidence = finding.evidence
+            assert evidence is not None and evidence.quote, (row["file"], finding)
+            assert evidence.quote == document.text[evidence.start : evidence.end], (row["file"], finding)
+            assert finding.method.startswith("rule:")
+            total += 1
+    assert total > 100  # the rules do read these pages, not just pass vacuously
+
+
+def test_noisy_pages_never_give_enrollment_zero(corpus_root):
+    for row, _, findings in _noisy_pages(corpus_root):
+        assert 0 not in _values(findings, "target_enrollment"), row["file"]
+    _, findings = _load(corpus_root / "noisy" / "clinicaltrialexchange-NCT02481830.txt")
+    assert _values(findings, "target_enrollment") == []
+
+
+def test_noisy_pages_known_traps(corpus_root):
+    noisy = corpus_root / "noisy"
+    _, hra = _load(noisy / "hra.nhs.uk-ISRCTN88261002.txt")
+    assert all(v["registry"] != "ISRCTN" for v in _values(hra, "registry_ids"))  # "ISRCTN Number N/A"
+    _, cut = _load(noisy / "clinicaltrials.gov-NCT01864876.txt")
+    assert _values(cut, "start_date") == []  # "Study Start Date : Se" at the cut
+    _, medpath_es = _load(noisy / "medpath-EUCTR2015-001097-18-ES.txt")
+    assert _values(medpath_es, "recruitment_status") == []  # "ot Recruiting"
+    assert _values(medpath_es, "target_enrollment") == [569]  # the page's value, not the record's
+    _, optic = _load(noisy / "optic.convoke.bio-2022-000099-20-DE.txt")
+    assert _values(optic, "phases") == [["EARLY_PHASE1"]]  # wrong on the page, but what it states
+    _, isrctn = _load(noisy / "isrctn-ISRCTN17473621.txt")
+    assert _values(isrctn, "registration_date") == ["2023-06-06"]
+
+
+# ---------------------------------------------------------------------------
+# Against the registry records (ClinicalTrials.gov formats only)
+
+_CTGOV_FORMATS = ("legacy XML", "API v2 JSON", "API v1", "CTGOV (legacy XML as JSON)")
+
+
+def _record_fields(corpus_root: Path, record_path: str, trial_id: str, format_name: str) -> dict:
+    """The record's values for the fields the rules read, validated as TrialRecord values."""
+    path = corpus_root / record_path
+    if "legacy XML" in format_name and path.suffix == ".xml":
+        root = ET.parse(path).getroot()
+        legacy = {tag: root.findtext(tag) for tag in (
+            "overall_status", "start_date", "primary_completion_date", "completion_date",
+            "phase", "study_type", "enrollment")}
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "protocolSection" in data:  # API v2
+            status = data["protocolSection"]["statusModule"]
+            design = data["protocolSection"]["designModule"]
+            raw = {
+                "recruitment_status": status.get("overallStatus"),
+                "start_date": status.get("startDateStruct", {}).get("date"),
+                "primary_completion_date": status.get("primaryCompletionDateStruct", {}).get("date"),
+                "completion_date": status.get("completionDateStruct", {}).get("date"),
+                "phases": design.get("phases", []),
+                "study_type": design.get("studyType"),
+                "target_enrollment": design.get("enrollmentInfo", {}).get("count"),
+            }
+            return TrialRecord.model_validate(raw).model_dump()
+        if "FullStudiesResponse" in data:  # API v1
+            (study,) = [
+                s["Study"]["ProtocolSection"] for s in data["FullStudiesResponse"]["FullStudies"]
+                if s["Study"]["ProtocolSection"]["IdentificationModule"]["NCTId"] == trial_id
+            ]
+            status, design = study["StatusModule"], study["DesignModule"]
+            raw = {
+                "recruitment_status": status.get("OverallStatus"),
+                "start_date": status.get("StartDateStruct", {}).get("StartDate"),
+                "primary_completion_date": status.get("PrimaryCompletionDateStruct", {}).get(
+                    "PrimaryCompletionDate"),
+                "completion_date": status.get("CompletionDateStruct", {}).get("CompletionDate"),
+                "phases": design.get("PhaseList", {}).get("Phase", []),
+                "study_type": design.get("StudyType"),
+                "target_enrollment": design.get("EnrollmentInfo", {}).get("EnrollmentCount"),
+            }
+            return TrialRecord.model_validate(raw).model_dump()
+        legacy = data[trial_id]  # ctrdata CTGOV: the legacy XML keys as JSON
+    raw = {
+        "recruitment_status": legacy.get("overall_status"),
+        "start_date": legacy.get("start_date"),
+        "primary_completion_date": legacy.get("primary_completion_date"),
+        "completion_date": legacy.get("completion_date"),
+        "phases": legacy.get("phase") or [],  # "Phase 1/Phase 2" is one text for the normaliser
+        "study_type": legacy.get("study_type"),
+        "target_enrollment": legacy.get("enrollment"),
+    }
+    return TrialRecord.model_validate(raw).model_dump()
+
+
+def _paired_ctgov_pages(corpus_root: Path):
+    """(manifest row, findings, record fields) for pages whose record is in a CT.gov format."""
+    with open(corpus_root / "registry" / "INDEX.tsv", encoding="utf-8", newline="") as handle:
+        index = {(r["file"], r["trial_id"]): r for r in csv.DictReader(handle, delimiter="\t")}
+    paired = []
+    for row in _manifest(corpus_root):
+        if not row["record"]:
+            continue
+        record_file = row["record"].removeprefix("registry/")
+        entry = index.get((record_file, row["trial_id"]))
+        if entry is None or not any(name in entry["format"] for name in _CTGOV_FORMATS):
+            continue
+        _, findings = _load(corpus_root / "noisy" / row["file"])
+        paired.append((row, findings, _record_fields(corpus_root, row["record"], row["trial_id"], entry["format"])))
+    return paired
+
+
+def test_design_fields_match_the_registry_record(corpus_root):
+    """Phase and study type do not change over a trial's life: every page must agree."""
+    compared = 0
+    for row, findings, record in _paired_ctgov_pages(corpus_root):
+        for field in ("phases", "study_type"):
+            for value in _values(findings, field):
+                assert value == record[field], (row["file"], field)
+                compared += 1
+    assert compared >= 20
+
+
+def test_ctgov_dumps_match_their_registry_record(corpus_root):
+    """A ClinicalTrials.gov page and a ClinicalTrials.gov record of the same trial agree on
+    status, enrollment and dates (these differ legitimately on aggregators: see the corpus README)."""
+    compared = 0
+    fields = ("recruitment_status", "target_enrollment", "start_date",
+              "primary_completion_date", "completion_date")
+    for row, findings, record in _paired_ctgov_pages(corpus_root):
+        if "clinicaltrials.gov" not in row["url"]:
+            continue
+        for field in fields:
+            for value in _values(findings, field):
+                assert value == record[field], (row["file"], field, value, record[field])
+                compared += 1
+    assert compared >= 15
+
+
+def test_enrollment_matches_the_record_where_pages_copy_it(corpus_root):
+    """Pages known to copy the record's count (the README lists the ones that do not)."""
+    expected_from_record = {
+        "crick.ai-NCT02552212.txt", "ctv.veeva-NCT01207388.txt", "acc.org-NCT01174550.txt",
+        "clinicaltrials.gov-NCT01174550.txt", "classic.clinicaltrials.gov-NCT02552212.txt",
+    }
+    seen = set()
+    for row, findings, record in _paired_ctgov_pages(corpus_root):
+        if row["file"] in expected_from_record:
+            assert _values(findings, "target_enrollment") == [record["target_enrollment"]], row["file"]
+            seen.add(row["file"])
+    assert seen == expected_from_record
