@@ -37,6 +37,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from anywhere
 
 import pycountry  # noqa: E402
 
+from schemas import normalize  # noqa: E402
 from schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty  # noqa: E402
 
 # The seeds have no manifest; their kinds and trial ids come from the task brief
@@ -100,8 +101,24 @@ def compact(text: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
+def words_form(text: str) -> str:
+    """Lower-case words and numbers separated by single spaces, padded with a space each side."""
+    return " " + " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())) + " "
+
+
+SHORT_VALUE_CHARS = 12  # shorter values must match whole words
+
+
 def text_is_stated(value: str, text: str) -> bool:
-    return bool(compact(value)) and compact(value) in compact(text)
+    """Long values: a substring of the text once punctuation and spaces are gone (pages glue
+    words together: "Lung CancerMedDRA"). Short values: whole words, so "Nis" is not found
+    inside "Nissen"."""
+    value_compact = compact(value)
+    if not value_compact:
+        return False
+    if len(value_compact) >= SHORT_VALUE_CHARS:
+        return value_compact in compact(text)
+    return words_form(value) in words_form(text)
 
 
 def numbers_in(text: str) -> set[float]:
@@ -201,7 +218,7 @@ ENUM_SURFACE_FORMS: dict[str, dict[Any, list[str]]] = {
         "SEQUENTIAL": [r"sequential"],
     },
     "sex": {
-        "ALL": [r"\ball\b", r"\bmale and female", r"\bmen and women\b", r"\bboth\b"],
+        "ALL": [r"(sex|gender)s?\W+all\b", r"^\s*all\s*$", r"\bmales? (and|or) females?", r"\bmen (and|or) women\b", r"\bboth sexes\b"],
         "FEMALE": [r"female", r"\bwomen\b"],
         "MALE": [r"\bmale\b", r"\bmen\b"],
     },
@@ -236,12 +253,16 @@ ENUM_SURFACE_FORMS: dict[str, dict[Any, list[str]]] = {
 
 def enum_is_stated(field_name: str, value: Any, text: str) -> bool:
     forms = ENUM_SURFACE_FORMS[field_name].get(value, [])
-    return any(re.search(form, text, re.IGNORECASE) for form in forms)
+    return any(re.search(form, text, re.IGNORECASE | re.MULTILINE) for form in forms)
 
 
 def registry_id_is_stated(identifier: str, text: str) -> bool:
-    """Ids are compared after removing spaces and hyphens (and, here, all punctuation)."""
-    return text_is_stated(identifier, text)
+    """Ids are compared after removing spaces and hyphens (and, here, all punctuation).
+
+    A plain substring test, whatever the length: pages glue ids to their labels
+    ("Clinical Study IdentifierNCT04143984").
+    """
+    return bool(compact(identifier)) and compact(identifier) in compact(text)
 
 
 # Fields whose values are free text, and the enum table for the rest.
@@ -279,13 +300,20 @@ OBJECT_ATTRIBUTES = {
     "sites": {"name": "text", "city": "text", "country": "countries"},
     "primary_outcomes": {"measure": "text", "time_frame": "text"},
     "secondary_outcomes": {"measure": "text", "time_frame": "text"},
-    "contacts": {"name": "text", "role": "text", "affiliation": "text", "email": "text", "phone": "text"},
+    "contacts": {"name": "words", "role": "text", "affiliation": "text", "email": "text", "phone": "text"},
 }
+
+
+def words_are_stated(value: str, text: str) -> bool:
+    """Every word appears somewhere: UMIN splits a name into '1st name ...' and 'Last name ...'."""
+    return all(text_is_stated(word, text) for word in value.split())
 
 
 def _attribute_is_stated(rule: str, value: Any, text: str) -> bool:
     if rule == "text":
         return text_is_stated(value, text)
+    if rule == "words":
+        return words_are_stated(value, text)
     return is_stated(rule, value, text)
 
 
@@ -359,20 +387,29 @@ def draft_labels(record: TrialRecord, text: str) -> tuple[dict, list[str], list[
     return labels, kept, dropped
 
 
-def _same_id(a: str, b: str) -> bool:
-    return compact(a) == compact(b) or compact(a).endswith(compact(b)) or compact(b).endswith(compact(a))
+def _id_key(identifier: str) -> str:
+    """A comparable form of a trial id: "2022-000099-20-DE" and "2022-000099-20" agree."""
+    try:
+        return compact(normalize.normalize_registry_id(identifier)[1])
+    except ValueError:
+        return compact(identifier)
 
 
 def matching_record(corpus_root: Path, document: CorpusDocument) -> Optional[TrialRecord]:
-    """The document's registry record as a TrialRecord, or None when it has none."""
+    """The document's registry record as a TrialRecord, or None when it has none.
+
+    Bundle files hold many records: the one whose main or secondary ids include the
+    manifest's trial id is taken (manifest ids may be secondary ids, e.g. EudraCT).
+    """
     if not document.record:
         return None
-    from pipeline.registry_records import load_registry_records  # written alongside; imported late
+    from pipeline.registry_records import load_registry_records  # only drafting needs it, not the checks
 
+    wanted = _id_key(document.trial_id or "")
     candidates = load_registry_records(corpus_root / document.record)
     for candidate in candidates:
-        ids = [item.id for item in candidate.record.registry_ids]
-        if any(_same_id(identifier, document.trial_id or "") for identifier in ids):
+        ids = [candidate.trial_id, candidate.where] + [item.id for item in candidate.record.registry_ids]
+        if wanted in {_id_key(identifier) for identifier in ids if identifier}:
             return candidate.record
     if len(candidates) == 1:
         return candidates[0].record

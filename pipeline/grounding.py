@@ -25,8 +25,12 @@ from rapidfuzz import fuzz
 
 from pipeline.records import CleanText, Document, Evidence, Finding, Rejection
 from schemas import normalize
+from schemas.trial import TrialRecord
 
 MIN_TEXT_SIMILARITY = 90.0
+LIST_FIELDS = {name for name, info in TrialRecord.model_fields.items() if info.default_factory is list}
+# Lists judged as one value: [PHASE2, PHASE3] from a title and [PHASE2] from a label disagree.
+WHOLE_VALUE_LISTS = {"phases"}
 _WS = re.compile(r"\s+")
 
 
@@ -263,6 +267,9 @@ class _Locator:
             return _find_integer(int(value), self.text)
         if field_name == "healthy_volunteers":
             return _find_bool_healthy(bool(value), self.text)
+        if field_name == "phases":
+            spans = [_find_enum("phases", phase, self.text) for phase in value]
+            return spans[0] if spans and all(spans) else None
         if field_name in _ENUM_PATTERNS:
             return _find_enum(field_name, value, self.text)
         return None
@@ -317,11 +324,10 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
         name, value = finding.field, finding.value
         if value is None or value == [] or value == "":
             continue
-        items = value if isinstance(value, list) else None
-        if items is None:
+        if name not in LIST_FIELDS or name in WHOLE_VALUE_LISTS:
             _ground_scalar(document, clean, locate, finding, out)
         else:
-            for item in items:
+            for item in value if isinstance(value, list) else [value]:
                 _ground_item(document, clean, locate, Finding(name, item, finding.method, finding.evidence), out)
     return out
 

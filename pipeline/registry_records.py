@@ -70,12 +70,14 @@ class RegistryRecord:
 _XML_CLINICAL_STUDY = re.compile(
     r"^\ufeff?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<clinical_study[\s>]", re.DOTALL
 )
-_JSON_FIRST_KEY = re.compile(r'^\ufeff?\s*\{\s*"([^"\\]{1,100})"\s*:\s*([\[{])')
+_JSON_FIRST_KEY = re.compile(r'^\ufeff?\s*\{\s*"([^"\\]{1,100})"\s*:\s*(\S)')
 _CTRDATA_REGISTER = re.compile(r'"ctrname"\s*:\s*"(?:CTIS|EUCTR|CTGOV2?|ISRCTN)"')
+# ctrdata keys its records by trial id: NCT number, ISRCTN digits, EudraCT or EU CT number.
+_CTRDATA_KEY = re.compile(r"NCT\d{8}|\d{8}|\d{4}-\d{6}-\d{2}(?:-[A-Z0-9]{2,3})?")
 
 
 def sniff_registry_format(path_or_text: str | os.PathLike) -> Optional[str]:
-    """"ctgov_v2" | "ctgov_v1" | "ctgov_xml" | "ctrdata", or None for anything else.
+    """ "ctgov_v2" | "ctgov_v1" | "ctgov_xml" | "ctrdata", or None for anything else.
 
     Takes a file path or the text itself. Reads at most the first 64 KiB and
     looks only at how the text starts, so it is cheap on every ingested file.
@@ -91,14 +93,12 @@ def sniff_registry_format(path_or_text: str | os.PathLike) -> Optional[str]:
         if not first:
             return None
         key, opener = first.groups()
-        if key == "FullStudiesResponse":
+        if key == "FullStudiesResponse" and opener == "{":
             return CTGOV_V1
-        if key in ("protocolSection", "studies") and '"identificationModule"' in head:
+        if key in ("protocolSection", "studies") and opener in "{[" and '"identificationModule"' in head:
             return CTGOV_V2  # one study, or an API v2 search page {"studies": [...]}
-        if opener == "{" and _CTRDATA_REGISTER.search(head):
+        if opener == "{" and (_CTRDATA_REGISTER.search(head) or _CTRDATA_KEY.fullmatch(key)):
             return CTRDATA  # {"<trial id>": {..., "ctrname": "CTIS", ...}, ...}
-        if opener == "{" and '"protocolSection"' in head and '"identificationModule"' in head:
-            return CTGOV_V2  # a study whose first key is not protocolSection
         return None
     except Exception:  # sniffing must never break ingestion
         return None
@@ -134,7 +134,9 @@ def find_registry_record(corpus_root: str | os.PathLike, trial_id: str) -> Optio
     registry_dir = Path(corpus_root) / "registry"
     wanted = _index_key(trial_id)
     with open(registry_dir / "INDEX.tsv", encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle, delimiter="\t") if _index_key(row["trial_id"]) == wanted]
+        rows = [
+            row for row in csv.DictReader(handle, delimiter="\t") if _index_key(row["trial_id"]) == wanted
+        ]
     if not rows:
         return None
     rows.sort(key=lambda row: Path(row["file"]).stem.upper() != wanted)  # stable: INDEX order next
@@ -163,7 +165,8 @@ def _record_entries(path: Path) -> Iterator[tuple[str, str, Callable[[Any], tupl
         data = json.load(handle)
     if fmt == CTGOV_V1:
         for i, full_study in enumerate(data["FullStudiesResponse"].get("FullStudies", [])):
-            yield f"FullStudiesResponse.FullStudies[{i}]", fmt, _from_ctgov_v1, full_study["Study"]["ProtocolSection"]
+            protocol = full_study["Study"]["ProtocolSection"]
+            yield f"FullStudiesResponse.FullStudies[{i}]", fmt, _from_ctgov_v1, protocol
     elif fmt == CTGOV_V2 and "studies" in data:  # an API v2 search page
         for i, study in enumerate(data["studies"]):
             yield f"studies[{i}]", fmt, _from_ctgov_v2, study
@@ -182,9 +185,14 @@ def _convert(path: Path, entry: tuple) -> RegistryRecord:
     trial_id, registry, fields, problems = converter(raw)
     record = _validated_record(fields, problems)
     return RegistryRecord(
-        trial_id=trial_id, registry=registry, format=fmt, where=where, record=record,
+        trial_id=trial_id,
+        registry=registry,
+        format=fmt,
+        where=where,
+        record=record,
         secondary_ids=[rid for rid in record.registry_ids if rid.id != trial_id],
-        problems=problems, path=str(path),
+        problems=problems,
+        path=str(path),
     )
 
 
@@ -203,7 +211,9 @@ _CRITERIA_KIND = re.compile(r"\b(inclusion|exclusion)\b", re.IGNORECASE)
 # "Exclusion Criteria for Stage 1", "Inclusion criteria (ARDS cohort)"
 _BARE_HEADING = re.compile(
     r"(?:(?:key|main|principal|major|general|study)\s+)?(?P<kind>inclusion|exclusion)\s+criteria"
-    r"(?:\s*\([^()]{1,60}\)|\s+(?:for|in|of)\s+[^.:;]{1,40}|\s+(?:stage|part|cohort|group|arm|phase)\s*[\w.-]{1,10})?",
+    r"(?:\s*\([^()]{1,60}\)"  # "(ARDS cohort)"
+    r"|\s+(?:for|in|of)\s+[^.:;]{1,40}"  # "for Stage 1"
+    r"|\s+(?:stage|part|cohort|group|arm|phase)\s*[\w.-]{1,10})?",  # "stage 2"
     re.IGNORECASE,
 )
 # "Eligibility criteria for the secondary randomisation ... Inclusion criteria"
@@ -240,19 +250,26 @@ def split_criteria(text: Optional[str]) -> tuple[list[str], list[str]]:
     return inclusion, exclusion
 
 
+@dataclass
+class _OpenItem:
+    """The criterion being read: its section, its lines so far, and its list marker's indent."""
+
+    section: Optional[str]
+    parts: list[str]
+    marker_indent: Optional[int] = None  # None: the item did not start with a list marker
+
+
 def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
     """(section, criterion) pairs in order; section is None before any heading."""
     items: list[tuple[Optional[str], str]] = []
     section: Optional[str] = None
-    current: Optional[list] = None  # [section, parts, marker_indent or None]
+    current: Optional[_OpenItem] = None
 
     def close():
-        nonlocal current
         if current is not None:
-            criterion = " ".join(" ".join(current[1]).split())
+            criterion = " ".join(" ".join(current.parts).split())
             if re.search(r"\w", criterion):
-                items.append((current[0], criterion))
-        current = None
+                items.append((current.section, criterion))
 
     for raw_line in text.replace("\u00a0", " ").expandtabs(4).splitlines():
         stripped = raw_line.strip()
@@ -260,41 +277,39 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
             continue
         indent = len(raw_line) - len(raw_line.lstrip())
         marker = _LIST_MARKER.match(stripped)
-        body = stripped[marker.end():] if marker else stripped
+        body = stripped[marker.end() :] if marker else stripped
         heading = _criteria_heading(body, has_marker=marker is not None)
         if heading is not None:
             close()
             section, rest = heading
-            if rest:
-                current = [section, [rest], None]
-        elif marker is not None:
-            close()
-            current = [section, [body], indent]
-        elif current is not None and current[2] is not None and indent > current[2]:
-            current[1].append(body)  # an indented line continues the list item above
+            current = _OpenItem(section, [rest]) if rest else None
+        elif (
+            current is not None
+            and marker is None
+            and current.marker_indent is not None
+            and indent > current.marker_indent
+        ):
+            current.parts.append(body)  # an indented line continues the list item above
         else:
             close()
-            current = [section, [body], None]
+            current = _OpenItem(section, [body], indent if marker else None)
     close()
     return items
 
 
 def _criteria_heading(line: str, has_marker: bool) -> Optional[tuple[str, str]]:
     """("inclusion" | "exclusion", text after the heading) if the line is a heading."""
-    kinds = {kind.lower() for kind in _CRITERIA_KIND.findall(line)}
     if has_marker:  # a list item is a heading only in the bare form: "-  INCLUSION CRITERIA:"
         bare = _BARE_HEADING.fullmatch(line.rstrip(": "))
         return (bare["kind"].lower(), "") if bare else None
     colon = _HEADING_BEFORE_COLON.fullmatch(line)
-    if colon:
+    if colon:  # "Inclusion Criteria:", "Transplant Exclusion:", "Inclusion Criteria: age 18+"
         head, rest = colon["head"].strip(), colon["rest"].strip()
-        head_kinds = {kind.lower() for kind in _CRITERIA_KIND.findall(head)}
-        if len(head_kinds) == 1 and (not rest or re.search(r"\bcriteria\b", head, re.IGNORECASE)):
-            return head_kinds.pop(), rest
+        kinds = {kind.lower() for kind in _CRITERIA_KIND.findall(head)}
+        if len(kinds) == 1 and (not rest or re.search(r"\bcriteria\b", head, re.IGNORECASE)):
+            return kinds.pop(), rest
         if not rest and _WILL_BE_EXCLUDED.search(head):
             return "exclusion", ""
-        return None
-    if len(kinds) != 1:
         return None
     bare = _BARE_HEADING.fullmatch(line) or _TRAILING_HEADING.fullmatch(line)
     return (bare["kind"].lower(), "") if bare else None
@@ -329,12 +344,14 @@ def _unflatten_list(text: str) -> str:
     """Put inline list items of flattened text (ctrdata EUCTR, CTIS) back on lines.
 
     "...: - Known immunodeficiency - Active RSV infection" and "•\tPregnancy
-    •\tNursing women" lost their line breaks on export; a dash counts as a
-    marker only before a capital letter, so "3 - 6 months" stays whole.
+    •\tNursing women" lost their line breaks on export (runs of spaces are
+    what is left of some); a dash counts as a marker only before a capital
+    letter, so "3 - 6 months" stays whole.
     """
-    text = re.sub(r"\s*[\u2022\u00b7]\s*", "\n\u2022 ", text)
-    text = re.sub(r"(^|:|\s)\s*-\s+(?=[A-Z])", lambda m: ("\n" if m[1] != ":" else ":\n") + "- ", text)
-    text = re.sub(r"(?<=[.:])\s+(\d{1,2}[.)/])\s+(?=[A-Z])", r"\n\1 ", text)
+    text = re.sub(r" {3,}", "\n", text)  # where a paragraph break was ("...heterozygote    Part A:")
+    text = re.sub(r"\s*[\u2022\u00b7]\s*", "\n\u2022 ", text)  # "•" and "·" bullets
+    text = re.sub(r"(?:^|(?<=[:\s]))\s*-\s+(?=[A-Z])", "\n- ", text)  # " - Item"
+    text = re.sub(r"(?<=[.:])\s+(\d{1,2}[.)/])\s+(?=[A-Z])", r"\n\1 ", text)  # ". 2. Item"
     return text
 
 
@@ -343,8 +360,17 @@ def _unflatten_list(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 # Values registries write where they mean "nothing here"; never an id or a name.
-_PLACEHOLDERS = {"", "nil known", "n/a", "na", "none", "not applicable", "-", "not provided",
-                 "not provided at time of registration", "not known", "unknown"}
+_PLACEHOLDERS = {
+    "",
+    "-",
+    "n/a",
+    "na",
+    "none",
+    "nil known",
+    "not applicable",
+    "not provided",
+    "not provided at time of registration",
+}
 
 
 def _text(value) -> Optional[str]:
@@ -401,8 +427,11 @@ def _enum_member(value, enum_type: type[Enum], aliases: dict[str, str], what: st
 
 
 _INTERVENTION_TYPE_ALIASES = {
-    "PROCEDURE_SURGERY": "PROCEDURE", "BEHAVIOURAL": "BEHAVIORAL", "SUPPLEMENT": "DIETARY_SUPPLEMENT",
-    "BIOLOGICAL_VACCINE": "BIOLOGICAL", "GENE_TRANSFER": "GENETIC",
+    "PROCEDURE_SURGERY": "PROCEDURE",
+    "BEHAVIOURAL": "BEHAVIORAL",
+    "SUPPLEMENT": "DIETARY_SUPPLEMENT",
+    "BIOLOGICAL_VACCINE": "BIOLOGICAL",
+    "GENE_TRANSFER": "GENETIC",
 }
 
 
@@ -410,17 +439,24 @@ def _intervention(name, type_, description, problems) -> Optional[dict]:
     name = _text(name)
     if name is None:
         return None
-    return {"name": name,
-            "type": _enum_member(type_, InterventionType, _INTERVENTION_TYPE_ALIASES, "intervention type", problems),
-            "description": _text(description)}
+    return {
+        "name": name,
+        "type": _enum_member(
+            type_, InterventionType, _INTERVENTION_TYPE_ALIASES, "intervention type", problems
+        ),
+        "description": _text(description),
+    }
 
 
 def _arm(label, type_, description, problems) -> Optional[dict]:
     label = _text(label)
     if label is None:
         return None
-    return {"label": label, "type": _enum_member(type_, ArmType, {}, "arm type", problems),
-            "description": _text(description)}
+    return {
+        "label": label,
+        "type": _enum_member(type_, ArmType, {}, "arm type", problems),
+        "description": _text(description),
+    }
 
 
 def _outcome(measure, time_frame=None) -> Optional[dict]:
@@ -429,8 +465,12 @@ def _outcome(measure, time_frame=None) -> Optional[dict]:
 
 
 def _contact(name=None, role=None, affiliation=None, email=None, phone=None) -> Optional[dict]:
-    contact = {"name": _text(name), "affiliation": _text(affiliation), "email": _text(email),
-               "phone": _text(phone)}
+    contact = {
+        "name": _text(name),
+        "affiliation": _text(affiliation),
+        "email": _text(email),
+        "phone": _text(phone),
+    }
     if not any(contact.values()):
         return None
     role = _text(role)
@@ -458,8 +498,9 @@ def _country_codes(names, problems: list[str]) -> list[str]:
     return _unique(codes)
 
 
-def _registry_ids(main: tuple[str, str], secondary: list[tuple[Any, Optional[str]]], problems: list[str]) -> list[dict]:
-    """Main id first, then each secondary (raw id, registry hint) that parses; duplicates once."""
+def _registry_ids(main: tuple, secondary: list[tuple], problems: list[str]) -> list[dict]:
+    """RegistryId dicts from (raw id, registry hint) pairs: the main id first, then each
+    secondary id that parses (normalize_registry_id decides); duplicates once."""
     ids, seen = [], set()
     for position, (raw, hint) in enumerate([main, *secondary]):
         raw = _text(raw)
@@ -477,7 +518,7 @@ def _registry_ids(main: tuple[str, str], secondary: list[tuple[Any, Optional[str
 
 
 def _iso_date_part(value) -> Optional[str]:
-    """"2013-09-01T00:00:00.000Z" -> "2013-09-01"; "29/01/2021" (CTIS, day first) -> "2021-01-29"."""
+    """ "2013-09-01T00:00:00.000Z" -> "2013-09-01"; "29/01/2021" (CTIS, day first) -> "2021-01-29"."""
     text = _text(value)
     if text is None:
         return None
@@ -499,8 +540,6 @@ def _validated_record(fields: dict, problems: list[str]) -> TrialRecord:
     for name, value in fields.items():
         if isinstance(value, list):
             value = [item for item in value if item is not None]
-        if isinstance(value, dict):
-            value = {key: item for key, item in value.items() if item is not None}
         if not is_empty(value):
             data[name] = value
     for _ in range(len(data) + 100):  # each round removes at least one value
@@ -532,6 +571,7 @@ _V2_ID_HINTS = {"EUDRACT_NUMBER": "EUDRACT", "CTIS": "CTIS"}
 
 
 def _from_ctgov_v2(study: dict, registry: str = "CTGOV"):
+    """One API v2 study -> (trial id, registry, TrialRecord fields, problems)."""
     problems: list[str] = []
     protocol = study.get("protocolSection", {})
     ident = protocol.get("identificationModule", {})
@@ -547,7 +587,9 @@ def _from_ctgov_v2(study: dict, registry: str = "CTGOV"):
     nct_id = ident.get("nctId")
 
     secondary = [(_dig(ident, "orgStudyIdInfo", "id"), None)]
-    secondary += [(info.get("id"), _V2_ID_HINTS.get(info.get("type"))) for info in ident.get("secondaryIdInfos", [])]
+    secondary += [
+        (info.get("id"), _V2_ID_HINTS.get(info.get("type"))) for info in ident.get("secondaryIdInfos", [])
+    ]
     inclusion, exclusion = split_criteria(eligibility.get("eligibilityCriteria"))
     fields = {
         "registry_ids": _registry_ids((nct_id, "NCT"), secondary, problems),
@@ -560,10 +602,14 @@ def _from_ctgov_v2(study: dict, registry: str = "CTGOV"):
         "allocation": design_info.get("allocation"),
         "masking": _dig(design_info, "maskingInfo", "masking"),
         "intervention_model": design_info.get("interventionModel"),
-        "interventions": [_intervention(i.get("name"), i.get("type"), _unescape_markdown(i.get("description")), problems)
-                          for i in arms_module.get("interventions", [])],
-        "arms": [_arm(a.get("label"), a.get("type"), _unescape_markdown(a.get("description")), problems)
-                 for a in arms_module.get("armGroups", [])],
+        "interventions": [
+            _intervention(i.get("name"), i.get("type"), _unescape_markdown(i.get("description")), problems)
+            for i in arms_module.get("interventions", [])
+        ],
+        "arms": [
+            _arm(a.get("label"), a.get("type"), _unescape_markdown(a.get("description")), problems)
+            for a in arms_module.get("armGroups", [])
+        ],
         "primary_sponsor": _dig(sponsors, "leadSponsor", "name"),
         "collaborators": [c.get("name") for c in sponsors.get("collaborators", [])],
         "countries": _country_codes((loc.get("country") for loc in locations), problems),
@@ -574,17 +620,27 @@ def _from_ctgov_v2(study: dict, registry: str = "CTGOV"):
         "sex": eligibility.get("sex"),
         "healthy_volunteers": eligibility.get("healthyVolunteers"),
         "recruitment_status": status.get("overallStatus"),
-        "registration_date": status.get("studyFirstSubmitDate") or _dig(status, "studyFirstPostDateStruct", "date"),
+        "registration_date": status.get("studyFirstSubmitDate")
+        or _dig(status, "studyFirstPostDateStruct", "date"),
         "start_date": _dig(status, "startDateStruct", "date"),
         "primary_completion_date": _dig(status, "primaryCompletionDateStruct", "date"),
         "completion_date": _dig(status, "completionDateStruct", "date"),
-        "primary_outcomes": [_outcome(o.get("measure"), o.get("timeFrame")) for o in outcomes.get("primaryOutcomes", [])],
-        "secondary_outcomes": [_outcome(o.get("measure"), o.get("timeFrame")) for o in outcomes.get("secondaryOutcomes", [])],
+        "primary_outcomes": [
+            _outcome(o.get("measure"), o.get("timeFrame")) for o in outcomes.get("primaryOutcomes", [])
+        ],
+        "secondary_outcomes": [
+            _outcome(o.get("measure"), o.get("timeFrame")) for o in outcomes.get("secondaryOutcomes", [])
+        ],
         "inclusion_criteria": [_unescape_markdown(c) for c in inclusion],
         "exclusion_criteria": [_unescape_markdown(c) for c in exclusion],
-        "contacts": [_contact(c.get("name"), c.get("role"), None, c.get("email"), c.get("phone"))
-                     for c in contacts.get("centralContacts", [])]
-        + [_contact(o.get("name"), o.get("role"), o.get("affiliation")) for o in contacts.get("overallOfficials", [])],
+        "contacts": [
+            _contact(c.get("name"), c.get("role"), None, c.get("email"), c.get("phone"))
+            for c in contacts.get("centralContacts", [])
+        ]
+        + [
+            _contact(o.get("name"), o.get("role"), o.get("affiliation"))
+            for o in contacts.get("overallOfficials", [])
+        ],
         "ipd_sharing": _dig(protocol, "ipdSharingStatementModule", "ipdSharing"),
     }
     return nct_id, registry, fields, problems
@@ -598,6 +654,7 @@ _V1_ID_HINTS = {"EudraCT Number": "EUDRACT", "CTIS": "CTIS"}
 
 
 def _from_ctgov_v1(protocol: dict):
+    """One API v1 ProtocolSection -> (trial id, registry, TrialRecord fields, problems)."""
     problems: list[str] = []
     ident = protocol.get("IdentificationModule", {})
     status = protocol.get("StatusModule", {})
@@ -612,8 +669,10 @@ def _from_ctgov_v1(protocol: dict):
     nct_id = ident.get("NCTId")
 
     secondary = [(_dig(ident, "OrgStudyIdInfo", "OrgStudyId"), None)]
-    secondary += [(info.get("SecondaryId"), _V1_ID_HINTS.get(info.get("SecondaryIdType")))
-                  for info in _dig(ident, "SecondaryIdInfoList", "SecondaryIdInfo", default=[])]
+    secondary += [
+        (info.get("SecondaryId"), _V1_ID_HINTS.get(info.get("SecondaryIdType")))
+        for info in _dig(ident, "SecondaryIdInfoList", "SecondaryIdInfo", default=[])
+    ]
     inclusion, exclusion = split_criteria(eligibility.get("EligibilityCriteria"))
     fields = {
         "registry_ids": _registry_ids((nct_id, "NCT"), secondary, problems),
@@ -626,37 +685,67 @@ def _from_ctgov_v1(protocol: dict):
         "allocation": design_info.get("DesignAllocation"),
         "masking": _dig(design_info, "DesignMaskingInfo", "DesignMasking"),
         "intervention_model": design_info.get("DesignInterventionModel"),
-        "interventions": [_intervention(i.get("InterventionName"), i.get("InterventionType"),
-                                        i.get("InterventionDescription"), problems)
-                          for i in _dig(arms_module, "InterventionList", "Intervention", default=[])],
-        "arms": [_arm(a.get("ArmGroupLabel"), a.get("ArmGroupType"), a.get("ArmGroupDescription"), problems)
-                 for a in _dig(arms_module, "ArmGroupList", "ArmGroup", default=[])],
+        "interventions": [
+            _intervention(
+                i.get("InterventionName"),
+                i.get("InterventionType"),
+                i.get("InterventionDescription"),
+                problems,
+            )
+            for i in _dig(arms_module, "InterventionList", "Intervention", default=[])
+        ],
+        "arms": [
+            _arm(a.get("ArmGroupLabel"), a.get("ArmGroupType"), a.get("ArmGroupDescription"), problems)
+            for a in _dig(arms_module, "ArmGroupList", "ArmGroup", default=[])
+        ],
         "primary_sponsor": _dig(sponsors, "LeadSponsor", "LeadSponsorName"),
-        "collaborators": [c.get("CollaboratorName") for c in _dig(sponsors, "CollaboratorList", "Collaborator", default=[])],
+        "collaborators": [
+            c.get("CollaboratorName") for c in _dig(sponsors, "CollaboratorList", "Collaborator", default=[])
+        ],
         "countries": _country_codes((loc.get("LocationCountry") for loc in locations), problems),
-        "sites": [_site(loc.get("LocationFacility"), loc.get("LocationCity"), loc.get("LocationCountry"))
-                  for loc in locations],
+        "sites": [
+            _site(loc.get("LocationFacility"), loc.get("LocationCity"), loc.get("LocationCountry"))
+            for loc in locations
+        ],
         "target_enrollment": _dig(design, "EnrollmentInfo", "EnrollmentCount"),
         "min_age_years": eligibility.get("MinimumAge"),
         "max_age_years": eligibility.get("MaximumAge"),
         "sex": eligibility.get("Gender"),
         "healthy_volunteers": eligibility.get("HealthyVolunteers"),
         "recruitment_status": status.get("OverallStatus"),
-        "registration_date": status.get("StudyFirstSubmitDate") or _dig(status, "StudyFirstPostDateStruct", "StudyFirstPostDate"),
+        "registration_date": status.get("StudyFirstSubmitDate")
+        or _dig(status, "StudyFirstPostDateStruct", "StudyFirstPostDate"),
         "start_date": _dig(status, "StartDateStruct", "StartDate"),
         "primary_completion_date": _dig(status, "PrimaryCompletionDateStruct", "PrimaryCompletionDate"),
         "completion_date": _dig(status, "CompletionDateStruct", "CompletionDate"),
-        "primary_outcomes": [_outcome(o.get("PrimaryOutcomeMeasure"), o.get("PrimaryOutcomeTimeFrame"))
-                             for o in _dig(outcomes, "PrimaryOutcomeList", "PrimaryOutcome", default=[])],
-        "secondary_outcomes": [_outcome(o.get("SecondaryOutcomeMeasure"), o.get("SecondaryOutcomeTimeFrame"))
-                               for o in _dig(outcomes, "SecondaryOutcomeList", "SecondaryOutcome", default=[])],
+        "primary_outcomes": [
+            _outcome(o.get("PrimaryOutcomeMeasure"), o.get("PrimaryOutcomeTimeFrame"))
+            for o in _dig(outcomes, "PrimaryOutcomeList", "PrimaryOutcome", default=[])
+        ],
+        "secondary_outcomes": [
+            _outcome(o.get("SecondaryOutcomeMeasure"), o.get("SecondaryOutcomeTimeFrame"))
+            for o in _dig(outcomes, "SecondaryOutcomeList", "SecondaryOutcome", default=[])
+        ],
         "inclusion_criteria": inclusion,
         "exclusion_criteria": exclusion,
-        "contacts": [_contact(c.get("CentralContactName"), c.get("CentralContactRole"), None,
-                              c.get("CentralContactEMail"), c.get("CentralContactPhone"))
-                     for c in _dig(contacts, "CentralContactList", "CentralContact", default=[])]
-        + [_contact(o.get("OverallOfficialName"), o.get("OverallOfficialRole"), o.get("OverallOfficialAffiliation"))
-           for o in _dig(contacts, "OverallOfficialList", "OverallOfficial", default=[])],
+        "contacts": [
+            _contact(
+                c.get("CentralContactName"),
+                c.get("CentralContactRole"),
+                None,
+                c.get("CentralContactEMail"),
+                c.get("CentralContactPhone"),
+            )
+            for c in _dig(contacts, "CentralContactList", "CentralContact", default=[])
+        ]
+        + [
+            _contact(
+                o.get("OverallOfficialName"),
+                o.get("OverallOfficialRole"),
+                o.get("OverallOfficialAffiliation"),
+            )
+            for o in _dig(contacts, "OverallOfficialList", "OverallOfficial", default=[])
+        ],
         "ipd_sharing": _dig(protocol, "IPDSharingStatementModule", "IPDSharing"),
     }
     return nct_id, "CTGOV", fields, problems
@@ -686,6 +775,7 @@ def _element_data(element) -> Any:
 
 
 def _from_ctgov_legacy(study: dict):
+    """One <clinical_study> as data (see _element_data) -> (trial id, registry, fields, problems)."""
     problems: list[str] = []
     ids = study.get("id_info", {})
     design = study.get("study_design_info", {}) or {}
@@ -694,14 +784,21 @@ def _from_ctgov_legacy(study: dict):
     facilities = [loc.get("facility", {}) if isinstance(loc, dict) else {} for loc in locations]
     nct_id = _text(ids.get("nct_id"))
 
-    secondary = [(_text(ids.get("org_study_id")), None)] + [(_text(s), None) for s in _as_list(ids.get("secondary_id"))]
+    secondary = [(_text(ids.get("org_study_id")), None)] + [
+        (_text(s), None) for s in _as_list(ids.get("secondary_id"))
+    ]
     criteria = _text(_dig(eligibility, "criteria", "textblock"))
     inclusion, exclusion = split_criteria(_unwrap_hard_wrapped(criteria) if criteria else None)
-    contacts = [_contact(_dig(c, "last_name"), "CONTACT", None, _dig(c, "email"), _dig(c, "phone"))
-                for c in _as_list(study.get("overall_contact")) + _as_list(study.get("overall_contact_backup"))
-                if isinstance(c, dict)]
-    contacts += [_contact(o.get("last_name"), o.get("role"), o.get("affiliation"))
-                 for o in _as_list(study.get("overall_official")) if isinstance(o, dict)]
+    contacts = [
+        _contact(_dig(c, "last_name"), "CONTACT", None, _dig(c, "email"), _dig(c, "phone"))
+        for c in _as_list(study.get("overall_contact")) + _as_list(study.get("overall_contact_backup"))
+        if isinstance(c, dict)
+    ]
+    contacts += [
+        _contact(o.get("last_name"), o.get("role"), o.get("affiliation"))
+        for o in _as_list(study.get("overall_official"))
+        if isinstance(o, dict)
+    ]
     fields = {
         "registry_ids": _registry_ids((nct_id, "NCT"), secondary, problems),
         "public_title": _text(study.get("brief_title")),
@@ -713,29 +810,51 @@ def _from_ctgov_legacy(study: dict):
         "allocation": _text(design.get("allocation")),
         "masking": _text(design.get("masking")),
         "intervention_model": _text(design.get("intervention_model")),
-        "interventions": [_intervention(i.get("intervention_name"), i.get("intervention_type"),
-                                        _collapse(i.get("description")), problems)
-                          for i in _as_list(study.get("intervention")) if isinstance(i, dict)],
-        "arms": [_arm(a.get("arm_group_label"), a.get("arm_group_type"), _collapse(a.get("description")), problems)
-                 for a in _as_list(study.get("arm_group")) if isinstance(a, dict)],
+        "interventions": [
+            _intervention(
+                i.get("intervention_name"),
+                i.get("intervention_type"),
+                _collapse(i.get("description")),
+                problems,
+            )
+            for i in _as_list(study.get("intervention"))
+            if isinstance(i, dict)
+        ],
+        "arms": [
+            _arm(a.get("arm_group_label"), a.get("arm_group_type"), _collapse(a.get("description")), problems)
+            for a in _as_list(study.get("arm_group"))
+            if isinstance(a, dict)
+        ],
         "primary_sponsor": _text(_dig(study, "sponsors", "lead_sponsor", "agency")),
-        "collaborators": [_text(_dig(c, "agency")) for c in _as_list(_dig(study, "sponsors", "collaborator"))],
+        "collaborators": [
+            _text(_dig(c, "agency")) for c in _as_list(_dig(study, "sponsors", "collaborator"))
+        ],
         "countries": _country_codes((_dig(f, "address", "country") for f in facilities), problems),
-        "sites": [_site(_dig(f, "name"), _dig(f, "address", "city"), _dig(f, "address", "country")) for f in facilities],
+        "sites": [
+            _site(_dig(f, "name"), _dig(f, "address", "city"), _dig(f, "address", "country"))
+            for f in facilities
+        ],
         "target_enrollment": _text(study.get("enrollment")),
         "min_age_years": _text(eligibility.get("minimum_age")),
         "max_age_years": _text(eligibility.get("maximum_age")),
         "sex": _text(eligibility.get("gender")),
         "healthy_volunteers": _text(eligibility.get("healthy_volunteers")),
         "recruitment_status": _text(study.get("overall_status")),
-        "registration_date": _text(study.get("study_first_submitted")) or _text(study.get("study_first_posted")),
+        "registration_date": _text(study.get("study_first_submitted"))
+        or _text(study.get("study_first_posted")),
         "start_date": _text(study.get("start_date")),
         "primary_completion_date": _text(study.get("primary_completion_date")),
         "completion_date": _text(study.get("completion_date")),
-        "primary_outcomes": [_outcome(o.get("measure"), o.get("time_frame"))
-                             for o in _as_list(study.get("primary_outcome")) if isinstance(o, dict)],
-        "secondary_outcomes": [_outcome(o.get("measure"), o.get("time_frame"))
-                               for o in _as_list(study.get("secondary_outcome")) if isinstance(o, dict)],
+        "primary_outcomes": [
+            _outcome(o.get("measure"), o.get("time_frame"))
+            for o in _as_list(study.get("primary_outcome"))
+            if isinstance(o, dict)
+        ],
+        "secondary_outcomes": [
+            _outcome(o.get("measure"), o.get("time_frame"))
+            for o in _as_list(study.get("secondary_outcome"))
+            if isinstance(o, dict)
+        ],
         "inclusion_criteria": inclusion,
         "exclusion_criteria": exclusion,
         "contacts": contacts,
@@ -756,7 +875,12 @@ def _from_ctrdata_ctgov(record: dict):
     return _from_ctgov_legacy(_repair_strings(record))
 
 
+# UTF-8 lead bytes (Â, Ã, â) followed by what cp1252 makes of a continuation byte.
+_MOJIBAKE = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf\u0152-\u02dc\u2013-\u2122]")
+
+
 def _repair_strings(value):
+    """Every string in a ctrdata CTGOV record, with entities decoded and mojibake undone."""
     if isinstance(value, dict):
         return {key: _repair_strings(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -764,7 +888,7 @@ def _repair_strings(value):
     if not isinstance(value, str):
         return value
     text = html.unescape(value).replace("\r\n", "\n").replace("\r", "\n")
-    if re.search("[\u00c2\u00c3\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]", text):
+    if _MOJIBAKE.search(text):
         try:
             text = text.encode("cp1252").decode("utf-8")
         except UnicodeError:
@@ -776,8 +900,12 @@ def _repair_strings(value):
 # ctrdata EUCTR (EU Clinical Trials Register protocol, flattened field names)
 # ---------------------------------------------------------------------------
 
-_EUCTR_PHASES = {"e71_human_pharmacology_phase_i": "PHASE1", "e72_therapeutic_exploratory_phase_ii": "PHASE2",
-                 "e73_therapeutic_confirmatory_phase_iii": "PHASE3", "e74_therapeutic_use_phase_iv": "PHASE4"}
+_EUCTR_PHASES = {
+    "e71_human_pharmacology_phase_i": "PHASE1",
+    "e72_therapeutic_exploratory_phase_ii": "PHASE2",
+    "e73_therapeutic_confirmatory_phase_iii": "PHASE3",
+    "e74_therapeutic_use_phase_iv": "PHASE4",
+}
 _EUCTR_MASKING = {"e812_open": "NONE", "e813_single_blind": "SINGLE", "e814_double_blind": "DOUBLE"}
 _EUCTR_MODELS = {"e815_parallel_group": "PARALLEL", "e816_cross_over": "CROSSOVER"}
 
@@ -793,36 +921,50 @@ def _only_yes(record: dict, choices: dict[str, str]) -> Optional[str]:
 
 
 def _from_euctr(record: dict):
+    """One ctrdata EUCTR record (one member state's protocol) -> (trial id, registry, fields, problems)."""
     problems: list[str] = []
     eudract = _text(record.get("a2_eudract_number"))
     results = record.get("trialInformation", {}) or {}
     sponsors = [s for s in _as_list(record.get("b1_sponsor")) if isinstance(s, dict)]
-    secondary = [(record.get("a41_sponsors_protocol_code_number"), None),
-                 (record.get("a52_us_nct_clinicaltrialsgov_registry_number"), "NCT"),
-                 (record.get("a51_isrctn_international_standard_randomised_controlled_trial_number"), "ISRCTN"),
-                 (record.get("a53_who_universal_trial_reference_number_utrn"), None),
-                 (record.get("a54_other_identifiers"), None),
-                 (results.get("usctnIdentifier"), "NCT"),
-                 (results.get("isrctnIdentifier"), "ISRCTN")]
+    secondary = [
+        (record.get("a41_sponsors_protocol_code_number"), None),
+        (record.get("a52_us_nct_clinicaltrialsgov_registry_number"), "NCT"),
+        (record.get("a51_isrctn_international_standard_randomised_controlled_trial_number"), "ISRCTN"),
+        (record.get("a53_who_universal_trial_reference_number_utrn"), None),
+        (record.get("a54_other_identifiers"), None),
+        (results.get("usctnIdentifier"), "NCT"),
+        (results.get("isrctnIdentifier"), "ISRCTN"),
+    ]
     member_state = (_text(record.get("a1_member_state_concerned")) or "").split(" - ")[0]
-    countries = _country_codes([member_state, *_country_names_in(record.get("e863_trial_sites_planned_in"), problems)],
-                               problems)
+    countries = _country_codes(
+        [member_state, *_country_names_in(record.get("e863_trial_sites_planned_in"), problems)], problems
+    )
     # The whole trial's size; a single-country trial states only the member-state number.
     enrollment = _text(record.get("f422_in_the_whole_clinical_trial"))
-    if enrollment is None and not any(_yes(record.get(k)) for k in (
+    if enrollment is None and not any(
+        _yes(record.get(k))
+        for k in (
             "e85_the_trial_involves_multiple_member_states",
             "e861_trial_being_conducted_both_within_and_outside_the_eea",
-            "e862_trial_being_conducted_completely_outside_of_the_eea")):
+            "e862_trial_being_conducted_completely_outside_of_the_eea",
+        )
+    ):
         enrollment = _text(record.get("f41_in_the_member_state"))
     female, male = _yes(record.get("f21_female")), _yes(record.get("f22_male"))
     opinion = _text(record.get("n_ethics_committee_opinion_of_the_trial_application"))
     opinion_date = _text(record.get("n_date_of_ethics_committee_opinion"))
-    products = [p.get("d31_product_name") or p.get("d2111_trade_name")
-                or _dig(_as_list(p.get("d38_imp_identification_details")), 0, "d38_inn__proposed_inn")
-                for p in _as_list(record.get("dimp")) if isinstance(p, dict)]
+    products = [
+        p.get("d31_product_name")
+        or p.get("d2111_trade_name")
+        or _dig(_as_list(p.get("d38_imp_identification_details")), 0, "d38_inn__proposed_inn")
+        for p in _as_list(record.get("dimp"))
+        if isinstance(p, dict)
+    ]
     fields = {
         "registry_ids": _registry_ids((eudract, "EUDRACT"), secondary, problems),
-        "public_title": _text(record.get("a31_title_of_the_trial_for_lay_people_in_easily_understood_ie_nontechnical_language")),
+        "public_title": _text(
+            record.get("a31_title_of_the_trial_for_lay_people_in_easily_understood_ie_nontechnical_language")
+        ),
         "scientific_title": _text(record.get("a3_full_title_of_the_trial")),
         "acronym": _text(record.get("a32_name_or_abbreviated_title_of_the_trial_where_available")),
         "conditions": [_text(record.get("e11_medical_conditions_being_investigated"))],
@@ -830,26 +972,51 @@ def _from_euctr(record: dict):
         "allocation": "RANDOMIZED" if _yes(record.get("e811_randomised")) else None,
         "masking": _only_yes(record, _EUCTR_MASKING),
         "intervention_model": _only_yes(record, _EUCTR_MODELS),
-        "interventions": [_intervention(name, None, None, problems) for name in _unique(_text(p) for p in products)],
+        "interventions": [
+            _intervention(name, None, None, problems) for name in _unique(_text(p) for p in products)
+        ],
         "primary_sponsor": _text(sponsors[0].get("b11_name_of_sponsor")) if sponsors else None,
         "secondary_sponsors": [_text(s.get("b11_name_of_sponsor")) for s in sponsors[1:]],
-        "funders": _unique(_text(_dig(support, "b41_name_of_organisation_providing_support"))
-                           for s in sponsors for support in _as_list(s.get("b4_sources_of_monetary_or_material_support"))),
+        "funders": _unique(
+            _text(_dig(support, "b41_name_of_organisation_providing_support"))
+            for s in sponsors
+            for support in _as_list(s.get("b4_sources_of_monetary_or_material_support"))
+        ),
         "countries": countries,
         "target_enrollment": enrollment,
         "sex": "ALL" if female and male else "FEMALE" if female else "MALE" if male else None,
         "healthy_volunteers": _text(record.get("f31_healthy_volunteers")),
         "recruitment_status": _text(record.get("x5_trial_status")),
-        "registration_date": _text(record.get("x6_date_on_which_this_record_was_first_entered_in_the_eudract_database")),
+        "registration_date": _text(
+            record.get("x6_date_on_which_this_record_was_first_entered_in_the_eudract_database")
+        ),
         "start_date": _iso_date_part(results.get("recruitmentStartDate")),
         "completion_date": _text(record.get("p_date_of_the_global_end_of_the_trial"))
         or _iso_date_part(results.get("globalEndOfTrialDate")),
-        "primary_outcomes": [_outcome(record.get("e51_primary_end_points"), record.get("e511_timepoints_of_evaluation_of_this_end_point"))],
-        "secondary_outcomes": [_outcome(record.get("e52_secondary_end_points"), record.get("e521_timepoints_of_evaluation_of_this_end_point"))],
+        "primary_outcomes": [
+            _outcome(
+                record.get("e51_primary_end_points"),
+                record.get("e511_timepoints_of_evaluation_of_this_end_point"),
+            )
+        ],
+        "secondary_outcomes": [
+            _outcome(
+                record.get("e52_secondary_end_points"),
+                record.get("e521_timepoints_of_evaluation_of_this_end_point"),
+            )
+        ],
         "inclusion_criteria": _all_items(record.get("e3_principal_inclusion_criteria"), flattened=True),
         "exclusion_criteria": _all_items(record.get("e4_principal_exclusion_criteria"), flattened=True),
-        "contacts": [_contact(s.get("b52_functional_name_of_contact_point"), "CONTACT", s.get("b51_name_of_organisation"),
-                              s.get("b56_email"), s.get("b54_telephone_number")) for s in sponsors],
+        "contacts": [
+            _contact(
+                s.get("b52_functional_name_of_contact_point"),
+                "CONTACT",
+                s.get("b51_name_of_organisation"),
+                s.get("b56_email"),
+                s.get("b54_telephone_number"),
+            )
+            for s in sponsors
+        ],
         "ethics_review": f"{opinion} ({opinion_date})" if opinion and opinion_date else opinion,
     }
     return eudract, "EUCTR", fields, problems
@@ -883,7 +1050,9 @@ def _country_names_in(text, problems: list[str]) -> list[str]:
                 start = end
                 break
         else:
-            problems.append(f"countries: {words[start]!r} in the planned-sites list is not a country; skipped")
+            problems.append(
+                f"countries: {words[start]!r} in the planned-sites list is not a country; skipped"
+            )
             start += 1
     return names
 
@@ -901,6 +1070,7 @@ def _is_country_name(name: str) -> bool:
 
 
 def _from_ctis(record: dict):
+    """One ctrdata CTIS record -> (trial id, registry, TrialRecord fields, problems)."""
     problems: list[str] = []
     # Older exports keep the authorised parts at the top level, newer ones in authorizedApplication.
     application = record.get("authorizedApplication") or record
@@ -911,46 +1081,97 @@ def _from_ctis(record: dict):
     population = information.get("populationOfTrialSubjects", {}) or {}
     ct_number = _text(record.get("ctNumber"))
 
-    secondary = [(_dig(application, "eudraCt", "eudraCtCode") or _dig(record, "eudraCtInfo", "eudraCtCode"), "EUDRACT")]
-    secondary += [(number.get("number"), None) for number in (identifiers.get("secondaryIdentifyingNumbers") or {}).values()
-                  if isinstance(number, dict)]
+    secondary = [
+        (_dig(application, "eudraCt", "eudraCtCode") or _dig(record, "eudraCtInfo", "eudraCtCode"), "EUDRACT")
+    ]
+    secondary += [
+        (number.get("number"), None)
+        for number in (identifiers.get("secondaryIdentifyingNumbers") or {}).values()
+        if isinstance(number, dict)
+    ]
     sponsors = [s for s in _as_list(part_one.get("sponsors")) if isinstance(s, dict)]
     primary = [s for s in sponsors if s.get("primary")] or sponsors[:1]
-    sites = [site.get("organisationAddressInfo", {}) for part in _as_list(application.get("authorizedPartsII"))
-             for site in _as_list(part.get("trialSites")) if isinstance(site, dict)]
+    sites = [
+        site.get("organisationAddressInfo", {})
+        for part in _as_list(application.get("authorizedPartsII"))
+        for site in _as_list(part.get("trialSites"))
+        if isinstance(site, dict)
+    ]
     female, male = population.get("isFemaleSubjects"), population.get("isMaleSubjects")
-    decision_dates = [_iso_date_part(d) for d in re.findall(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}",
-                                                          str(record.get("decisionDateOverall") or record.get("authorizationDate") or ""))]
+    decision_dates = [
+        _iso_date_part(d)
+        for d in re.findall(
+            r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}",
+            str(record.get("decisionDateOverall") or record.get("authorizationDate") or ""),
+        )
+    ]
     fields = {
         "registry_ids": _registry_ids((ct_number, "CTIS"), secondary, problems),
-        "public_title": _text(identifiers.get("publicTitle")),
-        "scientific_title": _text(identifiers.get("fullTitle")),
-        "conditions": [_text(c.get("medicalCondition")) for c in _as_list(_dig(information, "medicalCondition", "partIMedicalConditions"))],
+        "public_title": _collapse(identifiers.get("publicTitle")),  # titles hold line breaks
+        "scientific_title": _collapse(identifiers.get("fullTitle")),
+        "conditions": [
+            _text(c.get("medicalCondition"))
+            for c in _as_list(_dig(information, "medicalCondition", "partIMedicalConditions"))
+        ],
         "phases": _text(record.get("trialPhase")),  # "Therapeutic exploratory (Phase II)"
-        "interventions": [_intervention(name, None, None, problems)
-                          for name in _unique(_text(p.get("productName") or _dig(p, "productDictionaryInfo", "prodName"))
-                                              for p in _as_list(part_one.get("products")) if isinstance(p, dict))],
+        "interventions": [
+            _intervention(name, None, None, problems)
+            for name in _unique(
+                _text(p.get("productName") or _dig(p, "productDictionaryInfo", "prodName"))
+                for p in _as_list(part_one.get("products"))
+                if isinstance(p, dict)
+            )
+        ],
         "primary_sponsor": _ctis_sponsor_name(primary[0]) if primary else None,
         "secondary_sponsors": [_ctis_sponsor_name(s) for s in sponsors if s not in primary],
-        "funders": [_text(s.get("organisationName")) for s in _as_list(information.get("sourceOfMonetarySupport"))],
+        "funders": [
+            _text(s.get("organisationName")) for s in _as_list(information.get("sourceOfMonetarySupport"))
+        ],
         "countries": _country_codes((_dig(site, "address", "countryName") for site in sites), problems),
-        "sites": [_site(_dig(site, "organisation", "name"), _dig(site, "address", "city"), _dig(site, "address", "countryName"))
-                  for site in sites],
+        "sites": [
+            _site(
+                _dig(site, "organisation", "name"),
+                _dig(site, "address", "city"),
+                _dig(site, "address", "countryName"),
+            )
+            for site in sites
+        ],
         "target_enrollment": _text(record.get("totalNumberEnrolled")),
         "sex": "ALL" if female and male else "FEMALE" if female else "MALE" if male else None,
-        "recruitment_status": _text(record.get("ctStatus")) if not str(record.get("ctStatus", "")).isdigit() else None,
+        "recruitment_status": (
+            _text(record.get("ctStatus")) if not str(record.get("ctStatus", "")).isdigit() else None
+        ),
         "registration_date": min(decision_dates) if decision_dates else None,
-        "start_date": _iso_date_part(record.get("startDateEU")) or _text(_dig(information, "trialDuration", "estimatedRecruitmentStartDate")),
+        "start_date": _iso_date_part(record.get("startDateEU"))
+        or _text(_dig(information, "trialDuration", "estimatedRecruitmentStartDate")),
         "completion_date": _text(_dig(information, "trialDuration", "estimatedEndDate")),
-        "primary_outcomes": [_outcome(e.get("endPoint")) for e in _as_list(_dig(information, "endPoint", "primaryEndPoints"))],
-        "secondary_outcomes": [_outcome(e.get("endPoint")) for e in _as_list(_dig(information, "endPoint", "secondaryEndPoints"))],
-        "inclusion_criteria": [item for c in _as_list(_dig(information, "eligibilityCriteria", "principalInclusionCriteria"))
-                               for item in _all_items(c.get("principalInclusionCriteria"), flattened=True)],
-        "exclusion_criteria": [item for c in _as_list(_dig(information, "eligibilityCriteria", "principalExclusionCriteria"))
-                               for item in _all_items(c.get("principalExclusionCriteria"), flattened=True)],
-        "contacts": [_contact(c.get("functionalName"), f"{c.get('type', '')} contact", _dig(c, "organisation", "name"),
-                              c.get("functionalEmailAddress"), c.get("telephone"))
-                     for s in primary for c in _as_list(s.get("publicContacts")) + _as_list(s.get("scientificContacts"))],
+        "primary_outcomes": [
+            _outcome(e.get("endPoint")) for e in _as_list(_dig(information, "endPoint", "primaryEndPoints"))
+        ],
+        "secondary_outcomes": [
+            _outcome(e.get("endPoint")) for e in _as_list(_dig(information, "endPoint", "secondaryEndPoints"))
+        ],
+        "inclusion_criteria": [
+            item
+            for c in _as_list(_dig(information, "eligibilityCriteria", "principalInclusionCriteria"))
+            for item in _all_items(c.get("principalInclusionCriteria"), flattened=True)
+        ],
+        "exclusion_criteria": [
+            item
+            for c in _as_list(_dig(information, "eligibilityCriteria", "principalExclusionCriteria"))
+            for item in _all_items(c.get("principalExclusionCriteria"), flattened=True)
+        ],
+        "contacts": [
+            _contact(
+                c.get("functionalName"),
+                f"{c.get('type', '')} contact",
+                _dig(c, "organisation", "name"),
+                c.get("functionalEmailAddress"),
+                c.get("telephone"),
+            )
+            for s in primary
+            for c in _as_list(s.get("publicContacts")) + _as_list(s.get("scientificContacts"))
+        ],
     }
     return ct_number, "CTIS", fields, problems
 
@@ -971,29 +1192,42 @@ def _ctis_sponsor_name(sponsor: dict) -> Optional[str]:
 
 
 def _from_isrctn(record: dict):
+    """One ctrdata ISRCTN record -> (trial id, registry, TrialRecord fields, problems)."""
     problems: list[str] = []
     description = record.get("trialDescription", {}) or {}
     refs = record.get("externalRefs", {}) or {}
     design = record.get("trialDesign", {}) or {}
     participants = record.get("participants", {}) or {}
-    interventions = [i for i in _as_list(_dig(record, "interventions", "intervention")) if isinstance(i, dict)]
+    interventions = [
+        i for i in _as_list(_dig(record, "interventions", "intervention")) if isinstance(i, dict)
+    ]
     centres = [c for c in _as_list(_dig(participants, "trialCentres", "trialCentre")) if isinstance(c, dict)]
     isrctn = f"ISRCTN{record.get('isrctn')}"
 
-    secondary = [(refs.get("eudraCTNumber"), "EUDRACT"), (refs.get("clinicalTrialsGovNumber"), "NCT"),
-                 (refs.get("irasNumber"), None), (refs.get("protocolSerialNumber"), None)]
+    secondary = [
+        (refs.get("eudraCTNumber"), "EUDRACT"),
+        (refs.get("clinicalTrialsGovNumber"), "NCT"),
+        (refs.get("irasNumber"), None),
+        (refs.get("protocolSerialNumber"), None),
+    ]
     secondary += [(number, None) for number in _as_list(_dig(refs, "secondaryNumbers", "secondaryNumber"))]
     fields = {
         "registry_ids": _registry_ids((isrctn, "ISRCTN"), secondary, problems),
         "public_title": _text(description.get("title")),
         "scientific_title": _text(description.get("scientificTitle")),
         "acronym": _text(description.get("acronym")),
-        "conditions": [_text(_dig(c, "description")) for c in _as_list(_dig(record, "conditions", "condition"))],
+        "conditions": [
+            _text(_dig(c, "description")) for c in _as_list(_dig(record, "conditions", "condition"))
+        ],
         "study_type": _text(design.get("primaryStudyDesign")),
         "phases": _unique(_text(i.get("phase")) for i in interventions),
-        "interventions": [_intervention(i.get("drugNames"), i.get("interventionType"), i.get("description"), problems)
-                          for i in interventions],
-        "countries": _country_codes(_as_list(_dig(participants, "recruitmentCountries", "country")), problems),
+        "interventions": [
+            _intervention(i.get("drugNames"), i.get("interventionType"), i.get("description"), problems)
+            for i in interventions
+        ],
+        "countries": _country_codes(
+            _as_list(_dig(participants, "recruitmentCountries", "country")), problems
+        ),
         "sites": [_site(c.get("name"), c.get("city"), c.get("country")) for c in centres],
         "target_enrollment": _text(participants.get("targetEnrolment")),
         "min_age_years": _text(participants.get("lowerAgeLimit")),
@@ -1002,8 +1236,12 @@ def _from_isrctn(record: dict):
         "recruitment_status": _text(design.get("overallStatusOverride")),
         "start_date": _iso_date_part(participants.get("recruitmentStart")),
         "completion_date": _iso_date_part(design.get("overallEndDate")),
-        "primary_outcomes": [_outcome(text) for text in _all_items(description.get("primaryOutcome"), wrapped=True)],
-        "secondary_outcomes": [_outcome(text) for text in _all_items(description.get("secondaryOutcome"), wrapped=True)],
+        "primary_outcomes": [
+            _outcome(text) for text in _all_items(description.get("primaryOutcome"), wrapped=True)
+        ],
+        "secondary_outcomes": [
+            _outcome(text) for text in _all_items(description.get("secondaryOutcome"), wrapped=True)
+        ],
         "inclusion_criteria": _all_items(participants.get("inclusion"), wrapped=True),
         "exclusion_criteria": _all_items(participants.get("exclusion"), wrapped=True),
         "ethics_review": _text(description.get("ethicsApproval")),

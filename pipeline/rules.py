@@ -7,6 +7,10 @@ the TrialRecord validator accepts it (schemas/normalize.py does the normalising)
 can miss a value but not produce one outside the contract. When a field gets several
 different values (two enrollments, say) all of them are returned; the caller decides.
 
+Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
+rule:title_phase, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
+rule:healthy_volunteers.
+
 Each Finding's evidence runs from the start of the label to the end of the value, in
 Document.text, with the exact slice as its quote. The scan runs over the cleaned text and
 maps spans back with CleanText.raw_span.
@@ -24,21 +28,24 @@ How a label is recognised:
 Decisions worth knowing (see also the label table below):
 - "Date of disclosure", "Date of protocol fixation", "Date of IRB", "Last follow-up date",
   "Recruitment start/end date" and "Results First Posted" are not mapped to any field.
-- Ages with a strict comparator ("Age > 18 years", "Over 18 Years", UMIN "65 years-old >")
-  are left to the model: whether the bound is inclusive is not stated. Inclusion-criteria
-  prose ("Age >= 18 and < 70 years of age") is never read here.
+- Ages with a strict comparator symbol ("Age > 18 years", UMIN "65 years-old >") are left
+  to the model: whether the bound is inclusive is not stated. "Over 18 Years" under an age
+  label is read as 18: it is how aggregators print ClinicalTrials.gov's minimum age. Criteria prose
+  ("Age >= 18 and < 70 years of age") is left to the model too; a criterion that is just a
+  labelled range ("Age 18-65 years") is read. A line that is only an age range with units
+  ("18 years and older") counts as labelled by its form, as does a line "N=91".
 - A phase in a title counts when written as a title, "Phase II Trial" / "Phase 3 Study"
   (capitalised, followed by Trial or Study); "a phase II trial" in prose does not.
 - "Target enrollment: 0" is a site artefact, not a target: an enrollment of 0 is dropped.
-- Dates like 06/06/2023 are read day-first or month-first only when the document shows
-  which (some date in it has a part above 12); otherwise an ambiguous one is dropped.
+- Dates like 06/07/2020 are read day-first or month-first only when the document shows
+  which (some date in it has a part above 12); otherwise the normaliser refuses them.
+- A line that is only "Phase 2" is a phase statement (medpath, ctv.veeva, CT.gov tables).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Callable, Optional
 
 from pipeline.records import CleanText, Document, Evidence, Finding
@@ -70,7 +77,9 @@ def _validated(field: str, raw: Any) -> Any:
 # value must be read, so a sentence that starts with a label word yields nothing.
 
 Read = tuple[str, Any, int]
-Reader = Callable[[str, bool, "_DateOrder"], list[Read]]
+# (value text, loose, day_first): day_first says how this document writes numeric dates
+# (True, False, or None when it does not show); only the date readers use it.
+Reader = Callable[[str, bool, Optional[bool]], list[Read]]
 
 _CHOICE_MAX_CHARS = 100  # enum values are short; a longer "value" is prose
 _PROSE_CUTS = ("(", ";", " -", ",")  # "None (Open Label)", "Double blind -all involved ..."
@@ -89,16 +98,16 @@ def _choice_ends(value: str, loose: bool) -> list[int]:
         ends.extend(sorted(word_ends, reverse=True))
     trimmed = []
     for end in ends:
-        end = len(value[:end].rstrip(" \t.,;:-"))
+        end = len(value[:end].rstrip(" \t\r.,;:-"))
         if 0 < end <= _CHOICE_MAX_CHARS and end not in trimmed:
             trimmed.append(end)
     return trimmed
 
 
 def _choice_reader(field: str) -> Reader:
-    """An enum or flag field: the first candidate ending the validator accepts wins."""
+    """An enum, flag or phase field: the first candidate ending the validator accepts wins."""
 
-    def read(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+    def read(value: str, loose: bool, _day_first: Optional[bool]) -> list[Read]:
         for end in _choice_ends(value, loose):
             stored = _validated(field, value[:end])
             if stored is not None:
@@ -106,32 +115,6 @@ def _choice_reader(field: str) -> Reader:
         return []
 
     return read
-
-
-def _read_phases(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
-    """'Phase 2', '2', 'N/A', 'Early phase I': the label word is added back when it helps."""
-    for end in _choice_ends(value, loose):
-        text = value[:end]
-        candidates = [text] if text.lower().startswith(("phase", "early")) else [text, f"Phase {text}"]
-        for candidate in candidates:
-            stored = _validated("phases", candidate)
-            if stored is not None:
-                return [("phases", stored, end)]
-    return []
-
-
-_HEALTHY_VOLUNTEER_PHRASES = {  # ctv.veeva writes the flag as a phrase
-    "no healthy volunteers": "No",
-    "accepts healthy volunteers": "Yes",
-}
-
-
-def _read_healthy_volunteers(value: str, loose: bool, order: "_DateOrder") -> list[Read]:
-    phrase = value.strip().lower()
-    if phrase in _HEALTHY_VOLUNTEER_PHRASES:
-        stored = _validated("healthy_volunteers", _HEALTHY_VOLUNTEER_PHRASES[phrase])
-        return [("healthy_volunteers", stored, len(value.rstrip()))] if stored is not None else []
-    return _choice_reader("healthy_volunteers")(value, loose, order)
 
 
 # Enrollment: a count, optionally "participants" and "(Actual)" / "[Anticipated]".
@@ -143,7 +126,7 @@ _ENROLLMENT = re.compile(
 )
 
 
-def _read_enrollment(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+def _read_enrollment(value: str, loose: bool, _day_first: Optional[bool]) -> list[Read]:
     match = _ENROLLMENT.match(value)
     if not match or (not loose and value[match.end() :].strip()):
         return []
@@ -179,7 +162,7 @@ _AGE_BOUND = re.compile(_age("age") + r"(?:[ \t]*(?P<cmp><=|>=|≤|≥|<|>))?", 
 
 
 def _age_bound_reader(field: str) -> Reader:
-    def read(value: str, loose: bool, _order: "_DateOrder") -> list[Read]:
+    def read(value: str, loose: bool, _day_first: Optional[bool]) -> list[Read]:
         match = _AGE_BOUND.match(value)
         if not match or match.group("cmp") in ("<", ">"):
             return []
@@ -203,6 +186,7 @@ _AGE_RANGE_FORMS = (
     ("low", False, _age("low", plus=r"\+")),
     ("high", False, _age("high") + r"[ \t]+(?:and|or)[ \t]+(?:younger|under|below|less)"),
     ("low", True, r"(?:≥|>=|at least)[ \t]*" + _age("low")),
+    ("low", True, r"(?:over|above)[ \t]+" + _age("low")),  # uams: "Eligible Ages: Over 18 Years"
     ("high", True, r"(?:≤|<=|up to)[ \t]*" + _age("high")),
 )
 _AGE_RANGES = [
@@ -212,7 +196,9 @@ _AGE_RANGES = [
 ]
 
 
-def _read_age_range(value: str, loose: bool, _order: "_DateOrder", *, labelled: bool = True) -> list[Read]:
+def _read_age_range(
+    value: str, loose: bool, _day_first: Optional[bool], *, labelled: bool = True
+) -> list[Read]:
     """Min and/or max age from a range; an unlabelled line must spell out its units."""
     value = value.rstrip()
     for bounds, needs_label, pattern in _AGE_RANGES:
@@ -232,88 +218,51 @@ def _read_age_range(value: str, loose: bool, _order: "_DateOrder", *, labelled: 
     return []
 
 
-# Dates. Parsed here into ISO text at their own precision (2015-09, 2025-12-20) because
-# registries write them in forms a general parser gets wrong (UMIN "2023 Year 10 Month 26
-# Day", day-first 19/08/2021); the validator then checks the ISO text.
-_MONTH = (
-    r"(?P<month_name>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+# Dates. The pattern only finds where a date ends (the value may run on: "19/08/2021]
+# Trial Registered Prospectively"); the normaliser parses it at its own precision. A
+# numeric date such as 06/07/2020 is refused by the normaliser as ambiguous; when the
+# document shows its order elsewhere (some date with a part above 12) it is read that way.
+_MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_MONTH_NUMBERS = {name: number for number, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-_DATE_FORMS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"(?P<year>\d{4})[ \t]*year[ \t]*(?P<month>\d{1,2})[ \t]*month(?:[ \t]*(?P<day>\d{1,2})[ \t]*day)?",  # UMIN
-        r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})(?:[-/.](?P<day>\d{1,2}))?",  # 2025-10-10, 2026/01/15, 2015-09
-        _MONTH + r"[ \t]+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?[ \t]+(?P<year>\d{4})",  # Dec 20, 2025
-        r"(?P<day>\d{1,2})(?:st|nd|rd|th)?[ \t]+" + _MONTH + r",?[ \t]+(?P<year>\d{4})",  # 15 October 2025
-        _MONTH + r",?[ \t]+(?P<year>\d{4})",  # September 2015
-        r"(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})",  # 19/08/2021 or 08/19/2021
-        r"(?P<year>(?:19|20)\d{2})",  # 2019
-    )
-]
-_DATE_END = re.compile(r"(?![\w]|[-/.]\d)")  # "2015-001894-41" is an id, not the year 2015
-_SLASH_DATE = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.]\d{4}(?![\d/.])")
+_DATE = re.compile(
+    r"(?:\d{4}[ \t]*year[ \t]*\d{1,2}[ \t]*month(?:[ \t]*\d{1,2}[ \t]*day)?"  # UMIN
+    r"|\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?"  # 2025-10-10, 2026/01/15, 2015-09
+    rf"|{_MONTH_NAME}[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"  # Dec 20, 2025
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t]+{_MONTH_NAME},?[ \t]+\d{{4}}"  # 15 October 2025
+    rf"|{_MONTH_NAME},?[ \t]+\d{{4}}"  # September 2015
+    r"|(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})"  # 19/08/2021
+    r"|(?:19|20)\d{2})"  # 2019
+    r"(?![\w]|[-/.]\d)",  # "2015-001894-41" is an id, not the year 2015
+    re.IGNORECASE,
+)
+_NUMERIC_DATE = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.]\d{4}(?![\d/.])")
 
 
-@dataclass(frozen=True)
-class _DateOrder:
-    """Whether this document writes numeric dates day-first, month-first, or unknown (None)."""
-
-    day_first: Optional[bool]
-
-    @classmethod
-    def of(cls, text: str) -> "_DateOrder":
-        firsts_over_12 = seconds_over_12 = False
-        for match in _SLASH_DATE.finditer(text):
-            firsts_over_12 |= int(match.group(1)) > 12
-            seconds_over_12 |= int(match.group(2)) > 12
-        if firsts_over_12 == seconds_over_12:  # no evidence, or contradictory evidence
-            return cls(None)
-        return cls(firsts_over_12)
-
-
-def _parse_date(value: str, order: _DateOrder) -> Optional[tuple[str, int]]:
-    """ISO text (YYYY, YYYY-MM or YYYY-MM-DD) for the date at the start of `value`, and its end."""
-    for form in _DATE_FORMS:
-        match = form.match(value)
-        if not match or not _DATE_END.match(value, match.end()):
-            continue
-        parts = match.groupdict()
-        year = int(parts["year"])
-        if parts.get("first"):
-            first, second = int(parts["first"]), int(parts["second"])
-            day_first = first > 12 or (second <= 12 and order.day_first)
-            if first != second and first <= 12 and second <= 12 and order.day_first is None:
-                return None  # 06/07/2020 with nothing in the document to say which is the day
-            day, month = (first, second) if day_first else (second, first)
-        else:
-            day = int(parts["day"]) if parts.get("day") else None
-            month_name = parts.get("month_name")
-            month = _MONTH_NUMBERS[month_name[:3].lower()] if month_name else (
-                int(parts["month"]) if parts.get("month") else None)
-        try:
-            if day is not None:
-                return date(year, month, day).isoformat(), match.end()
-            if month is not None:
-                return f"{date(year, month, 1):%Y-%m}", match.end()
-        except ValueError:  # month 13, 30 February
-            return None
-        return f"{year:04d}", match.end()
-    return None
+def _numeric_dates_day_first(text: str) -> Optional[bool]:
+    """True if the text writes 19/08/2021, False if 08/19/2021, None if it does not show."""
+    first_over_12 = second_over_12 = False
+    for match in _NUMERIC_DATE.finditer(text):
+        first_over_12 |= int(match.group(1)) > 12
+        second_over_12 |= int(match.group(2)) > 12
+    if first_over_12 == second_over_12:  # no evidence, or contradictory evidence
+        return None
+    return first_over_12
 
 
 def _date_reader(field: str) -> Reader:
-    def read(value: str, loose: bool, order: _DateOrder) -> list[Read]:
-        parsed = _parse_date(value, order)
-        if parsed is None:
+    def read(value: str, loose: bool, day_first: Optional[bool]) -> list[Read]:
+        match = _DATE.match(value)
+        if not match or (not loose and value[match.end() :].strip()):
             return []
-        iso, end = parsed
-        if not loose and value[end:].strip():
-            return []
-        stored = _validated(field, iso)
-        return [(field, stored, end)] if stored is not None else []
+        text = match.group(0)
+        if match.group("first") and day_first is not None:
+            first, second = int(match.group("first")), int(match.group("second"))
+            day, month = (first, second) if day_first else (second, first)
+            text = f"{match.group('year')}-{month:02d}-{day:02d}"
+        stored = _validated(field, text)
+        return [(field, stored, match.end())] if stored is not None else []
 
     return read
 
@@ -326,6 +275,8 @@ def _date_reader(field: str) -> Reader:
 
 @dataclass(frozen=True)
 class LabelRule:
+    """Labels whose values one reader reads; no reader means: match the label, read nothing."""
+
     name: str
     reader: Optional[Reader]
     labels: tuple[str, ...]
@@ -377,7 +328,7 @@ LABEL_RULES: tuple[LabelRule, ...] = (
         r"sex", r"gender", r"sexes eligible for study", r"genders? eligible for study",
         r"eligible genders?", r"eligible sex", r"participant gender",
     )),
-    LabelRule("phase", _read_phases, (
+    LabelRule("phase", _choice_reader("phases"), (
         r"phases?", r"study phase", r"trial phase", r"phase of (?:the )?trial", r"developmental phase",
     )),
     LabelRule("recruitment_status", _choice_reader("recruitment_status"), (
@@ -389,7 +340,7 @@ LABEL_RULES: tuple[LabelRule, ...] = (
     LabelRule("allocation", _choice_reader("allocation"), (r"allocation", r"randomi[sz]ation")),
     LabelRule("allocation", None, (r"randomi[sz]ation unit", r"dynamic allocation")),
     LabelRule("masking", _choice_reader("masking"), (r"masking", r"blinding")),
-    LabelRule("healthy_volunteers", _read_healthy_volunteers, (
+    LabelRule("healthy_volunteers", _choice_reader("healthy_volunteers"), (
         r"(?:accepts )?healthy volunteers", r"volunteers",
     )),
 )
@@ -402,6 +353,8 @@ def _compile_label(label: str) -> re.Pattern:
 _COMPILED_LABELS: tuple[tuple[LabelRule, re.Pattern], ...] = tuple(
     (rule, _compile_label(label)) for rule in LABEL_RULES for label in rule.labels
 )
+# One pattern for "does any label start here?", so most words cost one regex call.
+_ANY_LABEL = _compile_label("|".join(f"(?:{label})" for rule in LABEL_RULES for label in rule.labels))
 
 # ---------------------------------------------------------------------------
 # Finding labels and their values in the text.
@@ -409,7 +362,7 @@ _COMPILED_LABELS: tuple[tuple[LabelRule, re.Pattern], ...] = tuple(
 _WORD_START = re.compile(r"(?<![\w])\w")
 _SEPARATOR = re.compile(r"[ \t]*(?:[:?|–—-][ \t]*)*")
 _FIELD_START_PREFIX = re.compile(r"[ \t]*(?:[-–•*·|][ \t]*)*(?:study design:?[ \t]+)?", re.IGNORECASE)
-_VALUE_LINE_TRIM = " \t-–•*·|"
+_VALUE_LINE_TRIM = " \t\r-–•*·|"
 _MAX_BLANK_LINES = 4  # UMIN puts up to three blank lines between a label and its value
 
 
@@ -426,6 +379,8 @@ class _Hit:
 
 def _label_at(text: str, pos: int) -> Optional[tuple[LabelRule, int]]:
     """The longest label starting at `pos`, as (rule, end)."""
+    if not _ANY_LABEL.match(text, pos):
+        return None
     best = None
     for rule, pattern in _COMPILED_LABELS:
         match = pattern.match(text, pos)
@@ -444,7 +399,7 @@ def _starts_field(text: str, label_start: int) -> bool:
 def _is_bare_label(text: str, start: int, end: int) -> bool:
     """Is text[start:end] a label and nothing else ("Gender" after an empty "Age-upper limit")?"""
     found = _label_at(text, start)
-    return found is not None and not text[found[1] : end].strip(" \t:?|-")
+    return found is not None and not text[found[1] : end].strip(" \t\r:?|-")
 
 
 def _next_value_line(text: str, pos: int) -> Optional[tuple[int, int]]:
@@ -485,7 +440,7 @@ def _value_span(text: str, label_start: int, label_end: int) -> Optional[tuple[i
             return None
         if one_word and not at_field_start:
             return None
-        if text[value_start:line_end].strip(" \t|"):
+        if text[value_start:line_end].strip(" \t\r|"):
             return None  # an empty cell followed by more cells
         line = _next_value_line(text, value_start)
         if line is None or _is_bare_label(text, *line):
@@ -493,12 +448,14 @@ def _value_span(text: str, label_start: int, label_end: int) -> Optional[tuple[i
         return line[0], line[1], True
     if not explicit and not (at_field_start and separator.group()):
         return None  # "... the study start date was ..." is prose, not a label
-    if one_word and not at_field_start and ":" not in separator.group() and " - " not in text[label_end:value_start]:
-        return None
-    return value_start, value_start + len(value.rstrip(" \t")), explicit
+    if one_word and not at_field_start:
+        separator_text = text[label_end:value_start]
+        if ":" not in separator_text and " - " not in separator_text:
+            return None  # "Status" inside a sentence or a table row
+    return value_start, value_start + len(value.rstrip(" \t\r")), explicit
 
 
-def _labelled_hits(text: str, order: _DateOrder) -> list[_Hit]:
+def _labelled_hits(text: str, day_first: Optional[bool]) -> list[_Hit]:
     hits = []
     resume = 0
     for word in _WORD_START.finditer(text):
@@ -516,36 +473,99 @@ def _labelled_hits(text: str, order: _DateOrder) -> list[_Hit]:
         if span is None:
             continue
         value_start, value_end, loose = span
-        for field, value, end in rule.reader(text[value_start:value_end], loose, order):
+        for field, value, end in rule.reader(text[value_start:value_end], loose, day_first):
             hits.append(_Hit(field, value, f"rule:{rule.name}", pos, value_start + end))
+    return hits
+
+
+# ---------------------------------------------------------------------------
+# Labels as table column headers (ClinicalTrials.gov's "Condition or disease |
+# Intervention/treatment | Phase |" over "---|---|---|" over one row of values).
+
+_TABLE_RULE_LINE = re.compile(r"[ \t|:]*-{3,}[-| \t:]*")
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, without its newline."""
+    spans, start = [], 0
+    for newline in re.finditer(r"\n", text):
+        spans.append((start, newline.start()))
+        start = newline.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each '|'-separated cell of a line, spaces trimmed."""
+    cells, cell_start = [], start
+    for bar in [m.start() for m in re.finditer(r"\|", text[start:end])] + [end - start]:
+        raw = text[cell_start : start + bar]
+        left = cell_start + len(raw) - len(raw.lstrip(" \t\r"))
+        cells.append((left, max(left, cell_start + len(raw.rstrip(" \t\r")))))
+        cell_start = start + bar + 1
+    return cells
+
+
+def _table_hits(text: str, day_first: Optional[bool]) -> list[_Hit]:
+    hits = []
+    lines = _lines(text)
+    for (head_start, head_end), rule_line, row in zip(lines, lines[1:], lines[2:]):
+        if "|" not in text[head_start:head_end] or not _TABLE_RULE_LINE.fullmatch(text[slice(*rule_line)]):
+            continue
+        row_cells = _cells(text, *row)
+        for column, (cell_start, cell_end) in enumerate(_cells(text, head_start, head_end)):
+            found = _label_at(text, cell_start) if cell_end > cell_start else None
+            if found is None or found[1] != cell_end or found[0].reader is None or column >= len(row_cells):
+                continue
+            value_start, value_end = row_cells[column]
+            for field, value, end in found[0].reader(text[value_start:value_end], False, day_first):
+                hits.append(_Hit(field, value, f"rule:{found[0].name}", cell_start, value_start + end))
     return hits
 
 
 # ---------------------------------------------------------------------------
 # Patterns that are labelled by their own form rather than by a preceding label.
 
-_LINE = re.compile(r"^[ \t]*(?:[-•*·][ \t]*)?(?P<body>[^\n]*?)[ \t]*$", re.MULTILINE)
+_LINE = re.compile(r"^[ \t]*(?:[-•*·][ \t]*)?(?P<body>[^\n]*?)[ \t\r]*$", re.MULTILINE)
 _N_EQUALS = re.compile(r"N[ \t]*=[ \t]*(?P<count>\d{1,3}(?:,\d{3})+|\d+)")
 _TITLE_PHASE = re.compile(  # case-sensitive on purpose: a title, not prose
     r"\b(?P<phase>Phase (?:I{1,3}V?|IV|[1-4])[ab]?(?:/(?:Phase )?(?:I{1,3}V?|IV|[1-4])[ab]?)?)"
     r" (?:Clinical )?(?:Trial|Study)\b"
 )
+# Site templates stating the status in a sentence of its own: ClinicalTrials.gov's classic
+# "This study is ongoing, but not recruiting participants.", smartpatients' "This trial is
+# active, not recruiting.". The phrase goes to the normaliser, through this table if needed.
+_STATUS_SENTENCE = re.compile(r"This (?:study|trial) (?:is|has been) (?P<status>[^.\n]{3,60})\.", re.IGNORECASE)
+_CTGOV_STATUS_PHRASES = {
+    "currently recruiting participants": "RECRUITING",
+    "ongoing, but not recruiting participants": "ACTIVE_NOT_RECRUITING",
+    "not yet open for participant recruitment": "NOT_YET_RECRUITING",
+    "enrolling participants by invitation only": "ENROLLING_BY_INVITATION",
+    "withdrawn prior to enrollment": "WITHDRAWN",
+}
 
 
-def _form_hits(text: str, order: _DateOrder) -> list[_Hit]:
+def _form_hits(text: str, day_first: Optional[bool]) -> list[_Hit]:
     hits = []
     for line in _LINE.finditer(text):
         body, start = line.group("body"), line.start("body")
         if not body:
             continue
         # A line that is only an age range: "18 years and older", "18 Years to 75 Years".
-        for field, value, end in _read_age_range(body, False, order, labelled=False):
+        for field, value, end in _read_age_range(body, False, day_first, labelled=False):
             hits.append(_Hit(field, value, "rule:ages", start, start + end))
         # A line that is only a count: "N=91", "N = 8058".
         count = _N_EQUALS.fullmatch(body)
         if count:
-            for field, value, end in _read_enrollment(count.group("count"), False, order):
+            for field, value, end in _read_enrollment(count.group("count"), False, day_first):
                 hits.append(_Hit(field, value, "rule:enrollment", start, start + count.end()))
+        # A line that is only a status sentence.
+        sentence = _STATUS_SENTENCE.fullmatch(body)
+        if sentence:
+            phrase = sentence.group("status")
+            stored = _validated("recruitment_status", _CTGOV_STATUS_PHRASES.get(phrase.lower(), phrase))
+            if stored is not None:
+                hits.append(_Hit("recruitment_status", stored, "rule:recruitment_status", start, start + len(body)))
     for match in _TITLE_PHASE.finditer(text):
         stored = _validated("phases", match.group("phase"))
         if stored is not None:
@@ -581,8 +601,13 @@ def _without_repeats(hits: list[_Hit]) -> list[_Hit]:
 def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]:
     """All rule-based findings for one document, in text order, with evidence in Document.text."""
     text = clean.text
-    order = _DateOrder.of(text)
-    hits = _registry_id_hits(text) + _labelled_hits(text, order) + _form_hits(text, order)
+    day_first = _numeric_dates_day_first(text)
+    hits = (
+        _registry_id_hits(text)
+        + _labelled_hits(text, day_first)
+        + _table_hits(text, day_first)
+        + _form_hits(text, day_first)
+    )
     findings = []
     for hit in _without_repeats(hits):
         start, end = clean.raw_span(hit.start, hit.end)

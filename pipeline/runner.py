@@ -75,7 +75,7 @@ def registry_record_results(document: Document) -> Optional[list[DocumentResult]
         return None
     results = []
     for registry_record in load_registry_records(Path(document.path)):
-        where = registry_record.where
+        where = "" if registry_record.where == "(whole file)" else registry_record.where
         one = Document(
             id=hashlib.sha256(f"{document.id}#{where}".encode()).hexdigest() if where else document.id,
             path=document.path + (f"#{where}" if where else ""),

@@ -7,9 +7,8 @@ API from a script: a list of steps consumed in order, or a callable that picks
 a step per request. A seeded FaultPlan injects 429s, 500s, timeouts and bad
 payloads at set rates. Standard library only, so it runs anywhere the tests do.
 
-    server = ScriptedLLM(responder=[{"phase": "PHASE2"}])
-    with server:
-        client = openai.OpenAI(base_url=server.base_url, api_key="test")
+    with ScriptedLLM(responder=[{"phase": "PHASE2"}, HttpError(429)]) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
         ...
     server.requests, server.stats
 """
@@ -35,18 +34,11 @@ from typing import Any, Callable, Optional, Union
 
 @dataclass(frozen=True)
 class HttpError:
-    """Answer with this HTTP status; a str body is wrapped in OpenAI's error envelope."""
+    """Answer with this HTTP status; a str body goes into OpenAI's error envelope."""
 
     status: int
     body: Union[str, dict] = "scripted error"
     headers: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Delay:
-    """Sleep this long, then answer with the next step of the script (list scripts only)."""
-
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -58,18 +50,26 @@ class Truncated:
 
 @dataclass(frozen=True)
 class ToolCall:
-    """Answer with one assistant tool call (what instructor's TOOLS mode expects)."""
+    """Answer with one assistant tool call (what instructor's TOOLS mode reads)."""
 
     name: str
     arguments_json: str
 
 
+@dataclass(frozen=True)
+class Delay:
+    """Wait, then answer. In a list, `Delay(s)` delays the next step; a callable
+    returns `Delay(s, then=step)` (sleeping inside it would stall the server lock)."""
+
+    seconds: float
+    then: Optional["Step"] = None
+
+
 # A step is a dict (sent as JSON content), a str (sent as raw content), or one of the above.
-Step = Union[dict, str, HttpError, Truncated, ToolCall]
-Responder = Union[list, Callable[[dict], Step]]
+Step = Union[dict, str, HttpError, Truncated, ToolCall, Delay]
+Responder = Union[list, tuple, Callable[[dict], Step]]
 
 SCRIPT_EXHAUSTED = HttpError(500, "script exhausted")
-
 FAULT_KINDS = ("http_429", "http_500", "timeout", "malformed", "truncated", "schema_invalid")
 
 
@@ -77,9 +77,10 @@ FAULT_KINDS = ("http_429", "http_500", "timeout", "malformed", "truncated", "sch
 class FaultPlan:
     """Rates of injected faults, drawn with a seeded RNG before the responder is asked.
 
-    A faulted request does not consume a script step, so the script stays the
-    "happy path" and the faults land on top of it, reproducibly for one seed
-    and one request order.
+    A faulted request consumes no script step: the script stays the happy path
+    and the faults land on top of it, the same ones for the same seed and
+    request order. A timeout fault waits `timeout_s` and hangs up without a
+    reply; give the client a shorter timeout than that.
     """
 
     rate_429: float = 0.0
@@ -88,42 +89,39 @@ class FaultPlan:
     rate_malformed: float = 0.0
     rate_truncated: float = 0.0
     rate_schema_invalid: float = 0.0
-    timeout_s: float = 5.0  # a timeout fault sleeps this long (longer than the client waits), then hangs up
-    retry_after_s: float = 0.0  # Retry-After sent with injected 429s
+    timeout_s: float = 5.0
+    retry_after_s: float = 0.0  # the Retry-After of injected 429s; 0 keeps retrying clients fast
 
     def __post_init__(self) -> None:
-        if sum(self._rates()) > 1.0 or min(self._rates()) < 0.0:
+        if min(self.rates()) < 0.0 or sum(self.rates()) > 1.0:
             raise ValueError("fault rates must be >= 0 and sum to at most 1")
 
-    def _rates(self) -> tuple[float, ...]:
+    def rates(self) -> tuple[float, ...]:
         return (self.rate_429, self.rate_500, self.rate_timeout,
                 self.rate_malformed, self.rate_truncated, self.rate_schema_invalid)
 
     def draw(self, rng: random.Random) -> Optional[str]:
-        """One uniform draw per request: a fault kind from FAULT_KINDS, or None."""
-        u, threshold = rng.random(), 0.0
-        for kind, rate in zip(FAULT_KINDS, self._rates()):
+        """One uniform draw per request: a kind from FAULT_KINDS, or None for no fault."""
+        draw, threshold = rng.random(), 0.0
+        for kind, rate in zip(FAULT_KINDS, self.rates()):
             threshold += rate
-            if u < threshold:
+            if draw < threshold:
                 return kind
         return None
 
     def step_for(self, kind: str) -> Step:
         """The step that plays out an answered fault (every kind but "timeout")."""
-        if kind == "http_429":
-            return HttpError(429, "injected rate limit", {"Retry-After": str(self.retry_after_s)})
-        if kind == "http_500":
-            return HttpError(500, "injected server error")
-        if kind == "malformed":
-            return '{"injected": "malformed JSON'
-        if kind == "truncated":
-            return Truncated('{"injected": "trunc')
-        return {"unexpected": True}  # schema_invalid: valid JSON, wrong shape
+        return {"http_429": HttpError(429, "injected rate limit", {"Retry-After": str(self.retry_after_s)}),
+                "http_500": HttpError(500, "injected server error"),
+                "malformed": '{"injected": "malformed JSON',
+                "truncated": Truncated('{"injected": "trunc'),
+                "schema_invalid": {"unexpected": True}}[kind]
 
 
 class Script:
-    """Turns the responder into one step per request. Not locked itself: the
-    server calls it under its own lock, which also orders the fault draws."""
+    """Turns the responder into one step per request. It takes no lock of its
+    own: the server calls it under the lock that also orders the fault draws,
+    so callables need not be thread-safe."""
 
     def __init__(self, responder: Responder) -> None:
         scripted = isinstance(responder, (list, tuple))
@@ -131,18 +129,16 @@ class Script:
         self._callable = None if scripted else responder
 
     def next(self, request_json: dict) -> tuple[float, Step]:
-        """(seconds to wait first, step). Delay steps fold into the wait of the step after."""
-        if self._callable is not None:
-            step = self._callable(request_json)
-            if isinstance(step, Delay):  # a callable can simply sleep itself
-                return 0.0, HttpError(500, "callable responders must not return Delay")
-            return 0.0, step
-        wait = 0.0
-        while self._steps and isinstance(self._steps[0], Delay):
-            wait += self._steps.popleft().seconds
-        if not self._steps:
-            return wait, SCRIPT_EXHAUSTED
-        return wait, self._steps.popleft()
+        """(seconds to wait first, the step to answer with)."""
+        step = self._callable(request_json) if self._callable else self._pop()
+        wait_s = 0.0
+        while isinstance(step, Delay):
+            wait_s += step.seconds
+            step = step.then if step.then is not None else self._pop()
+        return wait_s, step
+
+    def _pop(self) -> Step:
+        return self._steps.popleft() if self._steps else SCRIPT_EXHAUSTED
 
 
 # --- Rendering steps as OpenAI payloads ---------------------------------------
@@ -152,16 +148,8 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)  # the usual ~4 characters per token
 
 
-def _prompt_text(request_json: dict) -> str:
-    parts = []
-    for message in request_json.get("messages") or []:
-        content = message.get("content")
-        parts.append(content if isinstance(content, str) else json.dumps(content or ""))
-    return "".join(parts)
-
-
-def render(step: Step, request_json: dict, completion_id: str, default_model: str) -> tuple[int, dict, dict, str]:
-    """(status, JSON payload, headers, outcome) for one step answering one request."""
+def render(step: Step, request_json: dict, completion_id: str, model: str) -> tuple[int, dict, dict, str]:
+    """(status, JSON payload, headers, outcome) of one step answering one request."""
     if isinstance(step, HttpError):
         body = step.body if isinstance(step.body, dict) else _error_body(step.body, step.status)
         return step.status, body, dict(step.headers), f"http_{step.status}"
@@ -169,22 +157,23 @@ def render(step: Step, request_json: dict, completion_id: str, default_model: st
     if isinstance(step, ToolCall):
         message["tool_calls"] = [{"id": f"call_{completion_id}", "type": "function",
                                   "function": {"name": step.name, "arguments": step.arguments_json}}]
-        finish, generated, outcome = "tool_calls", step.arguments_json, "ok"
+        finish_reason, generated, outcome = "tool_calls", step.arguments_json, "ok"
     elif isinstance(step, Truncated):
-        message["content"], finish, outcome = step.content, "length", "truncated"
-        generated = step.content
+        message["content"] = generated = step.content
+        finish_reason, outcome = "length", "truncated"
     elif isinstance(step, (dict, str)):
-        message["content"] = step if isinstance(step, str) else json.dumps(step)
-        finish, generated, outcome = "stop", message["content"], "ok"
+        message["content"] = generated = step if isinstance(step, str) else json.dumps(step)
+        finish_reason, outcome = "stop", "ok"
     else:
-        return render(HttpError(500, f"not a script step: {step!r}"), request_json, completion_id, default_model)
-    prompt_tokens, completion_tokens = _tokens(_prompt_text(request_json)), _tokens(generated)
+        return render(HttpError(500, f"not a script step: {step!r}"), request_json, completion_id, model)
+    contents = [message.get("content") for message in request_json.get("messages") or []]
+    prompt = "".join(text if isinstance(text, str) else json.dumps(text) for text in contents)
+    usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(generated)}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     return 200, {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()),
-        "model": request_json.get("model") or default_model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "model": request_json.get("model") or model, "usage": usage,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
     }, {}, outcome
 
 
@@ -192,30 +181,30 @@ def as_sse(completion: dict, include_usage: bool) -> bytes:
     """The same completion as a stream: one delta with the whole message, a finish chunk, [DONE]."""
     choice = completion["choices"][0]
     delta = dict(choice["message"])
-    for index, call in enumerate(delta.get("tool_calls") or []):
-        call["index"] = index  # streamed tool calls carry their position
-    head = {key: completion[key] for key in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    if "tool_calls" in delta:  # streamed tool calls carry their position
+        delta["tool_calls"] = [call | {"index": i} for i, call in enumerate(delta["tool_calls"])]
+    head = {"id": completion["id"], "object": "chat.completion.chunk",
+            "created": completion["created"], "model": completion["model"]}
     chunks = [head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
               head | {"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}]
     if include_usage:
         chunks.append(head | {"choices": [], "usage": completion["usage"]})
-    events = [f"data: {json.dumps(chunk)}\n\n" for chunk in chunks] + ["data: [DONE]\n\n"]
-    return "".join(events).encode()
+    return "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks).encode() + b"data: [DONE]\n\n"
 
 
 # --- Files and Batches: enough of the API for a batch-mode client -------------
 
 
 class BatchStore:
-    """In-memory files and batches. A batch advances one state per poll,
-    validating -> in_progress -> completed, as real batches do over hours;
-    completing answers every input line through `answer_line` (the responder)."""
+    """In-memory files and batches. A batch moves one state per poll (validating
+    -> in_progress -> completed) so clients exercise their polling loop;
+    completing answers every input line through `answer_line`."""
 
     def __init__(self, answer_line: Callable[[dict], tuple[int, dict]]) -> None:
         self._answer_line = answer_line
         self._lock = threading.RLock()  # handlers run on many threads
         self._ids = itertools.count(1)
-        self._files: dict[str, dict] = {}  # id -> file object
+        self._files: dict[str, dict] = {}
         self._contents: dict[str, bytes] = {}
         self._batches: dict[str, dict] = {}
 
@@ -236,11 +225,13 @@ class BatchStore:
         with self._lock:
             return self._contents.get(file_id)
 
-    def create_batch(self, request_json: dict) -> dict:
+    def create_batch(self, request_json: dict) -> Optional[dict]:
         with self._lock:
+            if request_json.get("input_file_id") not in self._files:
+                return None
             batch_id = f"batch_{next(self._ids):06d}"
             self._batches[batch_id] = {
-                "id": batch_id, "object": "batch", "endpoint": request_json["endpoint"],
+                "id": batch_id, "object": "batch", "endpoint": request_json.get("endpoint"),
                 "input_file_id": request_json["input_file_id"],
                 "completion_window": request_json.get("completion_window", "24h"),
                 "status": "validating", "output_file_id": None, "error_file_id": None,
@@ -269,17 +260,17 @@ class BatchStore:
             return None if batch is None else dict(batch)
 
     def _complete(self, batch: dict) -> None:
-        input_lines = [line for line in self._contents[batch["input_file_id"]].decode().splitlines() if line.strip()]
         output_lines, failed = [], 0
-        for number, line in enumerate(input_lines):
+        for number, line in enumerate(self._contents[batch["input_file_id"]].decode().split("\n")):
+            if not line.strip():
+                continue
             item = json.loads(line)
             status, body = self._answer_line(item["body"])
             failed += status != 200
             output_lines.append(json.dumps({
                 "id": f"batch_req_{number:06d}", "custom_id": item["custom_id"], "error": None,
-                "response": {"status_code": status, "request_id": f"req_{number:06d}", "body": body}}))
-        output = self.add_file(f"{batch['id']}_output.jsonl", "batch_output",
-                               "".join(line + "\n" for line in output_lines).encode())
+                "response": {"status_code": status, "request_id": f"req_{number:06d}", "body": body}}) + "\n")
+        output = self.add_file(f"{batch['id']}_output.jsonl", "batch_output", "".join(output_lines).encode())
         batch.update(status="completed", completed_at=int(time.time()), output_file_id=output["id"],
                      request_counts={"total": len(output_lines), "completed": len(output_lines) - failed,
                                      "failed": failed})
@@ -290,8 +281,8 @@ class BatchStore:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the server saw it. Header names are lower-cased; `body` is
-    the parsed JSON body (None for GETs and file uploads)."""
+    """One request as the server saw it: lower-cased header names, and the
+    parsed JSON body (None for GETs and file uploads)."""
 
     method: str
     path: str
@@ -305,7 +296,7 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class Decision:
-    """What one chat request will get: wait `wait_s`, then answer `step` (None: hang up)."""
+    """The fate of one chat request: wait `wait_s`, then answer `step` (None: hang up)."""
 
     wait_s: float
     step: Optional[Step]
@@ -317,9 +308,8 @@ class ScriptedLLM:
     """The scripted server: `with ScriptedLLM(...) as server:` serves on server.base_url.
 
     One lock orders everything a request decides (record it, draw its fault,
-    take its script step), so decisions follow arrival order and a sequential
-    run is reproducible; the waiting (latency, delays, timeouts) happens
-    outside the lock so concurrent requests overlap.
+    take its script step), so a sequential run is reproducible; the waiting
+    (latency, delays, timeouts) happens outside it, so concurrent requests overlap.
     """
 
     def __init__(self, responder: Optional[Responder] = None, faults: FaultPlan = FaultPlan(),
@@ -330,7 +320,7 @@ class ScriptedLLM:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
-        self._stopping = threading.Event()  # wakes sleeping handlers at shutdown
+        self._stopping = threading.Event()  # wakes waiting handlers at shutdown
         self._requests: list[RecordedRequest] = []
         self._stats: collections.Counter = collections.Counter()
         self._completion_ids = itertools.count(1)
@@ -338,9 +328,11 @@ class ScriptedLLM:
         self._http: Optional[_Server] = None
 
     def __enter__(self) -> "ScriptedLLM":
+        self._stopping.clear()
         self._http = _Server(("127.0.0.1", 0), _Handler)
         self._http.app = self
-        threading.Thread(target=self._http.serve_forever, name="scripted-llm", daemon=True).start()
+        threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},  # quick shutdown
+                         name="scripted-llm", daemon=True).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -354,6 +346,7 @@ class ScriptedLLM:
 
     @property
     def requests(self) -> list[RecordedRequest]:
+        """Every request, in the order the server decided on them."""
         with self._lock:
             return list(self._requests)
 
@@ -363,7 +356,8 @@ class ScriptedLLM:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Served outcomes: ok, http_<status>, timeout, malformed, truncated, schema_invalid, script_exhausted."""
+        """Outcomes served: ok, http_<status>, timeout, malformed, truncated, schema_invalid
+        (plus script_exhausted, counted on top of its http_500)."""
         with self._lock:
             return dict(self._stats)
 
@@ -381,45 +375,46 @@ class ScriptedLLM:
                 return Decision(self.latency_s + self.faults.timeout_s, None, completion_id, fault)
             if fault is not None:
                 return Decision(self.latency_s, self.faults.step_for(fault), completion_id, fault)
-            delay_s, step = self._script.next(request.body)
+            wait_s, step = self._script.next(request.body)
             if step is SCRIPT_EXHAUSTED:
                 self._stats["script_exhausted"] += 1
-            return Decision(self.latency_s + delay_s, step, completion_id, None)
+            return Decision(self.latency_s + wait_s, step, completion_id, None)
 
     def serve(self, decision: Decision, request_json: dict) -> Optional[tuple[int, dict, dict]]:
-        """Wait as decided (holding an in-flight slot), then (status, payload, headers); None: hang up."""
+        """Wait as decided, holding an in-flight slot; then (status, payload, headers), or None to hang up."""
         if self._in_flight:
             self._in_flight.acquire()  # excess requests queue here, as at a saturated server
         try:
             self._stopping.wait(decision.wait_s)
             if decision.step is None:
-                self.count("timeout")
+                self._count("timeout")
                 return None
             status, payload, headers, outcome = render(decision.step, request_json, decision.completion_id, self.model)
-            self.count(decision.fault or outcome)
+            self._count(decision.fault or outcome)
             return status, payload, headers
         finally:
             if self._in_flight:
                 self._in_flight.release()
 
-    def count(self, outcome: str) -> None:
+    def _count(self, outcome: str) -> None:
         with self._lock:
             self._stats[outcome] += 1
 
     def _answer_batch_line(self, request_json: dict) -> tuple[int, dict]:
-        """Batch lines go through the responder only: no faults, no latency."""
+        """Batch lines go through the responder only: no faults, no latency, not in `requests`."""
         with self._lock:
             completion_id = f"chatcmpl-{next(self._completion_ids):06d}"
             _, step = self._script.next(request_json)
         status, body, _, outcome = render(step, request_json, completion_id, self.model)
-        self.count(outcome)
+        self._count(outcome)
         return status, body
 
 
 class _Server(ThreadingHTTPServer):
-    """Thread per connection; tracks open connections so shutdown can end idle keep-alives."""
+    """A thread per connection. It tracks open connections so that shutdown can
+    end idle keep-alive ones instead of leaving their threads blocked on a read."""
 
-    daemon_threads = True  # never block shutdown on a sleeping handler
+    daemon_threads = True  # never wait for a sleeping handler at exit
     request_queue_size = 256  # listen backlog: a 64-way burst must not be refused
     app: ScriptedLLM
 
@@ -434,14 +429,15 @@ class _Server(ThreadingHTTPServer):
                 try:
                     connection.shutdown(socket.SHUT_RDWR)
                 except OSError:
-                    pass  # already closed by the client
+                    pass  # the client closed it first
         self.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
     """HTTP plumbing and routing; every decision is the ScriptedLLM's."""
 
-    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do; every reply carries Content-Length
+    protocol_version = "HTTP/1.1"  # keep-alive as real servers do, so every reply has a Content-Length
+    disable_nagle_algorithm = True  # headers and body go out in two writes; Nagle would hold the body ~40 ms
     server: _Server
 
     def setup(self) -> None:
@@ -458,7 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # tests read server.requests, not stderr
 
     def do_GET(self) -> None:
-        app, path = self.server.app, self.path.split("?")[0]
+        app, store, path = self.server.app, self.server.app.batch_store, self.path.split("?")[0]
         app.record(RecordedRequest("GET", path, self._headers(), None))
         if path == "/health":
             return self._send_json(200, {"status": "ok"})
@@ -466,23 +462,23 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_json(200, {"object": "list", "data": [
                 {"id": app.model, "object": "model", "created": 0, "owned_by": "scripted"}]})
         if match := re.fullmatch(r"/v1/files/([^/]+)/content", path):
-            content = app.batch_store.content(match[1])
-            return self._send(200, content, "application/octet-stream") if content is not None else self._not_found()
+            content = store.content(match[1])
+            return self._not_found() if content is None else self._send(200, content, "application/octet-stream")
         if match := re.fullmatch(r"/v1/files/([^/]+)", path):
-            return self._send_json_or_404(app.batch_store.file(match[1]))
+            return self._send_json_or_404(store.file(match[1]))
         if match := re.fullmatch(r"/v1/batches/([^/]+)", path):
-            return self._send_json_or_404(app.batch_store.poll(match[1]))
+            return self._send_json_or_404(store.poll(match[1]))
         self._not_found()
 
     def do_POST(self) -> None:
-        app, path = self.server.app, self.path.split("?")[0]
+        app, store, path = self.server.app, self.server.app.batch_store, self.path.split("?")[0]
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if path == "/v1/files":
             app.record(RecordedRequest("POST", path, self._headers(), None))
             fields = _multipart_fields(self.headers.get("Content-Type", ""), raw)
             filename, content = fields.get("file", ("upload.jsonl", b""))
             purpose = fields.get("purpose", (None, b"batch"))[1].decode()
-            return self._send_json(200, app.batch_store.add_file(filename, purpose, content))
+            return self._send_json(200, store.add_file(filename, purpose, content))
         try:
             request = RecordedRequest("POST", path, self._headers(), json.loads(raw or b"{}"))
         except json.JSONDecodeError:
@@ -492,14 +488,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._chat_completion(app, request)
         app.record(request)
         if path == "/v1/batches":
-            return self._send_json(200, app.batch_store.create_batch(request.body))
+            return self._send_json_or_404(store.create_batch(request.body))
         if match := re.fullmatch(r"/v1/batches/([^/]+)/cancel", path):
-            return self._send_json_or_404(app.batch_store.cancel(match[1]))
+            return self._send_json_or_404(store.cancel(match[1]))
         self._not_found()
 
     def _chat_completion(self, app: ScriptedLLM, request: RecordedRequest) -> None:
         reply = app.serve(app.decide(request), request.body)
-        if reply is None:  # timeout fault: the client has given up by now; hang up without a word
+        if reply is None:  # timeout fault: the client gave up long ago; hang up without a word
             self.close_connection = True
             return
         status, payload, headers = reply
@@ -531,7 +527,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _error_body(message: str, status: int) -> dict:
-    """OpenAI's error envelope, which the openai client puts into its exception."""
+    """OpenAI's error envelope; the openai client puts `message` into its exception."""
     return {"error": {"message": message, "type": "scripted_error", "code": status}}
 
 

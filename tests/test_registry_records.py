@@ -86,19 +86,35 @@ def test_main_id_comes_first_and_secondary_ids_are_the_rest(loaded):
 
 # Legacy XML element -> the field it fills. N/A-valued elements are "not stated".
 XML_FIELDS = {
-    "brief_title": "public_title", "official_title": "scientific_title", "acronym": "acronym",
-    "condition": "conditions", "phase": "phases", "study_type": "study_type",
-    "study_design_info/allocation": "allocation", "study_design_info/masking": "masking",
-    "study_design_info/intervention_model": "intervention_model", "intervention": "interventions",
-    "arm_group": "arms", "sponsors/lead_sponsor/agency": "primary_sponsor",
-    "sponsors/collaborator": "collaborators", "location": "sites", "enrollment": "target_enrollment",
-    "eligibility/minimum_age": "min_age_years", "eligibility/maximum_age": "max_age_years",
-    "eligibility/gender": "sex", "eligibility/healthy_volunteers": "healthy_volunteers",
-    "overall_status": "recruitment_status", "study_first_submitted": "registration_date",
-    "start_date": "start_date", "primary_completion_date": "primary_completion_date",
-    "completion_date": "completion_date", "primary_outcome": "primary_outcomes",
-    "secondary_outcome": "secondary_outcomes", "eligibility/criteria/textblock": "inclusion_criteria",
-    "overall_official": "contacts", "patient_data/sharing_ipd": "ipd_sharing",
+    "brief_title": "public_title",
+    "official_title": "scientific_title",
+    "acronym": "acronym",
+    "condition": "conditions",
+    "phase": "phases",
+    "study_type": "study_type",
+    "study_design_info/allocation": "allocation",
+    "study_design_info/masking": "masking",
+    "study_design_info/intervention_model": "intervention_model",
+    "intervention": "interventions",
+    "arm_group": "arms",
+    "sponsors/lead_sponsor/agency": "primary_sponsor",
+    "sponsors/collaborator": "collaborators",
+    "location": "sites",
+    "enrollment": "target_enrollment",
+    "eligibility/minimum_age": "min_age_years",
+    "eligibility/maximum_age": "max_age_years",
+    "eligibility/gender": "sex",
+    "eligibility/healthy_volunteers": "healthy_volunteers",
+    "overall_status": "recruitment_status",
+    "study_first_submitted": "registration_date",
+    "start_date": "start_date",
+    "primary_completion_date": "primary_completion_date",
+    "completion_date": "completion_date",
+    "primary_outcome": "primary_outcomes",
+    "secondary_outcome": "secondary_outcomes",
+    "eligibility/criteria/textblock": "inclusion_criteria",
+    "overall_official": "contacts",
+    "patient_data/sharing_ipd": "ipd_sharing",
 }
 
 
@@ -117,7 +133,9 @@ def test_every_stated_xml_field_is_filled_or_reported(loaded, registry_dir):
             checked += 1
             value = getattr(result.record, field_name)
             assert value not in (None, []) or any(p.startswith(field_name) for p in result.problems), (
-                file_name, field_name)
+                file_name,
+                field_name,
+            )
     assert checked > 300
 
 
@@ -151,7 +169,10 @@ def test_legacy_xml_nct01642004(loaded):
     assert (record.sex, record.min_age_years, record.max_age_years) == ("ALL", 18.0, None)  # max "N/A"
     assert record.healthy_volunteers is False
     assert _ids(result) == {("OTHER", "CA209-017"), ("EUDRACT", "2011-004792-36")}
-    assert [(i.name, i.type) for i in record.interventions] == [("Nivolumab", "BIOLOGICAL"), ("Docetaxel", "DRUG")]
+    assert [(i.name, i.type) for i in record.interventions] == [
+        ("Nivolumab", "BIOLOGICAL"),
+        ("Docetaxel", "DRUG"),
+    ]
     assert "US" in record.countries and "GB" in record.countries
     assert record.sites[0].name == "Mayo Clinic Arizona" and record.sites[0].country == "US"
     # The wrapped bullet is one criterion; the line before "Inclusion Criteria:" is a preamble.
@@ -183,7 +204,9 @@ def test_api_v2_nct02552212(loaded):
     assert record.primary_sponsor == "UCB BIOSCIENCES GmbH"
     assert record.primary_outcomes[0].time_frame == "Week 52"
     # Markdown escapes are undone: the file says "\>= 4".
-    assert "Bath Ankylosing Spondylitis Disease Activity Index (BASDAI) score >= 4" in record.inclusion_criteria
+    assert (
+        "Bath Ankylosing Spondylitis Disease Activity Index (BASDAI) score >= 4" in record.inclusion_criteria
+    )
     assert record.exclusion_criteria[0] == "Diagnosis of AS or any other Inflammatory Arthritis"
 
 
@@ -207,10 +230,13 @@ def test_api_v1_bundle_nct04656691(loaded):
     assert record.healthy_volunteers is True  # "Accepts Healthy Volunteers"
 
 
-@pytest.mark.parametrize("trial_id, phases, enrollment, start, min_age, max_age", [
-    ("NCT00023673", ["PHASE1", "PHASE2"], 63, "2001-07", None, None),  # XML: "Phase 1/Phase 2"
-    ("NCT02028676", ["PHASE4"], 1206, "2007-03", 0.25, 17.0),  # "3 Months" to "17 Years"
-])
+@pytest.mark.parametrize(
+    "trial_id, phases, enrollment, start, min_age, max_age",
+    [
+        ("NCT00023673", ["PHASE1", "PHASE2"], 63, "2001-07", None, None),  # XML: "Phase 1/Phase 2"
+        ("NCT02028676", ["PHASE4"], 1206, "2007-03", 0.25, 17.0),  # "3 Months" to "17 Years"
+    ],
+)
 def test_same_trial_in_v1_json_and_xml_agrees(loaded, trial_id, phases, enrollment, start, min_age, max_age):
     from_json = _record(loaded, f"{trial_id}.json", "FullStudiesResponse.FullStudies[0]").record
     from_xml = _record(loaded, f"{trial_id}.xml").record
@@ -239,7 +265,9 @@ def test_ctrdata_ctis_record(loaded):
     assert record.primary_sponsor == "Kinarus AG"
     assert record.countries == ["DE"]
     assert record.recruitment_status == "NOT_YET_RECRUITING"  # "Authorised, not started"
-    assert record.scientific_title.startswith("A 4-week double-blind, randomized, placebo-controlled, phase II")
+    assert record.scientific_title.startswith(
+        "A 4-week double-blind, randomized, placebo-controlled, phase II"
+    )
     assert record.inclusion_criteria and record.exclusion_criteria
 
 
@@ -328,6 +356,21 @@ def test_find_registry_record(corpus_root):
     assert find_registry_record(corpus_root, "2024-510663-34-01") is None  # CTIS suffixes are part of the id
 
 
+def test_api_v2_search_page_loads_every_study(registry_dir, tmp_path):
+    studies = [
+        json.loads((registry_dir / name).read_text(encoding="utf-8"))
+        for name in ("NCT02552212.json", "NCT00763412.json")
+    ]
+    page = tmp_path / "search.json"
+    page.write_text(json.dumps({"studies": studies}), encoding="utf-8")
+    assert sniff_registry_format(page) == "ctgov_v2"
+    records = load_registry_records(page)
+    assert [(r.where, r.trial_id) for r in records] == [
+        ("studies[0]", "NCT02552212"),
+        ("studies[1]", "NCT00763412"),
+    ]
+
+
 def test_load_refuses_a_file_that_is_not_a_registry_record(corpus_root):
     with pytest.raises(ValueError):
         load_registry_records(corpus_root / "registry" / "INDEX.tsv")
@@ -347,10 +390,23 @@ def test_sniff_returns_none_for_noisy_pages_and_seeds(corpus_root, samples_dir):
         assert sniff_registry_format(path.read_text(encoding="utf-8", errors="replace")) is None, path.name
 
 
-@pytest.mark.parametrize("value", [
-    None, 42, b'{"protocolSection": {}}', "", "{", "<", "[]", '{"a": 1}', "<clinical_studies/>",
-    '[{"protocolSection": {"identificationModule": {}}}]', "/no/such/file.json", Path("/no/such/file.xml"),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        42,
+        b'{"protocolSection": {}}',
+        "",
+        "{",
+        "<",
+        "[]",
+        '{"a": 1}',
+        "<clinical_studies/>",
+        '[{"protocolSection": {"identificationModule": {}}}]',
+        "/no/such/file.json",
+        Path("/no/such/file.xml"),
+    ],
+)
 def test_sniff_returns_none_for_junk(value, tmp_path):
     assert sniff_registry_format(value) is None
     assert sniff_registry_format(tmp_path) is None  # a directory
@@ -366,7 +422,10 @@ def test_sniff_recognises_minimal_records():
     assert sniff_registry_format('<?xml version="1.0"?>\n<clinical_study rank="1"><id_info/>') == "ctgov_xml"
     assert sniff_registry_format('{"FullStudiesResponse": {"FullStudies": []}}') == "ctgov_v1"
     assert sniff_registry_format('{"protocolSection": {"identificationModule": {}}}') == "ctgov_v2"
-    assert sniff_registry_format('{"studies": [{"protocolSection": {"identificationModule": {}}}]}') == "ctgov_v2"
+    assert (
+        sniff_registry_format('{"studies": [{"protocolSection": {"identificationModule": {}}}]}')
+        == "ctgov_v2"
+    )
     assert sniff_registry_format('{"12345678": {"isrctn": "12345678", "ctrname": "ISRCTN"}}') == "ctrdata"
 
 
@@ -426,28 +485,64 @@ def test_split_criteria_on_api_v2_text(registry_dir):
     assert not any("Criteria" in c and len(c) < 25 for c in inclusion + exclusion)
 
 
-@pytest.mark.parametrize("text, inclusion, exclusion", [
-    ("Inclusion Criteria:\n\n* Age 18 or over\n\nExclusion Criteria:\n\n* Pregnant", ["Age 18 or over"], ["Pregnant"]),
-    ("KEY INCLUSION CRITERIA:\n1. Age 18 or over\n2) Signed consent\nKey Exclusion Criteria:\na. Pregnant",
-     ["Age 18 or over", "Signed consent"], ["Pregnant"]),
-    ("Inclusion Criteria:Fulfilling all the following\nExclusion criteria\nPregnant",
-     ["Fulfilling all the following"], ["Pregnant"]),
-    ("-  INCLUSION CRITERIA:\n\n   -  Age 18 or over\n\nEXCLUSION CRITERIA:\n\n   -  Pregnant", ["Age 18 or over"], ["Pregnant"]),
-    ("Inclusion Criteria Stage 1\n- Age 18 or over\nExclusion Criteria for Stage 1\n- Pregnant", ["Age 18 or over"], ["Pregnant"]),
-    ("Age 18 or over\nSigned consent", ["Age 18 or over", "Signed consent"], []),  # no heading: inclusion
-    ("Age 18 or over\nExclusion Criteria:\nPregnant", ["Age 18 or over"], ["Pregnant"]),
-    ("See the protocol.\nInclusion Criteria:\nAge 18 or over", ["Age 18 or over"], []),  # preamble dropped
-    ("Exclusion Criteria:\nDo not meet inclusion criteria\nExclusion criteria include pregnancy",
-     [], ["Do not meet inclusion criteria", "Exclusion criteria include pregnancy"]),
-    ("Exclusion Criteria:\nA subject meeting any of these will be excluded:\nPregnant", [],
-     ["Pregnant"]),
-    ("Inclusion Criteria:\n  -  First line of a bullet\n     that wraps\n\n     and a note\n  -  Second",
-     ["First line of a bullet that wraps and a note", "Second"], []),
-    ("Inclusion Criteria:\n\n1.1 Sub-numbered item\n(b) Lettered item\nii) Roman item\n\u2022 Platelets > 100,000/mm3",
-     ["Sub-numbered item", "Lettered item", "Roman item", "Platelets > 100,000/mm3"], []),
-    ("", [], []),
-    (None, [], []),
-])
+@pytest.mark.parametrize(
+    "text, inclusion, exclusion",
+    [
+        (
+            "Inclusion Criteria:\n\n* Age 18 or over\n\nExclusion Criteria:\n\n* Pregnant",
+            ["Age 18 or over"],
+            ["Pregnant"],
+        ),
+        (
+            "KEY INCLUSION CRITERIA:\n1. Age 18 or over\n2) Signed consent\n"
+            "Key Exclusion Criteria:\na. Pregnant",
+            ["Age 18 or over", "Signed consent"],
+            ["Pregnant"],
+        ),
+        (
+            "Inclusion Criteria:Fulfilling all the following\nExclusion criteria\nPregnant",
+            ["Fulfilling all the following"],
+            ["Pregnant"],
+        ),
+        (
+            "-  INCLUSION CRITERIA:\n\n   -  Age 18 or over\n\nEXCLUSION CRITERIA:\n\n   -  Pregnant",
+            ["Age 18 or over"],
+            ["Pregnant"],
+        ),
+        (
+            "Inclusion Criteria Stage 1\n- Age 18 or over\nExclusion Criteria for Stage 1\n- Pregnant",
+            ["Age 18 or over"],
+            ["Pregnant"],
+        ),
+        ("Age 18 or over\nSigned consent", ["Age 18 or over", "Signed consent"], []),  # no heading: inclusion
+        ("Age 18 or over\nExclusion Criteria:\nPregnant", ["Age 18 or over"], ["Pregnant"]),
+        (
+            "See the protocol.\nInclusion Criteria:\nAge 18 or over",
+            ["Age 18 or over"],
+            [],
+        ),  # preamble dropped
+        (
+            "Exclusion Criteria:\nDo not meet inclusion criteria\nExclusion criteria include pregnancy",
+            [],
+            ["Do not meet inclusion criteria", "Exclusion criteria include pregnancy"],
+        ),
+        ("Exclusion Criteria:\nA subject meeting any of these will be excluded:\nPregnant", [], ["Pregnant"]),
+        (
+            "Inclusion Criteria:\n  -  First line of a bullet\n     that wraps\n\n"
+            "     and a note\n  -  Second",
+            ["First line of a bullet that wraps and a note", "Second"],
+            [],
+        ),
+        (
+            "Inclusion Criteria:\n\n1.1 Sub-numbered item\n(b) Lettered item\nii) Roman item\n"
+            "\u2022 Platelets > 100,000/mm3",
+            ["Sub-numbered item", "Lettered item", "Roman item", "Platelets > 100,000/mm3"],
+            [],
+        ),
+        ("", [], []),
+        (None, [], []),
+    ],
+)
 def test_split_criteria_headings_and_items(text, inclusion, exclusion):
     assert split_criteria(text) == (inclusion, exclusion)
 

@@ -55,6 +55,11 @@ def _manifest(corpus_root: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+def _id(registry: str, id_: str) -> tuple:
+    """A registry id finding's value in the hashable form the CASES table uses."""
+    return (("id", id_), ("registry", registry))
+
+
 # ---------------------------------------------------------------------------
 # Labelled strings: each case is a short text and the complete set of (field, value)
 # pairs the rules must find in it. An empty set means "nothing": the cases that must
@@ -77,7 +82,8 @@ CASES = [
     ("- Age\n- Adult · 18+ yrs", {("min_age_years", 18.0)}),
     ("  • Age > 18 years", set()),
     ("Age ≥ 18 and < 70 years of age", set()),
-    ("Eligible Ages\nOver 18 Years", set()),
+    ("Eligible Ages\nOver 18 Years", {("min_age_years", 18.0)}),
+    ("Patients over 18 years", set()),
     ("  • Mean patient age: 61 years", set()),
     ("Patients aged 18 years or older at the time of consent.", set()),
     # enrollment
@@ -113,6 +119,9 @@ CASES = [
     ("    Phase 1 trials conducted solely on adults are not publicly available.", set()),
     ("Condition | Intervention | Phase |\n---|---|---|\nCovid19 | Drug: bamlanivimab | Phase 4 |",
      {("phases", ("PHASE4",))}),
+    ("Condition or disease | Intervention/treatment | Phase |\n---|---|---|\n"
+     "Chest Pain | Procedure: Stress Echocardiogram | Not Applicable |", {("phases", ("NA",))}),
+    ("Condition | Phase |\n---|---|\nCovid19 |", set()),  # the row has no Phase cell
     # recruitment status
     ("Status: Recruiting", {("recruitment_status", "RECRUITING")}),
     ("Recruitment status - Open public recruiting", {("recruitment_status", "RECRUITING")}),
@@ -124,7 +133,11 @@ CASES = [
     ("Registration Status:\n\nRetrospective registration", set()),
     ("Trial Status:Ongoing", set()),  # EU CTR "Ongoing" does not say whether it recruits
     ("- Status\n- ot Recruiting", set()),  # cut-off text is not a status
-    ("This trial is active, not recruiting.", set()),
+    ("This trial is active, not recruiting.", {("recruitment_status", "ACTIVE_NOT_RECRUITING")}),
+    ("This study is ongoing, but not recruiting participants.", {("recruitment_status", "ACTIVE_NOT_RECRUITING")}),
+    ("This study has been completed.", {("recruitment_status", "COMPLETED")}),
+    ("This study has been completed by 300 patients in 2019.", set()),
+    ("We think this study is recruiting too slowly.", set()),
     # study type, allocation, masking, healthy volunteers
     ("Study Type: Interventional", {("study_type", "INTERVENTIONAL")}),
     ("Study type Observational", {("study_type", "OBSERVATIONAL")}),
@@ -148,7 +161,7 @@ CASES = [
     ("Date of Registration:\n\n2020-05-08 ", {("registration_date", "2020-05-08")}),
     ("First Posted : September 17, 2015", {("registration_date", "2015-09-17")}),
     ("CTRI/2021/08/035815 [Registered on: 19/08/2021] Trial Registered Prospectively",
-     {("registration_date", "2021-08-19"), ("registry_ids", (("id", "CTRI/2021/08/035815"), ("registry", "CTRI")))}),
+     {("registration_date", "2021-08-19"), ("registry_ids", _id("CTRI", "CTRI/2021/08/035815"))}),
     ("Anticipated trial start date - 2023 Year 10 Month 26 Day", {("start_date", "2023-10-26")}),
     ("Actual Study Start Date : | September 2015 |", {("start_date", "2015-09")}),
     ("Date of first enrolment: 2020-03-01", {("start_date", "2020-03-01")}),
@@ -159,6 +172,7 @@ CASES = [
     ("  • End date\n    Dec 20, 2025", {("completion_date", "2025-12-20")}),
     ("Overall study end date\n31/12/2024", {("completion_date", "2024-12-31")}),
     ("Registration date\n06/07/2020", set()),  # day or month first? nothing in the text says
+    ("Last update 12/25/2020\nRegistration date\n06/07/2020", {("registration_date", "2020-06-07")}),
     ("Submission date\n15/05/2023\nRegistration date\n06/07/2020", {("registration_date", "2020-07-06")}),
     ("Study Start Date : Se", set()),  # cut off by the excerpt
     ("Last follow-up date - 2027 Year 09 Month 30 Day", set()),
@@ -169,7 +183,7 @@ CASES = [
     ("Recruitment end date\n31/12/2024", set()),
     ("The study start date was delayed by the pandemic.", set()),
     # registry ids
-    ("Clinical Study IdentifierNCT04143984", {("registry_ids", (("id", "NCT04143984"), ("registry", "NCT")))}),
+    ("Clinical Study IdentifierNCT04143984", {("registry_ids", _id("NCT", "NCT04143984"))}),
     ("  • ISRCTN Number\n\n    N/A", set()),
 ]
 
@@ -212,6 +226,14 @@ def test_evidence_spans_label_and_value():
 def test_disagreeing_values_are_all_returned():
     findings = _findings_for_text("Actual Enrollment: 352 participants\nTrial size 264 participants")
     assert _values(findings, "target_enrollment") == [352, 264]
+
+
+def test_windows_line_endings_read_the_same():
+    findings = _findings_for_text("Status:\r\nCompleted\r\nAge-lower limit\r\n\r\n18 years-old <=\r\n")
+    assert [(f.field, f.value) for f in findings] == [
+        ("recruitment_status", "COMPLETED"), ("min_age_years", 18.0)]
+    assert [f.evidence.quote for f in findings] == [
+        "Status:\r\nCompleted", "Age-lower limit\r\n\r\n18 years-old <="]
 
 
 def test_evidence_maps_back_through_the_clean_text():
@@ -290,12 +312,14 @@ def test_seed_003_phase_not_applicable(corpus_root):
 # Every noisy page
 
 
-def _noisy_pages(corpus_root: Path):
+@pytest.fixture(scope="module")
+def noisy_pages(corpus_root):
+    """(manifest row, document, findings) for every noisy page."""
     return [(row, *_load(corpus_root / "noisy" / row["file"])) for row in _manifest(corpus_root)]
 
 
-def test_noisy_pages_evidence_is_exact(corpus_root):
-    pages = _noisy_pages(corpus_root)
+def test_noisy_pages_evidence_is_exact(noisy_pages):
+    pages = noisy_pages
     assert len(pages) == 40
     total = 0
     for row, document, findings in pages:
@@ -310,8 +334,8 @@ def test_noisy_pages_evidence_is_exact(corpus_root):
     assert total > 100  # the rules do read these pages, not just pass vacuously
 
 
-def test_noisy_pages_never_give_enrollment_zero(corpus_root):
-    for row, _, findings in _noisy_pages(corpus_root):
+def test_noisy_pages_never_give_enrollment_zero(corpus_root, noisy_pages):
+    for row, _, findings in noisy_pages:
         assert 0 not in _values(findings, "target_enrollment"), row["file"]
     _, findings = _load(corpus_root / "noisy" / "clinicaltrialexchange-NCT02481830.txt")
     assert _values(findings, "target_enrollment") == []
@@ -391,7 +415,8 @@ def _record_fields(corpus_root: Path, record_path: str, trial_id: str, format_na
     return TrialRecord.model_validate(raw).model_dump()
 
 
-def _paired_ctgov_pages(corpus_root: Path):
+@pytest.fixture(scope="module")
+def paired_ctgov_pages(corpus_root):
     """(manifest row, findings, record fields) for pages whose record is in a CT.gov format."""
     with open(corpus_root / "registry" / "INDEX.tsv", encoding="utf-8", newline="") as handle:
         index = {(r["file"], r["trial_id"]): r for r in csv.DictReader(handle, delimiter="\t")}
@@ -404,14 +429,15 @@ def _paired_ctgov_pages(corpus_root: Path):
         if entry is None or not any(name in entry["format"] for name in _CTGOV_FORMATS):
             continue
         _, findings = _load(corpus_root / "noisy" / row["file"])
-        paired.append((row, findings, _record_fields(corpus_root, row["record"], row["trial_id"], entry["format"])))
+        record = _record_fields(corpus_root, row["record"], row["trial_id"], entry["format"])
+        paired.append((row, findings, record))
     return paired
 
 
-def test_design_fields_match_the_registry_record(corpus_root):
+def test_design_fields_match_the_registry_record(paired_ctgov_pages):
     """Phase and study type do not change over a trial's life: every page must agree."""
     compared = 0
-    for row, findings, record in _paired_ctgov_pages(corpus_root):
+    for row, findings, record in paired_ctgov_pages:
         for field in ("phases", "study_type"):
             for value in _values(findings, field):
                 assert value == record[field], (row["file"], field)
@@ -419,13 +445,13 @@ def test_design_fields_match_the_registry_record(corpus_root):
     assert compared >= 20
 
 
-def test_ctgov_dumps_match_their_registry_record(corpus_root):
+def test_ctgov_dumps_match_their_registry_record(paired_ctgov_pages):
     """A ClinicalTrials.gov page and a ClinicalTrials.gov record of the same trial agree on
     status, enrollment and dates (these differ legitimately on aggregators: see the corpus README)."""
     compared = 0
     fields = ("recruitment_status", "target_enrollment", "start_date",
               "primary_completion_date", "completion_date")
-    for row, findings, record in _paired_ctgov_pages(corpus_root):
+    for row, findings, record in paired_ctgov_pages:
         if "clinicaltrials.gov" not in row["url"]:
             continue
         for field in fields:
@@ -435,14 +461,14 @@ def test_ctgov_dumps_match_their_registry_record(corpus_root):
     assert compared >= 15
 
 
-def test_enrollment_matches_the_record_where_pages_copy_it(corpus_root):
+def test_enrollment_matches_the_record_where_pages_copy_it(paired_ctgov_pages):
     """Pages known to copy the record's count (the README lists the ones that do not)."""
     expected_from_record = {
         "crick.ai-NCT02552212.txt", "ctv.veeva-NCT01207388.txt", "acc.org-NCT01174550.txt",
         "clinicaltrials.gov-NCT01174550.txt", "classic.clinicaltrials.gov-NCT02552212.txt",
     }
     seen = set()
-    for row, findings, record in _paired_ctgov_pages(corpus_root):
+    for row, findings, record in paired_ctgov_pages:
         if row["file"] in expected_from_record:
             assert _values(findings, "target_enrollment") == [record["target_enrollment"]], row["file"]
             seen.add(row["file"])

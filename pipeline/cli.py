@@ -1,0 +1,241 @@
+"""The `trialsift` command line: thin wrappers over the pipeline modules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline import embedded, store
+from pipeline.endpoints import open_endpoint
+from pipeline.extraction import ExtractionConfig
+from pipeline.llm import LLMClient, redact
+from pipeline.runner import RunSummary, run_extraction
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = typer.Option(store.DEFAULT_DB, "--db", help="DuckDB file")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    errors.print(f"[bold red]error:[/] {redact(message)}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def extract(
+    paths: list[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html, registry .json/.xml)"),
+    db: str = DbOption,
+    model: Optional[str] = typer.Option(None, help="Remote model name, or an embedded model (default, fast, a .gguf path)"),
+    concurrency: int = typer.Option(1, min=1, help="Documents extracted at once"),
+    kind: Optional[str] = typer.Option(None, help="Document kind for all inputs: press, news, registry, aggregator"),
+    max_bytes: int = typer.Option(5 * 1024 * 1024, help="Refuse files larger than this"),
+    force: bool = typer.Option(False, help="Re-extract documents already extracted with this model and prompt"),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
+    token_budget: int = typer.Option(60_000, help="Per-document token budget, retries included"),
+    prices: Optional[Path] = typer.Option(None, help="JSON price table {model: {prompt: $/1M, completion: $/1M}}"),
+):
+    """Extract trials from documents into DuckDB, then print a summary."""
+    price_table = json.loads(prices.read_text()) if prices else None
+    config = ExtractionConfig(token_budget=token_budget)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("preparing the model", total=None)
+
+        def run(llm, label):
+            progress.update(task, description="extracting")
+            return run_extraction(
+                paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
+                max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
+                on_total=lambda n: progress.update(task, total=n),
+                on_progress=lambda path, status: progress.advance(task),
+            )
+
+        try:
+            if no_llm:
+                summary = run(None, "none (rules and registry records only)")
+            else:
+                with open_endpoint(model) as endpoint:
+                    summary = run(LLMClient(endpoint), endpoint.label)
+        except embedded.ModelError as error:
+            _fail(str(error))
+    _print_summary(summary)
+
+
+def _print_summary(s: RunSummary) -> None:
+    table = Table(title=f"trialsift run {s.run_id}", show_header=False)
+    table.add_row("database", s.db_path)
+    table.add_row("endpoint / model", f"{s.endpoint} / {s.model}")
+    table.add_row("prompt version", s.prompt_version)
+    table.add_row("documents", f"{s.documents}: {s.ok} ok, {s.partial} partial, {s.failed} failed, {s.skipped} already done")
+    table.add_row("trials in database", str(s.trials))
+    table.add_row("LLM calls", f"{s.llm_calls} (+{s.cached_calls} answered from cache)")
+    table.add_row("tokens", f"{s.prompt_tokens} prompt + {s.completion_tokens} completion")
+    if s.cost_usd:
+        table.add_row("estimated cost", f"${s.cost_usd:.4f}")
+    table.add_row("time", f"{s.seconds:.1f} s")
+    console.print(table)
+    for path, reason in s.partials:
+        console.print(f"[yellow]partial[/] {path}: {reason}")
+    for path, reason in s.failures:
+        console.print(f"[red]failed[/] {path}: {reason}")
+
+
+def _render(columns, rows, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(store.as_dicts(columns, rows), default=str, indent=2))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        print(buffer.getvalue(), end="")
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*["" if v is None else str(v) for v in row])
+        console.print(table)
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="One read-only SQL statement"),
+    db: str = DbOption,
+    format: str = typer.Option("table", "--format", help="table, csv or json"),
+):
+    """Run a read-only SQL query against the database."""
+    if format not in ("table", "csv", "json"):
+        _fail("--format must be table, csv or json", 2)
+    try:
+        columns, rows = store.read_only_query(db, query)
+    except store.UnsafeQuery as error:
+        _fail(f"refused: {error}", 2)
+    except FileNotFoundError as error:
+        _fail(str(error))
+    except Exception as error:  # duckdb's own errors are clear enough
+        _fail(str(error).splitlines()[0])
+    _render(columns, rows, format)
+
+
+@app.command()
+def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)"), db: str = DbOption):
+    """Show one merged trial: its fields, where each came from, and any conflicts."""
+    try:
+        columns, rows = store.read_only_query(db, f"SELECT record, source_count FROM trials WHERE trial_id = '{_quote(trial_id)}'")
+        if not rows:
+            _, alt = store.read_only_query(db, f"SELECT trial_id FROM registry_ids WHERE id = '{_quote(trial_id)}'")
+            if not alt:
+                _fail(f"no trial '{trial_id}' in {db}")
+            trial_id = alt[0][0]
+            _, rows = store.read_only_query(db, f"SELECT record, source_count FROM trials WHERE trial_id = '{_quote(trial_id)}'")
+        _, sources = store.read_only_query(
+            db, f"SELECT s.document_id, d.path, d.kind, s.link_reason FROM trial_sources s "
+                f"LEFT JOIN documents d USING (document_id) WHERE trial_id = '{_quote(trial_id)}'")
+        _, field_sources = store.read_only_query(
+            db, f"SELECT field, document_id FROM trial_field_sources WHERE trial_id = '{_quote(trial_id)}'")
+        _, conflicts = store.read_only_query(
+            db, f"SELECT field, chosen_value, other_value, other_document FROM conflicts WHERE trial_id = '{_quote(trial_id)}'")
+    except FileNotFoundError as error:
+        _fail(str(error))
+    record = json.loads(rows[0][0])
+    origin = {f: d[:8] for f, d in field_sources}
+    table = Table(title=f"{trial_id}  ({rows[0][1]} source document(s))", show_lines=False)
+    table.add_column("field")
+    table.add_column("value")
+    table.add_column("from doc")
+    for name, value in record.items():
+        if value in (None, [], ""):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        table.add_row(name, text if len(text) < 400 else text[:400] + " ...", origin.get(name, ""))
+    console.print(table)
+    for doc_id, path, kind, why in sources:
+        console.print(f"source {doc_id[:8]}  {kind or 'unknown kind'}  {path}  (linked by {why})")
+    for name, chosen, other, other_doc in conflicts:
+        console.print(f"[yellow]conflict[/] {name}: kept {chosen}, document {other_doc[:8]} says {other}")
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+@app.command()
+def export(
+    db: str = DbOption,
+    format: str = typer.Option("jsonl", "--format", help="jsonl, csv or parquet"),
+    per_document: bool = typer.Option(False, "--per-document", help="One record per source document instead of per trial"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (parquet needs one); default stdout"),
+):
+    """Export records with exactly the contract's key names."""
+    from pipeline.export import export_records
+
+    try:
+        export_records(db, format=format, per_document=per_document, output=output)
+    except (ValueError, FileNotFoundError) as error:
+        _fail(str(error))
+
+
+@app.command()
+def models():
+    """List the packaged embedded models, whether each is installed and verified, and the active endpoint."""
+    table = Table("alias", "model", "installed", "verified", "size")
+    for pack in embedded.MODEL_PACKS.values():
+        installed = embedded.parts_installed(pack)
+        table.add_row(pack.alias, pack.name, "yes" if installed else "no",
+                      "yes" if embedded.is_verified(pack) else ("not yet (verified on first use)" if installed else "no"),
+                      f"{pack.size / 1e6:.0f} MB")
+    console.print(table)
+    from pipeline.llm import configured_endpoint
+
+    remote = configured_endpoint()
+    if remote:
+        console.print(f"active endpoint: {remote.base_url or 'https://api.openai.com/v1'} (model {remote.model}, from OPENAI_* variables)")
+    else:
+        warm = [a for a in embedded.MODEL_PACKS if embedded.running_server(a)]
+        try:
+            from pipeline.endpoints import choose_pack
+            active = choose_pack(None).alias
+        except embedded.ModelError:
+            active = None
+        where = f"warm server at {embedded.running_server(warm[0])}" if warm else "a server started per command"
+        console.print(f"active endpoint: embedded model '{active}' ({where})" if active
+                      else "active endpoint: none (no OPENAI_* variables, no embedded model installed)")
+    console.print(f"llama.cpp server installed: {'yes' if embedded.llama_server_available() else 'no'}")
+
+
+@app.command()
+def serve(model: Optional[str] = typer.Option(None, help="default, fast or a .gguf path")):
+    """Keep the embedded model warm for repeated runs (Ctrl-C to stop)."""
+    from pipeline.endpoints import choose_pack
+
+    try:
+        pack = choose_pack(model)
+        server = embedded.LlamaServer(embedded.ensure_model(pack), pack.alias).start()
+    except embedded.ModelError as error:
+        _fail(str(error))
+    embedded.write_server_state(server)
+    console.print(f"serving '{pack.alias}' at {server.base_url} (Ctrl-C to stop)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        embedded.clear_server_state()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,76 @@
+"""Export: merged trials (or per-document records) with exactly the contract's keys.
+
+Each record holds every TrialRecord key plus what identifies it: `trial_id`
+for trials; `document_id` and `path` with --per-document. CSV flattens lists as JSON strings; parquet goes
+through DuckDB's own writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import duckdb
+
+from schemas.trial import CONTRACT_KEYS
+
+
+def _records(db_path: str, per_document: bool) -> list[dict]:
+    if not Path(db_path).exists():
+        raise FileNotFoundError(f"no database at {db_path}: run `trialsift extract` first")
+    conn = duckdb.connect(db_path, read_only=True)
+    try:
+        if per_document:
+            rows = conn.execute(
+                """SELECT e.document_id, d.path, e.record FROM extractions e JOIN documents d USING (document_id)
+                   WHERE e.status IN ('ok', 'partial')
+                   QUALIFY row_number() OVER (PARTITION BY e.document_id ORDER BY e.extracted_at DESC) = 1
+                   ORDER BY d.path"""
+            ).fetchall()
+            return [{"document_id": d, "path": p, **json.loads(r)} for d, p, r in rows]
+        rows = conn.execute("SELECT trial_id, record FROM trials ORDER BY trial_id").fetchall()
+        return [{"trial_id": t, **json.loads(r)} for t, r in rows]
+    finally:
+        conn.close()
+
+
+def export_records(db_path: str, *, format: str, per_document: bool, output: Optional[Path]) -> int:
+    if format not in ("jsonl", "csv", "parquet"):
+        raise ValueError("--format must be jsonl, csv or parquet")
+    records = _records(db_path, per_document)
+    ident = ["document_id", "path"] if per_document else ["trial_id"]
+    columns = ident + list(CONTRACT_KEYS)
+    if format == "parquet":
+        if output is None:
+            raise ValueError("parquet needs an output file: -o FILE.parquet")
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as tmp:
+            for record in records:
+                tmp.write(json.dumps({k: record.get(k) for k in columns}) + "\n")
+        conn = duckdb.connect()
+        conn.execute(
+            f"COPY (SELECT * FROM read_json_auto('{tmp.name}', format='newline_delimited')) "
+            f"TO '{str(output).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
+        )
+        Path(tmp.name).unlink()
+        return len(records)
+    out = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        if format == "jsonl":
+            for record in records:
+                out.write(json.dumps({k: record.get(k) for k in columns}, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.writer(out)
+            writer.writerow(columns)
+            for record in records:
+                writer.writerow([
+                    json.dumps(record.get(k), ensure_ascii=False) if isinstance(record.get(k), (list, dict))
+                    else record.get(k) for k in columns
+                ])
+    finally:
+        if output:
+            out.close()
+    return len(records)
