@@ -75,14 +75,27 @@ class ExtractionFailed(Exception):
         self.calls = calls
 
 
+def _api_error(error: BaseException) -> BaseException:
+    """The openai error behind instructor's wrappers, if any (else the error itself)."""
+    seen = error
+    for _ in range(5):
+        if isinstance(seen, openai.APIError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+        if seen is None:
+            break
+    return error
+
+
 def _is_transient(error: BaseException) -> bool:
+    error = _api_error(error)
     if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
         return True
     return isinstance(error, openai.APIStatusError) and error.status_code >= 500
 
 
 def _retry_after_seconds(error: BaseException) -> Optional[float]:
-    response = getattr(error, "response", None)
+    response = getattr(_api_error(error), "response", None)
     value = response.headers.get("retry-after") if response is not None else None
     try:
         return max(0.0, float(value)) if value is not None else None
@@ -106,6 +119,7 @@ class _Wait:
 
 
 def _outcome_of(error: BaseException) -> str:
+    error = _api_error(error)
     if isinstance(error, openai.APITimeoutError):
         return "timeout"
     if isinstance(error, openai.APIConnectionError):
@@ -148,6 +162,11 @@ class LLMClient:
         self._client.on("completion:error", self._on_error)
         self._client.on("parse:error", self._on_parse_error)
 
+    def _redact(self, text: str) -> str:
+        """Keys never reach the ledger, the logs or exports, even when a server echoes them."""
+        key = self.endpoint.api_key
+        return redact(text.replace(key, "***") if key and len(key) >= 6 else text)
+
     # -- ledger hooks (run in the calling thread) ------------------------------------------
     def _current(self) -> Optional[list[CallRecord]]:
         return getattr(self._local, "calls", None)
@@ -184,13 +203,13 @@ class LLMClient:
         if calls and calls[-1].outcome == "pending":
             calls[-1].latency_ms = (time.perf_counter() - self._local.started) * 1000
             calls[-1].outcome = _outcome_of(error)
-            calls[-1].error = str(error)[:500]
+            calls[-1].error = self._redact(str(error))[:500]
 
     def _on_parse_error(self, error: BaseException, *args, **kwargs) -> None:
         calls = self._current()
         if calls:
             calls[-1].outcome = "validation_error"
-            calls[-1].error = str(error)[:500]
+            calls[-1].error = self._redact(str(error))[:500]
 
     # -- the one public operation ---------------------------------------------------------------
     def extract(
@@ -211,15 +230,18 @@ class LLMClient:
         try:
             return self._extract_with_fallback(response_model, messages, token_budget), calls
         except Exception as error:  # every failure becomes a recorded, readable reason
-            raise ExtractionFailed(_reason(error), list(calls)) from error
+            raise ExtractionFailed(self._redact(_reason(error)), list(calls)) from error
         finally:
             self._local.calls = None
 
     def _extract_with_fallback(self, response_model, messages, token_budget):
         try:
             return self._extract_once(response_model, messages, token_budget)
-        except (openai.BadRequestError, openai.InternalServerError, openai.UnprocessableEntityError) as error:
-            if self.structured_output != "json_schema" or not _rejects_json_schema(error):
+        except Exception as wrapped:
+            error = _api_error(wrapped)
+            rejected = isinstance(error, (openai.BadRequestError, openai.InternalServerError,
+                                          openai.UnprocessableEntityError)) and _rejects_json_schema(error)
+            if self.structured_output != "json_schema" or not rejected:
                 raise
             self.structured_output = "json_object_schema"  # remembered for later calls
             return self._extract_once(response_model, messages, token_budget)
@@ -260,6 +282,7 @@ def _rejects_json_schema(error: openai.APIStatusError) -> bool:
 
 def _reason(error: BaseException) -> str:
     """A short, user-readable reason for a failed extraction."""
+    error = _api_error(error)
     name = type(error).__name__
     if isinstance(error, openai.APIStatusError):
         return f"HTTP {error.status_code} from the LLM endpoint after retries"

@@ -106,6 +106,25 @@ MIGRATIONS: list[str] = [
            t.completion_date, t.source_count
     FROM trials t;
     """,
+    # 2: evaluation runs against the gold set (pipeline/evaluation.py). Field '_micro' and
+    # '_macro' rows in eval_field_scores are the summary rows; kind is 'all' or a document kind.
+    """
+    CREATE TABLE eval_runs (
+        eval_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, model VARCHAR, endpoint VARCHAR,
+        prompt_version VARCHAR, schema_version VARCHAR, git_commit VARCHAR, corpus VARCHAR,
+        documents INTEGER, micro_precision DOUBLE, micro_recall DOUBLE, micro_f1 DOUBLE,
+        macro_f1 DOUBLE, hallucination_rate DOUBLE, notes VARCHAR, run_id VARCHAR
+    );
+    CREATE TABLE eval_field_scores (
+        eval_id VARCHAR, kind VARCHAR, field VARCHAR, documents INTEGER, tp INTEGER, fp INTEGER,
+        fn INTEGER, precision DOUBLE, recall DOUBLE, f1 DOUBLE, hallucinations INTEGER,
+        gold_empty INTEGER, hallucination_rate DOUBLE
+    );
+    CREATE TABLE eval_document_results (
+        eval_id VARCHAR, document_id VARCHAR, source VARCHAR, kind VARCHAR, field VARCHAR,
+        predicted JSON, gold JSON, tp INTEGER, fp INTEGER, fn INTEGER, hallucinated BOOLEAN
+    );
+    """,
 ]
 
 

@@ -125,6 +125,11 @@ OptionalBool = Annotated[Optional[bool], BeforeValidator(normalize.normalize_boo
 TextList = Annotated[list[str], BeforeValidator(normalize.normalize_text_list)]
 
 
+def _null_is_empty(value):
+    """Models write null for 'none stated' as often as []; both mean the same."""
+    return [] if value is None else value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
@@ -168,7 +173,7 @@ class Contact(_Strict):
 class TrialRecord(_Strict):
     """One trial as stated by one or more documents. Empty means 'not stated'."""
 
-    registry_ids: list[RegistryId] = Field(default_factory=list)
+    registry_ids: Annotated[list[RegistryId], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
     public_title: Optional[str] = None
     scientific_title: Optional[str] = None
     acronym: Optional[str] = None
@@ -178,14 +183,14 @@ class TrialRecord(_Strict):
     allocation: OptionalAllocation = None
     masking: OptionalMasking = None
     intervention_model: OptionalInterventionModel = None
-    interventions: list[Intervention] = Field(default_factory=list)
-    arms: list[Arm] = Field(default_factory=list)
+    interventions: Annotated[list[Intervention], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
+    arms: Annotated[list[Arm], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
     primary_sponsor: Optional[str] = None
     secondary_sponsors: TextList = Field(default_factory=list)
     funders: TextList = Field(default_factory=list)
     collaborators: TextList = Field(default_factory=list)
-    countries: list[CountryCode] = Field(default_factory=list)
-    sites: list[Site] = Field(default_factory=list)
+    countries: Annotated[list[CountryCode], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
+    sites: Annotated[list[Site], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
     target_enrollment: Enrollment = None
     min_age_years: AgeYears = None
     max_age_years: AgeYears = None
@@ -196,11 +201,11 @@ class TrialRecord(_Strict):
     start_date: PartialDate = None
     primary_completion_date: PartialDate = None
     completion_date: PartialDate = None
-    primary_outcomes: list[Outcome] = Field(default_factory=list)
-    secondary_outcomes: list[Outcome] = Field(default_factory=list)
+    primary_outcomes: Annotated[list[Outcome], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
+    secondary_outcomes: Annotated[list[Outcome], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
     inclusion_criteria: TextList = Field(default_factory=list)
     exclusion_criteria: TextList = Field(default_factory=list)
-    contacts: list[Contact] = Field(default_factory=list)
+    contacts: Annotated[list[Contact], BeforeValidator(_null_is_empty)] = Field(default_factory=list)
     ethics_review: Optional[str] = None
     ipd_sharing: OptionalIpdSharing = None
 

@@ -9,8 +9,8 @@ Properties:
   span holds the id's digits and normalizes back to the same id, and an id
   placed in arbitrary prose is found.
 
-Kept to a few seconds: examples are capped and the example database is off
-(no .hypothesis/ folder is written).
+Kept under ~20 s on two cores: examples are capped, and the example database
+is off (no .hypothesis/ folder is written).
 """
 
 from __future__ import annotations

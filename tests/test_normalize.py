@@ -513,6 +513,7 @@ def test_registry_name(raw, expected):
     ("CA209-017", None, ("OTHER", "CA209-017")),  # smartpatients, sponsor protocol code
     (" MT103-203 ", None, ("OTHER", "MT103-203")),  # ctv.veeva
     ("2020-YJ012", "OTHER", ("OTHER", "2020-YJ012")),  # ChiCTR "Study subject ID"
+    ("IRAS 277021", None, ("OTHER", "IRAS 277021")),  # ISRCTN "Secondary identifying numbers"
 ])
 def test_normalize_registry_id(raw, hint, expected):
     assert n.normalize_registry_id(raw, hint) == expected
@@ -528,12 +529,14 @@ def test_normalize_registry_id(raw, hint, expected):
     ("", None, "no id"),
     (None, None, "no id"),
     ("ISRCTN", None, "no id"),
-    ("NCT0123", None, "malformed"),
-    ("ISRCTN1234", None, "malformed"),
+    ("NCT0123", None, "starts with NCT"),
+    ("ISRCTN1234", None, "starts with ISRCTN"),
     ("NCT02552212, NCT02505542", None, "several"),
-    ("NCT02552212", "ISRCTN", "not a ISRCTN"),
-    ("CA209-017", "NCT", "not a valid NCT"),
-    ("The trial was stopped early for efficacy in 2019 after an interim analysis", None, "one id"),
+    ("NCT02552212", "ISRCTN", "belongs to registry NCT, not ISRCTN"),
+    ("CA209-017", "NCT", "format of NCT"),
+    ("The trial was stopped early for efficacy in 2019 after an interim analysis", None, "trial id"),
+    ("18 years", None, "trial id"),
+    ("Phase 2", None, "trial id"),
 ])
 def test_normalize_registry_id_refuses(raw, hint, match):
     with pytest.raises(ValueError, match=match):

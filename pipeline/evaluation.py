@@ -1,0 +1,344 @@
+"""Evaluation: extract the gold-labelled documents, score them field by field, store the run.
+
+`run_eval` is `trialsift eval`: it extracts every document that has a gold file
+(eval/gold/, see eval/README.md) with the ordinary batch runner, into its own
+DuckDB file, scores the stored per-document records against the gold labels
+with pipeline/scoring.py, and stores the scores (eval_runs, eval_field_scores,
+eval_document_results). Extractions and LLM answers are cached in that file,
+so rerunning an unchanged model and prompt re-scores without a single LLM call.
+`compare` sets two stored runs side by side and flags regressions.
+
+Without the corpus (../shared/corpus or $TRIALSIFT_CORPUS) only the five seed
+documents bundled in data/samples/ are scored, and the run says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional
+
+from pipeline import store
+from pipeline.extraction import ExtractionConfig
+from pipeline.llm import LLMClient
+from pipeline.prompting import load_prompts
+from pipeline.runner import RunSummary, git_commit, run_extraction
+from pipeline.scoring import Scorecard, compare_record, score
+from schemas.trial import SCHEMA_VERSION, TrialRecord
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOLD_DIR = REPO_ROOT / "eval" / "gold"
+SAMPLES_DIR = REPO_ROOT / "data" / "samples"  # byte-identical copies of the corpus seeds
+DEFAULT_EVAL_DB = "trialsift-eval.duckdb"  # kept apart from the user's trialsift.duckdb
+
+# A field regresses when its F1 drops by more than this, or its hallucination rate rises at all.
+F1_REGRESSION_MARGIN = 0.02
+
+
+class EvalError(ValueError):
+    """The evaluation cannot run or compare as asked; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------- the gold set
+
+
+@dataclass(frozen=True)
+class GoldDoc:
+    """One gold-labelled document: where it is, its kind, and its expected labels."""
+
+    source: str  # as the gold file names it, relative to the corpus root ("noisy/x.txt", "seeds/y.txt")
+    path: Path  # the file on disk
+    kind: str
+    labels: dict
+    sha256: str
+
+
+def default_corpus_root() -> Path:
+    """$TRIALSIFT_CORPUS, else ../shared/corpus beside the repository (the tests' convention)."""
+    return Path(os.environ.get("TRIALSIFT_CORPUS") or REPO_ROOT.parent / "shared" / "corpus")
+
+
+def _corpus(corpus_root: Optional[Path]) -> tuple[Path, bool]:
+    """The corpus directory asked for (or the default one), and whether it exists."""
+    root = Path(corpus_root) if corpus_root is not None else default_corpus_root()
+    return root, root.is_dir()
+
+
+def gold_documents(corpus_root: Optional[Path] = None) -> tuple[list[GoldDoc], str]:
+    """The documents to score and a sentence saying which set they are.
+
+    With a corpus every gold file is used; without one, only the seeds, read from
+    data/samples/. Any document whose bytes differ from its gold file's sha256 is refused:
+    its labels describe other text.
+    """
+    root, have_corpus = _corpus(corpus_root)
+    gold_files = sorted(GOLD_DIR.glob("*.json"))
+    if not gold_files:
+        raise EvalError(f"no gold files in {GOLD_DIR}")
+
+    docs: list[GoldDoc] = []
+    for gold_file in gold_files:
+        gold = json.loads(gold_file.read_text(encoding="utf-8"))
+        source = gold["source"]
+        if have_corpus:
+            path = root / source
+        elif source.startswith("seeds/"):
+            path = SAMPLES_DIR / Path(source).name
+        else:
+            continue
+        docs.append(GoldDoc(source=source, path=path, kind=gold["kind"], labels=gold["labels"], sha256=gold["sha256"]))
+
+    _check_documents(docs)
+    if have_corpus:
+        return docs, f"scored {len(docs)} documents from {root}"
+    return docs, f"corpus not found at {root}: scoring the {len(docs)} bundled seed documents only"
+
+
+def _check_documents(docs: list[GoldDoc]) -> None:
+    problems = []
+    for doc in docs:
+        if not doc.path.is_file():
+            problems.append(f"{doc.source}: missing ({doc.path})")
+            continue
+        actual = hashlib.sha256(doc.path.read_bytes()).hexdigest()
+        if actual != doc.sha256:
+            problems.append(f"{doc.source}: sha256 is {actual[:12]}..., the gold file expects {doc.sha256[:12]}...")
+    if problems:
+        raise EvalError(
+            "refusing to score documents that are not the ones the gold labels describe "
+            "(re-review their gold files, see eval/README.md):\n  " + "\n  ".join(problems)
+        )
+
+
+# --------------------------------------------------------------------------- one eval run
+
+
+@dataclass
+class DocumentScore:
+    """One document's predicted labels next to its gold labels."""
+
+    gold: GoldDoc
+    predicted: dict
+    status: str  # the extraction's status, or "missing" when nothing was stored
+
+
+@dataclass
+class EvalRun:
+    eval_id: str
+    created_at: datetime
+    db_path: str
+    model: str
+    endpoint: str
+    prompt_version: str
+    schema_version: str
+    git_commit: str
+    corpus: str  # the corpus directory, or the samples directory for a seeds-only run
+    corpus_note: str  # "scored 45 documents from ..." / "corpus not found at ...: ..."
+    scorecard: Scorecard
+    documents: list[DocumentScore]
+    extraction: RunSummary
+    notes: list[str] = field(default_factory=list)
+
+
+def run_eval(
+    corpus_root: Optional[Path] = None,
+    *,
+    db_path: str = DEFAULT_EVAL_DB,
+    llm: Optional[LLMClient],
+    endpoint_label: str,
+    concurrency: int = 1,
+    config: ExtractionConfig = ExtractionConfig(),
+    on_progress: Callable[[str, str], None] = lambda path, status: None,
+    on_total: Callable[[int], None] = lambda total: None,
+) -> EvalRun:
+    """Extract the gold documents into `db_path`, score them, store and return the eval run."""
+    docs, corpus_note = gold_documents(corpus_root)
+    root, have_corpus = _corpus(corpus_root)
+    summary = run_extraction(
+        [str(doc.path) for doc in docs], db_path=db_path, llm=llm, endpoint_label=endpoint_label,
+        concurrency=concurrency, config=config, on_progress=on_progress, on_total=on_total, command="eval",
+    )
+    conn = store.connect(db_path)
+    try:
+        scored = _predictions(conn, docs, model=summary.model, prompt_version=summary.prompt_version)
+        run = EvalRun(
+            eval_id=uuid.uuid4().hex[:12],
+            created_at=datetime.now(timezone.utc).replace(tzinfo=None),
+            db_path=db_path,
+            model=summary.model,
+            endpoint=endpoint_label,
+            prompt_version=summary.prompt_version,
+            schema_version=SCHEMA_VERSION,
+            git_commit=git_commit(),
+            corpus=str(root if have_corpus else SAMPLES_DIR),
+            corpus_note=corpus_note,
+            scorecard=score([(d.predicted, d.gold.labels, d.gold.kind) for d in scored]),
+            documents=scored,
+            extraction=summary,
+            notes=[corpus_note] + _status_notes(scored),
+        )
+        save_eval(conn, run)
+    finally:
+        conn.close()
+    return run
+
+
+def _predictions(conn, docs: list[GoldDoc], *, model: str, prompt_version: str) -> list[DocumentScore]:
+    """Each document's record from this model and prompt version (not another model's, even if newer)."""
+    rows = conn.execute(
+        """SELECT document_id, status, record FROM extractions
+           WHERE model = ? AND prompt_version = ? AND schema_version = ?""",
+        [model, prompt_version, SCHEMA_VERSION],
+    ).fetchall()
+    stored = {document_id: (status, record) for document_id, status, record in rows}
+    scored = []
+    for doc in docs:
+        status, record = stored.get(doc.sha256, ("missing", None))
+        predicted = TrialRecord.model_validate_json(record) if record else TrialRecord()
+        scored.append(DocumentScore(gold=doc, predicted=predicted.model_dump(mode="json"), status=status))
+    return scored
+
+
+def _status_notes(scored: list[DocumentScore]) -> list[str]:
+    """Documents whose extraction did not finish are scored as they are; say which."""
+    notes = []
+    for status in ("partial", "failed", "missing"):
+        sources = [d.gold.source for d in scored if d.status == status]
+        if sources:
+            notes.append(f"{len(sources)} {status} extraction(s), scored as stored: {', '.join(sources)}")
+    return notes
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def save_eval(conn, run: EvalRun) -> None:
+    """The run, its per-field scores (overall and per kind) and per-document results, in one transaction."""
+    card = run.scorecard
+    micro, macro = card.micro, card.macro
+    field_rows = [
+        [run.eval_id, r["kind"], r["field"], r["documents"], r["tp"], r["fp"], r["fn"], r["precision"],
+         r["recall"], r["f1"], r["hallucinations"], r["gold_empty"], r["hallucination_rate"]]
+        for r in card.to_rows()
+    ]
+    document_rows = []
+    for doc in run.documents:
+        for name, counts in compare_record(doc.predicted, doc.gold.labels).items():
+            document_rows.append([
+                run.eval_id, doc.gold.sha256, doc.gold.source, doc.gold.kind, name,
+                json.dumps(doc.predicted.get(name)), json.dumps(doc.gold.labels.get(name)),
+                counts.tp, counts.fp, counts.fn, bool(counts.hallucinations),
+            ])
+    conn.execute("BEGIN")
+    try:
+        conn.execute(
+            "INSERT INTO eval_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run.eval_id, run.created_at, run.model, run.endpoint, run.prompt_version, run.schema_version,
+             run.git_commit, run.corpus, len(run.documents), micro.precision, micro.recall, micro.f1,
+             macro.f1, card.hallucination_rate, "\n".join(run.notes), run.extraction.run_id],
+        )
+        conn.executemany("INSERT INTO eval_field_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", field_rows)
+        conn.executemany("INSERT INTO eval_document_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", document_rows)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+
+
+# --------------------------------------------------------------------------- comparing two runs
+
+METRICS = ("precision", "recall", "f1", "hallucination_rate")
+
+
+@dataclass(frozen=True)
+class FieldDelta:
+    """One field's overall scores in run A (before) and run B (after)."""
+
+    field: str
+    before: dict[str, Optional[float]]
+    after: dict[str, Optional[float]]
+
+    def delta(self, metric: str) -> Optional[float]:
+        a, b = self.before[metric], self.after[metric]
+        return None if a is None or b is None else b - a
+
+    @property
+    def regression(self) -> bool:
+        f1, hallucination = self.delta("f1"), self.delta("hallucination_rate")
+        return (f1 is not None and f1 < -F1_REGRESSION_MARGIN) or (hallucination is not None and hallucination > 0)
+
+    @property
+    def improvement(self) -> bool:
+        if self.regression:
+            return False
+        f1, hallucination = self.delta("f1"), self.delta("hallucination_rate")
+        return (f1 is not None and f1 > F1_REGRESSION_MARGIN) or (hallucination is not None and hallucination < 0)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: dict  # the eval_runs row of the earlier ("before") run
+    b: dict  # the eval_runs row of the later ("after") run
+    fields: list[FieldDelta]  # every contract field, then '_micro' and '_macro'
+    warnings: list[str]
+
+    @property
+    def regressions(self) -> list[FieldDelta]:
+        return [d for d in self.fields if d.regression]
+
+    @property
+    def improvements(self) -> list[FieldDelta]:
+        return [d for d in self.fields if d.improvement]
+
+
+def compare(db_path: str, a: str, b: str) -> Comparison:
+    """Per-field deltas from eval run `a` to eval run `b` (ids, unique id prefixes, "latest", "previous")."""
+    if not Path(db_path).exists():
+        raise EvalError(f"no evaluation database at {db_path}: run `trialsift eval` first")
+    conn = store.connect(db_path)
+    try:
+        run_a, run_b = _eval_row(conn, a), _eval_row(conn, b)
+        scores_a, scores_b = _field_scores(conn, run_a["eval_id"]), _field_scores(conn, run_b["eval_id"])
+    finally:
+        conn.close()
+    names = list(scores_a) + [name for name in scores_b if name not in scores_a]
+    empty = dict.fromkeys(METRICS)
+    deltas = [FieldDelta(name, scores_a.get(name, empty), scores_b.get(name, empty)) for name in names]
+    warnings = []
+    if (run_a["corpus"], run_a["documents"]) != (run_b["corpus"], run_b["documents"]):
+        warnings.append(
+            f"the runs scored different document sets ({run_a['documents']} from {run_a['corpus']} vs "
+            f"{run_b['documents']} from {run_b['corpus']}): deltas mix model and data changes"
+        )
+    return Comparison(a=run_a, b=run_b, fields=deltas, warnings=warnings)
+
+
+def _eval_row(conn, wanted: str) -> dict:
+    ordered = conn.execute("SELECT * FROM eval_runs ORDER BY created_at DESC, eval_id").fetchall()
+    columns = [d[0] for d in conn.description]
+    runs = [dict(zip(columns, row)) for row in ordered]
+    if wanted in ("latest", "previous"):
+        position = 0 if wanted == "latest" else 1
+        if len(runs) <= position:
+            raise EvalError(f"'{wanted}' needs {position + 1} eval run(s) in the database, it holds {len(runs)}")
+        return runs[position]
+    matches = [run for run in runs if run["eval_id"].startswith(wanted)]
+    if len(matches) != 1:
+        known = ", ".join(run["eval_id"] for run in runs[:10]) or "none"
+        problem = "no eval run" if not matches else "more than one eval run"
+        raise EvalError(f"{problem} matches '{wanted}' (latest runs: {known})")
+    return matches[0]
+
+
+def _field_scores(conn, eval_id: str) -> dict[str, dict[str, Optional[float]]]:
+    rows = conn.execute(
+        f"SELECT field, {', '.join(METRICS)} FROM eval_field_scores WHERE eval_id = ? AND kind = 'all' "
+        "ORDER BY rowid",
+        [eval_id],
+    ).fetchall()
+    return {row[0]: dict(zip(METRICS, row[1:])) for row in rows}
