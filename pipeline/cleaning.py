@@ -23,7 +23,8 @@ How a line is judged, in order:
    words, "Field*" form labels, "<name> logo" alt texts ("ui-text"), and a
    long line repeating the line just before it ("duplicate-line").
 5. With a SiteProfile: lines that repeat across documents of the same site
-   ("repeated-across-site"), except inside trial-content sections.
+   ("repeated-across-site"); inside trial-content sections only lines that
+   every page of the site has (see SiteProfile.drops).
 
 Registry pages (Document.kind "registry", or kind unknown and the page is
 dense with labels) get steps 1, 2 (without blocks) and 5 only.
@@ -37,7 +38,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pipeline.records import CleanText, Document, RemovedBlock
@@ -47,12 +50,14 @@ from schemas.normalize import find_registry_ids
 # Lines longer than this are prose: only the lorem-ipsum check and fact
 # detection look at them (keeps the phrase table cheap and linear).
 _MAX_PHRASE_LINE_CHARS = 600
+# Longer lines are not scanned for facts: they count as content (see carries_fact).
+_MAX_FACT_LINE_CHARS = 5000
 # A repeated or duplicated line must be at least this long to be dropped:
 # shorter repeated lines are mostly labels and values ("Phase 2", "Female").
 _MIN_REPEATED_WORDS = 4
 _MIN_DUPLICATE_CHARS = 40
-# Sections whose lines are trial content even when another trial of the same
-# site says the same thing (sister trials share criteria and outcomes).
+# Sections that hold trial content: there a repeated line may be a criterion or
+# an outcome that sister trials share, so the repeat rules hold back.
 _CONTENT_SECTIONS = {"design", "interventions", "eligibility", "outcomes", "sponsors",
                      "contacts", "locations"}
 
@@ -62,82 +67,91 @@ _BULLETS = " \t•·▪◦●■□*-–—>"
 
 
 # --- The boilerplate table ---------------------------------------------------
-# (category, pattern, opens_block). Patterns are searched in the line's
-# folded form (see _folded). Categories become "boilerplate-phrase:<category>";
-# "ui-text" is its own reason. Keep entries specific: they win over facts.
-def _p(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
-_PHRASES: tuple[tuple[str, re.Pattern, bool], ...] = (
+# (category, where, pattern, opens_block), matched against the line's folded
+# form (see _folded): "start" patterns at the start of the line (most of them
+# cover the whole line), "anywhere" patterns anywhere in it. Categories become
+# "boilerplate-phrase:<category>"; "ui-text" is its own reason. Entries win
+# over facts, so keep them specific.
+_START, _ANYWHERE = "start", "anywhere"
+_PHRASES: tuple[tuple[str, str, str, bool], ...] = (
     # FAQ blocks about clinical trials in general.
-    ("faq", _p(r"^(faqs?|frequently asked questions|learn more about clinical trials)$"), True),
-    ("faq", _p(r"^(what|why|how|do|does|can|will|who|where|when|is|are|should)\b[^?]{0,100}"
-               r"\b(a clinical trial|clinical trials|a trial|trials)\b[^?]{0,60}\?$"), True),
+    ("faq", _START, r"(faqs?|frequently asked questions|learn more about clinical trials)$", True),
+    ("faq", _START, r"(what|why|how|do|does|can|will|who|where|when|is|are|should)\b[^?]{0,100}"
+                    r"\b(a clinical trial|clinical trials|a trial|trials)\b[^?]{0,60}\?$", True),
     # Contact forms and "how to participate" flows.
-    ("contact-form", _p(r"^(send a message|you are contacting|how to participate\??)$"), True),
-    ("contact-form", _p(r"^step \d+\s+(get in touch|connect) with\b"), True),
-    ("contact-form", _p(r"^enter your contact details\b"), True),
-    ("contact-form", _p(r"^(investigator avatar|other languages? supported:?|other language)$"), False),
-    ("contact-form", _p(r"^(first name|last name|full name|name|e-?mail|email address|phone|"
-                        r"phone number|mobile|zip code|postal code|city|country|message|"
-                        r"date of birth|password)\s?\*$"), False),
-    ("contact-form", _p(r"we have submitted the contact information you provided"), False),
-    ("contact-form", _p(r"you can expect the study team to contact you"), False),
-    ("contact-form", _p(r"^additional screening procedures may be conducted by the study team"), False),
-    ("contact-form", _p(r"^if you are confirmed eligible after full screening"), False),
-    ("contact-form", _p(r"^complete your scheduled study participation activities"), False),
+    ("contact-form", _START, r"(send a message|you are contacting|how to participate\??)$", True),
+    ("contact-form", _START, r"step \d+\s+(get in touch|connect) with\b", True),
+    ("contact-form", _START, r"enter your contact details\b", True),
+    ("contact-form", _START, r"(investigator avatar|other languages? supported:?|other language)$", False),
+    ("contact-form", _START, r"(first name|last name|full name|name|e-?mail|email address|phone|"
+                             r"phone number|mobile|zip code|postal code|city|country|message|"
+                             r"date of birth|password)\s?\*$", False),
+    ("contact-form", _START, r"(additional screening procedures may be conducted by the study team"
+                             r"|if you are confirmed eligible after full screening"
+                             r"|complete your scheduled study participation activities)", False),
+    ("contact-form", _ANYWHERE, r"we have submitted the contact information you provided"
+                                r"|you can expect the study team to contact you", False),
     # Sign-up and notification prompts.
-    ("sign-up", _p(r"^sign up( now| for free| as (a )?volunteer)?[.!]?$"), False),
-    ("sign-up", _p(r"\bsign up (for|as) (a )?(volunteer|patient notification|our newsletter|"
-                   r"email alerts?|updates)"), False),
-    ("sign-up", _p(r"would you like to be notified about other trials"), False),
-    ("sign-up", _p(r"receive email notifications when clinical trials are posted"), False),
-    ("sign-up", _p(r"^subscribe to (our )?newsletter"), False),
+    ("sign-up", _START, r"(sign up( now| for free| as (a )?volunteer)?[.!]?$|subscribe to (our )?newsletter)",
+     False),
+    ("sign-up", _ANYWHERE, r"\bsign up (for|as) (a )?(volunteer|patient notification|our newsletter|"
+                           r"email alerts?|updates)|would you like to be notified about other trials"
+                           r"|receive email notifications when clinical trials are posted", False),
     # Other trials.
-    ("similar-trials", _p(r"^(similar|related) (clinical )?(trials|studies)( to consider)?$"), True),
-    ("similar-trials", _p(r"^(browse trials( for)?|other trials you may (be interested in|like))$"), True),
-    ("similar-trials", _p(r"^not finding what you('|’)re looking for\?$"), False),
+    ("similar-trials", _START, r"((similar|related) (clinical )?(trials|studies)( to consider)?"
+                               r"|browse trials( for)?|other trials you may (be interested in|like))$", True),
+    ("similar-trials", _START, r"not finding what you('|’)re looking for\?$", False),
     # Notes and sharing widgets.
-    ("private-note", _p(r"^add a private note$"), True),
-    ("private-note", _p(r"^(abc )?select a piece of text\b|^add notes visible only to you"), False),
-    ("private-note", _p(r"^no annotations made yet$|^user name$|^(added|reply) by\b.{0,20}$"), False),
-    ("passcode", _p(r"passcode (protected link|will expire)"), False),
-    ("share", _p(r"^share( this( trial| study| page)?)?( on)?:?$"), False),
-    ("share", _p(r"^((share|tweet|post) on )?(facebook|twitter|linkedin|whatsapp|x)"
-                 r"( (facebook|twitter|linkedin|whatsapp|email|x))*$"), False),
-    ("cookies", _p(r"\b(we use cookies|this (web)?site uses cookies|accept (all )?cookies|"
-                   r"cookie (settings|policy|preferences))\b"), False),
-    ("powered-by-ai", _p(r"^(powered by ai|ai[- ]generated summary)\b"), False),
-    ("attribution", _p(r"^this content was sourced from\b|^disclaimer: curated by\b"), False),
+    ("private-note", _START, r"add a private note$", True),
+    ("private-note", _START, r"((abc )?select a piece of text\b|add notes visible only to you"
+                             r"|no annotations made yet$|user name$|(added|reply) by\b.{0,20}$)", False),
+    ("passcode", _ANYWHERE, r"passcode (protected link|will expire)", False),
+    ("share", _START, r"(share( this( trial| study| page)?)?( on)?:?"
+                      r"|((share|tweet|post) on )?(facebook|twitter|linkedin|whatsapp|x)"
+                      r"( (facebook|twitter|linkedin|whatsapp|email|x))*)$", False),
+    ("cookies", _ANYWHERE, r"\b(we use cookies|this (web)?site uses cookies|accept (all )?cookies|"
+                           r"cookie (settings|policy|preferences))\b", False),
+    ("powered-by-ai", _START, r"(powered by ai|ai[- ]generated summary)\b", False),
+    ("attribution", _START, r"(this content was sourced from|disclaimer: curated by)\b", False),
     # Registry site chrome: disclaimers, banners, menus of ClinicalTrials.gov,
     # UMIN and the EU Clinical Trials Register.
-    ("site-chrome", _p(r"the safety and scientific validity of this study is the responsibility"), False),
-    ("site-chrome", _p(r"^clinicaltrials\.gov menu\b|^(say goodbye to|don't get left behind!).{0,40}"
-                       r"clinicaltrials\.gov|^we're building a better clinicaltrials\.gov"
-                       r"|^this site became the new clinicaltrials\.gov|modernized clinicaltrials\.gov"), False),
-    ("site-chrome", _p(r"^covid-19 is an emerging, rapidly evolving situation|"
-                       r"^get the latest (public health|research) information from"), False),
-    ("site-chrome", _p(r"^previous study \| return to list \| next study$|^tabular view$|"
-                       r"^how to read a study record$|^disclaimer$"), False),
-    ("site-chrome", _p(r"this page includes information on clinical trials registered in umin|"
-                       r"^we don't aim to advertise certain products|^umin-ctr english home\b"), False),
-    ("site-chrome", _p(r"^flag of the european union\b|clinical trials register allows you to search|"
-                       r"^interventional clinical trials that were approved in the european union|"
-                       r"^clinical trials conducted outside the eu/eea that are linked|"
-                       r"^eu/eea interventional clinical trials approved under|"
-                       r"^clinical trials information system \(ctis\)\.?$|"
-                       r"^the eu clinical trials register currently displays|"
-                       r"^phase 1 trials conducted solely on adults and that are not part|"
-                       r"^examples: cancer and drug name|^how to search \[pdf\]$|^search tips:|"
-                       r"^advanced search: search tools$|^< back to search results$"), False),
+    ("site-chrome", _ANYWHERE, r"the safety and scientific validity of this study is the responsibility"
+                               r"|modernized clinicaltrials\.gov"
+                               r"|this page includes information on clinical trials registered in umin"
+                               r"|clinical trials register allows you to search", False),
+    ("site-chrome", _START, r"(clinicaltrials\.gov menu\b|(say goodbye to|don't get left behind!).{0,40}"
+                            r"clinicaltrials\.gov|we're building a better clinicaltrials\.gov"
+                            r"|this site became the new clinicaltrials\.gov"
+                            r"|covid-19 is an emerging, rapidly evolving situation"
+                            r"|get the latest (public health|research) information from"
+                            r"|(previous study \| return to list \| next study|tabular view"
+                            r"|how to read a study record|disclaimer)$"
+                            r"|we don't aim to advertise certain products|umin-ctr english home\b)", False),
+    ("site-chrome", _START, r"(flag of the european union\b"
+                            r"|interventional clinical trials that were approved in the european union"
+                            r"|clinical trials conducted outside the eu/eea that are linked"
+                            r"|eu/eea interventional clinical trials approved under"
+                            r"|clinical trials information system \(ctis\)\.?$"
+                            r"|the eu clinical trials register currently displays"
+                            r"|phase 1 trials conducted solely on adults and that are not part"
+                            r"|examples: cancer and drug name|how to search \[pdf\]$|search tips:"
+                            r"|advanced search: search tools$|< back to search results$)", False),
     # Buttons and widgets that are never content.
-    ("ui-text", _p(r"^(image|view|menu|download|download pdf|print download|print|back top|back to top|"
-                   r"learn more|read more|show more|show less|see more|view more|give us feedback|"
-                   r"working(…|\.\.\.)?|yes no not sure|clear my responses|what happens next\?)"
-                   r"[.:]?$"), False),
-    ("ui-text", _p(r"^!\[[^\]]*\]\([^)]*\)\s*\|?$|\{\{[a-z_]+\}\}"), False),
+    ("ui-text", _START, r"(image|view|menu|download|download pdf|print download|print|back top|back to top|"
+                        r"learn more|read more|show more|show less|see more|view more|give us feedback|"
+                        r"working(…|\.\.\.)?|yes no not sure|clear my responses|what happens next\?)"
+                        r"[.:]?$", False),
+    ("ui-text", _START, r"!\[[^\]]*\]\([^)]*\)\s*\|?$", False),
+    ("ui-text", _ANYWHERE, r"\{\{[a-z_]+\}\}", False),  # an unfilled template placeholder
 )
+_COMPILED_PHRASES = tuple(
+    (category, where, re.compile(pattern), opens_block)
+    for category, where, pattern, opens_block in _PHRASES
+)
+# Prefilters: one match / one search tells whether any entry applies; the
+# table is then walked in order only for the few lines that hit.
+_ANY_AT_START = re.compile("|".join(f"(?:{p})" for _, where, p, _ in _PHRASES if where == _START))
+_ANY_ANYWHERE = re.compile("|".join(f"(?:{p})" for _, where, p, _ in _PHRASES if where == _ANYWHERE))
 
 # Words of buttons and navigation; a short line made only of these is UI text.
 _UI_WORDS = frozenset(
@@ -151,6 +165,7 @@ _UI_ACTIONS = frozenset(
     "send clear close save tweet copy search expand collapse cancel continue accept decline "
     "reject click tap".split()
 )
+_LIST_ITEM = re.compile(r"[•·▪◦●■□*–—-]|\(?(\d{1,3}|[a-z])[.)]\s|\|")
 _ASTERISK_LABEL = re.compile(r"[^\W\d_][\w .'/()-]{0,40}\*")
 _LOGO_ALT = re.compile(r"(\S+ ){0,3}logo")
 
@@ -170,9 +185,12 @@ _QUANTITY = re.compile(
     r"|\d\s*\+|[≥≤<>]=?\s*\d|\bn\s*=\s*\d",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
 _PHASE = re.compile(r"\bphase\s*([0-4]|i{1,3}|iv|n/?a|not applicable)(?![a-z0-9])", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+# Every registry id has a run of 4+ digits except short Dutch NTR numbers.
+_ID_HINT = re.compile(r"\d{4}|NTR\d")
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,63}")  # bounded: no backtracking blow-up
+_PHONE = re.compile(r"\+?\d[\d ().-]{6,30}\d")
 # Trial labels; at the start of a line they make it a label (and, with text
 # after them, a label with its value).
 _LABELS = (
@@ -218,31 +236,44 @@ def _phrase_match(folded: str) -> tuple[str, bool] | None:
         return "lorem-ipsum", False
     if len(folded) > _MAX_PHRASE_LINE_CHARS:
         return None
-    for category, pattern, opens_block in _PHRASES:
-        if pattern.search(folded):
+    if not (_ANY_AT_START.match(folded) or _ANY_ANYWHERE.search(folded)):
+        return None
+    for category, where, pattern, opens_block in _COMPILED_PHRASES:
+        if (pattern.match if where == _START else pattern.search)(folded):
             reason = category if category == "ui-text" else f"boilerplate-phrase:{category}"
             return reason, opens_block
     return None
 
 
 def carries_fact(line: str) -> bool:
-    """Whether a line states something an extractor may need (see module docstring)."""
+    """Whether a line states something an extractor may need (see module docstring).
+
+    A line too long to scan cheaply counts as carrying one: such lines are
+    content, and keeping them is the safe side.
+    """
+    if len(line) > _MAX_FACT_LINE_CHARS:
+        return True
     if _PHASE.search(line):
         return True
-    if not any(ch.isdigit() for ch in line):
+    if not _DIGIT.search(line):
         return "@" in line and bool(_EMAIL.search(line))
     return bool(
         _DATE.search(line) or _QUANTITY.search(line) or _EMAIL.search(line)
-        or _PHONE.search(line) or find_registry_ids(line)
+        or _PHONE.search(line) or (_ID_HINT.search(line) and find_registry_ids(line))
     )
 
 
-def _is_bare_label(visible: str) -> bool:
-    """A label with its value on the next line: "Target sample size", "Applicant telephone:"."""
+def _is_bare_label(visible: str, heading: str | None) -> bool:
+    """A label with its value on the next line: "Target sample size", "Applicant telephone:".
+
+    `heading` is heading_label(visible), which the caller already has.
+    """
+    if heading is not None:
+        return True
     if len(visible) > 100:
         return False
     text = visible.lstrip(_BULLETS)
-    if _LABEL_ONLY.fullmatch(text) or heading_label(text) is not None:
+    if _LABEL_ONLY.fullmatch(text):
         return True
     return text.endswith((":", "：")) and len(text.split()) <= _MAX_BARE_LABEL_WORDS
 
@@ -263,33 +294,30 @@ def _looks_like_ui(folded: str) -> bool:
 # --- Lines ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     start: int  # offset in Document.text
     content_end: int  # where the line break starts
     end: int  # after the line break
     text: str  # without the line break
 
 
-def _split_lines(text: str) -> list[_Line]:
-    lines = []
+def _iter_lines(text: str) -> Iterator[_Line]:
     offset = 0
     for raw in text.splitlines(keepends=True):
         content = raw.rstrip(_LINE_BREAKS)
-        lines.append(_Line(offset, offset + len(content), offset + len(raw), content))
+        yield _Line(offset, offset + len(content), offset + len(raw), content)
         offset += len(raw)
-    return lines
 
 
-def _looks_like_registry_layout(lines: list[_Line]) -> bool:
+def _looks_like_registry_layout(text: str) -> bool:
     """Dense with labels and headings, as registry record pages are."""
     nonblank = labelled = 0
-    for line in lines:
+    for line in _iter_lines(text):
         visible = _visible(line.text)
         if not visible:
             continue
         nonblank += 1
-        if _is_bare_label(visible) or _has_label_and_value(visible):
+        if _is_bare_label(visible, heading_label(visible)) or _has_label_and_value(visible):
             labelled += 1
     return labelled >= 8 and labelled >= 0.3 * nonblank
 
@@ -299,11 +327,30 @@ def _looks_like_registry_layout(lines: list[_Line]) -> bool:
 
 @dataclass(frozen=True)
 class SiteProfile:
-    """Lines that repeat across documents of one site (keys as made by line_key)."""
+    """Lines that repeat across documents of one site.
+
+    repeated_lines maps a line (as made by line_key) to the number of the
+    site's documents that have it; only lines in at least min_documents
+    documents are listed.
+    """
 
     site: str
     document_count: int
-    repeated_lines: frozenset[str]
+    repeated_lines: dict[str, int]
+
+    def drops(self, key: str, in_content_section: bool, is_list_item: bool) -> bool:
+        """Whether a line goes as repeated-across-site.
+
+        Inside trial-content sections sister trials share criteria and
+        outcomes, so there a line goes only if it is not a list item and every
+        page of the site (three at least) has it, as a site footer does.
+        """
+        count = self.repeated_lines.get(key, 0)
+        if not count:
+            return False
+        if not in_content_section:
+            return True
+        return not is_list_item and count == self.document_count >= 3
 
 
 def site_of(document: Document) -> str | None:
@@ -324,23 +371,24 @@ def build_site_profile(
 
     The documents are taken to come from one site: `site` names it, or it is
     the common URL host (a ValueError if they differ; group them with
-    profiles_by_site). Only lines of at least four words count.
+    profiles_by_site; documents without a URL join the others). Only lines
+    of at least four words count.
     """
     if site is None:
-        hosts = {site_of(document) for document in documents}
+        hosts = {site_of(document) for document in documents} - {None}
         if len(hosts) > 1:
             raise ValueError(f"documents come from several sites {sorted(map(str, hosts))}; "
                              "pass site= or use profiles_by_site()")
         site = next(iter(hosts), None) or ""
     documents_with_line: Counter[str] = Counter()
     for document in documents:
-        keys = {line_key(line) for line in document.text.splitlines()}
-        documents_with_line.update(
-            key for key in keys
-            if len(key.split()) >= _MIN_REPEATED_WORDS and len(key) <= _MAX_PHRASE_LINE_CHARS
-        )
+        keys = {
+            line_key(line) for line in document.text.splitlines()
+            if len(line) <= _MAX_PHRASE_LINE_CHARS
+        }
+        documents_with_line.update(key for key in keys if len(key.split()) >= _MIN_REPEATED_WORDS)
     threshold = max(2, min_documents)
-    repeated = frozenset(key for key, count in documents_with_line.items() if count >= threshold)
+    repeated = {key: count for key, count in documents_with_line.items() if count >= threshold}
     return SiteProfile(site=site, document_count=len(documents), repeated_lines=repeated)
 
 
@@ -357,25 +405,25 @@ def profiles_by_site(documents: list[Document], min_documents: int = 2) -> dict[
 # --- Cleaning -------------------------------------------------------------------
 
 
-def _reasons_for_lines(
-    lines: list[_Line], light: bool, site_profile: SiteProfile | None
-) -> list[str | None]:
-    """Per line: None to keep it, or the reason it is dropped. Blank lines are left as None."""
-    reasons: list[str | None] = [None] * len(lines)
+def _judge_lines(
+    lines: Iterable[_Line], light: bool, site_profile: SiteProfile | None
+) -> Iterator[tuple[_Line, str | None]]:
+    """Each line with None to keep it, or the reason to drop it. Blank lines get None."""
     block: str | None = None  # the category of the boilerplate block we are in
     section = "identification"  # the label of the last heading seen
     previous_was_bare_label = False
     previous_kept_key: str | None = None
-    for index, line in enumerate(lines):
+    for line in lines:
         visible = _visible(line.text)
         if not visible:
+            yield line, None
             continue
-        folded = _folded(visible)
+        folded = _folded(visible) if len(visible) <= _MAX_PHRASE_LINE_CHARS else visible.casefold()
         heading = heading_label(visible)
         if heading is not None:
             section = heading
         is_value = previous_was_bare_label
-        is_bare_label = previous_was_bare_label = _is_bare_label(visible)
+        is_bare_label = previous_was_bare_label = _is_bare_label(visible, heading)
 
         reason: str | None = None
         match = _phrase_match(folded)
@@ -392,33 +440,49 @@ def _reasons_for_lines(
                 reason = f"boilerplate-phrase:{block}"
             elif not (strong or is_bare_label or is_value):
                 key = line_key(visible)
+                in_content = section in _CONTENT_SECTIONS
                 if not light and _looks_like_ui(folded):
                     reason = "ui-text"
-                elif section in _CONTENT_SECTIONS:
-                    pass
-                elif site_profile is not None and key in site_profile.repeated_lines:
+                elif site_profile is not None and site_profile.drops(
+                    key, in_content, is_list_item=bool(_LIST_ITEM.match(visible))
+                ):
                     reason = "repeated-across-site"
-                elif not light and key == previous_kept_key and len(key) >= _MIN_DUPLICATE_CHARS:
+                elif (not light and not in_content and key == previous_kept_key
+                      and len(key) >= _MIN_DUPLICATE_CHARS):
                     reason = "duplicate-line"
-        reasons[index] = reason
         if reason is None:
-            previous_kept_key = line_key(visible)
-    return reasons
+            previous_kept_key = line_key(visible) if len(visible) <= _MAX_PHRASE_LINE_CHARS else None
+        yield line, reason
 
 
-def _merge_removed(removed: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Join touching drops of one reason, and blank runs lying between two of them."""
-    merged: list[tuple[int, int, str]] = []
-    for start, end, reason in removed:
-        if merged and merged[-1][1] == start and merged[-1][2] == reason:
-            merged[-1] = (merged[-1][0], end, reason)
-        elif (len(merged) >= 2 and merged[-1][2] == "blank-run" and merged[-1][1] == start
-              and merged[-2][2] == reason and merged[-2][1] == merged[-1][0]):
-            merged.pop()
-            merged[-1] = (merged[-1][0], end, reason)
+class _Ranges:
+    """Kept and dropped ranges of the document text, appended in order and merged."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[int, int]] = []
+        self.removed: list[tuple[int, int, str]] = []
+
+    def keep(self, start: int, end: int) -> None:
+        if start >= end:
+            return
+        if self.kept and self.kept[-1][1] == start:
+            self.kept[-1] = (self.kept[-1][0], end)
         else:
-            merged.append((start, end, reason))
-    return merged
+            self.kept.append((start, end))
+
+    def drop(self, start: int, end: int, reason: str) -> None:
+        if start >= end:
+            return
+        removed = self.removed
+        if removed and removed[-1][1] == start and removed[-1][2] == reason:
+            removed[-1] = (removed[-1][0], end, reason)
+        elif (len(removed) >= 2 and removed[-1][2] == "blank-run" and removed[-1][1] == start
+              and removed[-2][2] == reason and removed[-2][1] == removed[-1][0]):
+            # Blank lines between two drops of one reason belong to that block.
+            removed.pop()
+            removed[-1] = (removed[-1][0], end, reason)
+        else:
+            removed.append((start, end, reason))
 
 
 def clean(document: Document, site_profile: SiteProfile | None = None) -> CleanText:
@@ -428,58 +492,45 @@ def clean(document: Document, site_profile: SiteProfile | None = None) -> CleanT
     SiteProfile, lines repeated across that site's documents go too.
     """
     text = document.text
-    lines = _split_lines(text)
     light = document.kind == "registry" or (
-        document.kind is None and _looks_like_registry_layout(lines)
+        document.kind is None and _looks_like_registry_layout(text)
     )
-    reasons = _reasons_for_lines(lines, light, site_profile)
-
-    kept: list[tuple[int, int]] = []  # raw (start, end) ranges, in order
-    removed: list[tuple[int, int, str]] = []
-
-    def keep(start: int, end: int) -> None:
-        if kept and kept[-1][1] == start:
-            kept[-1] = (kept[-1][0], end)
-        elif start < end:
-            kept.append((start, end))
-
-    def drop(start: int, end: int, reason: str) -> None:
-        if start < end:
-            removed.append((start, end, reason))
-
-    # Collapse blank runs among the kept lines: at most one blank line between
-    # content, none at the start or the end. A kept blank line keeps only its
-    # line break, and only once content follows it.
+    ranges = _Ranges()
+    # Blank runs collapse to one blank line between content and none at the
+    # start or end: the first blank line after content waits (with whatever
+    # is dropped after it) until we know whether content follows.
     seen_content = False
-    pending_blank: _Line | None = None
-    for line, reason in zip(lines, reasons):
-        if reason is not None:
-            drop(line.start, line.end, reason)
-        elif _visible(line.text):
-            if pending_blank is not None:
-                drop(pending_blank.start, pending_blank.content_end, "blank-run")
-                keep(pending_blank.content_end, pending_blank.end)
-                pending_blank = None
-            keep(line.start, line.end)
+    waiting_blank: _Line | None = None
+    dropped_while_waiting = _Ranges()
+    for line, reason in _judge_lines(_iter_lines(text), light, site_profile):
+        is_content = reason is None and bool(_visible(line.text))
+        if is_content:
+            if waiting_blank is not None:
+                ranges.drop(waiting_blank.start, waiting_blank.content_end, "blank-run")
+                ranges.keep(waiting_blank.content_end, waiting_blank.end)
+                for start, end, why in dropped_while_waiting.removed:
+                    ranges.drop(start, end, why)
+                waiting_blank, dropped_while_waiting = None, _Ranges()
+            ranges.keep(line.start, line.end)
             seen_content = True
-        elif seen_content and pending_blank is None:
-            pending_blank = line
+        elif reason is None and seen_content and waiting_blank is None:
+            waiting_blank = line
+        elif waiting_blank is not None:
+            dropped_while_waiting.drop(line.start, line.end, reason or "blank-run")
         else:
-            drop(line.start, line.end, "blank-run")
-    if pending_blank is not None:
-        drop(pending_blank.start, pending_blank.end, "blank-run")
-    removed.sort()
-    removed = _merge_removed(removed)
+            ranges.drop(line.start, line.end, reason or "blank-run")
+    if waiting_blank is not None:
+        ranges.drop(waiting_blank.start, waiting_blank.end, "blank-run")
+        for start, end, why in dropped_while_waiting.removed:
+            ranges.drop(start, end, why)
 
     segments = []
-    pieces = []
     clean_offset = 0
-    for start, end in kept:
+    for start, end in ranges.kept:
         segments.append((clean_offset, start, end - start))
-        pieces.append(text[start:end])
         clean_offset += end - start
     return CleanText(
-        text="".join(pieces),
+        text="".join(text[start:end] for start, end in ranges.kept),
         segments=tuple(segments),
-        removed=tuple(RemovedBlock(start, end, reason) for start, end, reason in removed),
+        removed=tuple(RemovedBlock(start, end, why) for start, end, why in ranges.removed),
     )

@@ -237,5 +237,70 @@ def serve(model: Optional[str] = typer.Option(None, help="default, fast or a .gg
         embedded.clear_server_state()
 
 
+@app.command()
+def review(
+    trial_id: str = typer.Argument(..., help="A trial id or any of its registry ids (e.g. UMIN000060367)"),
+    db: str = DbOption,
+    html: Path = typer.Option(..., "--html", help="HTML file to write"),
+):
+    """Write an HTML page showing each source document of a trial with its evidence highlighted."""
+    from pipeline.review import UnknownTrial, render_review
+
+    try:
+        page = render_review(db, trial_id)
+    except (UnknownTrial, FileNotFoundError) as error:
+        _fail(str(error))
+    html.write_text(page, encoding="utf-8")
+    print(html)
+
+
+@app.command("eval")
+def eval_(
+    corpus: Optional[Path] = typer.Option(None, help="Corpus root (default ../shared/corpus or $TRIALSIFT_CORPUS); "
+                                                     "without one, only the bundled seeds are scored"),
+    db: str = typer.Option("trialsift-eval.duckdb", "--db", help="DuckDB file for eval runs and their extractions"),
+    model: Optional[str] = typer.Option(None, help="Remote model name, or an embedded model (default, fast, a .gguf path)"),
+    concurrency: int = typer.Option(1, min=1, help="Documents extracted at once"),
+    report: Optional[Path] = typer.Option(None, help="Folder to write eval-report.md and its F1 chart into"),
+    no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
+    compare: Optional[tuple[str, str]] = typer.Option(
+        None, "--compare", help="Compare two stored eval runs A B (ids, 'previous', 'latest') instead of running one"),
+):
+    """Score extraction against the gold labels (eval/gold), store the run, and print per-field scores."""
+    from pipeline import evaluation
+    from pipeline import report as reporting
+
+    if compare and all(compare):
+        try:
+            reporting.print_comparison(evaluation.compare(db, *compare), console)
+        except evaluation.EvalError as error:
+            _fail(str(error))
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("preparing the model", total=None)
+
+        def run(llm, label):
+            progress.update(task, description="extracting the gold documents")
+            return evaluation.run_eval(
+                corpus, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
+                on_total=lambda n: progress.update(task, total=n),
+                on_progress=lambda path, status: progress.advance(task),
+            )
+
+        try:
+            if no_llm:
+                result = run(None, "none (rules and registry records only)")
+            else:
+                with open_endpoint(model) as endpoint:
+                    result = run(LLMClient(endpoint), endpoint.label)
+        except (embedded.ModelError, evaluation.EvalError) as error:
+            _fail(str(error))
+    reporting.print_eval(result, console)
+    if report:
+        files = reporting.write_report(result, report)
+        console.print(f"report: {files.markdown}" + (f" (chart {files.chart})" if files.chart else f" ({files.note})"))
+
+
 if __name__ == "__main__":
     app()

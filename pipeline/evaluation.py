@@ -26,7 +26,6 @@ from typing import Callable, Optional
 from pipeline import store
 from pipeline.extraction import ExtractionConfig
 from pipeline.llm import LLMClient
-from pipeline.prompting import load_prompts
 from pipeline.runner import RunSummary, git_commit, run_extraction
 from pipeline.scoring import Scorecard, compare_record, score
 from schemas.trial import SCHEMA_VERSION, TrialRecord
@@ -221,19 +220,14 @@ def save_eval(conn, run: EvalRun) -> None:
     """The run, its per-field scores (overall and per kind) and per-document results, in one transaction."""
     card = run.scorecard
     micro, macro = card.micro, card.macro
-    field_rows = [
-        [run.eval_id, r["kind"], r["field"], r["documents"], r["tp"], r["fp"], r["fn"], r["precision"],
-         r["recall"], r["f1"], r["hallucinations"], r["gold_empty"], r["hallucination_rate"]]
-        for r in card.to_rows()
+    field_rows = [{"eval_id": run.eval_id, **row} for row in card.to_rows()]
+    document_rows = [
+        {"eval_id": run.eval_id, "document_id": doc.gold.sha256, "source": doc.gold.source, "kind": doc.gold.kind,
+         "field": name, "predicted": json.dumps(doc.predicted.get(name)), "gold": json.dumps(doc.gold.labels.get(name)),
+         "tp": counts.tp, "fp": counts.fp, "fn": counts.fn, "hallucinated": bool(counts.hallucinations)}
+        for doc in run.documents
+        for name, counts in compare_record(doc.predicted, doc.gold.labels).items()
     ]
-    document_rows = []
-    for doc in run.documents:
-        for name, counts in compare_record(doc.predicted, doc.gold.labels).items():
-            document_rows.append([
-                run.eval_id, doc.gold.sha256, doc.gold.source, doc.gold.kind, name,
-                json.dumps(doc.predicted.get(name)), json.dumps(doc.gold.labels.get(name)),
-                counts.tp, counts.fp, counts.fn, bool(counts.hallucinations),
-            ])
     conn.execute("BEGIN")
     try:
         conn.execute(
@@ -242,8 +236,8 @@ def save_eval(conn, run: EvalRun) -> None:
              run.git_commit, run.corpus, len(run.documents), micro.precision, micro.recall, micro.f1,
              macro.f1, card.hallucination_rate, "\n".join(run.notes), run.extraction.run_id],
         )
-        conn.executemany("INSERT INTO eval_field_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", field_rows)
-        conn.executemany("INSERT INTO eval_document_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", document_rows)
+        store.insert_rows(conn, "eval_field_scores", field_rows)
+        store.insert_rows(conn, "eval_document_results", document_rows)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

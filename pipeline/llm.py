@@ -252,7 +252,7 @@ class LLMClient:
             extra_body = {
                 "response_format": {
                     "type": "json_object",
-                    "schema": response_model.model_json_schema(),
+                    "schema": _every_key_required(response_model.model_json_schema()),
                 }
             }
         retrying = Retrying(
@@ -273,6 +273,23 @@ class LLMClient:
                     temperature=0,
                     extra_body=extra_body,
                 )
+
+
+def _every_key_required(schema: dict) -> dict:
+    """Grammar-constrained small models take any optional key as licence to answer {}.
+    Requiring every key (each still nullable) makes them consider every field."""
+    def visit(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                node["required"] = list(node["properties"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+        return node
+
+    return visit(json.loads(json.dumps(schema)))
 
 
 def _rejects_json_schema(error: openai.APIStatusError) -> bool:

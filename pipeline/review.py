@@ -66,17 +66,21 @@ class SourceDocument:
 
 _FIELD_ORDER = list(TrialRecord.model_fields)
 
+# Light, clearly different backgrounds (ColorBrewer Set3 and Pastel1) that keep black text readable.
+PALETTE = (
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
+    "#bc80bd", "#ccebc5", "#ffed6f", "#fbb4ae", "#b3cde3", "#decbe4", "#fed9a6", "#e5d8bd",
+)
 
-def field_colour(field: str) -> str:
-    """A light background colour for a field, the same on every page.
 
-    Hues step by the golden angle through the contract's field order, so
-    neighbouring fields get clearly different colours.
-    """
-    index = _FIELD_ORDER.index(field) if field in _FIELD_ORDER else len(_FIELD_ORDER) + sum(map(ord, field))
-    hue = (index * 0.381966) % 1.0
-    red, green, blue = colorsys.hls_to_rgb(hue, 0.80, 0.75)
-    return "#{:02x}{:02x}{:02x}".format(round(red * 255), round(green * 255), round(blue * 255))
+def _field_rank(field: str) -> tuple[int, str]:
+    """Contract order first, unknown fields after it, alphabetically."""
+    return (_FIELD_ORDER.index(field) if field in _FIELD_ORDER else len(_FIELD_ORDER), field)
+
+
+def field_colours(fields: set[str]) -> dict[str, str]:
+    """A colour per field, handed out in contract order (repeats only beyond the palette's size)."""
+    return {field: PALETTE[i % len(PALETTE)] for i, field in enumerate(sorted(fields, key=_field_rank))}
 
 
 # --- splitting overlapping spans --------------------------------------------------------------
@@ -170,6 +174,8 @@ def _escape(text: str) -> str:
 def _value_text(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, dict):  # a registry id, site, arm, ...: "key: value" pairs, empty keys left out
+        return "; ".join(f"{k}: {_value_text(v)}" for k, v in value.items() if v not in (None, "", []))
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -177,7 +183,7 @@ def _short(document_id: Optional[str]) -> str:
     return (document_id or "")[:12]
 
 
-def render_text(text: str, spans: list[Span]) -> str:
+def render_text(text: str, spans: list[Span], colours: dict[str, str]) -> str:
     """The document text, escaped, with one non-nested <mark> per covered segment."""
     out = []
     for piece in segments(len(text), spans):
@@ -191,7 +197,7 @@ def render_text(text: str, spans: list[Span]) -> str:
         title = "\n".join(f"{s.field} = {_value_text(s.value)} ({s.method})" for s in piece.spans)
         overlap = " overlap" if len(piece.spans) > 1 else ""
         out.append(
-            f'<mark class="ev{overlap}" style="background:{field_colour(main.field)}" '
+            f'<mark class="ev{overlap}" style="background:{colours[main.field]}" '
             f'data-fields="{_escape(" ".join(fields))}" title="{_escape(title)}">{chunk}</mark>'
         )
     return "".join(out)
@@ -262,6 +268,7 @@ def render_review(db_path: str | Path, trial_id: str) -> str:
     finally:
         conn.close()
     paths = {s.document_id: s.path or "" for s in sources}
+    colours = field_colours({span.field for s in sources for span in s.spans})
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -271,7 +278,7 @@ def render_review(db_path: str | Path, trial_id: str) -> str:
         '<p class="meta">registry ids: '
         + (_escape(", ".join(f"{r}:{i}" for r, i in registry_ids)) or "none")
         + f" &middot; {len(sources)} source document(s)</p>",
-        _render_legend(sources),
+        _render_legend(sources, colours),
         "<h2>Merged record</h2>",
         _table(
             ["field", "value", "supplied by"],
@@ -294,29 +301,28 @@ def render_review(db_path: str | Path, trial_id: str) -> str:
             "Grounding rejected no values.",
         ),
         "<h2>Source documents</h2>",
-        *(_render_document(s) for s in sources),
+        *(_render_document(s, colours) for s in sources),
         "</body></html>",
     ]
     return "\n".join(parts)
 
 
-def _render_legend(sources: list[SourceDocument]) -> str:
+def _render_legend(sources: list[SourceDocument], colours: dict[str, str]) -> str:
     counts: dict[str, int] = {}
     for source in sources:
         for span in source.spans:
             counts[span.field] = counts.get(span.field, 0) + 1
     if not counts:
         return '<p class="none">No evidence spans to highlight.</p>'
-    ordered = sorted(counts, key=lambda f: (_FIELD_ORDER.index(f) if f in _FIELD_ORDER else len(_FIELD_ORDER), f))
     items = "".join(
-        f'<span data-field="{_escape(f)}"><span class="swatch" style="background:{field_colour(f)}"></span>'
+        f'<span data-field="{_escape(f)}"><span class="swatch" style="background:{colours[f]}"></span>'
         f"{_escape(f)} ({counts[f]})</span>"
-        for f in ordered
+        for f in sorted(counts, key=_field_rank)
     )
     return f'<h2>Legend</h2><div class="legend">{items}</div>'
 
 
-def _render_document(source: SourceDocument) -> str:
+def _render_document(source: SourceDocument, colours: dict[str, str]) -> str:
     extraction = source.extraction
     how = (f"{extraction['method']} extraction by model {extraction['model']}, prompt {extraction['prompt_version']}"
            f" ({extraction['status']})" if extraction else "no extraction stored")
@@ -332,4 +338,4 @@ def _render_document(source: SourceDocument) -> str:
     empty = "" if source.text else '<p class="none">(no text stored for this document)</p>'
     return (f'<section class="document"><header>{header}</header>{empty}'
             f'<div class="document-text" data-document-id="{_escape(source.document_id)}">'
-            f"{render_text(source.text, source.spans)}</div></section>")
+            f"{render_text(source.text, source.spans, colours)}</div></section>")

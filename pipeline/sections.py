@@ -3,10 +3,12 @@
 A heading is a whole line whose text, after light normalisation (bullets,
 markdown '#', table pipes and a trailing colon dropped; case and spacing
 ignored), is one of the headings below, or an EU CTR section code with its
-title ("E.3 Principal inclusion criteria"). Many registry *field* labels are
-listed too ("Sex", "Target sample size", "Lead Sponsor"): on registry and
-aggregator pages they are the only structure, and each one says which field
-group the following lines feed.
+title ("E.3 Principal inclusion criteria"). A section heading opens a section
+that runs to the next heading. Registry *field* labels are listed too ("Sex",
+"Target sample size", "Lead Sponsor"): on many pages they are the only
+structure. A field label's section covers the label and its value line only;
+then the enclosing section resumes (a section with heading ""), so that a
+"sponsor" field at the top of a page does not claim the description below it.
 
 Section labels (a fixed vocabulary):
 
@@ -30,7 +32,7 @@ Sections tile the cleaned text: every offset is in exactly one section.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pipeline.records import CleanText, Section
 
@@ -43,7 +45,9 @@ SECTION_LABELS: tuple[str, ...] = (
 # fields. identification and summary are always added (see text_for_group).
 FIELD_GROUP_SECTIONS: dict[str, set[str]] = {
     "identification_status": {"identification", "status", "summary"},
-    "design_phase": {"design", "status"},
+    # Enrolment is often stated with the population ("Target sample size" in
+    # UMIN's Eligibility, "N = 8058" under an aggregator's Population).
+    "design_phase": {"design", "status", "eligibility"},
     "interventions_arms": {"interventions", "design"},
     "eligibility": {"eligibility"},
     "outcomes": {"outcomes"},
@@ -72,7 +76,6 @@ _SECTION_HEADINGS: dict[str, tuple[str, ...]] = {
     "design": (
         "base", "study design", "study design & population", "study & design", "design",
         "trial design", "study plan", "how is the study designed?", "participants",
-        "layout table for study information",
     ),
     "interventions": (
         "intervention", "interventions", "intervention/treatment", "intervention / treatment",
@@ -99,7 +102,7 @@ _SECTION_HEADINGS: dict[str, tuple[str, ...]] = {
         "secondary outcome", "secondary outcomes", "secondary outcome measure",
         "secondary outcome measures", "other outcome measures", "key secondary outcomes",
         "primary endpoint", "primary endpoints", "secondary endpoint", "secondary endpoints",
-        "endpoints", "end points", "safety outcomes",
+        "endpoints", "end points", "safety outcomes", "principal findings",
         "测量指标",  # ChiCTR: outcomes
     ),
     "sponsors": (
@@ -128,7 +131,7 @@ _SECTION_HEADINGS: dict[str, tuple[str, ...]] = {
     "summary": (
         "summary", "brief summary", "study description", "detailed description", "description",
         "overview", "study overview", "about", "about this trial", "about this study",
-        "full description", "purpose", "objectives", "objective", "study objectives",
+        "full description", "objectives", "objective", "study objectives",
         "objectives of study", "study aim", "study hypothesis", "plain english summary",
         "plain english summary of protocol", "background and study aims", "research summary",
         "trial question", "bottom line", "descriptive information",
@@ -137,7 +140,7 @@ _SECTION_HEADINGS: dict[str, tuple[str, ...]] = {
     "other": (
         "more information", "more details", "related information", "result", "results",
         "study results", "trial results", "results and publications", "publications",
-        "reference", "references", "principal findings", "conclusion", "conclusions",
+        "reference", "references", "conclusion", "conclusions",
         "participant flow", "baseline characteristics", "adverse events",
         "limitations and caveats", "subject disposition", "related therapeutic areas",
         "similar clinical trials", "editorial notes", "administrative information",
@@ -159,28 +162,37 @@ _FIELD_LABELS: dict[str, tuple[str, ...]] = {
         "registration number", "clinical study identifier", "trial identifier", "nct id",
         "ct.gov id", "eudract number", "isrctn number", "iras id", "ctri number",
         "public title", "public title of study", "scientific title", "scientific title of study",
-        "official title", "full title", "acronym", "research type",
+        "official title", "full title", "acronym", "trial acronym", "research type",
+        "condition category",
         "注册号",  # ChiCTR: registration number
     ),
     "status": (
-        "status", "overall status", "recruitment status", "trial status", "study status",
-        "recruitment status of trial (global)", "recruitment status of trial (india)",
+        "status", "overall status", "overall study status", "recruitment status", "trial status",
+        "study status", "recruitment status of trial (global)", "recruitment status of trial (india)",
         "date of first enrollment (india)", "estimated duration of trial", "study execute time",
         "recruiting time", "overall study start date", "overall study end date", "trial start",
         "trial end", "estimated pcd", "start date", "end date", "completion date",
         "primary completion date", "study start", "study completion", "primary completion",
-        "first posted", "last update posted",
+        "study start date", "actual study start date", "estimated study start date",
+        "actual primary completion date", "estimated primary completion date",
+        "study completion date", "actual study completion date", "estimated study completion date",
+        "first posted", "results first posted", "last update posted", "first received",
+        "last updated", "last verified", "submission date", "registration date", "last edited",
+        "date of registration", "date of last refreshed on", "last modified on",
         "研究实施时间", "征募观察对象时间",  # ChiCTR: study execute time, recruiting time
     ),
     "design": (
         "study type", "type of trial", "type of study", "phase", "study phase", "phase of trial",
         "allocation", "masking", "blinding/masking", "randomization procedure",
         "method of generating random sequence", "method of concealment", "intervention model",
-        "enrollment", "enrolment", "target sample size", "sample size", "target size",
+        "primary purpose",
+        "enrollment", "enrolment", "actual enrollment", "estimated enrollment",
+        "anticipated enrollment", "target sample size", "sample size", "target size",
         "target recruitment", "size", "participants needed", "trial size",
         "研究类型", "研究所处阶段",  # ChiCTR: study type, study phase
     ),
     "interventions": ("intervention type",),
+    "summary": ("purpose",),
     "eligibility": (
         "sex", "gender", "age", "ages", "eligible ages", "eligible genders",
         "ages eligible for study", "sexes eligible for study", "healthy volunteers",
@@ -225,6 +237,10 @@ _EUCTR_TITLES = (
 )
 _EUCTR_HEADING = re.compile(r"([A-HNP])((?:\.\d{1,2}){0,2})\.?\s+(\D{3,80})")
 
+# A ClinicalTrials.gov outcome entry, "- Time to relapse [ Time Frame: 26 weeks ]":
+# it opens an outcomes section even where the dump lost the heading above it.
+_OUTCOME_ENTRY = re.compile(r"\[\s*Time Frame:", re.IGNORECASE)
+
 _MAX_HEADING_CHARS = 120
 _LEADING_MARKERS = " \t#>•·▪◦●■□*-–—"
 _TRAILING_MARKERS = " \t:：*|"
@@ -264,8 +280,7 @@ def heading_label(line: str) -> str | None:
     return kind[0] if kind else None
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     start: int
     end: int  # after the line break
     text: str  # without the line break
@@ -285,13 +300,37 @@ def _is_empty_cell(text: str) -> bool:
     return not text.replace("|", "").strip()
 
 
+def _ends_with_colon(text: str) -> bool:
+    return text.rstrip(" \t|").endswith((":", "："))
+
+
+def _is_value_of(label_line: str, text: str, in_field_run: bool) -> bool:
+    """Whether `text`, the line after a field label, is that label's value.
+
+    A value may look like a section heading ("Primary Purpose:" / "Treatment").
+    It is taken as the value when the label is explicit (a colon) or comes
+    right after another label and value, as labels do; never when it is a
+    label itself ("Sponsor:" / "Brief Summary:", the sponsor left blank).
+    Otherwise a heading is a heading: the "label" may be a list item
+    ("Conditions" / "Depression" / "Healthy Volunteers" / "Interventions").
+    """
+    kind = classify_heading(text)
+    if kind is None:
+        return True
+    _, is_field = kind
+    if is_field or _ends_with_colon(text):
+        return False
+    return _ends_with_colon(label_line) or in_field_run
+
+
 def detect_sections(clean: CleanText) -> list[Section]:
     """Split the cleaned text into labelled sections that tile it, in order.
 
     A section heading starts a section that runs to the next heading. A field
     label's section covers the label and its value line only; after it the
-    enclosing section goes on (heading ""). Text before the first heading is
-    an "identification" section with heading "". Empty text has no sections.
+    enclosing section goes on (heading ""); a field label without a value
+    opens nothing. Text before the first heading is an "identification"
+    section with heading "". Empty text has no sections.
     """
     text = clean.text
     lines = _lines(text)
@@ -303,16 +342,19 @@ def detect_sections(clean: CleanText) -> list[Section]:
         if end > current_start:
             sections.append(Section(current_label, current_heading, current_start, end))
 
+    previous_field_end = -1  # where the last field label's section ended
     index = 0
     while index < len(lines):
         line = lines[index]
         kind = classify_heading(line.text)
+        if kind is None and current_label != "outcomes" and _OUTCOME_ENTRY.search(line.text):
+            kind = ("outcomes", False)
         if kind is None:
             index += 1
             continue
         label, is_field = kind
-        close(line.start)
         if not is_field:
+            close(line.start)
             enclosing_label = label
             current_label, current_heading, current_start = label, line.text.strip(), line.start
             index += 1
@@ -320,16 +362,18 @@ def detect_sections(clean: CleanText) -> list[Section]:
         value = index + 1
         while value < len(lines) and _is_empty_cell(lines[value].text):
             value += 1
-        if value < len(lines) and classify_heading(lines[value].text) is None:
-            index = value + 1
-            while index < len(lines) and not lines[index].text.strip():
-                index += 1  # blank lines after the value go with the field
-            field_end = lines[index].start if index < len(lines) else len(text)
-        else:  # no value before the next heading (or the end of the text)
-            field_end = lines[value].start if value < len(lines) else len(text)
-            index = value
+        in_field_run = line.start == previous_field_end
+        if value >= len(lines) or not _is_value_of(line.text, lines[value].text, in_field_run):
+            index += 1  # a label without a value ("Sponsor:" left blank) opens nothing
+            continue
+        close(line.start)
+        index = value + 1
+        while index < len(lines) and not lines[index].text.strip():
+            index += 1  # blank lines after the value go with the field
+        field_end = lines[index].start if index < len(lines) else len(text)
         sections.append(Section(label, line.text.strip(), line.start, field_end))
         current_label, current_heading, current_start = enclosing_label, "", field_end
+        previous_field_end = field_end
     close(len(text))
     return sections
 

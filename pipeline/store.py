@@ -176,6 +176,31 @@ class DuckDBCache:
 # --- writing ---------------------------------------------------------------------------------------
 
 
+def insert_rows(conn, table: str, rows: list) -> None:
+    """Many rows in one statement, sent as one JSON document.
+
+    Rows are dicts by column name, or lists in the table's column order. DuckDB's
+    executemany converts every parameter on its own (trying to import pandas each
+    time), which costs seconds per thousand rows; one JSON document costs milliseconds.
+    """
+    if not rows:
+        return
+    declared = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    types = {name: "VARCHAR" if data_type == "JSON" else data_type for name, data_type in declared}
+    if not isinstance(rows[0], dict):
+        names = [name for name, _ in declared]
+        rows = [dict(zip(names, row)) for row in rows]
+    structure = json.dumps([{name: types[name] for name in rows[0]}])
+    conn.execute(
+        f"INSERT INTO {table} BY NAME SELECT unnest(from_json(?, ?), recursive := true)",
+        [json.dumps(rows, default=str), structure],
+    )
+
+
+
 def record_document_failure(conn, *, document_id: str, path: str, reason: str, size_bytes: int, run_id: str) -> None:
     conn.execute(
         """INSERT OR REPLACE INTO documents (document_id, path, size_bytes, status, reason, last_run_id, updated_at)
@@ -219,20 +244,13 @@ def save_document_result(conn, result: DocumentResult, *, run_id: str, model: st
                 value = stored[index] if isinstance(stored, list) and index < len(stored) else stored
                 evidence_rows.append(key + [name, index, json.dumps(value), ev.start, ev.end, ev.quote,
                                             result.methods.get(name, "")])
-        if evidence_rows:
-            conn.executemany("INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evidence_rows)
+        insert_rows(conn, "evidence", evidence_rows)
         conn.execute("DELETE FROM review WHERE document_id = ? AND model = ? AND prompt_version = ?", key)
-        if result.rejections:
-            conn.executemany(
-                "INSERT INTO review VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [key + [r.field, json.dumps(r.value, default=str), r.method, r.reason, run_id] for r in result.rejections],
-            )
-        if result.calls:
-            conn.executemany(
-                "INSERT INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[run_id, doc.id, c.group, c.chunk_sha256, c.model, c.attempt, c.outcome, c.prompt_tokens,
-                  c.completion_tokens, c.latency_ms, call_cost(c, prices), c.error, now] for c in result.calls],
-            )
+        insert_rows(conn, "review", [key + [r.field, json.dumps(r.value, default=str), r.method, r.reason, run_id]
+                                     for r in result.rejections])
+        insert_rows(conn, "llm_calls", [[run_id, doc.id, c.group, c.chunk_sha256, c.model, c.attempt, c.outcome,
+                                         c.prompt_tokens, c.completion_tokens, c.latency_ms, call_cost(c, prices),
+                                         c.error, now] for c in result.calls])
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
@@ -304,9 +322,7 @@ def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
     try:
         for name in _TRIAL_TABLES:
             conn.execute(f"DELETE FROM {name}")
-            if rows[name]:
-                marks = ", ".join("?" * len(rows[name][0]))
-                conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows[name])
+            insert_rows(conn, name, rows[name])
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

@@ -315,7 +315,7 @@ def normalize_age_years(value):
     text = _as_text(value, "age").strip()
     if _is_not_stated(text) or _key(text) in ("no limit", "no age limit"):
         return None
-    m = _AGE.fullmatch(text)
+    m = _AGE.fullmatch(" ".join(text.split())) if len(text) <= 60 else None
     if not m:
         raise ValueError(
             f"age {_show(text)} is not one age limit; write e.g. '18 Years' or '6 Months'"
@@ -770,6 +770,8 @@ _DIGIT_ID_PREFIX = {
     "KCT": "KCT", "PACTR": "PACTR", "TCTR": "TCTR", "ITMCTR": "ITMCTR", "CHICTR": "ChiCTR",
 }
 _EU_REGISTRIES = {"EUDRACT", "CTIS"}  # one family: pages call either a "EudraCT number"
+# Keys of answers that say "there is no id" (UMIN "Secondary IDs: NO", CTRI "NIL").
+_NO_ID_WORDS = {"no", "yes", "nil", "pending", "not registered", "not yet registered"}
 
 
 def _scan_ids(text: str, bare_eudract_ok: bool) -> list[IdMatch]:
@@ -813,14 +815,18 @@ def normalize_registry_id(raw: str, registry_hint: str | None = None) -> tuple[s
     """One id string -> (registry, canonical id).
 
     Accepts labels and decorations around the id ("EudraCT Number:
-    2015-001894-41", "EUCTR2015-001097-18-ES", "ISRCTN 12345678"). A
-    plausible id of an unknown registry -> ("OTHER", stripped raw). "N/A",
-    "None", "NO", "-" or empty raise ValueError: they are never ids.
+    2015-001894-41", "EUCTR2015-001097-18-ES", "ISRCTN 12345678"), and a bare
+    number with a registry hint ("88261002", "ISRCTN"). Any other id ->
+    ("OTHER", stripped raw) when it looks like one id ("CA209-017", "IRAS
+    277021"); with registry_hint "OTHER" the caller vouches that the text is
+    an id (a sponsor's study code such as "SAFEPRIM-II"), so only its length
+    is checked. "N/A", "None", "NO", "-" and empty raise ValueError: they are
+    never ids.
     """
     text = _as_text(raw, "registry id").strip() if raw is not None else ""
     hint = normalize_registry_name(registry_hint) if registry_hint else None
-    if not re.search(r"[0-9]", text):
-        raise ValueError(f"registry id {_show(text)} has no id in it (no digits)")
+    if _is_not_stated(text) or _key(text) in _NO_ID_WORDS:
+        raise ValueError(f"registry id {_show(text)} says there is no id")
 
     # Bare digits plus a registry hint: "88261002" with ISRCTN.
     if hint in _DIGIT_ID_PREFIX and text.isdigit() and text.isascii():
@@ -844,8 +850,14 @@ def normalize_registry_id(raw: str, registry_hint: str | None = None) -> tuple[s
         )
     if hint not in (None, "OTHER"):
         raise ValueError(f"registry id {_show(text)} is not in the format of {hint} ids")
-    # An id of another registry or a sponsor code: one or two tokens holding
-    # a few digits ("CA209-017", "IRAS 277021"), not a phrase like "18 years".
-    if len(text) > 40 or len(text.split()) > 2 or len(re.findall(r"[0-9]", text)) < 3:
+    if len(text) > 64:
+        raise ValueError(f"registry id {_show(text)} is too long to be one id")
+    if hint == "OTHER":
+        return "OTHER", text
+    # Unvouched, an id is one token with a digit ("CA209-017", "ELFIN01") or a
+    # label and a number ("IRAS 277021"), not a phrase such as "18 years".
+    tokens = text.split()
+    digits = len(re.findall(r"[0-9]", text))
+    if not (len(tokens) == 1 and digits >= 1 or len(tokens) == 2 and digits >= 3):
         raise ValueError(f"registry id {_show(text)} does not look like a trial id")
     return "OTHER", text

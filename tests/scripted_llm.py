@@ -342,6 +342,8 @@ class ScriptedLLM:
 
     @property
     def base_url(self) -> str:
+        if self._http is None:
+            raise RuntimeError("the server is not running: use `with ScriptedLLM(...) as server:`")
         return f"http://127.0.0.1:{self._http.server_address[1]}/v1"
 
     @property
@@ -357,7 +359,7 @@ class ScriptedLLM:
     @property
     def stats(self) -> dict[str, int]:
         """Outcomes served: ok, http_<status>, timeout, malformed, truncated, schema_invalid
-        (plus script_exhausted, counted on top of its http_500)."""
+        (plus script_exhausted and responder_error, each counted on top of its http_500)."""
         with self._lock:
             return dict(self._stats)
 
@@ -371,11 +373,16 @@ class ScriptedLLM:
             self._requests.append(request)
             completion_id = f"chatcmpl-{next(self._completion_ids):06d}"
             fault = self.faults.draw(self._rng)
-            if fault == "timeout":
+            if fault == "timeout":  # counted now: by the time it hangs up, the test may be reading stats
+                self._stats["timeout"] += 1
                 return Decision(self.latency_s + self.faults.timeout_s, None, completion_id, fault)
             if fault is not None:
                 return Decision(self.latency_s, self.faults.step_for(fault), completion_id, fault)
-            wait_s, step = self._script.next(request.body)
+            try:
+                wait_s, step = self._script.next(request.body)
+            except Exception as error:  # a broken responder should fail the test, not hang the client
+                wait_s, step = 0.0, HttpError(500, f"responder raised {type(error).__name__}: {error}")
+                self._stats["responder_error"] += 1
             if step is SCRIPT_EXHAUSTED:
                 self._stats["script_exhausted"] += 1
             return Decision(self.latency_s + wait_s, step, completion_id, None)
@@ -387,7 +394,6 @@ class ScriptedLLM:
         try:
             self._stopping.wait(decision.wait_s)
             if decision.step is None:
-                self._count("timeout")
                 return None
             status, payload, headers, outcome = render(decision.step, request_json, decision.completion_id, self.model)
             self._count(decision.fault or outcome)

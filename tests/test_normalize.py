@@ -514,6 +514,9 @@ def test_registry_name(raw, expected):
     (" MT103-203 ", None, ("OTHER", "MT103-203")),  # ctv.veeva
     ("2020-YJ012", "OTHER", ("OTHER", "2020-YJ012")),  # ChiCTR "Study subject ID"
     ("IRAS 277021", None, ("OTHER", "IRAS 277021")),  # ISRCTN "Secondary identifying numbers"
+    ("ELFIN01", None, ("OTHER", "ELFIN01")),  # ctrdata ISRCTN record, sponsor code
+    ("SAFEPRIM-II", "OTHER", ("OTHER", "SAFEPRIM-II")),  # CT.gov org study id, vouched for
+    ("COVID-19 in Egypt", "OTHER", ("OTHER", "COVID-19 in Egypt")),
 ])
 def test_normalize_registry_id(raw, hint, expected):
     assert n.normalize_registry_id(raw, hint) == expected
@@ -522,19 +525,23 @@ def test_normalize_registry_id(raw, hint, expected):
 @pytest.mark.parametrize("raw, hint, match", [
     ("N/A", None, "no id"),  # hra.nhs.uk "ISRCTN Number N/A"
     ("N/A", "ISRCTN", "no id"),
+    ("N/A", "OTHER", "no id"),
     ("None", None, "no id"),
     ("NO", None, "no id"),  # UMIN "Secondary IDs NO"
+    ("NO", "OTHER", "no id"),
     ("NIL", None, "no id"),  # CTRI "Secondary ID NIL"
     ("-", None, "no id"),
     ("", None, "no id"),
     (None, None, "no id"),
-    ("ISRCTN", None, "no id"),
+    ("ISRCTN", None, "starts with ISRCTN"),
+    ("SAFEPRIM-II", None, "trial id"),  # without a hint, an id needs a digit
     ("NCT0123", None, "starts with NCT"),
     ("ISRCTN1234", None, "starts with ISRCTN"),
     ("NCT02552212, NCT02505542", None, "several"),
     ("NCT02552212", "ISRCTN", "belongs to registry NCT, not ISRCTN"),
     ("CA209-017", "NCT", "format of NCT"),
-    ("The trial was stopped early for efficacy in 2019 after an interim analysis", None, "trial id"),
+    ("The trial was stopped early for efficacy in 2019 after an interim analysis", None, "too long"),
+    ("stopped in 2019 for efficacy", None, "trial id"),
     ("18 years", None, "trial id"),
     ("Phase 2", None, "trial id"),
 ])

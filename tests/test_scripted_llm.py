@@ -23,8 +23,9 @@ from tests.scripted_llm import Delay, FaultPlan, HttpError, ScriptedLLM, ToolCal
 MODEL = "scripted-model"
 
 
-def client_for(server: ScriptedLLM, **options) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0, **options)
+def client_for(server: ScriptedLLM, timeout: float = 10.0) -> openai.OpenAI:
+    """The real client, without its own retries; the timeout turns a hung server into a failure."""
+    return openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0, timeout=timeout)
 
 
 def ask(client: openai.OpenAI, prompt: str = "Which phase is this trial?", **options):
@@ -138,6 +139,16 @@ def test_exhausted_script_answers_500_and_says_so():
     assert server.stats["script_exhausted"] == 1
 
 
+def test_a_responder_that_raises_gives_a_500_naming_the_error():
+    def broken(request_json: dict) -> dict:
+        raise KeyError("field_group")
+
+    with ScriptedLLM(responder=broken) as server:
+        with pytest.raises(openai.InternalServerError, match="responder raised KeyError"):
+            ask(client_for(server))
+    assert server.stats == {"responder_error": 1, "http_500": 1}
+
+
 def test_callable_responder_answers_from_the_request():
     def by_field_group(request_json: dict) -> dict:
         prompt = request_json["messages"][-1]["content"]
@@ -165,7 +176,7 @@ def test_streaming_request_gets_one_delta_then_done():
 
 
 FAULTS = FaultPlan(rate_429=0.10, rate_500=0.10, rate_timeout=0.02, rate_malformed=0.05,
-                   rate_truncated=0.05, rate_schema_invalid=0.05, timeout_s=1.0)
+                   rate_truncated=0.05, rate_schema_invalid=0.05, timeout_s=1.5)
 EXPECTED_RATES = {"http_429": 0.10, "http_500": 0.10, "timeout": 0.02, "malformed": 0.05,
                   "truncated": 0.05, "schema_invalid": 0.05}
 
@@ -174,7 +185,7 @@ def outcomes_of_a_faulty_run(seed: int, requests: int) -> tuple[list[str], dict]
     """Client-side view of each response, classified without asking the server."""
     outcomes = []
     with ScriptedLLM(responder=lambda request_json: {"answer": 42}, faults=FAULTS, seed=seed) as server:
-        client = client_for(server, timeout=0.3)
+        client = client_for(server, timeout=0.5)  # well above a loopback answer, below timeout_s
         for _ in range(requests):
             try:
                 reply = ask(client).choices[0]

@@ -1,0 +1,210 @@
+"""Reports of an eval run: rich tables for the terminal, and a markdown file with a chart.
+
+The tables show per-field precision, recall, F1 and hallucination rate, the
+micro and macro averages, and one row per document kind. `write_report` puts
+the same tables in `eval-report.md` beside a per-field F1 bar chart drawn by
+matplotlib (the optional `report` extra); without matplotlib the markdown is
+written anyway and says why the chart is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.evaluation import Comparison, EvalRun
+from pipeline.scoring import Scorecard
+
+REPORT_NAME = "eval-report.md"
+CHART_NAME = "field-f1.png"
+
+FIELD_COLUMNS = ("field", "tp", "fp", "fn", "precision", "recall", "F1", "hallucination rate")
+SUMMARY_LABELS = {"_micro": "micro (counts summed)", "_macro": "macro (mean of fields)"}
+KIND_COLUMNS = ("kind", "documents", "micro P", "micro R", "micro F1", "macro F1", "hallucination rate")
+
+
+def _number(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _count(value: Optional[int]) -> str:
+    return "" if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- table rows
+
+
+def field_rows(card: Scorecard) -> list[list[str]]:
+    """One row per contract field, then the micro and macro rows.
+
+    The hallucination rate reads "rate (h/n)": n documents had no gold value, h of them got one anyway.
+    """
+    rows = []
+    for row in card.to_rows():
+        if row["kind"] != "all":
+            continue
+        if row["field"] == "_macro":
+            hallucinations = ""
+        else:
+            hallucinations = f"{_number(row['hallucination_rate'])} ({row['hallucinations']}/{row['gold_empty']})"
+        rows.append([SUMMARY_LABELS.get(row["field"], row["field"]),
+                     _count(row["tp"]), _count(row["fp"]), _count(row["fn"]),
+                     _number(row["precision"]), _number(row["recall"]), _number(row["f1"]), hallucinations])
+    return rows
+
+
+def kind_rows(card: Scorecard) -> list[list[str]]:
+    rows = []
+    for kind, sub in sorted(card.by_kind.items()):
+        micro, macro = sub.micro, sub.macro
+        rows.append([kind, str(sub.documents), _number(micro.precision), _number(micro.recall),
+                     _number(micro.f1), _number(macro.f1), _number(sub.hallucination_rate)])
+    return rows
+
+
+def summary_lines(run: EvalRun) -> list[tuple[str, str]]:
+    card, summary = run.scorecard, run.extraction
+    micro = card.micro
+    return [
+        ("eval id", run.eval_id),
+        ("date (UTC)", run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
+        ("endpoint / model", f"{run.endpoint} / {run.model}"),
+        ("prompt / schema version", f"{run.prompt_version} / {run.schema_version}"),
+        ("git commit", run.git_commit),
+        ("database", run.db_path),
+        ("LLM calls", f"{summary.llm_calls} (+{summary.cached_calls} answered from cache, "
+                      f"{summary.skipped} documents already extracted)"),
+        ("micro P / R / F1", f"{_number(micro.precision)} / {_number(micro.recall)} / {_number(micro.f1)}"),
+        ("macro F1", f"{_number(card.macro.f1)} over {card.macro.fields} fields with any value"),
+        ("hallucination rate", f"{_number(card.hallucination_rate)} ({micro.hallucinations} values where gold "
+                               f"has none, of {micro.gold_empty})"),
+    ]
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def print_eval(run: EvalRun, console: Console) -> None:
+    console.print(run.corpus_note, soft_wrap=True, markup=False, highlight=False)  # unwrapped: easy to grep
+    overview = Table(title=f"trialsift eval {run.eval_id}", show_header=False)
+    for name, value in summary_lines(run):
+        overview.add_row(name, value)
+    console.print(overview)
+    console.print(_table("per field (all documents)", FIELD_COLUMNS, field_rows(run.scorecard), summary_rows=2))
+    console.print(_table("per document kind", KIND_COLUMNS, kind_rows(run.scorecard)))
+    for note in run.notes[1:]:  # the first is the corpus note, shown above
+        console.print(f"[yellow]note[/] {note}")
+
+
+def _table(title: str, columns, rows, summary_rows: int = 0) -> Table:
+    table = Table(title=title)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right", no_wrap=index == 0)
+    for index, row in enumerate(rows):
+        table.add_row(*row, end_section=index == len(rows) - summary_rows - 1)
+    return table
+
+
+def print_comparison(comparison: Comparison, console: Console) -> None:
+    """Fields whose scores changed (and the micro and macro rows), with a verdict each."""
+    a, b = comparison.a, comparison.b
+    table = Table(title=f"eval {a['eval_id']} ({a['model']}) -> {b['eval_id']} ({b['model']})")
+    for column in ("field", "F1 A", "F1 B", "ΔF1", "ΔP", "ΔR", "halluc. A", "halluc. B", "verdict"):
+        table.add_column(column, justify="left" if column in ("field", "verdict") else "right", no_wrap=column == "field")
+    unchanged = 0
+    for delta in comparison.fields:
+        summary_row = delta.field in SUMMARY_LABELS
+        if not summary_row and delta.before == delta.after:
+            unchanged += 1
+            continue
+        verdict = "[red]regression[/]" if delta.regression else "[green]improvement[/]" if delta.improvement else ""
+        table.add_row(
+            delta.field.lstrip("_"), _number(delta.before["f1"]), _number(delta.after["f1"]),
+            _signed(delta.delta("f1")), _signed(delta.delta("precision")), _signed(delta.delta("recall")),
+            _number(delta.before["hallucination_rate"]), _number(delta.after["hallucination_rate"]), verdict,
+        )
+    console.print(table)
+    console.print(f"{unchanged} field(s) unchanged; {len(comparison.regressions)} regression(s), "
+                  f"{len(comparison.improvements)} improvement(s)")
+    for warning in comparison.warnings:
+        console.print(f"[yellow]warning[/] {warning}")
+
+
+def _signed(value: Optional[float]) -> str:
+    return "" if value is None or abs(value) < 1e-12 else f"{value:+.3f}"
+
+
+# --------------------------------------------------------------------------- report file
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    markdown: Path
+    chart: Optional[Path]  # None when matplotlib is missing
+    note: Optional[str]  # why the chart is missing
+
+
+def write_report(run: EvalRun, directory: Path) -> ReportFiles:
+    """eval-report.md (and field-f1.png when matplotlib is installed) in `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    chart_path: Optional[Path] = directory / CHART_NAME
+    note = None
+    try:
+        draw_f1_chart(run.scorecard, chart_path, title=f"Per-field F1, eval {run.eval_id} ({run.model})")
+    except ImportError:
+        chart_path = None
+        note = "chart not drawn: matplotlib is not installed (pip install 'trialsift[report]')"
+
+    lines = ["# trialsift eval report", "", run.corpus_note, ""]
+    lines += [f"- **{name}**: {value}" for name, value in summary_lines(run)]
+    lines += ["", "## Per field (all documents)", ""]
+    lines += _markdown_table(FIELD_COLUMNS, field_rows(run.scorecard))
+    lines += ["", "Hallucinations: documents with no gold value for the field that got a value anyway, "
+                  "of all documents with no gold value.", ""]
+    lines += ["## Per document kind", ""]
+    lines += _markdown_table(KIND_COLUMNS, kind_rows(run.scorecard))
+    lines += ["", "## Per-field F1", ""]
+    lines += [f"![Per-field F1]({CHART_NAME})" if chart_path else f"_{note}_"]
+    if run.notes[1:]:
+        lines += ["", "## Notes", ""] + [f"- {note_line}" for note_line in run.notes[1:]]
+    markdown = directory / REPORT_NAME
+    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ReportFiles(markdown=markdown, chart=chart_path, note=note)
+
+
+def _markdown_table(columns, rows) -> list[str]:
+    def line(cells) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return [line(columns), line(["---"] + ["---:"] * (len(columns) - 1))] + [line(row) for row in rows]
+
+
+def draw_f1_chart(card: Scorecard, path: Path, *, title: str) -> None:
+    """Horizontal bars of per-field F1; fields with no gold or predicted value are left out.
+
+    Uses matplotlib's object API (no pyplot), so no global figure state and no display needed.
+    Raises ImportError without matplotlib.
+    """
+    from matplotlib.figure import Figure
+
+    scored = [(name, counts.f1) for name, counts in card.per_field.items() if counts.f1 is not None]
+    names = [name for name, _ in scored]
+    values = [f1 for _, f1 in scored]
+    figure = Figure(figsize=(8, 0.28 * len(names) + 1.2))
+    axes = figure.add_subplot()
+    positions = range(len(names))
+    axes.barh(positions, values, color="#4C72B0")
+    axes.set_yticks(list(positions), names, fontsize=8)
+    axes.invert_yaxis()  # contract order, top to bottom
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("F1")
+    axes.set_title(title, fontsize=10)
+    for position, value in zip(positions, values):
+        axes.text(min(value + 0.01, 0.93), position, f"{value:.2f}", va="center", fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, format="png", dpi=100)

@@ -1,0 +1,260 @@
+"""`trialsift eval`: the gold set, stored eval runs, comparisons and reports.
+
+Runs use --no-llm (rules and registry logic only) or the scripted
+OpenAI-compatible server, so they are fast and deterministic. Expected numbers
+come from the gold files and from what the scripted responders were told to
+answer, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import evaluation, report
+from pipeline.cli import app
+from pipeline.evaluation import FieldDelta
+from pipeline.llm import Endpoint, LLMClient
+from schemas.trial import CONTRACT_KEYS
+from tests.scripted_llm import ScriptedLLM
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SUMMARY_FIELDS = {"_micro", "_macro"}
+COUNT_COLUMNS = ("tp", "fp", "fn", "hallucinations", "gold_empty")
+
+
+def gold_files() -> list[dict]:
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(evaluation.GOLD_DIR.glob("*.json"))]
+
+
+def seed_gold() -> list[dict]:
+    return [gold for gold in gold_files() if gold["source"].startswith("seeds/")]
+
+
+def query(db: Path, sql: str, params: list = ()) -> list[dict]:
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = conn.execute(sql, list(params))
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    finally:
+        conn.close()
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(app, ["eval", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def field_scores(db: Path, eval_id: str) -> list[dict]:
+    return query(db, "SELECT * EXCLUDE (eval_id) FROM eval_field_scores WHERE eval_id = ? ORDER BY kind, field", [eval_id])
+
+
+# --------------------------------------------------------------------------- (a) the real corpus, no LLM
+
+
+def test_eval_without_llm_over_the_corpus_stores_scores_that_add_up(corpus_root, tmp_path):
+    db = tmp_path / "eval.duckdb"
+    first = invoke("--no-llm", "--corpus", str(corpus_root), "--db", str(db))
+    gold = gold_files()
+    assert f"scored {len(gold)} documents from {corpus_root}" in " ".join(first.output.split())
+
+    [run] = query(db, "SELECT * FROM eval_runs")
+    assert run["documents"] == len(gold) and run["model"] == "none"
+    rows = query(db, "SELECT * FROM eval_field_scores WHERE eval_id = ?", [run["eval_id"]])
+    overall = {r["field"]: r for r in rows if r["kind"] == "all"}
+    assert set(overall) == set(CONTRACT_KEYS) | SUMMARY_FIELDS
+
+    # micro counts are the sums of the field counts, and the stored micro scores follow from them
+    fields = [overall[name] for name in CONTRACT_KEYS]
+    for column in COUNT_COLUMNS:
+        assert overall["_micro"][column] == sum(r[column] for r in fields), column
+    tp, fp, fn = (overall["_micro"][c] for c in ("tp", "fp", "fn"))
+    assert run["micro_precision"] == pytest.approx(tp / (tp + fp))
+    assert run["micro_recall"] == pytest.approx(tp / (tp + fn))
+    assert run["micro_f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    defined_f1 = [r["f1"] for r in fields if r["tp"] + r["fp"] + r["fn"] > 0]
+    assert run["macro_f1"] == pytest.approx(sum(defined_f1) / len(defined_f1))
+
+    # per-kind rows partition the documents and the counts
+    kinds = {g["kind"] for g in gold}
+    for name in CONTRACT_KEYS:
+        per_kind = [r for r in rows if r["field"] == name and r["kind"] != "all"]
+        assert {r["kind"] for r in per_kind} == kinds
+        for column in COUNT_COLUMNS:
+            assert sum(r[column] for r in per_kind) == overall[name][column]
+    for kind in kinds:
+        [micro] = [r for r in rows if r["kind"] == kind and r["field"] == "_micro"]
+        assert micro["documents"] == sum(g["kind"] == kind for g in gold)
+
+    # per-document results add up to the field counts, one row per document and field
+    documents = query(db, "SELECT field, sum(tp) tp, sum(fp) fp, sum(fn) fn, count(*) n FROM eval_document_results "
+                          "WHERE eval_id = ? GROUP BY field", [run["eval_id"]])
+    for row in documents:
+        assert row["n"] == len(gold)
+        assert (row["tp"], row["fp"], row["fn"]) == tuple(overall[row["field"]][c] for c in ("tp", "fp", "fn"))
+
+    # a rerun is answered from the stored extractions: same scores, nothing extracted again
+    invoke("--no-llm", "--corpus", str(corpus_root), "--db", str(db))
+    second, first_again = query(db, "SELECT eval_id, run_id FROM eval_runs ORDER BY created_at DESC")
+    assert field_scores(db, second["eval_id"]) == field_scores(db, first_again["eval_id"])
+    [rerun] = query(db, "SELECT skipped, llm_calls FROM runs WHERE run_id = ?", [second["run_id"]])
+    assert rerun == {"skipped": len(gold), "llm_calls": 0}
+
+
+# --------------------------------------------------------------------------- (b) a scripted LLM
+
+
+def asked_fields(request: dict) -> list[str]:
+    return list(request["response_format"]["json_schema"]["schema"]["properties"])
+
+
+def wrong_enrollment(request: dict) -> dict:
+    """Answers target_enrollment with the first number of the excerpt, whatever it counts; nothing else."""
+    if "target_enrollment" not in asked_fields(request):
+        return {}
+    number = re.search(r"\b\d+\b", request["messages"][-1]["content"])
+    return {"target_enrollment": int(number.group())} if number else {}
+
+
+def abstaining(request: dict) -> dict:
+    return {}  # the prompt's own advice: an empty field is better than a wrong one
+
+
+def client(server: ScriptedLLM, model: str) -> LLMClient:
+    return LLMClient(Endpoint(server.base_url, "test-key", model, "json_schema", "scripted"), backoff_base_s=0.01)
+
+
+def test_a_wrong_field_is_scored_as_such_and_compare_flags_the_change(tmp_path):
+    db, no_corpus = str(tmp_path / "eval.duckdb"), tmp_path / "no-corpus"
+    rules_only = evaluation.run_eval(no_corpus, db_path=db, llm=None, endpoint_label="none")
+    with ScriptedLLM(responder=wrong_enrollment) as server:
+        wrong = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "wrong"), endpoint_label="scripted",
+                                    concurrency=2)
+        requests = len(server.chat_requests)
+        again = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "wrong"), endpoint_label="scripted",
+                                    concurrency=2)
+        assert len(server.chat_requests) == requests > 0  # the rerun made no LLM call
+    assert again.scorecard.to_rows() == wrong.scorecard.to_rows()
+
+    enrollment = wrong.scorecard.per_field["target_enrollment"]
+    assert enrollment.fp >= 1 and enrollment.hallucinations >= 1
+    invented = query(Path(db), "SELECT * FROM eval_document_results WHERE eval_id = ? AND field = 'target_enrollment' "
+                               "AND hallucinated", [wrong.eval_id])
+    assert invented and all(json.loads(r["gold"]) is None and r["fp"] == 1 for r in invented)
+    for row in invented:  # the invented number is one the document states, so grounding let it through
+        text = (evaluation.SAMPLES_DIR / Path(row["source"]).name).read_text(encoding="utf-8")
+        assert re.search(rf"\b{json.loads(row['predicted'])}\b", text)
+
+    # against rules only, the wrong answers changed one field, for the worse
+    worse = evaluation.compare(db, rules_only.eval_id, wrong.eval_id)
+    assert {d.field for d in worse.regressions} - SUMMARY_FIELDS == {"target_enrollment"}
+
+    with ScriptedLLM(responder=abstaining) as server:
+        better = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "abstaining"),
+                                     endpoint_label="scripted", concurrency=2)
+    assert better.scorecard.per_field["target_enrollment"].hallucinations == 0
+
+    forward = evaluation.compare(db, wrong.eval_id, better.eval_id)
+    assert {d.field for d in forward.improvements} - SUMMARY_FIELDS == {"target_enrollment"}
+    assert forward.regressions == [] and forward.warnings == []
+    backward = evaluation.compare(db, better.eval_id, wrong.eval_id)
+    [regressed] = [d for d in backward.regressions if d.field not in SUMMARY_FIELDS]
+    assert regressed.field == "target_enrollment" and regressed.delta("hallucination_rate") > 0
+    assert evaluation.compare(db, "previous", "latest").b["eval_id"] == better.eval_id
+    previous_to_latest = evaluation.compare(db, "previous", "latest")
+    assert (previous_to_latest.a["eval_id"], previous_to_latest.b["eval_id"]) == (again.eval_id, better.eval_id)
+
+
+@pytest.mark.parametrize(
+    "before, after, regression, improvement",
+    [
+        ({"f1": 0.80, "hallucination_rate": 0.1}, {"f1": 0.77, "hallucination_rate": 0.1}, True, False),
+        ({"f1": 0.80, "hallucination_rate": 0.1}, {"f1": 0.79, "hallucination_rate": 0.1}, False, False),
+        ({"f1": 0.80, "hallucination_rate": 0.1}, {"f1": 0.90, "hallucination_rate": 0.1}, False, True),
+        ({"f1": 0.80, "hallucination_rate": 0.0}, {"f1": 0.90, "hallucination_rate": 0.01}, True, False),
+        ({"f1": 0.80, "hallucination_rate": 0.2}, {"f1": 0.80, "hallucination_rate": 0.1}, False, True),
+        ({"f1": None, "hallucination_rate": None}, {"f1": 0.5, "hallucination_rate": None}, False, False),
+    ],
+)
+def test_regression_means_an_f1_drop_over_two_points_or_any_new_hallucination(before, after, regression, improvement):
+    pad = {"precision": None, "recall": None}
+    delta = FieldDelta("sex", {**pad, **before}, {**pad, **after})
+    assert (delta.regression, delta.improvement) == (regression, improvement)
+
+
+def test_compare_refuses_unknown_runs(tmp_path):
+    with pytest.raises(evaluation.EvalError, match="no evaluation database"):
+        evaluation.compare(str(tmp_path / "none.duckdb"), "latest", "previous")
+
+
+# --------------------------------------------------------------------------- (c) report files, (d) no corpus
+
+
+@pytest.fixture(scope="module")
+def seeds_run(tmp_path_factory) -> evaluation.EvalRun:
+    folder = tmp_path_factory.mktemp("seeds-eval")
+    return evaluation.run_eval(folder / "no-corpus", db_path=str(folder / "eval.duckdb"), llm=None, endpoint_label="none")
+
+
+def test_report_writes_markdown_and_a_png_chart(seeds_run, tmp_path):
+    pytest.importorskip("matplotlib")
+    files = report.write_report(seeds_run, tmp_path / "report")
+    markdown = files.markdown.read_text(encoding="utf-8")
+    assert files.markdown.name == "eval-report.md" and files.note is None
+    assert f"![Per-field F1]({files.chart.name})" in markdown
+    for name in CONTRACT_KEYS:
+        assert f"| {name} |" in markdown
+    assert all(f"| {kind} |" in markdown for kind in {g["kind"] for g in seed_gold()})
+
+    png = files.chart.read_bytes()
+    assert png[:8] == PNG_SIGNATURE and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width > 0 and height > 0
+    from matplotlib.image import imread
+
+    assert imread(files.chart).shape[:2] == (height, width)
+
+
+def test_report_without_matplotlib_still_writes_the_markdown(seeds_run, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib...` raise ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    files = report.write_report(seeds_run, tmp_path / "report")
+    assert files.chart is None and not (tmp_path / "report" / report.CHART_NAME).exists()
+    markdown = files.markdown.read_text(encoding="utf-8")
+    assert "matplotlib is not installed" in markdown and "| target_enrollment |" in markdown
+
+
+def test_without_a_corpus_only_the_seeds_are_scored_and_the_run_says_so(tmp_path):
+    db, missing = tmp_path / "eval.duckdb", tmp_path / "no-corpus"
+    result = invoke("--no-llm", "--corpus", str(missing), "--db", str(db), "--report", str(tmp_path / "report"))
+    seeds = seed_gold()
+    message = f"corpus not found at {missing}: scoring the {len(seeds)} bundled seed documents only"
+    assert message in " ".join(result.output.split())
+    [run] = query(db, "SELECT * FROM eval_runs")
+    assert run["documents"] == len(seeds) and run["corpus"] == str(evaluation.SAMPLES_DIR)
+    assert message in run["notes"]
+    sources = {r["source"] for r in query(db, "SELECT DISTINCT source FROM eval_document_results")}
+    assert sources == {g["source"] for g in seeds}
+    assert message in (tmp_path / "report" / "eval-report.md").read_text(encoding="utf-8")
+
+
+def test_a_document_that_differs_from_its_gold_file_is_refused(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(evaluation.SAMPLES_DIR, corpus / "seeds")
+    changed = sorted((corpus / "seeds").iterdir())[0]
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    with pytest.raises(evaluation.EvalError) as refused:
+        evaluation.gold_documents(corpus)
+    message = str(refused.value)
+    assert f"seeds/{changed.name}: sha256 is" in message
+    assert "noisy/" in message and "missing" in message  # this corpus lacks noisy/ altogether
