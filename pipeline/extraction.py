@@ -71,6 +71,7 @@ def extract_document(
     failed_groups: list[str] = []
     errors: list[str] = []
     calls: list = []
+    salvage_rejections: list[Rejection] = []
     cached = 0
     used_tokens = 0
     for group, group_fields in FIELD_GROUPS.items():
@@ -102,14 +103,20 @@ def extract_document(
                 except ExtractionFailed as failure:
                     calls += failure.calls
                     used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in failure.calls)
-                    failed_groups.append(group)
-                    errors.append(f"{group}: {failure.reason}")
-                    break
-                calls += chunk_calls
-                used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
-                answer = json.dumps(obj.model_dump(mode="json"), sort_keys=True)
-                if cache:
-                    cache.put(key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
+                    kept, refused = salvage(ask, failure.last_output or {})
+                    salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}")
+                                           for n, v, why in refused]
+                    if not kept:
+                        failed_groups.append(group)
+                        errors.append(f"{group}: {failure.reason}")
+                        break
+                    answer = json.dumps(kept, sort_keys=True)  # not cached: a retry may do better
+                else:
+                    calls += chunk_calls
+                    used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
+                    answer = json.dumps(obj.model_dump(mode="json"), sort_keys=True)
+                    if cache:
+                        cache.put(key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
             for name, value in json.loads(answer).items():
                 if name in ask and not is_empty(value):
                     llm_findings.append(Finding(name, value, f"llm:{group}"))
@@ -118,7 +125,7 @@ def extract_document(
     record, invalid = _validated_record(grounded.values)
     for name in invalid:
         grounded.evidence.pop(name, None)
-    rejections = grounded.rejections + [
+    rejections = salvage_rejections + grounded.rejections + [
         Rejection(name, value, grounded.methods.get(name, ""), f"invalid in the merged record: {why}")
         for name, (value, why) in invalid.items()
     ]
@@ -144,6 +151,29 @@ def extract_document(
         cached_calls=cached,
         method="llm" if llm is not None else "rules-only",
     )
+
+
+def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str, object, str]]]:
+    """From an answer that failed validation after retries, keep each field (and each list
+    item) that validates on its own; return the rest with the validation message."""
+    kept, refused = {}, []
+    for name in fields:
+        value = output.get(name)
+        if is_empty(value):
+            continue
+        model = group_model((name,))
+        candidates = [[item] for item in value] if isinstance(value, list) and name != "phases" else [value]
+        for candidate in candidates:
+            try:
+                valid = model.model_validate({name: candidate}).model_dump(mode="json")[name]
+            except ValidationError as error:
+                refused.append((name, candidate, error.errors()[0]["msg"]))
+                continue
+            if isinstance(valid, list) and isinstance(value, list) and name != "phases":
+                kept.setdefault(name, []).extend(valid)
+            else:
+                kept[name] = valid
+    return kept, refused
 
 
 def _criteria_findings(clean, found_sections) -> list[Finding]:

@@ -69,10 +69,11 @@ class CallRecord:
 class ExtractionFailed(Exception):
     """A group could not be extracted after all retries; the reason is user-readable."""
 
-    def __init__(self, reason: str, calls: list[CallRecord]):
+    def __init__(self, reason: str, calls: list[CallRecord], last_output: Optional[dict] = None):
         super().__init__(reason)
         self.reason = reason
         self.calls = calls
+        self.last_output = last_output  # the model's last answer, if it was a JSON object
 
 
 def _api_error(error: BaseException) -> BaseException:
@@ -230,7 +231,7 @@ class LLMClient:
         try:
             return self._extract_with_fallback(response_model, messages, token_budget), calls
         except Exception as error:  # every failure becomes a recorded, readable reason
-            raise ExtractionFailed(self._redact(_reason(error)), list(calls)) from error
+            raise ExtractionFailed(self._redact(_reason(error)), list(calls), _last_json(error)) from error
         finally:
             self._local.calls = None
 
@@ -273,6 +274,23 @@ class LLMClient:
                     temperature=0,
                     extra_body=extra_body,
                 )
+
+
+def _last_json(error: BaseException) -> Optional[dict]:
+    """The last answer behind a validation failure, parsed leniently (code fences allowed)."""
+    completion = getattr(error, "last_completion", None)
+    try:
+        text = completion.choices[0].message.content or ""
+    except (AttributeError, IndexError):
+        return None
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _every_key_required(schema: dict) -> dict:

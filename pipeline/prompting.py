@@ -47,13 +47,19 @@ def load_prompts(directory: Path = PROMPTS_DIR) -> PromptSet:
 def render_messages(
     prompts: PromptSet, fields: tuple[str, ...], text: str, section_labels: list[str]
 ) -> list[dict[str, str]]:
-    """Chat messages asking for `fields` from `text`. Fields are stated in the system prompt
-    as well as in the schema: small models return mostly nulls without it."""
+    """Chat messages asking for `fields` from `text`.
+
+    The fields are stated in the prompt as well as in the schema: small models return
+    mostly nulls without it. They come after the excerpt, so that successive calls about
+    one document share their longest prefix (rules + excerpt), which llama.cpp's server
+    reuses from its KV cache instead of reading the excerpt again for every field group.
+    """
     field_lines = "\n".join(f"- {f}: {prompts.field_descriptions[f]}" for f in fields)
-    system = prompts.system.substitute(fields=field_lines)
+    system = prompts.system.substitute()
     user = prompts.user.substitute(
         sections=", ".join(section_labels) or "whole document",
         text=text,
+        fields=field_lines,
         keys=", ".join(fields),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -35,10 +35,10 @@ SEED_002_TRUTH = {
 def asked_keys(request_json: dict) -> list[str]:
     user = request_json["messages"][-1]["content"]
     for message in reversed(request_json["messages"]):
-        if message["role"] == "user" and "Return the JSON object with the keys:" in message["content"]:
+        if message["role"] == "user" and "with exactly the keys:" in message["content"]:
             user = message["content"]
             break
-    line = user.rsplit("Return the JSON object with the keys:", 1)[1]
+    line = user.rsplit("with exactly the keys:", 1)[1]
     return [k.strip() for k in line.strip().split(",")]
 
 
@@ -236,3 +236,24 @@ def test_api_key_never_reaches_the_database(seed_002, tmp_path, monkeypatch):
     text = "".join(p.read_text(errors="replace") for p in dump.iterdir() if p.is_file())
     assert "HTTP 401" in text
     assert "test-key-123456" not in text
+
+
+def test_valid_fields_survive_an_answer_that_stays_invalid(seed_002, tmp_path):
+    """A model that keeps writing a city as a country loses that item, not the sponsor beside it."""
+    good = answer_from(SEED_002_TRUTH)
+
+    def responder(request_json):
+        answer = good(request_json)
+        if "sites" in answer:
+            answer["sites"] = [{"name": "Jiangxi Cancer Hospital", "city": "Nanchang", "country": "Nanchang"}]
+        return answer
+
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=responder) as server:
+        summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+    assert summary.ok == 1
+    assert trial_row(db)["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
+    refused = query(db, "SELECT field, reason FROM review WHERE field = 'sites'")
+    assert refused and "invalid after retries" in refused[0][1]
+    outcomes = [r[0] for r in query(db, "SELECT outcome FROM llm_calls WHERE field_group = 'sponsors_sites_contacts'")]
+    assert outcomes == ["validation_error"] * 3, "the validation error was fed back twice before giving up"
