@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
@@ -119,7 +120,7 @@ def extract_document(
                         cache.put(key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
             for name, value in json.loads(answer).items():
                 if name in ask and not is_empty(value):
-                    llm_findings.append(Finding(name, value, f"llm:{group}"))
+                    llm_findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
 
     grounded = grounding.ground(document, clean, code_findings + llm_findings)
     record, invalid = _validated_record(grounded.values)
@@ -151,6 +152,19 @@ def extract_document(
         cached_calls=cached,
         method="llm" if llm is not None else "rules-only",
     )
+
+
+_LABEL_PREFIX = re.compile(r"^(?:lead(?:s)?|sponsor(?:s)?|funder(?:s)?|collaborator(?:s)?|organi[sz]ation)\s*:\s*", re.I)
+_ORGANISATION_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators"}
+
+
+def _without_label(name: str, value):
+    """Small models copy the page's label with the value ("Leads: Jiangxi ..."); keep the value."""
+    if name not in _ORGANISATION_FIELDS:
+        return value
+    if isinstance(value, list):
+        return [_LABEL_PREFIX.sub("", v) if isinstance(v, str) else v for v in value]
+    return _LABEL_PREFIX.sub("", value) if isinstance(value, str) else value
 
 
 def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str, object, str]]]:

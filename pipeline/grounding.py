@@ -34,6 +34,16 @@ WHOLE_VALUE_LISTS = {"phases"}
 _WS = re.compile(r"\s+")
 
 
+# Sibling fields one stretch of text cannot state twice: "Start Date: 2025-10-10" is a
+# start date, so a model that also files it as the registration date is not supported.
+EXCLUSIVE_FAMILIES = (
+    ("registration_date", "start_date", "primary_completion_date", "completion_date"),
+    ("public_title", "scientific_title", "acronym"),
+    ("min_age_years", "max_age_years"),
+)
+_FAMILY_OF = {name: family for family in EXCLUSIVE_FAMILIES for name in family}
+
+
 @dataclass
 class Grounded:
     """The outcome for one document: supported values with evidence, and what was rejected."""
@@ -59,6 +69,8 @@ def _find_text(value: str, text: str, lowered: str) -> Optional[_Span]:
     if not needle:
         return None
     pattern = re.escape(needle).replace(r"\ ", r"\s+")
+    # Whole words only: "RAT" is not stated by "ratio".
+    pattern = (r"(?<!\w)" if needle[0].isalnum() else "") + pattern + (r"(?!\w)" if needle[-1].isalnum() else "")
     match = re.search(pattern, lowered)
     if match:
         return _Span(match.start(), match.end())
@@ -353,9 +365,21 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             _reject(out, finding, "no span of the source text states this value")
             return
         evidence = _evidence(document, clean, span)
+        sibling = _sibling_using(out, name, evidence)
+        if sibling:
+            _reject(out, finding, f"the only text stating it is the evidence for {sibling}")
+            return
     out.values[name] = value
     out.evidence[name] = [evidence]
     out.methods[name] = finding.method
+
+
+def _sibling_using(out: Grounded, name: str, evidence: Evidence) -> Optional[str]:
+    for sibling in _FAMILY_OF.get(name, ()):
+        for other in out.evidence.get(sibling, []) if sibling != name else []:
+            if other.start < evidence.end and evidence.start < other.end:
+                return sibling
+    return None
 
 
 def _ground_item(document, clean, locate, finding, out) -> None:

@@ -105,7 +105,8 @@ def test_a_model_that_fails_verification_is_refused(tmp_path, monkeypatch):
     assert not list((tmp_path / "models").glob("*.partial")), "no half-written model is left behind"
 
 
-def test_an_unpinned_part_is_refused(monkeypatch):
+def test_an_unpinned_part_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRIALSIFT_CACHE", str(tmp_path))  # nothing assembled yet
     other_version = dataclasses.replace(FAST, version="0.0.1")
     with pytest.raises(embedded.ModelError, match="expected exactly 0.0.1"):
         embedded.ensure_model(other_version)
