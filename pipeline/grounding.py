@@ -25,12 +25,9 @@ from rapidfuzz import fuzz
 
 from pipeline.records import CleanText, Document, Evidence, Finding, Rejection
 from schemas import normalize
-from schemas.trial import TrialRecord
+from schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
 
 MIN_TEXT_SIMILARITY = 90.0
-LIST_FIELDS = {name for name, info in TrialRecord.model_fields.items() if info.default_factory is list}
-# Lists judged as one value: [PHASE2, PHASE3] from a title and [PHASE2] from a label disagree.
-WHOLE_VALUE_LISTS = {"phases"}
 _WS = re.compile(r"\s+")
 
 
@@ -336,7 +333,7 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
         name, value = finding.field, finding.value
         if value is None or value == [] or value == "":
             continue
-        if name not in LIST_FIELDS or name in WHOLE_VALUE_LISTS:
+        if name not in LIST_FIELDS or name in WHOLE_VALUE_FIELDS:
             _ground_scalar(document, clean, locate, finding, out)
         else:
             for item in value if isinstance(value, list) else [value]:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty
+from schemas.trial import CONTRACT_KEYS, WHOLE_VALUE_FIELDS, TrialRecord, is_empty
 
 DEFAULT_PRECEDENCE = ("registry-record", "registry", "aggregator", "news", "press", "unknown")
 ID_PRECEDENCE = ("NCT", "EUDRACT", "CTIS", "ISRCTN", "UMIN", "JRCT", "CHICTR", "CTRI", "ACTRN", "DRKS")
@@ -131,7 +131,7 @@ def merge_trial(members: list[tuple[SourceDocument, str]], precedence=DEFAULT_PR
             value = values[name]
             if is_empty(value):
                 continue
-            if isinstance(value, list):
+            if isinstance(value, list) and name not in WHOLE_VALUE_FIELDS:
                 current = merged.setdefault(name, [])
                 for item in value:
                     if item not in current:

@@ -211,6 +211,9 @@ class TrialRecord(_Strict):
 
 
 CONTRACT_KEYS: tuple[str, ...] = tuple(TrialRecord.model_fields)
+LIST_FIELDS = frozenset(name for name, info in TrialRecord.model_fields.items() if info.default_factory is list)
+# Lists judged as one value: [PHASE2, PHASE3] and [PHASE2] disagree, they do not add up.
+WHOLE_VALUE_FIELDS = frozenset({"phases"})
 
 
 def is_empty(value) -> bool:

@@ -1,0 +1,71 @@
+"""Grounding decides by code whether the source states a value."""
+
+from __future__ import annotations
+
+from pipeline.grounding import ground, verify_evidence
+from pipeline.records import CleanText, Document, Evidence, Finding
+
+
+def _doc(text: str) -> tuple[Document, CleanText]:
+    document = Document(id="d" * 64, path="x.txt", text=text)
+    return document, CleanText(text=text, segments=((0, 0, len(text)),))
+
+
+def test_values_the_text_states_are_kept_with_exact_evidence():
+    document, clean = _doc("Sponsor: Acme University\nTarget enrollment: 1,200 participants\nStart Date: Oct 16, 2012\n")
+    out = ground(document, clean, [
+        Finding("primary_sponsor", "Acme University", "llm:x"),
+        Finding("target_enrollment", 1200, "llm:x"),
+        Finding("start_date", "2012-10-16", "llm:x"),
+    ])
+    assert out.values == {"primary_sponsor": "Acme University", "target_enrollment": 1200, "start_date": "2012-10-16"}
+    for name, (evidence,) in out.evidence.items():
+        assert document.text[evidence.start:evidence.end] == evidence.quote
+    assert out.evidence["start_date"][0].quote == "Oct 16, 2012"
+    assert not out.rejections
+
+
+def test_invented_values_are_rejected_with_a_reason():
+    document, clean = _doc("A study of drug X in asthma. Phase 2. 40 participants.")
+    out = ground(document, clean, [
+        Finding("phases", ["PHASE3"], "llm:x"),
+        Finding("target_enrollment", 400, "llm:x"),
+        Finding("registry_ids", [{"registry": "NCT", "id": "NCT01234567"}], "llm:x"),
+        Finding("acronym", "RAT", "llm:x"),  # not a word of the text
+    ])
+    assert out.values == {}
+    assert {r.field for r in out.rejections} == {"phases", "target_enrollment", "registry_ids", "acronym"}
+    assert all("no span" in r.reason for r in out.rejections)
+
+
+def test_one_span_cannot_state_two_sibling_dates():
+    document, clean = _doc("Start Date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n")
+    out = ground(document, clean, [
+        Finding("start_date", "2025-10-10", "rule:dates"),
+        Finding("registration_date", "2025-10-10", "llm:x"),
+    ])
+    assert out.values == {"start_date": "2025-10-10"}
+    assert out.rejections[0].field == "registration_date"
+    assert "evidence for start_date" in out.rejections[0].reason
+
+
+def test_list_items_are_judged_one_by_one():
+    document, clean = _doc("Conditions: Asthma; COPD")
+    out = ground(document, clean, [Finding("conditions", ["Asthma", "Diabetes", "COPD"], "llm:x")])
+    assert out.values["conditions"] == ["Asthma", "COPD"]
+    assert [r.value for r in out.rejections] == ["Diabetes"]
+
+
+def test_first_supported_scalar_wins_and_later_disagreement_is_recorded():
+    document, clean = _doc("Enrollment: 60\nTrial size 91 participants")
+    out = ground(document, clean, [Finding("target_enrollment", 60, "rule:enrollment"),
+                                   Finding("target_enrollment", 91, "rule:enrollment")])
+    assert out.values["target_enrollment"] == 60
+    assert out.rejections[0].reason.startswith("conflicts with")
+
+
+def test_evidence_must_be_the_documents_own_text():
+    document, _ = _doc("Phase 2 trial")
+    assert verify_evidence(document, Evidence(0, 7, "Phase 2"))
+    assert not verify_evidence(document, Evidence(0, 7, "Phase 3"))
+    assert not verify_evidence(document, Evidence(5, 50, "2 trial"))
