@@ -1,0 +1,177 @@
+"""Benchmark: does the batch runner keep C LLM requests in flight, and what does it cost in CPU?
+
+A scripted OpenAI-compatible server (tests/scripted_llm.py) answers every
+request after a fixed latency with nulls for the asked keys, so the only
+limits left are the runner's own. It runs in a child process, so that
+time.process_time() in this process counts the pipeline (and its openai
+client), not the server.
+
+Figures (issue 8):
+- documents/s at C = 1, 4, 16, 64 in flight, as a ratio to the ideal
+  C / (latency x LLM calls per document); target >= 0.9;
+- pipeline CPU per document, rules only (llm=None) and with the LLM; target <= 10 ms.
+Then a cProfile of extract_document over the batch (in this thread: cProfile
+sees only the thread that enables it), top functions by own time.
+
+    python -m bench.orchestration [--latency 0.5] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import multiprocessing
+import pstats
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline.documents import read_document
+from pipeline.extraction import extract_document
+from pipeline.llm import Endpoint, LLMClient
+from pipeline.runner import run_extraction
+from tests.scripted_llm import ScriptedLLM
+from tests.test_extraction_loop import asked_keys
+
+IN_FLIGHT_LEVELS = (1, 4, 16, 64)
+IDEAL_RATIO_TARGET = 0.9
+CPU_MS_PER_DOCUMENT_LIMIT = 10.0
+
+
+def null_answers(request_json: dict) -> dict:
+    """Every asked key, unknown: the cheapest valid answer."""
+    return {key: None for key in asked_keys(request_json)}
+
+
+def _serve(latency_s: float, urls, stop) -> None:
+    with ScriptedLLM(responder=null_answers, latency_s=latency_s) as server:
+        urls.put(server.base_url)
+        stop.wait()
+
+
+class ServerProcess:
+    """The scripted server in a child process: `with ServerProcess(0.5) as base_url:`."""
+
+    def __init__(self, latency_s: float) -> None:
+        context = multiprocessing.get_context("fork")
+        self._urls, self._stop = context.Queue(), context.Event()
+        self._process = context.Process(target=_serve, args=(latency_s, self._urls, self._stop), daemon=True)
+
+    def __enter__(self) -> str:
+        self._process.start()
+        return self._urls.get(timeout=30)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._process.join(timeout=10)
+
+
+def write_documents(folder: Path, count: int, offset: int = 0) -> list[str]:
+    """Short, distinct plain-text documents (distinct text: no cache hits across them)."""
+    paths = []
+    for number in range(offset, offset + count):
+        path = folder / f"trial_{number:05d}.txt"
+        path.write_text(f"Trial number {number}. Sponsor: Org {number}. Phase 2.\n")
+        paths.append(str(path))
+    return paths
+
+
+def client(base_url: str) -> LLMClient:
+    return LLMClient(Endpoint(base_url, "k", "scripted", "json_schema", "bench"))
+
+
+def timed_run(paths: list[str], db_path: Path, llm, concurrency: int) -> tuple[float, float, object]:
+    """(wall seconds, process CPU seconds, RunSummary) of one run_extraction into a fresh database."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary = run_extraction(paths, db_path=str(db_path), llm=llm, endpoint_label="bench", concurrency=concurrency)
+    return time.perf_counter() - wall, time.process_time() - cpu, summary
+
+
+def check(summary, documents: int) -> None:
+    if summary.documents != documents or summary.failed:
+        raise SystemExit(f"benchmark run was not clean: {summary.documents} documents, "
+                         f"{summary.failed} failed: {summary.failures[:3]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.5, help="scripted LLM latency, seconds")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cpu-documents", type=int, default=64)
+    parser.add_argument("--profile-top", type=int, default=10)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="trialsift-bench-") as tmp, ServerProcess(args.latency) as base_url:
+        work = Path(tmp)
+        run_number = 0
+
+        def fresh(count: int) -> tuple[list[str], Path]:
+            nonlocal run_number
+            run_number += 1
+            folder = work / f"docs{run_number}"
+            folder.mkdir()
+            return write_documents(folder, count, offset=run_number * 10_000), work / f"run{run_number}.duckdb"
+
+        # Throughput: 4 documents per worker, at most 64 documents, so the script stays under 5 minutes.
+        throughput_rows = []
+        for concurrency in IN_FLIGHT_LEVELS:
+            count = min(4 * concurrency, 64)
+            rates, calls_per_document = [], 0.0
+            for _ in range(args.repeats):
+                paths, db_path = fresh(count)
+                wall, _, summary = timed_run(paths, db_path, client(base_url), concurrency)
+                check(summary, count)
+                rates.append(count / wall)
+                calls_per_document = summary.llm_calls / summary.documents
+            ideal = concurrency / (args.latency * calls_per_document)
+            rate = statistics.median(rates)
+            throughput_rows.append((concurrency, count, calls_per_document, rate, ideal))
+            print(f"C={concurrency:>2}: {count} docs, {calls_per_document:.2f} calls/doc, "
+                  f"{rate:.2f} docs/s (runs: {', '.join(f'{r:.2f}' for r in rates)}), ideal {ideal:.2f}")
+
+        # CPU per document: same batch size, rules only and with the LLM at C=64.
+        cpu_rows = []
+        for label, make_llm, concurrency in (("rules only (llm=None)", lambda: None, 1),
+                                             ("with scripted LLM, C=64", lambda: client(base_url), 64)):
+            per_document_ms = []
+            for _ in range(args.repeats):
+                paths, db_path = fresh(args.cpu_documents)
+                _, cpu, summary = timed_run(paths, db_path, make_llm(), concurrency)
+                check(summary, args.cpu_documents)
+                per_document_ms.append(cpu * 1000 / args.cpu_documents)
+            cpu_rows.append((label, statistics.median(per_document_ms)))
+            print(f"CPU {label}: {statistics.median(per_document_ms):.1f} ms/doc "
+                  f"(runs: {', '.join(f'{m:.1f}' for m in per_document_ms)})")
+
+    # Where the CPU goes: extract_document with an instant LLM, profiled in this thread.
+    with tempfile.TemporaryDirectory(prefix="trialsift-bench-") as tmp, ServerProcess(0.0) as base_url:
+        paths = write_documents(Path(tmp), 32)
+        llm = client(base_url)
+        documents = [read_document(Path(path), max_bytes=1 << 20) for path in paths]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for document in documents:
+            extract_document(document, llm)
+        profiler.disable()
+
+    print(f"\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
+    for concurrency, count, calls, rate, ideal in throughput_rows:
+        ratio = rate / ideal
+        print(f"| docs/s at C={concurrency} ({count} docs, {calls:.0f} calls/doc, {args.latency} s latency) "
+              f"| {rate:.2f} (ideal {ideal:.2f}) | >= {IDEAL_RATIO_TARGET} x ideal | {ratio:.2f} "
+              f"| {'yes' if ratio >= IDEAL_RATIO_TARGET else 'no'} |")
+    for label, ms in cpu_rows:
+        print(f"| CPU per document, {label} | {ms:.1f} ms | <= {CPU_MS_PER_DOCUMENT_LIMIT:.0f} ms "
+              f"| {ms / CPU_MS_PER_DOCUMENT_LIMIT:.2f} | {'yes' if ms <= CPU_MS_PER_DOCUMENT_LIMIT else 'no'} |")
+    report = io.StringIO()
+    stats = pstats.Stats(profiler, stream=report)
+    stats.sort_stats("tottime").print_stats(args.profile_top)
+    stats.sort_stats("cumulative").print_stats(args.profile_top * 2)
+    print(f"\ncProfile of extract_document x 32 with an instant scripted LLM (one thread):")
+    print(report.getvalue())
+
+
+if __name__ == "__main__":
+    main()
