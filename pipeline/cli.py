@@ -20,6 +20,7 @@ from pipeline import embedded, store
 from pipeline.endpoints import open_endpoint
 from pipeline.extraction import ExtractionConfig
 from pipeline.llm import LLMClient, redact
+from pipeline.merge import DEFAULT_PRECEDENCE
 from pipeline.runner import RunSummary, run_extraction
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -46,6 +47,7 @@ def extract(
     no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
     token_budget: int = typer.Option(60_000, help="Per-document token budget, retries included"),
     prices: Optional[Path] = typer.Option(None, help="JSON price table {model: {prompt: $/1M, completion: $/1M}}"),
+    precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
 ):
     """Extract trials from documents into DuckDB, then print a summary."""
     price_table = json.loads(prices.read_text()) if prices else None
@@ -59,6 +61,7 @@ def extract(
             return run_extraction(
                 paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
                 max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
+                precedence=tuple(p.strip() for p in precedence.split(",") if p.strip()),
                 on_total=lambda n: progress.update(task, total=n),
                 on_progress=lambda path, status: progress.advance(task),
             )
@@ -185,6 +188,22 @@ def export(
         export_records(db, format=format, per_document=per_document, output=output)
     except (ValueError, FileNotFoundError) as error:
         _fail(str(error))
+
+
+@app.command()
+def runs(db: str = DbOption, limit: int = typer.Option(20, help="How many recent runs")):
+    """Summarize recent runs: documents, outcomes, LLM calls, tokens, cost and time."""
+    try:
+        columns, rows = store.read_only_query(db, f"""
+            SELECT run_id, strftime(started_at, '%m-%d %H:%M') AS started, model, documents AS docs,
+                   format('{}/{}/{}/{}', ok, partial, failed, skipped) AS "ok/part/fail/skip",
+                   format('{}+{}', llm_calls, cached_calls) AS "calls+cached",
+                   prompt_tokens + completion_tokens AS tokens, round(cost_usd, 4) AS "cost $",
+                   round(seconds, 1) AS seconds
+            FROM runs ORDER BY started_at DESC LIMIT {int(limit)}""")
+    except FileNotFoundError as error:
+        _fail(str(error))
+    _render(columns, rows, "table")
 
 
 @app.command()

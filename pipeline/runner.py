@@ -102,6 +102,7 @@ def run_extraction(
     config: ExtractionConfig = ExtractionConfig(),
     prices: Optional[dict] = None,
     force: bool = False,
+    precedence: tuple[str, ...] = merge.DEFAULT_PRECEDENCE,
     on_progress: Callable[[str, str], None] = lambda path, status: None,
     on_total: Callable[[int], None] = lambda total: None,
     command: str = "extract",
@@ -161,7 +162,7 @@ def run_extraction(
             save(future.result())
 
     sources = [merge.SourceDocument(doc_id, kind, record) for doc_id, kind, record in store.latest_records(conn)]
-    summary.trials = store.replace_trials(conn, merge.merge_all(sources))
+    summary.trials = store.replace_trials(conn, merge.merge_all(sources, precedence))
     summary.seconds = round(time.perf_counter() - started, 2)
     store.finish_run(conn, summary.run_id, summary.as_row())
     conn.close()

@@ -135,3 +135,9 @@ def test_migrations_run_once_and_move_forward(tmp_path):
     assert store.schema_version(conn) == len(store.MIGRATIONS)
     assert conn.execute("SELECT trial_id FROM trials").fetchall() == [("KEEP-ME",)]
     conn.close()
+
+
+def test_runs_summarizes_each_run(samples_db):
+    result = cli("runs", "--db", str(samples_db), cwd=samples_db.parent)
+    assert result.returncode == 0, result.stderr
+    assert "5/0/0/0" in result.stdout  # five documents ok, none partial, failed or skipped
