@@ -196,8 +196,8 @@ def runs(db: str = DbOption, limit: int = typer.Option(20, help="How many recent
     try:
         columns, rows = store.read_only_query(db, f"""
             SELECT run_id, strftime(started_at, '%m-%d %H:%M') AS started, model, documents AS docs,
-                   format('{}/{}/{}/{}', ok, partial, failed, skipped) AS "ok/part/fail/skip",
-                   format('{}+{}', llm_calls, cached_calls) AS "calls+cached",
+                   format('{{}}/{{}}/{{}}/{{}}', ok, partial, failed, skipped) AS "ok/part/fail/skip",
+                   format('{{}}+{{}}', llm_calls, cached_calls) AS "calls+cached",
                    prompt_tokens + completion_tokens AS tokens, round(cost_usd, 4) AS "cost $",
                    round(seconds, 1) AS seconds
             FROM runs ORDER BY started_at DESC LIMIT {int(limit)}""")
