@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([TRIALSIFT, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "COLUMNS": "200"}  # wide enough that tables are not abbreviated
+    return subprocess.run([TRIALSIFT, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
 @pytest.fixture(scope="module")
