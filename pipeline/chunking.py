@@ -15,7 +15,7 @@ from pipeline.records import CleanText, Chunk
 SPAN_SEPARATOR = "\n\n"
 
 
-def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[list[int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -49,7 +49,7 @@ def make_chunks(
     max_chars: int,
     overlap_chars: int,
 ) -> list[Chunk]:
-    merged = _merge_spans(spans) or [(0, len(clean.text))]
+    merged = merge_spans(spans) or [(0, len(clean.text))]
     group_text = SPAN_SEPARATOR.join(clean.text[s:e].strip("\n") for s, e in merged)
     chunks = []
     for start, end in _windows(group_text, max_chars, overlap_chars):

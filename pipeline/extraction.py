@@ -75,15 +75,7 @@ def extract_document(
     salvage_rejections: list[Rejection] = []
     cached = 0
     used_tokens = 0
-    for group, group_fields in FIELD_GROUPS.items():
-        ask = tuple(f for f in group_fields if f not in settled.values and f not in RULE_ONLY_FIELDS)
-        if not ask or llm is None:
-            continue
-        spans = (
-            sections.text_for_group(clean, found_sections, group)
-            if config.use_sections
-            else [(0, len(clean.text))]
-        )
+    for group, ask, spans in plan_calls(clean, found_sections, set(settled.values), config) if llm else []:
         labels = sorted({s.label for s in found_sections if any(a < s.end and s.start < b for a, b in spans)})
         model = group_model(ask)
         for chunk in chunking.make_chunks(
@@ -165,6 +157,27 @@ def _without_label(name: str, value):
     if isinstance(value, list):
         return [_LABEL_PREFIX.sub("", v) if isinstance(v, str) else v for v in value]
     return _LABEL_PREFIX.sub("", value) if isinstance(value, str) else value
+
+
+def plan_calls(clean, found_sections, settled: set[str], config: ExtractionConfig) -> list[tuple]:
+    """(call name, fields to ask, cleaned-text spans) for each LLM call a document needs.
+
+    Each field group reads only the sections that can hold it. When everything the
+    groups would read fits in one chunk, a single call asks all open fields at once:
+    six calls over the same short text would send that text six times.
+    """
+    planned = []
+    for group, group_fields in FIELD_GROUPS.items():
+        ask = tuple(f for f in group_fields if f not in settled and f not in RULE_ONLY_FIELDS)
+        if not ask:
+            continue
+        spans = (sections.text_for_group(clean, found_sections, group)
+                 if config.use_sections else [(0, len(clean.text))])
+        planned.append((group, ask, spans))
+    union = chunking.merge_spans([span for _, _, spans in planned for span in spans])
+    if planned and sum(end - start for start, end in union) <= config.max_chunk_chars:
+        return [("all", tuple(f for _, ask, _ in planned for f in ask), union)]
+    return planned
 
 
 def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str, object, str]]]:

@@ -20,6 +20,7 @@ ledger; API keys never appear in them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -253,7 +254,7 @@ class LLMClient:
             extra_body = {
                 "response_format": {
                     "type": "json_object",
-                    "schema": _every_key_required(response_model.model_json_schema()),
+                    "schema": _grammar_schema(response_model),
                 }
             }
         retrying = Retrying(
@@ -291,6 +292,11 @@ def _last_json(error: BaseException) -> Optional[dict]:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _grammar_schema(response_model: type[BaseModel]) -> dict:
+    return _every_key_required(response_model.model_json_schema())
 
 
 def _every_key_required(schema: dict) -> dict:

@@ -125,7 +125,35 @@ MIGRATIONS: list[str] = [
         predicted JSON, gold JSON, tp INTEGER, fp INTEGER, fn INTEGER, hallucinated BOOLEAN
     );
     """,
+    # 3: trials_flat becomes a table rebuilt with the trial tables: as a view its correlated
+    # string_agg subqueries were recomputed for every trial on every query (seconds at 100k trials).
+    """
+    DROP VIEW trials_flat;
+    CREATE TABLE trials_flat (
+        trial_id VARCHAR PRIMARY KEY, registry_ids VARCHAR, public_title VARCHAR, scientific_title VARCHAR,
+        acronym VARCHAR, conditions VARCHAR, study_type VARCHAR, phases VARCHAR, allocation VARCHAR,
+        masking VARCHAR, intervention_model VARCHAR, interventions VARCHAR, primary_sponsor VARCHAR,
+        countries VARCHAR, target_enrollment INTEGER, min_age_years DOUBLE, max_age_years DOUBLE, sex VARCHAR,
+        healthy_volunteers BOOLEAN, recruitment_status VARCHAR, registration_date VARCHAR, start_date VARCHAR,
+        primary_completion_date VARCHAR, completion_date VARCHAR, source_count INTEGER
+    );
+    """,
 ]
+
+_FILL_TRIALS_FLAT = """
+INSERT INTO trials_flat
+WITH ids AS (SELECT trial_id, string_agg(registry || ':' || id, '; ' ORDER BY registry, id) AS v FROM registry_ids GROUP BY 1),
+     conds AS (SELECT trial_id, string_agg(condition, '; ') AS v FROM conditions GROUP BY 1),
+     ph AS (SELECT trial_id, string_agg(phase, '/' ORDER BY phase) AS v FROM phases GROUP BY 1),
+     iv AS (SELECT trial_id, string_agg(name, '; ') AS v FROM interventions GROUP BY 1),
+     ctry AS (SELECT trial_id, string_agg(country, ', ' ORDER BY country) AS v FROM countries GROUP BY 1)
+SELECT t.trial_id, ids.v, t.public_title, t.scientific_title, t.acronym, conds.v, t.study_type, ph.v,
+       t.allocation, t.masking, t.intervention_model, iv.v, t.primary_sponsor, ctry.v, t.target_enrollment,
+       t.min_age_years, t.max_age_years, t.sex, t.healthy_volunteers, t.recruitment_status, t.registration_date,
+       t.start_date, t.primary_completion_date, t.completion_date, t.source_count
+FROM trials t LEFT JOIN ids USING (trial_id) LEFT JOIN conds USING (trial_id) LEFT JOIN ph USING (trial_id)
+     LEFT JOIN iv USING (trial_id) LEFT JOIN ctry USING (trial_id)
+"""
 
 
 def _now() -> datetime:
@@ -323,6 +351,8 @@ def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
         for name in _TRIAL_TABLES:
             conn.execute(f"DELETE FROM {name}")
             insert_rows(conn, name, rows[name])
+        conn.execute("DELETE FROM trials_flat")
+        conn.execute(_FILL_TRIALS_FLAT)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

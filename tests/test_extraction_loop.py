@@ -255,5 +255,20 @@ def test_valid_fields_survive_an_answer_that_stays_invalid(seed_002, tmp_path):
     assert trial_row(db)["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
     refused = query(db, "SELECT field, reason FROM review WHERE field = 'sites'")
     assert refused and "invalid after retries" in refused[0][1]
-    outcomes = [r[0] for r in query(db, "SELECT outcome FROM llm_calls WHERE field_group = 'sponsors_sites_contacts'")]
+    outcomes = [r[0] for r in query(db, "SELECT outcome FROM llm_calls")]
     assert outcomes == ["validation_error"] * 3, "the validation error was fed back twice before giving up"
+
+
+def test_a_short_document_is_one_call_and_a_long_one_is_routed_by_section(seed_002, tmp_path, samples_dir):
+    shutil.copy(samples_dir / "001_3d5e767ef9ecad4c.txt", seed_002.parent)  # a 9 KB UMIN registry page
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=answer_from(SEED_002_TRUTH)) as server:
+        run_extraction([str(seed_002.parent)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+        requests = [r.body["messages"][-1]["content"] for r in server.chat_requests]
+    groups = dict(query(db, """SELECT d.path LIKE '%002_%', list(DISTINCT c.field_group ORDER BY c.field_group)
+                               FROM llm_calls c JOIN documents d USING (document_id) GROUP BY 1"""))
+    assert groups[True] == ["all"]
+    assert "all" not in groups[False] and len(groups[False]) >= 3
+    long_text = (samples_dir / "001_3d5e767ef9ecad4c.txt").read_text(encoding="utf-8")
+    routed = [r for r in requests if "Target sample size" in r or "Key inclusion criteria" in r or "Funding Source" in r]
+    assert routed and all(len(r) < len(long_text) for r in routed), "each group reads only its sections"
