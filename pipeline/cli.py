@@ -50,6 +50,8 @@ def extract(
     precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
 ):
     """Extract trials from documents into DuckDB, then print a summary."""
+    # A plain `kill` ends us through SystemExit, so the embedded server is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     price_table = json.loads(prices.read_text()) if prices else None
     config = ExtractionConfig(token_budget=token_budget)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

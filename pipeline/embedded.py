@@ -229,7 +229,8 @@ def _free_port() -> int:
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     PR_SET_PDEATHSIG = 1
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        # SIGKILL, not SIGTERM: uvicorn's graceful shutdown would wait for a generation in flight.
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         pass  # not Linux: the parent's atexit/signal handlers still stop the server
     # Ctrl-C goes to the parent only; the parent then stops the server cleanly.

@@ -110,3 +110,47 @@ def test_an_unpinned_part_is_refused(tmp_path, monkeypatch):
     other_version = dataclasses.replace(FAST, version="0.0.1")
     with pytest.raises(embedded.ModelError, match="expected exactly 0.0.1"):
         embedded.ensure_model(other_version)
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in out.splitlines()[1:]
+            if line.split()[1] == str(pid) and "llama_cpp.server" in line]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(state) and not state.startswith("Z")
+
+
+def test_kill_9_of_trialsift_leaves_no_orphan_server(tmp_path, samples_dir):
+    import signal
+    import time
+
+    _require_embedded_model()
+    shutil.copy(samples_dir / SEED_002, tmp_path / SEED_002)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["TRIALSIFT_EMBEDDED_MODEL"] = "fast"
+    trialsift = Path(sys.executable).with_name("trialsift")
+    proc = subprocess.Popen([str(trialsift), "extract", str(tmp_path / SEED_002), "--db", str(tmp_path / "t.duckdb")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        servers: list[int] = []
+        while not servers and time.monotonic() < deadline:
+            servers = _children(proc.pid)
+            time.sleep(0.2)
+        assert servers, "trialsift started no llama.cpp server"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in servers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in servers), "the server outlived trialsift"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
