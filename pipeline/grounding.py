@@ -116,9 +116,21 @@ def _find_age(value: float, text: str) -> Optional[_Span]:
     return None
 
 
+_ENROLLMENT_CONTEXT = re.compile(
+    r"\b(participants?|patients?|subjects?|volunteers?|people|persons|individuals|women|men|children|adults|"
+    r"enrol\w*|recruit\w*|sample size|target size|trial size|accrual|n\s*=)", re.I)
+
+
 def _find_integer(value: int, text: str) -> Optional[_Span]:
+    """An enrollment must be a number said about participants, not any number ("Age > 18")."""
     for number, span in _numbers(text):
-        if number == value:
+        if number != value:
+            continue
+        line_start = text.rfind("\n", 0, span.start) + 1
+        line_end = text.find("\n", span.end)
+        line_end = len(text) if line_end < 0 else line_end
+        window = text[max(line_start, span.start - 60): min(line_end, span.end + 40)]
+        if _ENROLLMENT_CONTEXT.search(window):
             return span
     return None
 

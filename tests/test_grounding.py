@@ -69,3 +69,11 @@ def test_evidence_must_be_the_documents_own_text():
     assert verify_evidence(document, Evidence(0, 7, "Phase 2"))
     assert not verify_evidence(document, Evidence(0, 7, "Phase 3"))
     assert not verify_evidence(document, Evidence(5, 50, "2 trial"))
+
+
+def test_an_enrollment_must_be_a_number_about_participants():
+    document, clean = _doc("Age > 18 years\nECOG 0-1\nA total of 146 patients will be recruited.")
+    out = ground(document, clean, [Finding("target_enrollment", 18, "llm:x")])
+    assert "target_enrollment" not in out.values
+    out = ground(document, clean, [Finding("target_enrollment", 146, "llm:x")])
+    assert out.values["target_enrollment"] == 146
