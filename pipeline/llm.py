@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import instructor
+import jiter
 import openai
 from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -278,17 +279,25 @@ class LLMClient:
 
 
 def _last_json(error: BaseException) -> Optional[dict]:
-    """The last answer behind a validation failure, parsed leniently (code fences allowed)."""
-    completion = getattr(error, "last_completion", None)
+    """The last answer behind a failure, parsed leniently: code fences are allowed, and an
+    answer cut off at max tokens keeps its complete values (jiter's partial mode drops the
+    unfinished one)."""
+    error_with_completion = error
+    for _ in range(5):
+        if getattr(error_with_completion, "last_completion", None) is not None:
+            break
+        error_with_completion = error_with_completion.__cause__ or error_with_completion.__context__
+        if error_with_completion is None:
+            return None
     try:
-        text = completion.choices[0].message.content or ""
+        text = error_with_completion.last_completion.choices[0].message.content or ""
     except (AttributeError, IndexError):
         return None
     text = text.strip()
     if text.startswith("```"):
         text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
     try:
-        value = json.loads(text)
+        value = jiter.from_json(text.encode(), partial_mode=True)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

@@ -272,3 +272,17 @@ def test_a_short_document_is_one_call_and_a_long_one_is_routed_by_section(seed_0
     long_text = (samples_dir / "001_3d5e767ef9ecad4c.txt").read_text(encoding="utf-8")
     routed = [r for r in requests if "Target sample size" in r or "Key inclusion criteria" in r or "Funding Source" in r]
     assert routed and all(len(r) < len(long_text) for r in routed), "each group reads only its sections"
+
+
+def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_values(seed_002, tmp_path):
+    from tests.scripted_llm import Truncated
+
+    cut = '{"public_title": null, "primary_sponsor": "Jiangxi Provincial Cancer Hospital", "conditions": ["recurrent naso'
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=lambda request: Truncated(cut)) as server:
+        summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+    assert summary.ok == 1
+    row = trial_row(db)
+    assert row["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
+    assert row["conditions"] is None, "the unfinished value is dropped, not completed by guesswork"
+    assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete"]
