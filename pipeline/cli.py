@@ -54,29 +54,36 @@ def extract(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     price_table = json.loads(prices.read_text()) if prices else None
     config = ExtractionConfig(token_budget=token_budget)
+    def job(llm, label, **progress_hooks):
+        return run_extraction(
+            paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
+            max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
+            precedence=tuple(p.strip() for p in precedence.split(",") if p.strip()), **progress_hooks,
+        )
+
+    try:
+        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting")
+    except embedded.ModelError as error:
+        _fail(str(error))
+    _print_summary(summary)
+
+
+def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False):
+    """Run job(llm, endpoint_label, on_total=..., on_progress=...) under a progress bar, with the
+    endpoint the user configured, the embedded model, or no model at all (--no-llm)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+                  console=console, transient=transient) as progress:
         task = progress.add_task("preparing the model", total=None)
 
-        def run(llm, label):
-            progress.update(task, description="extracting")
-            return run_extraction(
-                paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
-                max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
-                precedence=tuple(p.strip() for p in precedence.split(",") if p.strip()),
-                on_total=lambda n: progress.update(task, total=n),
-                on_progress=lambda path, status: progress.advance(task),
-            )
+        def start(llm, label):
+            progress.update(task, description=description)
+            return job(llm, label, on_total=lambda n: progress.update(task, total=n),
+                       on_progress=lambda path, status: progress.advance(task))
 
-        try:
-            if no_llm:
-                summary = run(None, "none (rules and registry records only)")
-            else:
-                with open_endpoint(model) as endpoint:
-                    summary = run(LLMClient(endpoint), endpoint.label)
-        except embedded.ModelError as error:
-            _fail(str(error))
-    _print_summary(summary)
+        if no_llm:
+            return start(None, "none (rules and registry records only)")
+        with open_endpoint(model) as endpoint:
+            return start(LLMClient(endpoint), endpoint.label)
 
 
 def _print_summary(s: RunSummary) -> None:
@@ -297,26 +304,15 @@ def eval_(
         except evaluation.EvalError as error:
             _fail(str(error))
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("preparing the model", total=None)
+    def job(llm, label, **progress_hooks):
+        return evaluation.run_eval(corpus, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
+                                   **progress_hooks)
 
-        def run(llm, label):
-            progress.update(task, description="extracting the gold documents")
-            return evaluation.run_eval(
-                corpus, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
-                on_total=lambda n: progress.update(task, total=n),
-                on_progress=lambda path, status: progress.advance(task),
-            )
-
-        try:
-            if no_llm:
-                result = run(None, "none (rules and registry records only)")
-            else:
-                with open_endpoint(model) as endpoint:
-                    result = run(LLMClient(endpoint), endpoint.label)
-        except (embedded.ModelError, evaluation.EvalError) as error:
-            _fail(str(error))
+    try:
+        result = _run_with_model(job, model=model, no_llm=no_llm, description="extracting the gold documents",
+                                 transient=True)
+    except (embedded.ModelError, evaluation.EvalError) as error:
+        _fail(str(error))
     reporting.print_eval(result, console)
     if report:
         files = reporting.write_report(result, report)

@@ -119,11 +119,12 @@ def asked_fields(request: dict) -> list[str]:
 
 
 def wrong_enrollment(request: dict) -> dict:
-    """Answers target_enrollment with the first number of the excerpt, whatever it counts; nothing else."""
+    """Answers target_enrollment with a share of patients read as a count ("60% of patients
+    present..."); nothing else. Grounding accepts it: the page states the number of patients."""
     if "target_enrollment" not in asked_fields(request):
         return {}
-    number = re.search(r"\b\d+\b", request["messages"][-1]["content"])
-    return {"target_enrollment": int(number.group())} if number else {}
+    number = re.search(r"\b(\d+)%\s+of\s+(?:patients|participants)\b", request["messages"][-1]["content"])
+    return {"target_enrollment": int(number.group(1))} if number else {}
 
 
 def abstaining(request: dict) -> dict:
