@@ -16,11 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import embedded, store
-from pipeline.endpoints import open_endpoint
+from pipeline import embedded, evaluation, store
+from pipeline import report as reporting
+from pipeline.endpoints import choose_pack, open_endpoint
+from pipeline.export import export_records
 from pipeline.extraction import ExtractionConfig
-from pipeline.llm import LLMClient, redact
+from pipeline.llm import LLMClient, configured_endpoint, redact
 from pipeline.merge import DEFAULT_PRECEDENCE
+from pipeline.review import UnknownTrial, render_review, resolve_trial_id
 from pipeline.runner import RunSummary, run_extraction
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -145,22 +148,24 @@ def sql(
 def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)"), db: str = DbOption):
     """Show one merged trial: its fields, where each came from, and any conflicts."""
     try:
-        columns, rows = store.read_only_query(db, f"SELECT record, source_count FROM trials WHERE trial_id = '{_quote(trial_id)}'")
-        if not rows:
-            _, alt = store.read_only_query(db, f"SELECT trial_id FROM registry_ids WHERE id = '{_quote(trial_id)}'")
-            if not alt:
-                _fail(f"no trial '{trial_id}' in {db}")
-            trial_id = alt[0][0]
-            _, rows = store.read_only_query(db, f"SELECT record, source_count FROM trials WHERE trial_id = '{_quote(trial_id)}'")
-        _, sources = store.read_only_query(
-            db, f"SELECT s.document_id, d.path, d.kind, s.link_reason FROM trial_sources s "
-                f"LEFT JOIN documents d USING (document_id) WHERE trial_id = '{_quote(trial_id)}'")
-        _, field_sources = store.read_only_query(
-            db, f"SELECT field, document_id FROM trial_field_sources WHERE trial_id = '{_quote(trial_id)}'")
-        _, conflicts = store.read_only_query(
-            db, f"SELECT field, chosen_value, other_value, other_document FROM conflicts WHERE trial_id = '{_quote(trial_id)}'")
+        conn = store.connect_read_only(db)
     except FileNotFoundError as error:
         _fail(str(error))
+    try:
+        trial_id = resolve_trial_id(conn, trial_id)
+        rows = conn.execute("SELECT record, source_count FROM trials WHERE trial_id = ?", [trial_id]).fetchall()
+        sources = conn.execute(
+            """SELECT s.document_id, d.path, d.kind, s.link_reason FROM trial_sources s
+               LEFT JOIN documents d USING (document_id) WHERE trial_id = ?""", [trial_id]).fetchall()
+        field_sources = conn.execute(
+            "SELECT field, document_id FROM trial_field_sources WHERE trial_id = ?", [trial_id]).fetchall()
+        conflicts = conn.execute(
+            "SELECT field, chosen_value, other_value, other_document FROM conflicts WHERE trial_id = ?",
+            [trial_id]).fetchall()
+    except UnknownTrial:
+        _fail(f"no trial '{trial_id}' in {db}")
+    finally:
+        conn.close()
     record = json.loads(rows[0][0])
     origin = {f: d[:8] for f, d in field_sources}
     table = Table(title=f"{trial_id}  ({rows[0][1]} source document(s))", show_lines=False)
@@ -179,10 +184,6 @@ def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)
         console.print(f"[yellow]conflict[/] {name}: kept {chosen}, document {other_doc[:8]} says {other}")
 
 
-def _quote(value: str) -> str:
-    return value.replace("'", "''")
-
-
 @app.command()
 def export(
     db: str = DbOption,
@@ -191,8 +192,6 @@ def export(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (parquet needs one); default stdout"),
 ):
     """Export records with exactly the contract's key names."""
-    from pipeline.export import export_records
-
     try:
         export_records(db, format=format, per_document=per_document, output=output)
     except (ValueError, FileNotFoundError) as error:
@@ -225,19 +224,16 @@ def models():
                       "yes" if embedded.is_verified(pack) else ("not yet (verified on first use)" if installed else "no"),
                       f"{pack.size / 1e6:.0f} MB")
     console.print(table)
-    from pipeline.llm import configured_endpoint
-
     remote = configured_endpoint()
     if remote:
         console.print(f"active endpoint: {remote.base_url or 'https://api.openai.com/v1'} (model {remote.model}, from OPENAI_* variables)")
     else:
-        warm = [a for a in embedded.MODEL_PACKS if embedded.running_server(a)]
+        warm = [url for url in map(embedded.running_server, embedded.MODEL_PACKS) if url]
         try:
-            from pipeline.endpoints import choose_pack
             active = choose_pack(None).alias
         except embedded.ModelError:
             active = None
-        where = f"warm server at {embedded.running_server(warm[0])}" if warm else "a server started per command"
+        where = f"warm server at {warm[0]}" if warm else "a server started per command"
         console.print(f"active endpoint: embedded model '{active}' ({where})" if active
                       else "active endpoint: none (no OPENAI_* variables, no embedded model installed)")
     console.print(f"llama.cpp server installed: {'yes' if embedded.llama_server_available() else 'no'}")
@@ -246,8 +242,6 @@ def models():
 @app.command()
 def serve(model: Optional[str] = typer.Option(None, help="default, fast or a .gguf path")):
     """Keep the embedded model warm for repeated runs (Ctrl-C to stop)."""
-    from pipeline.endpoints import choose_pack
-
     try:
         pack = choose_pack(model)
         server = embedded.LlamaServer(embedded.ensure_model(pack), pack.alias).start()
@@ -272,8 +266,6 @@ def review(
     html: Path = typer.Option(..., "--html", help="HTML file to write"),
 ):
     """Write an HTML page showing each source document of a trial with its evidence highlighted."""
-    from pipeline.review import UnknownTrial, render_review
-
     try:
         page = render_review(db, trial_id)
     except (UnknownTrial, FileNotFoundError) as error:
@@ -286,7 +278,7 @@ def review(
 def eval_(
     corpus: Optional[Path] = typer.Option(None, help="Corpus root (default ../shared/corpus or $TRIALSIFT_CORPUS); "
                                                      "without one, only the bundled seeds are scored"),
-    db: str = typer.Option("trialsift-eval.duckdb", "--db", help="DuckDB file for eval runs and their extractions"),
+    db: str = typer.Option(evaluation.DEFAULT_EVAL_DB, "--db", help="DuckDB file for eval runs and their extractions"),
     model: Optional[str] = typer.Option(None, help="Remote model name, or an embedded model (default, fast, a .gguf path)"),
     concurrency: int = typer.Option(1, min=1, help="Documents extracted at once"),
     report: Optional[Path] = typer.Option(None, help="Folder to write eval-report.md and its F1 chart into"),
@@ -295,9 +287,6 @@ def eval_(
         None, "--compare", help="Compare two stored eval runs A B (ids, 'previous', 'latest') instead of running one"),
 ):
     """Score extraction against the gold labels (eval/gold), store the run, and print per-field scores."""
-    from pipeline import evaluation
-    from pipeline import report as reporting
-
     if compare and all(compare):
         try:
             reporting.print_comparison(evaluation.compare(db, *compare), console)

@@ -136,7 +136,6 @@ def extract_document(
         evidence=grounded.evidence,
         methods=grounded.methods,
         rejections=rejections,
-        disagreements=_disagreements(rejections),
         status=status,
         error="; ".join(errors) or None,
         failed_groups=failed_groups,
@@ -231,11 +230,3 @@ def _validated_record(values: dict) -> tuple[TrialRecord, dict]:
                 if name in values:
                     invalid[name] = (values.pop(name), problem["msg"])
     return TrialRecord(), invalid
-
-
-def _disagreements(rejections: list[Rejection]) -> list[dict]:
-    return [
-        {"field": r.field, "value": r.value, "method": r.method, "reason": r.reason}
-        for r in rejections
-        if r.reason.startswith("conflicts with")
-    ]

@@ -364,10 +364,9 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             _reject(out, finding, f"conflicts with the accepted value {out.values[name]!r} ({out.methods[name]})")
         return
     if finding.evidence is not None:
-        if not verify_evidence(document, finding.evidence):
-            _reject(out, finding, "evidence quote does not occur in the document at its offsets")
+        evidence = _checked_evidence(document, finding, out)
+        if evidence is None:
             return
-        evidence = finding.evidence
     else:
         span = locate.scalar(name, value)
         if span is None:
@@ -391,24 +390,28 @@ def _sibling_using(out: Grounded, name: str, evidence: Evidence) -> Optional[str
     return None
 
 
+def _checked_evidence(document, finding, out) -> Optional[Evidence]:
+    """Evidence that came with a finding (rules, records), if it is the document's own text."""
+    if verify_evidence(document, finding.evidence):
+        return finding.evidence
+    _reject(out, finding, "evidence quote does not occur in the document at its offsets")
+    return None
+
+
 def _ground_item(document, clean, locate, finding, out) -> None:
     name, item = finding.field, finding.value
-    existing = out.values.setdefault(name, [])
-    if item in existing:
+    if item in out.values.get(name, []):
         return
     if finding.evidence is not None:
-        if not verify_evidence(document, finding.evidence):
-            _reject(out, finding, "evidence quote does not occur in the document at its offsets")
+        evidence = _checked_evidence(document, finding, out)
+        if evidence is None:
             return
-        span_evidence = finding.evidence
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
         span = locate.sub_value("text", item.get(key)) if item.get(key) else None
         if span is None:
             _reject(out, finding, f"no span of the source text states this item's {key}")
-            if not existing:
-                out.values.pop(name)
             return
         for sub_key, kind in checks.items():
             if item.get(sub_key) and kind != "free" and locate.sub_value(kind, item[sub_key]) is None:
@@ -416,15 +419,13 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                     Rejection(f"{name}.{sub_key}", item[sub_key], finding.method, "not stated in the source text")
                 )
                 item[sub_key] = None
-        span_evidence = _evidence(document, clean, span)
+        evidence = _evidence(document, clean, span)
     else:
         span = locate.item(name, item)
         if span is None:
             _reject(out, finding, "no span of the source text states this item")
-            if not existing:
-                out.values.pop(name)
             return
-        span_evidence = _evidence(document, clean, span)
-    existing.append(item)
-    out.evidence.setdefault(name, []).append(span_evidence)
+        evidence = _evidence(document, clean, span)
+    out.values.setdefault(name, []).append(item)
+    out.evidence.setdefault(name, []).append(evidence)
     out.methods.setdefault(name, finding.method)

@@ -78,16 +78,20 @@ class ExtractionFailed(Exception):
         self.last_output = last_output  # the model's last answer, if it was a JSON object
 
 
-def _api_error(error: BaseException) -> BaseException:
-    """The openai error behind instructor's wrappers, if any (else the error itself)."""
-    seen = error
-    for _ in range(5):
-        if isinstance(seen, openai.APIError):
+def _in_chain(error: BaseException, wanted) -> Optional[BaseException]:
+    """The first exception in error's cause chain for which wanted(exception) holds.
+    instructor wraps the errors that matter here (openai's, the last completion)."""
+    seen: Optional[BaseException] = error
+    for _ in range(6):
+        if seen is None or wanted(seen):
             return seen
         seen = seen.__cause__ or seen.__context__
-        if seen is None:
-            break
-    return error
+    return None
+
+
+def _api_error(error: BaseException) -> BaseException:
+    """The openai error behind instructor's wrappers, if any (else the error itself)."""
+    return _in_chain(error, lambda e: isinstance(e, openai.APIError)) or error
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -282,15 +286,9 @@ def _last_json(error: BaseException) -> Optional[dict]:
     """The last answer behind a failure, parsed leniently: code fences are allowed, and an
     answer cut off at max tokens keeps its complete values (jiter's partial mode drops the
     unfinished one)."""
-    error_with_completion = error
-    for _ in range(5):
-        if getattr(error_with_completion, "last_completion", None) is not None:
-            break
-        error_with_completion = error_with_completion.__cause__ or error_with_completion.__context__
-        if error_with_completion is None:
-            return None
+    with_completion = _in_chain(error, lambda e: getattr(e, "last_completion", None) is not None)
     try:
-        text = error_with_completion.last_completion.choices[0].message.content or ""
+        text = with_completion.last_completion.choices[0].message.content or ""
     except (AttributeError, IndexError):
         return None
     text = text.strip()

@@ -125,7 +125,6 @@ class DocumentResult:
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     methods: dict[str, str] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
-    disagreements: list[dict] = field(default_factory=list)
     status: str = "ok"  # ok | partial | failed
     error: Optional[str] = None
     failed_groups: list[str] = field(default_factory=list)

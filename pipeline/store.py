@@ -409,11 +409,16 @@ def check_read_only(sql: str) -> None:
         raise UnsafeQuery(f"'{func.group(1)}' reads or writes files outside the database and is not allowed")
 
 
-def read_only_query(db_path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
-    check_read_only(sql)
+def connect_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A connection that can only read this database file (no files, no extensions)."""
     if not Path(db_path).exists():
         raise FileNotFoundError(f"no database at {db_path}: run `trialsift extract` first")
-    conn = duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
+    return duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
+
+
+def read_only_query(db_path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+    check_read_only(sql)
+    conn = connect_read_only(db_path)
     try:
         cursor = conn.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
