@@ -18,6 +18,7 @@ from rich.table import Table
 
 from pipeline import embedded, evaluation, store
 from pipeline import report as reporting
+from pipeline.batch_api import BatchError
 from pipeline.endpoints import choose_pack, open_endpoint
 from pipeline.export import export_records
 from pipeline.extraction import ExtractionConfig
@@ -51,22 +52,30 @@ def extract(
     token_budget: int = typer.Option(60_000, help="Per-document token budget, retries included"),
     prices: Optional[Path] = typer.Option(None, help="JSON price table {model: {prompt: $/1M, completion: $/1M}}"),
     precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
+    batch: bool = typer.Option(False, "--batch-api", help="Send the LLM requests as OpenAI Batch API jobs (half price, "
+                               "answers within 24 h); what a batch cannot answer is asked live"),
+    batch_poll_seconds: float = typer.Option(30.0, help="Seconds between Batch API status checks"),
 ):
     """Extract trials from documents into DuckDB, then print a summary."""
     # A plain `kill` ends us through SystemExit, so the embedded server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     price_table = json.loads(prices.read_text()) if prices else None
     config = ExtractionConfig(token_budget=token_budget)
+    if batch and not no_llm and configured_endpoint(model) is None:
+        _fail("--batch-api needs an endpoint with the OpenAI Batch API (set OPENAI_BASE_URL/OPENAI_API_KEY); "
+              "the embedded model has none", 2)
+
     def job(llm, label, **progress_hooks):
         return run_extraction(
             paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
             max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
-            precedence=tuple(p.strip() for p in precedence.split(",") if p.strip()), **progress_hooks,
+            precedence=tuple(p.strip() for p in precedence.split(",") if p.strip()),
+            use_batch_api=batch, batch_poll_s=batch_poll_seconds, on_status=console.log, **progress_hooks,
         )
 
     try:
         summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting")
-    except embedded.ModelError as error:
+    except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
     _print_summary(summary)
 
@@ -96,7 +105,10 @@ def _print_summary(s: RunSummary) -> None:
     table.add_row("prompt version", s.prompt_version)
     table.add_row("documents", f"{s.documents}: {s.ok} ok, {s.partial} partial, {s.failed} failed, {s.skipped} already done")
     table.add_row("trials in database", str(s.trials))
-    table.add_row("LLM calls", f"{s.llm_calls} (+{s.cached_calls} answered from cache)")
+    calls = f"{s.llm_calls}"
+    if s.batch_ids:
+        calls += f" ({s.batch_calls} in Batch API job{'s' if len(s.batch_ids) > 1 else ''} {', '.join(s.batch_ids)})"
+    table.add_row("LLM calls", f"{calls} (+{s.cached_calls} answered from cache)")
     table.add_row("tokens", f"{s.prompt_tokens} prompt + {s.completion_tokens} completion")
     if s.cost_usd:
         table.add_row("estimated cost", f"${s.cost_usd:.4f}")

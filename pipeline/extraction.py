@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from pipeline import chunking, cleaning, grounding, rules, sections
 from pipeline.llm import ExtractionFailed, LLMClient
 from pipeline.prompting import PromptSet, load_prompts, render_messages
-from pipeline.records import Document, DocumentResult, Finding, Rejection
+from pipeline.records import CleanText, Document, DocumentResult, Finding, Rejection
 from pipeline.registry_records import split_criteria
 from schemas.groups import FIELD_GROUPS, group_model
+from schemas.normalize import find_registry_ids
 from schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 
 # Fields only code may fill: an id a model writes is too easily one it read elsewhere.
@@ -51,6 +52,70 @@ def cache_key(document_id: str, chunk_sha256: str, fields: tuple[str, ...], prom
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PlannedCall:
+    """One LLM request a document needs: which fields, over which chunk, with which messages."""
+
+    group: str
+    fields: tuple[str, ...]
+    chunk: chunking.Chunk
+    messages: list
+    cache_key: str
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    """What code settled before any model is asked, and the requests still needed."""
+
+    clean: CleanText
+    code_findings: list[Finding]
+    calls: list[PlannedCall]
+    listed_trials: list[str]  # several trials' ids on one page: not extracted as one trial
+
+
+def plan_document(document: Document, model: Optional[str], config: ExtractionConfig, prompts: PromptSet) -> DocumentPlan:
+    """Clean, find sections, settle what code can, and plan the LLM calls for the rest
+    (none when `model` is None). The live loop and the Batch API both start here, so a
+    batch answer lands under the same cache key a live call would use."""
+    clean = cleaning.clean(document)
+    listed = listed_trials(clean)
+    if listed:
+        return DocumentPlan(clean, [], [], listed)
+    found_sections = sections.detect_sections(clean) if config.use_sections else []
+    code_findings = rules.extract_rule_findings(document, clean) if config.use_rules else []
+    if config.use_rules:
+        code_findings += _criteria_findings(clean, found_sections)
+    if model is None:
+        return DocumentPlan(clean, code_findings, [], [])
+    settled = grounding.ground(document, clean, code_findings)
+    calls = []
+    for group, ask, spans in plan_calls(clean, found_sections, set(settled.values), config):
+        labels = sorted({s.label for s in found_sections if any(a < s.end and s.start < b for a, b in spans)})
+        for chunk in chunking.make_chunks(
+            document.id, group, clean, spans,
+            max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars,
+        ):
+            calls.append(PlannedCall(
+                group, ask, chunk, render_messages(prompts, ask, chunk.text, labels),
+                cache_key(document.id, chunk.sha256, ask, prompts.version, model),
+            ))
+    return DocumentPlan(clean, code_findings, calls, [])
+
+
+def listed_trials(clean: CleanText) -> list[str]:
+    """The ids, when the cleaned text names two or more trials of one registry.
+
+    A trial has one id per registry, so two NCT numbers that survive cleaning mean a
+    page listing several trials (search results, a sponsor's pipeline); extracting it
+    as one trial would mix their facts. Such a page is flagged, not guessed at.
+    """
+    by_registry: dict[str, set[str]] = {}
+    for match in find_registry_ids(clean.text):
+        by_registry.setdefault(match.registry, set()).add(match.id)
+    several = [ids for ids in by_registry.values() if len(ids) > 1]
+    return sorted(set().union(*several)) if several else []
+
+
 def extract_document(
     document: Document,
     llm: Optional[LLMClient],
@@ -60,13 +125,16 @@ def extract_document(
     prompts: Optional[PromptSet] = None,
 ) -> DocumentResult:
     prompts = prompts or load_prompts()
-    clean = cleaning.clean(document)
-    found_sections = sections.detect_sections(clean) if config.use_sections else []
-
-    code_findings = rules.extract_rule_findings(document, clean) if config.use_rules else []
-    if config.use_rules:
-        code_findings += _criteria_findings(clean, found_sections)
-    settled = grounding.ground(document, clean, code_findings)
+    plan = plan_document(document, llm.endpoint.model if llm else None, config, prompts)
+    if plan.listed_trials:
+        shown = ", ".join(plan.listed_trials[:5]) + (", ..." if len(plan.listed_trials) > 5 else "")
+        return DocumentResult(
+            document=document, record=TrialRecord(), status="failed",
+            error=f"lists several trials ({shown}): not extracted as one trial; "
+                  "extract each trial's own page or registry record",
+            method="llm" if llm is not None else "rules-only",
+        )
+    clean, code_findings = plan.clean, plan.code_findings
 
     llm_findings: list[Finding] = []
     failed_groups: list[str] = []
@@ -75,44 +143,39 @@ def extract_document(
     salvage_rejections: list[Rejection] = []
     cached = 0
     used_tokens = 0
-    for group, ask, spans in plan_calls(clean, found_sections, set(settled.values), config) if llm else []:
-        labels = sorted({s.label for s in found_sections if any(a < s.end and s.start < b for a, b in spans)})
-        model = group_model(ask)
-        for chunk in chunking.make_chunks(
-            document.id, group, clean, spans,
-            max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars,
-        ):
-            key = cache_key(document.id, chunk.sha256, ask, prompts.version, llm.endpoint.model)
-            answer = cache.get(key) if cache else None
-            if answer is not None:
-                cached += 1
+    for planned in plan.calls:
+        group, ask = planned.group, planned.fields
+        if group in failed_groups:
+            continue  # the group's earlier chunk failed outright; its later chunks would too
+        answer = cache.get(planned.cache_key) if cache else None
+        if answer is not None:
+            cached += 1
+        else:
+            try:
+                obj, chunk_calls = llm.extract(
+                    group_model(ask), planned.messages, group=group, chunk_sha256=planned.chunk.sha256,
+                    token_budget=max(1, config.token_budget - used_tokens),
+                )
+            except ExtractionFailed as failure:
+                calls += failure.calls
+                used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in failure.calls)
+                kept, refused = salvage(ask, failure.last_output or {})
+                salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}")
+                                       for n, v, why in refused]
+                if not kept:
+                    failed_groups.append(group)
+                    errors.append(f"{group}: {failure.reason}")
+                    continue
+                answer = json.dumps(kept, sort_keys=True)  # not cached: a retry may do better
             else:
-                messages = render_messages(prompts, ask, chunk.text, labels)
-                try:
-                    obj, chunk_calls = llm.extract(
-                        model, messages, group=group, chunk_sha256=chunk.sha256,
-                        token_budget=max(1, config.token_budget - used_tokens),
-                    )
-                except ExtractionFailed as failure:
-                    calls += failure.calls
-                    used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in failure.calls)
-                    kept, refused = salvage(ask, failure.last_output or {})
-                    salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}")
-                                           for n, v, why in refused]
-                    if not kept:
-                        failed_groups.append(group)
-                        errors.append(f"{group}: {failure.reason}")
-                        break
-                    answer = json.dumps(kept, sort_keys=True)  # not cached: a retry may do better
-                else:
-                    calls += chunk_calls
-                    used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
-                    answer = json.dumps(obj.model_dump(mode="json"), sort_keys=True)
-                    if cache:
-                        cache.put(key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
-            for name, value in json.loads(answer).items():
-                if name in ask and not is_empty(value):
-                    llm_findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
+                calls += chunk_calls
+                used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
+                answer = json.dumps(obj.model_dump(mode="json"), sort_keys=True)
+                if cache:
+                    cache.put(planned.cache_key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
+        for name, value in json.loads(answer).items():
+            if name in ask and not is_empty(value):
+                llm_findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
 
     grounded = grounding.ground(document, clean, code_findings + llm_findings)
     record, invalid = _validated_record(grounded.values)

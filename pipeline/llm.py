@@ -66,6 +66,7 @@ class CallRecord:
     latency_ms: float = 0.0
     error: Optional[str] = None
     document_id: str = ""
+    api: str = "chat"  # chat (a live request) | batch (a line of an OpenAI Batch API job, half price)
 
 
 class ExtractionFailed(Exception):
@@ -253,6 +254,32 @@ class LLMClient:
             self.structured_output = "json_object_schema"  # remembered for later calls
             return self._extract_once(response_model, messages, token_budget)
 
+    def transport_retrying(self) -> Retrying:
+        """The retry policy for transport faults, shared with the Batch API's file and batch calls."""
+        return Retrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(self.transport_retries + 1),
+            wait=self._wait,
+            reraise=True,
+        )
+
+    # -- the same request, as a line of a Batch API job --------------------------------------
+    def request_body(self, response_model: type[BaseModel], messages: list[dict[str, str]]) -> dict:
+        """The chat-completion body a live call would send (first attempt), for a batch line."""
+        body = {"model": self.endpoint.model, "messages": messages,
+                "max_tokens": self.max_output_tokens, "temperature": 0}
+        if self.structured_output == "json_object_schema":
+            body["response_format"] = {"type": "json_object", "schema": _grammar_schema(response_model)}
+        else:
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": response_model.__name__[:64], "schema": response_model.model_json_schema()}}
+        return body
+
+    @staticmethod
+    def parse_answer(response_model: type[BaseModel], content: str) -> BaseModel:
+        """Validate a model's answer text (code fences allowed); raises pydantic's ValidationError."""
+        return response_model.model_validate_json(_without_fences(content))
+
     def _extract_once(self, response_model, messages, token_budget):
         extra_body = None
         if self.structured_output == "json_object_schema":
@@ -262,13 +289,7 @@ class LLMClient:
                     "schema": _grammar_schema(response_model),
                 }
             }
-        retrying = Retrying(
-            retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(self.transport_retries + 1),
-            wait=self._wait,
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in self.transport_retrying():
             with attempt:
                 return self._client.chat.completions.create(
                     model=self.endpoint.model,
@@ -291,14 +312,18 @@ def _last_json(error: BaseException) -> Optional[dict]:
         text = with_completion.last_completion.choices[0].message.content or ""
     except (AttributeError, IndexError):
         return None
-    text = text.strip()
-    if text.startswith("```"):
-        text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
     try:
-        value = jiter.from_json(text.encode(), partial_mode=True)
+        value = jiter.from_json(_without_fences(text).encode(), partial_mode=True)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _without_fences(text: str) -> str:
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
+    return text
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from pipeline import documents, merge, store
+from pipeline import batch_api, documents, merge, store
 from pipeline.extraction import ExtractionConfig, extract_document
 from pipeline.llm import LLMClient
 from pipeline.prompting import load_prompts
@@ -40,7 +40,9 @@ class RunSummary:
     failed: int = 0
     skipped: int = 0
     trials: int = 0
-    llm_calls: int = 0
+    llm_calls: int = 0  # live calls plus Batch API lines
+    batch_calls: int = 0
+    batch_ids: list[str] = field(default_factory=list)
     cached_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -105,7 +107,10 @@ def run_extraction(
     precedence: tuple[str, ...] = merge.DEFAULT_PRECEDENCE,
     on_progress: Callable[[str, str], None] = lambda path, status: None,
     on_total: Callable[[int], None] = lambda total: None,
+    on_status: Callable[[str], None] = lambda message: None,
     command: str = "extract",
+    use_batch_api: bool = False,
+    batch_poll_s: float = 30.0,
 ) -> RunSummary:
     started = time.perf_counter()
     prompts = load_prompts()
@@ -153,6 +158,16 @@ def run_extraction(
             on_progress(item.path, "skipped")
         else:
             pending.append(item)
+
+    if use_batch_api and llm is not None and pending:
+        report = batch_api.prefill_cache(conn, pending, llm, run_id=summary.run_id, config=config, prompts=prompts,
+                                         prices=prices, poll_s=batch_poll_s, on_status=on_status)
+        summary.batch_ids = report.batch_ids
+        summary.batch_calls = len(report.calls)
+        summary.llm_calls += len(report.calls)
+        summary.prompt_tokens += sum(c.prompt_tokens for c in report.calls)
+        summary.completion_tokens += sum(c.completion_tokens for c in report.calls)
+        summary.cost_usd += sum(store.call_cost(c, prices) for c in report.calls)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = {

@@ -138,6 +138,20 @@ MIGRATIONS: list[str] = [
         primary_completion_date VARCHAR, completion_date VARCHAR, source_count INTEGER
     );
     """,
+    # 4: OpenAI Batch API jobs (pipeline/batch_api.py). A job is recorded before it is polled, so a
+    # killed run resumes polling it instead of paying for it twice; ledger rows say which API they used.
+    """
+    ALTER TABLE llm_calls ADD COLUMN api VARCHAR DEFAULT 'chat';
+    CREATE TABLE batch_jobs (
+        batch_id VARCHAR PRIMARY KEY, run_id VARCHAR, base_url VARCHAR, model VARCHAR, prompt_version VARCHAR,
+        input_file_id VARCHAR, requests INTEGER, status VARCHAR, output_file_id VARCHAR, error_file_id VARCHAR,
+        submitted_at TIMESTAMP, finished_at TIMESTAMP, ingested BOOLEAN DEFAULT false
+    );
+    CREATE TABLE batch_requests (
+        batch_id VARCHAR, custom_id VARCHAR, document_id VARCHAR, field_group VARCHAR, fields VARCHAR[],
+        chunk_sha256 VARCHAR
+    );
+    """,
 ]
 
 _FILL_TRIALS_FLAT = """
@@ -276,9 +290,7 @@ def save_document_result(conn, result: DocumentResult, *, run_id: str, model: st
         conn.execute("DELETE FROM review WHERE document_id = ? AND model = ? AND prompt_version = ?", key)
         insert_rows(conn, "review", [key + [r.field, json.dumps(r.value, default=str), r.method, r.reason, run_id]
                                      for r in result.rejections])
-        insert_rows(conn, "llm_calls", [[run_id, doc.id, c.group, c.chunk_sha256, c.model, c.attempt, c.outcome,
-                                         c.prompt_tokens, c.completion_tokens, c.latency_ms, call_cost(c, prices),
-                                         c.error, now] for c in result.calls])
+        insert_calls(conn, result.calls, run_id=run_id, prices=prices)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
@@ -286,11 +298,69 @@ def save_document_result(conn, result: DocumentResult, *, run_id: str, model: st
 
 
 def call_cost(call, prices: Optional[dict]) -> float:
-    """Cost from a price table {model: {"prompt": $/1M tokens, "completion": $/1M tokens}}."""
+    """Cost from a price table {model: {"prompt": $/1M tokens, "completion": $/1M tokens,
+    "batch_factor": 0.5}}; Batch API calls cost batch_factor (default half) of the live price."""
     price = (prices or {}).get(call.model)
     if not price:
         return 0.0
-    return (call.prompt_tokens * price.get("prompt", 0) + call.completion_tokens * price.get("completion", 0)) / 1e6
+    cost = (call.prompt_tokens * price.get("prompt", 0) + call.completion_tokens * price.get("completion", 0)) / 1e6
+    return cost * price.get("batch_factor", 0.5) if call.api == "batch" else cost
+
+
+def insert_calls(conn, calls: list, *, run_id: str, prices=None) -> None:
+    """Rows of the llm_calls ledger."""
+    now = _now()
+    insert_rows(conn, "llm_calls", [
+        {"run_id": run_id, "document_id": c.document_id, "field_group": c.group, "chunk_sha256": c.chunk_sha256,
+         "model": c.model, "attempt": c.attempt, "outcome": c.outcome, "prompt_tokens": c.prompt_tokens,
+         "completion_tokens": c.completion_tokens, "latency_ms": c.latency_ms, "cost_usd": call_cost(c, prices),
+         "error": c.error, "called_at": now, "api": c.api}
+        for c in calls])
+
+
+# --- Batch API jobs ----------------------------------------------------------------------------
+
+
+def record_batch_job(conn, *, batch: dict, run_id: str, base_url: str, model: str, prompt_version: str,
+                     requests: list[dict]) -> None:
+    """A submitted batch and what each of its lines asks for, in one transaction."""
+    conn.execute("BEGIN")
+    try:
+        conn.execute(
+            "INSERT INTO batch_jobs (batch_id, run_id, base_url, model, prompt_version, input_file_id, requests, "
+            "status, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch["id"], run_id, base_url, model, prompt_version, batch["input_file_id"], len(requests),
+             batch["status"], _now()])
+        insert_rows(conn, "batch_requests", [{"batch_id": batch["id"], **request} for request in requests])
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def update_batch_job(conn, batch: dict, *, ingested: bool = False) -> None:
+    conn.execute(
+        "UPDATE batch_jobs SET status = ?, output_file_id = ?, error_file_id = ?, ingested = ?, "
+        "finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE batch_id = ?",
+        [batch["status"], batch.get("output_file_id"), batch.get("error_file_id"), ingested, ingested, _now(),
+         batch["id"]])
+
+
+def unfinished_batch_jobs(conn, *, base_url: str, model: str) -> list[str]:
+    """Batches submitted to this endpoint whose answers were never ingested (a killed run's)."""
+    rows = conn.execute(
+        "SELECT batch_id FROM batch_jobs WHERE NOT ingested AND base_url = ? AND model = ? ORDER BY submitted_at",
+        [base_url, model]).fetchall()
+    return [row[0] for row in rows]
+
+
+def batch_requests(conn, batch_id: str) -> dict[str, dict]:
+    """custom_id -> what that line asked for."""
+    rows = conn.execute(
+        "SELECT custom_id, document_id, field_group, fields, chunk_sha256 FROM batch_requests WHERE batch_id = ?",
+        [batch_id]).fetchall()
+    return {row[0]: {"document_id": row[1], "field_group": row[2], "fields": tuple(row[3]), "chunk_sha256": row[4]}
+            for row in rows}
 
 
 def latest_records(conn) -> list[tuple[str, str, TrialRecord]]:

@@ -47,7 +47,7 @@ def group_model(fields: tuple[str, ...]) -> type[BaseModel]:
         name: (TrialRecord.model_fields[name].annotation, TrialRecord.model_fields[name])
         for name in fields
     }
-    name = "Fields_" + "_".join(sorted(fields))[:60]
+    name = ("Fields_" + "_".join(sorted(fields)))[:64]  # OpenAI limits schema names to 64 characters
     return create_model(
         name,
         __config__=ConfigDict(extra="forbid", use_enum_values=True),
