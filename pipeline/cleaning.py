@@ -112,6 +112,12 @@ _PHRASES: tuple[tuple[str, str, str, bool], ...] = (
     ("cookies", _ANYWHERE, r"\b(we use cookies|this (web)?site uses cookies|accept (all )?cookies|"
                            r"cookie (settings|policy|preferences))\b", False),
     ("powered-by-ai", _START, r"(powered by ai|ai[- ]generated summary)\b", False),
+    # Text addressed to a model (prompt injection): the model never sees it, and grounding,
+    # which searches the cleaned text, cannot take a value from it.
+    ("instructions-to-model", _ANYWHERE, r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|"
+                                         r"earlier|all|any|your|the|system)\b.{0,30}\b(instructions?|prompts?)\b"
+                                         r"|\b(system prompt|new instructions?:|(note|message|instructions?) (to|for)"
+                                         r" (the )?(ai|llm|language model|model|assistant|chatbot)s?\b)", False),
     ("attribution", _START, r"(this content was sourced from|disclaimer: curated by)\b", False),
     # Registry site chrome: disclaimers, banners, menus of ClinicalTrials.gov,
     # UMIN and the EU Clinical Trials Register.

@@ -330,3 +330,12 @@ def test_large_inputs_clean_in_linear_time(text):
     cleaned = clean(Document(id="big", path="big.txt", text=text, kind="aggregator"))
     assert time.perf_counter() - started < 15
     assert sum(length for _, _, length in cleaned.segments) == len(cleaned.text)
+
+
+def test_no_single_trial_page_of_the_corpus_is_taken_for_a_listing(all_documents):
+    """Each corpus page is about one trial (noisy/manifest.tsv): once cleaned, none may name two
+    trials of one registry, or the listing check would refuse a page it should extract."""
+    from pipeline.extraction import listed_trials
+
+    flagged = {Path(d.path).name: listed_trials(clean(d)) for d in all_documents}
+    assert {name: ids for name, ids in flagged.items() if ids} == {}

@@ -88,6 +88,24 @@ def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_d
     assert _llama_servers() == before
 
 
+def test_prompt_injection_does_not_steer_the_embedded_model(tmp_path):
+    """The same hostile page as the scripted test, through the real model: what the page tells
+    a model to answer (PHASE4, 9999) is not what gets stored."""
+    from tests.test_extraction_loop import INJECTED_PAGE
+
+    _require_embedded_model()
+    (tmp_path / "injected.txt").write_text(INJECTED_PAGE, encoding="utf-8")
+    result = _cli("extract", "injected.txt", "--db", "t.duckdb", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    conn = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
+    phases, enrollment = conn.execute("SELECT phases, target_enrollment FROM trials_flat").fetchone()
+    answered = conn.execute("SELECT count(*) FROM llm_calls WHERE outcome IN ('ok', 'validation_error')").fetchone()[0]
+    conn.close()
+    assert answered >= 1, "the model was asked"
+    assert phases in (None, "PHASE2")
+    assert enrollment is None
+
+
 def test_models_command_reports_the_fast_pack(tmp_path):
     _require_embedded_model()
     result = _cli("models", cwd=tmp_path)

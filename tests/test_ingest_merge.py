@@ -21,13 +21,21 @@ def test_bad_input_gets_a_clear_outcome_and_the_batch_goes_on(tmp_path, samples_
         "<html><head><script>var x=1;</script></head><body><h1>Study of Drug Y</h1>"
         "<p>Study Phase: Phase 3</p><p>Sex: All</p><p>Minimum Age: 18 Years</p></body></html>", encoding="utf-8")
     (folder / "sample.txt").write_bytes((samples_dir / "002_62fd2beb726bde5a.txt").read_bytes())
+    (folder / "listing.txt").write_text(
+        "Search results: 3 trials found for 'melanoma'\n\n"
+        "NCT01234567 | Pembrolizumab in Advanced Melanoma | Phase 3 | Recruiting | 600 participants\n"
+        "NCT02345678 | Adjuvant Nivolumab After Resection | Phase 2 | Completed | 120 participants\n"
+        "NCT03456789 | Vaccine Plus Ipilimumab | Phase 1 | Active, not recruiting | 40 participants\n",
+        encoding="utf-8")
     summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=None, endpoint_label="none")
-    assert summary.documents == 6
+    assert summary.documents == 7
     reasons = dict((Path(p).name, r) for p, r in summary.failures)
     assert reasons["empty.txt"] == "empty file"
     assert reasons["binary.txt"].startswith("binary file")
     assert reasons["big.txt"].startswith("file too large")
+    assert reasons["listing.txt"].startswith("lists several trials (NCT01234567, NCT02345678, NCT03456789)")
     assert summary.ok == 3  # latin1, html, sample
+    assert summary.ok + summary.failed == summary.documents
     html = documents.read_document(folder / "page.html")
     assert "Phase 3" in html.text and "var x" not in html.text
     latin = documents.read_document(folder / "latin1.txt")
