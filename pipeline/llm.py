@@ -243,16 +243,23 @@ class LLMClient:
             self._local.calls = None
 
     def _extract_with_fallback(self, response_model, messages, token_budget):
-        try:
-            return self._extract_once(response_model, messages, token_budget)
-        except Exception as wrapped:
-            error = _api_error(wrapped)
-            rejected = isinstance(error, (openai.BadRequestError, openai.InternalServerError,
-                                          openai.UnprocessableEntityError)) and _rejects_json_schema(error)
-            if self.structured_output != "json_schema" or not rejected:
-                raise
-            self.structured_output = "json_object_schema"  # remembered for later calls
-            return self._extract_once(response_model, messages, token_budget)
+        """One more try for an answer cut off at max tokens, with twice the room (a long answer
+        then fits, and a transient cut-off passes); one switch to json_object_schema for a
+        server that rejects json_schema."""
+        max_tokens = self.max_output_tokens
+        while True:
+            try:
+                return self._extract_once(response_model, messages, token_budget, max_tokens)
+            except Exception as wrapped:
+                if max_tokens == self.max_output_tokens and _in_chain(wrapped, _is_cut_off):
+                    max_tokens *= 2
+                    continue
+                error = _api_error(wrapped)
+                rejected = isinstance(error, (openai.BadRequestError, openai.InternalServerError,
+                                              openai.UnprocessableEntityError)) and _rejects_json_schema(error)
+                if self.structured_output != "json_schema" or not rejected:
+                    raise
+                self.structured_output = "json_object_schema"  # remembered for later calls
 
     def transport_retrying(self) -> Retrying:
         """The retry policy for transport faults, shared with the Batch API's file and batch calls."""
@@ -280,7 +287,7 @@ class LLMClient:
         """Validate a model's answer text (code fences allowed); raises pydantic's ValidationError."""
         return response_model.model_validate_json(_without_fences(content))
 
-    def _extract_once(self, response_model, messages, token_budget):
+    def _extract_once(self, response_model, messages, token_budget, max_tokens):
         extra_body = None
         if self.structured_output == "json_object_schema":
             extra_body = {
@@ -297,7 +304,7 @@ class LLMClient:
                     response_model=response_model,
                     max_retries=self.validation_retries,
                     token_budget=token_budget,
-                    max_tokens=self.max_output_tokens,
+                    max_tokens=max_tokens,
                     temperature=0,
                     extra_body=extra_body,
                 )
@@ -346,6 +353,10 @@ def _every_key_required(schema: dict) -> dict:
         return node
 
     return visit(json.loads(json.dumps(schema)))
+
+
+def _is_cut_off(error: BaseException) -> bool:
+    return type(error).__name__ == "IncompleteOutputException"
 
 
 def _rejects_json_schema(error: openai.APIStatusError) -> bool:

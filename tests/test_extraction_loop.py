@@ -300,8 +300,22 @@ def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_values(seed_002, tmp
     db = tmp_path / "t.duckdb"
     with ScriptedLLM(responder=lambda request: Truncated(cut)) as server:
         summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+        max_tokens = [r.body["max_tokens"] for r in server.chat_requests]
     assert summary.ok == 1
     row = trial_row(db)
     assert row["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
     assert row["conditions"] is None, "the unfinished value is dropped, not completed by guesswork"
-    assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete"]
+    assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete", "incomplete"]
+    assert max_tokens == [1200, 2400], "a cut-off answer is asked once more, with twice the room"
+
+
+def test_an_answer_cut_off_once_is_asked_again_and_kept_whole(seed_002, tmp_path):
+    from tests.scripted_llm import Truncated
+
+    db = tmp_path / "t.duckdb"
+    answers = iter([lambda request: Truncated('{"primary_sponsor": "Jiang'), answer_from(SEED_002_TRUTH)])
+    with ScriptedLLM(responder=lambda request: next(answers)(request)) as server:
+        summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+    assert summary.ok == 1
+    assert trial_row(db)["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
+    assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete", "ok"]
