@@ -301,7 +301,7 @@ class LLMClient:
                 return self._client.chat.completions.create(
                     model=self.endpoint.model,
                     messages=messages,
-                    response_model=response_model,
+                    response_model=_instructor_model(response_model),
                     max_retries=self.validation_retries,
                     token_budget=token_budget,
                     max_tokens=max_tokens,
@@ -353,6 +353,13 @@ def _every_key_required(schema: dict) -> dict:
         return node
 
     return visit(json.loads(json.dumps(schema)))
+
+
+@functools.lru_cache(maxsize=256)
+def _instructor_model(response_model: type[BaseModel]) -> type[BaseModel]:
+    """The model wrapped the way instructor wraps it on every call (a new pydantic class each
+    time, the largest CPU cost of a call); wrapped once, instructor uses it as it is."""
+    return instructor.openai_schema(response_model)
 
 
 def _is_cut_off(error: BaseException) -> bool:

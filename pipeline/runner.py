@@ -1,8 +1,10 @@
 """A batch run: ingest -> extract each document -> store -> merge trials -> summary.
 
 Documents are extracted concurrently by worker threads; only this module's
-main loop writes to the database, one transaction per document, so a crash
-(even kill -9) loses at most the documents in flight. Running the same command
+main loop writes to the database, one transaction per group of finished
+documents (at most SAVE_EVERY_S seconds' worth), so a crash (even kill -9)
+loses at most the documents in flight and that last group, whose LLM answers
+are already in the cache. Running the same command
 again skips documents already extracted with the same model and prompt
 version and answers repeated LLM requests from the cache, so a resumed batch
 finishes with nothing lost, nothing duplicated and nothing paid twice.
@@ -14,7 +16,7 @@ import hashlib
 import subprocess
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -25,6 +27,9 @@ from pipeline.llm import LLMClient
 from pipeline.prompting import load_prompts
 from pipeline.records import Document, DocumentResult
 from pipeline.registry_records import load_registry_records, sniff_registry_format
+
+# Finished documents are written together, in one transaction, at most this often.
+SAVE_EVERY_S = 0.5
 
 
 @dataclass
@@ -128,12 +133,17 @@ def run_extraction(
     cache = store.DuckDBCache(conn)
     pending: list[Document] = []
 
-    def save(result: DocumentResult) -> None:
-        store.save_document_result(conn, result, run_id=summary.run_id, model=model,
-                                   prompt_version=prompts.version, prices=prices)
-        _count(summary, result, prices)
-        on_progress(result.document.path, result.status)
+    finished: list[DocumentResult] = []
 
+    def save_finished() -> None:
+        store.save_document_results(conn, finished, run_id=summary.run_id, model=model,
+                                    prompt_version=prompts.version, prices=prices)
+        for result in finished:
+            _count(summary, result, prices)
+            on_progress(result.document.path, result.status)
+        finished.clear()
+
+    done = store.extracted_documents(conn, model, prompts.version) if not force else set()
     for item in ingested:
         if isinstance(item, documents.IngestFailure):
             store.record_document_failure(
@@ -151,13 +161,13 @@ def run_extraction(
                                           size_bytes=item.size_bytes, run_id=summary.run_id)
             on_progress(item.path, "failed")
         elif records is not None:
-            for result in records:
-                save(result)
-        elif not force and store.has_extraction(conn, item.id, model, prompts.version):
+            finished.extend(records)
+        elif item.id in done:
             summary.skipped += 1
             on_progress(item.path, "skipped")
         else:
             pending.append(item)
+    save_finished()
 
     if use_batch_api and llm is not None and pending:
         report = batch_api.prefill_cache(conn, pending, llm, run_id=summary.run_id, config=config, prompts=prompts,
@@ -170,11 +180,15 @@ def run_extraction(
         summary.cost_usd += sum(store.call_cost(c, prices) for c in report.calls)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {
-            pool.submit(_extract_safely, doc, llm, cache, config): doc for doc in pending
-        }
-        for future in as_completed(futures):
-            save(future.result())
+        running = {pool.submit(_extract_safely, doc, llm, cache, config) for doc in pending}
+        last_save = time.perf_counter()
+        while running:
+            completed, running = wait(running, timeout=SAVE_EVERY_S, return_when=FIRST_COMPLETED)
+            finished.extend(future.result() for future in completed)
+            if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                save_finished()
+                last_save = time.perf_counter()
+    save_finished()
 
     sources = [merge.SourceDocument(doc_id, kind, record) for doc_id, kind, record in store.latest_records(conn)]
     summary.trials = store.replace_trials(conn, merge.merge_all(sources, precedence))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -218,29 +219,40 @@ class DuckDBCache:
 # --- writing ---------------------------------------------------------------------------------------
 
 
-def insert_rows(conn, table: str, rows: list) -> None:
+@lru_cache(maxsize=None)
+def _column_types(table: str) -> dict[str, str]:
+    """Column name -> type of a table, as the migrations define it (read once, from an
+    in-memory database migrated the same way, instead of on every insert)."""
+    conn = duckdb.connect(":memory:")
+    try:
+        for sql in MIGRATIONS:
+            conn.execute(sql)
+        declared = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()
+    finally:
+        conn.close()
+    return {name: "VARCHAR" if data_type == "JSON" else data_type for name, data_type in declared}
+
+
+def insert_rows(conn, table: str, rows: list, *, verb: str = "INSERT") -> None:
     """Many rows in one statement, sent as one JSON document.
 
     Rows are dicts by column name, or lists in the table's column order. DuckDB's
     executemany converts every parameter on its own (trying to import pandas each
     time), which costs seconds per thousand rows; one JSON document costs milliseconds.
+    `verb` may be "INSERT OR REPLACE" for tables with a primary key.
     """
     if not rows:
         return
-    declared = conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    types = {name: "VARCHAR" if data_type == "JSON" else data_type for name, data_type in declared}
+    types = _column_types(table)
     if not isinstance(rows[0], dict):
-        names = [name for name, _ in declared]
-        rows = [dict(zip(names, row)) for row in rows]
+        rows = [dict(zip(types, row)) for row in rows]
     structure = json.dumps([{name: types[name] for name in rows[0]}])
     conn.execute(
-        f"INSERT INTO {table} BY NAME SELECT unnest(from_json(?, ?), recursive := true)",
+        f"{verb} INTO {table} BY NAME SELECT unnest(from_json(?, ?), recursive := true)",
         [json.dumps(rows, default=str), structure],
     )
-
 
 
 def record_document_failure(conn, *, document_id: str, path: str, reason: str, size_bytes: int, run_id: str) -> None:
@@ -251,46 +263,59 @@ def record_document_failure(conn, *, document_id: str, path: str, reason: str, s
     )
 
 
-def has_extraction(conn, document_id: str, model: str, prompt_version: str) -> bool:
-    row = conn.execute(
-        """SELECT status FROM extractions WHERE document_id = ? AND model = ? AND prompt_version = ?
-           AND schema_version = ?""",
-        [document_id, model, prompt_version, SCHEMA_VERSION],
-    ).fetchone()
-    return row is not None and row[0] == "ok"
+def extracted_documents(conn, model: str, prompt_version: str) -> set[str]:
+    """Ids of the documents already extracted (status ok) with this model, prompt and schema version."""
+    rows = conn.execute(
+        """SELECT document_id FROM extractions WHERE model = ? AND prompt_version = ? AND schema_version = ?
+           AND status = 'ok'""",
+        [model, prompt_version, SCHEMA_VERSION],
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
-def save_document_result(conn, result: DocumentResult, *, run_id: str, model: str, prompt_version: str, prices=None) -> None:
-    """Everything one document produced, in one transaction (a crash leaves all or nothing)."""
-    doc = result.document
-    key = [doc.id, model, prompt_version]
+def save_document_results(conn, results: list[DocumentResult], *, run_id: str, model: str, prompt_version: str,
+                          prices=None) -> None:
+    """Everything a group of documents produced, in one transaction (a crash leaves all or none
+    of them); a handful of statements whatever the group's size."""
+    if not results:
+        return
+    results = list({result.document.id: result for result in results}.values())  # same bytes twice: saved once
     now = _now()
-    conn.execute("BEGIN")
-    try:
-        conn.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [doc.id, doc.path, doc.url, doc.kind or ("registry-record" if result.method == "registry-record" else None),
-             doc.media_type, doc.encoding, doc.size_bytes, doc.text, result.status, result.error, run_id, now],
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO extractions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            key + [SCHEMA_VERSION, run_id, result.method, result.status, result.error, result.failed_groups,
-                   result.record.model_dump_json(), now],
-        )
-        conn.execute("DELETE FROM evidence WHERE document_id = ? AND model = ? AND prompt_version = ?", key)
+    document_rows, extraction_rows, evidence_rows, review_rows, calls = [], [], [], [], []
+    for result in results:
+        doc = result.document
+        key = {"document_id": doc.id, "model": model, "prompt_version": prompt_version}
+        document_rows.append({
+            "document_id": doc.id, "path": doc.path, "url": doc.url,
+            "kind": doc.kind or ("registry-record" if result.method == "registry-record" else None),
+            "media_type": doc.media_type, "encoding": doc.encoding, "size_bytes": doc.size_bytes, "text": doc.text,
+            "status": result.status, "reason": result.error, "last_run_id": run_id, "updated_at": now})
+        extraction_rows.append(key | {
+            "schema_version": SCHEMA_VERSION, "run_id": run_id, "method": result.method, "status": result.status,
+            "error": result.error, "failed_groups": result.failed_groups, "record": result.record.model_dump_json(),
+            "extracted_at": now})
         values = result.record.model_dump(mode="json")
-        evidence_rows = []
         for name, items in result.evidence.items():
             stored = values.get(name)
             for index, ev in enumerate(items):
                 value = stored[index] if isinstance(stored, list) and index < len(stored) else stored
-                evidence_rows.append(key + [name, index, json.dumps(value), ev.start, ev.end, ev.quote,
-                                            result.methods.get(name, "")])
+                evidence_rows.append(key | {
+                    "field": name, "item": index, "value": json.dumps(value), "start_offset": ev.start,
+                    "end_offset": ev.end, "quote": ev.quote, "method": result.methods.get(name, "")})
+        review_rows += [key | {"field": r.field, "value": json.dumps(r.value, default=str), "method": r.method,
+                               "reason": r.reason, "run_id": run_id} for r in result.rejections]
+        calls += result.calls
+    ids = [result.document.id for result in results]
+    conn.execute("BEGIN")
+    try:
+        insert_rows(conn, "documents", document_rows, verb="INSERT OR REPLACE")
+        insert_rows(conn, "extractions", extraction_rows, verb="INSERT OR REPLACE")
+        for table in ("evidence", "review"):
+            conn.execute(f"DELETE FROM {table} WHERE model = ? AND prompt_version = ? AND "
+                         "document_id IN (SELECT unnest(?::VARCHAR[]))", [model, prompt_version, ids])
         insert_rows(conn, "evidence", evidence_rows)
-        conn.execute("DELETE FROM review WHERE document_id = ? AND model = ? AND prompt_version = ?", key)
-        insert_rows(conn, "review", [key + [r.field, json.dumps(r.value, default=str), r.method, r.reason, run_id]
-                                     for r in result.rejections])
-        insert_calls(conn, result.calls, run_id=run_id, prices=prices)
+        insert_rows(conn, "review", review_rows)
+        insert_calls(conn, calls, run_id=run_id, prices=prices)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

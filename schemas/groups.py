@@ -8,6 +8,7 @@ normalizers and validation errors apply.
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, create_model
@@ -40,6 +41,22 @@ GROUP_OF_FIELD: dict[str, str] = {f: g for g, fields in FIELD_GROUPS.items() for
 assert set(GROUP_OF_FIELD) == set(TrialRecord.model_fields), "every contract key belongs to one group"
 
 
+class FieldGroupModel(BaseModel):
+    """Base of the group models. Their JSON schema is asked for on every LLM call (by instructor,
+    to build response_format) and pydantic rebuilds it each time; a group's schema never changes."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    @classmethod
+    def model_json_schema(cls, *args, **kwargs) -> dict:
+        return copy.deepcopy(_json_schema(cls, args, tuple(sorted(kwargs.items()))))
+
+
+@lru_cache(maxsize=None)
+def _json_schema(model: type[BaseModel], args: tuple, kwargs: tuple) -> dict:
+    return BaseModel.model_json_schema.__func__(model, *args, **dict(kwargs))
+
+
 @lru_cache(maxsize=None)
 def group_model(fields: tuple[str, ...]) -> type[BaseModel]:
     """A pydantic model holding just these TrialRecord fields (same types and validators)."""
@@ -48,8 +65,4 @@ def group_model(fields: tuple[str, ...]) -> type[BaseModel]:
         for name in fields
     }
     name = ("Fields_" + "_".join(sorted(fields)))[:64]  # OpenAI limits schema names to 64 characters
-    return create_model(
-        name,
-        __config__=ConfigDict(extra="forbid", use_enum_values=True),
-        **definitions,
-    )
+    return create_model(name, __base__=FieldGroupModel, **definitions)
