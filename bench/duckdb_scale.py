@@ -2,9 +2,7 @@
 
 Generates valid TrialRecords (schemas/trial.py), wraps them as MergedTrials and
 times pipeline.store.replace_trials into a fresh database (target >= 20,000
-records/s). For comparison it also times a direct DuckDB bulk path (JSONL temp
-file -> INSERT ... SELECT FROM read_json) for the two biggest tables, to show
-what the engine can do. Then it times typical queries over trials_flat and the
+records/s): every table, trials_flat included, in one transaction. Then it times typical queries over trials_flat and the
 normalized tables, median of 5 runs each (target < 100 ms).
 
     python -m bench.duckdb_scale [--records 100000]
@@ -68,34 +66,6 @@ def time_store_path(db_path: Path, trials: list[MergedTrial]) -> float:
     return seconds
 
 
-def time_direct_path(db_path: Path, trials: list[MergedTrial], work_dir: Path) -> float:
-    """The same trials + conditions rows written as JSONL and loaded with read_json (engine-side parse)."""
-    conn = store.connect(db_path)
-    started = time.perf_counter()
-    trials_file, conditions_file = work_dir / "trials.jsonl", work_dir / "conditions.jsonl"
-    with trials_file.open("w") as trials_out, conditions_file.open("w") as conditions_out:
-        for trial in trials:
-            r = trial.record
-            trials_out.write(json.dumps({
-                "trial_id": trial.trial_id, "record": r.model_dump_json(), "public_title": r.public_title,
-                "primary_sponsor": r.primary_sponsor, "target_enrollment": r.target_enrollment,
-                "study_type": r.study_type, "recruitment_status": r.recruitment_status,
-                "start_date": r.start_date, "source_count": len(trial.sources)}) + "\n")
-            for condition in r.conditions:
-                conditions_out.write(json.dumps({"trial_id": trial.trial_id, "condition": condition}) + "\n")
-    conn.execute("BEGIN")
-    conn.execute(f"INSERT INTO trials BY NAME SELECT * FROM read_json('{trials_file}', format='newline_delimited', "
-                 "columns={trial_id:'VARCHAR', record:'VARCHAR', public_title:'VARCHAR', primary_sponsor:'VARCHAR', "
-                 "target_enrollment:'INTEGER', study_type:'VARCHAR', recruitment_status:'VARCHAR', "
-                 "start_date:'VARCHAR', source_count:'INTEGER'})")
-    conn.execute(f"INSERT INTO conditions SELECT * FROM read_json('{conditions_file}', format='newline_delimited', "
-                 "columns={trial_id:'VARCHAR', condition:'VARCHAR'})")
-    conn.execute("COMMIT")
-    seconds = time.perf_counter() - started
-    conn.close()
-    return seconds
-
-
 QUERIES = {
     "by condition (conditions join trials)":
         "SELECT t.trial_id, t.public_title FROM conditions c JOIN trials t USING (trial_id) WHERE c.condition = 'Asthma'",
@@ -152,19 +122,12 @@ def main() -> None:
         for repeat in range(args.repeats):
             store_seconds.append(time_store_path(work_dir / f"store{repeat}.duckdb", trials))
             print(f"store.replace_trials run {repeat + 1}: {store_seconds[-1]:.2f} s")
-        direct_seconds = []
-        for repeat in range(args.repeats):
-            direct_seconds.append(time_direct_path(work_dir / f"direct{repeat}.duckdb", trials, work_dir))
-            print(f"direct JSONL + read_json run {repeat + 1}: {direct_seconds[-1]:.2f} s")
         timings = time_queries(work_dir / "store0.duckdb")
 
     store_rate = args.records / statistics.median(store_seconds)
-    direct_rate = args.records / statistics.median(direct_seconds)
     print(f"\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
     print(f"| store.replace_trials, records/s (median of {args.repeats}) | {store_rate:,.0f} | >= {INSERT_TARGET_PER_S:,} "
           f"| {store_rate / INSERT_TARGET_PER_S:.2f} | {'yes' if store_rate >= INSERT_TARGET_PER_S else 'no'} |")
-    print(f"| direct JSONL + read_json (trials + conditions only), records/s | {direct_rate:,.0f} | (reference) "
-          f"| {direct_rate / INSERT_TARGET_PER_S:.2f} | - |")
     for name, (median_ms, rows) in timings.items():
         print(f"| query: {name} ({rows} rows), median ms | {median_ms:.1f} | < {QUERY_LIMIT_MS:.0f} "
               f"| {median_ms / QUERY_LIMIT_MS:.2f} | {'yes' if median_ms < QUERY_LIMIT_MS else 'no'} |")

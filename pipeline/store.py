@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from dataclasses import asdict
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -154,22 +155,6 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
-
-_FILL_TRIALS_FLAT = """
-INSERT INTO trials_flat
-WITH ids AS (SELECT trial_id, string_agg(registry || ':' || id, '; ' ORDER BY registry, id) AS v FROM registry_ids GROUP BY 1),
-     conds AS (SELECT trial_id, string_agg(condition, '; ') AS v FROM conditions GROUP BY 1),
-     ph AS (SELECT trial_id, string_agg(phase, '/' ORDER BY phase) AS v FROM phases GROUP BY 1),
-     iv AS (SELECT trial_id, string_agg(name, '; ') AS v FROM interventions GROUP BY 1),
-     ctry AS (SELECT trial_id, string_agg(country, ', ' ORDER BY country) AS v FROM countries GROUP BY 1)
-SELECT t.trial_id, ids.v, t.public_title, t.scientific_title, t.acronym, conds.v, t.study_type, ph.v,
-       t.allocation, t.masking, t.intervention_model, iv.v, t.primary_sponsor, ctry.v, t.target_enrollment,
-       t.min_age_years, t.max_age_years, t.sex, t.healthy_volunteers, t.recruitment_status, t.registration_date,
-       t.start_date, t.primary_completion_date, t.completion_date, t.source_count
-FROM trials t LEFT JOIN ids USING (trial_id) LEFT JOIN conds USING (trial_id) LEFT JOIN ph USING (trial_id)
-     LEFT JOIN iv USING (trial_id) LEFT JOIN ctry USING (trial_id)
-"""
-
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -406,52 +391,108 @@ _TRIAL_TABLES = ("trials", "trial_sources", "trial_field_sources", "conflicts", 
                  "sites", "contacts")
 
 
+# How merged trials reach the trial tables: Python writes one line per trial (its record exactly as
+# pydantic serializes it, plus how it was merged) to a temp NDJSON file; DuckDB reads it in parallel,
+# parses each record once into a struct (json_transform) and projects every table out of it in SQL.
+# The record stays the one source of truth, and 100,000 trials take seconds (bench/duckdb_scale.py).
+_MERGED_COLUMNS = "{trial_id: 'VARCHAR', record: 'JSON', sources: 'JSON', field_sources: 'JSON', conflicts: 'JSON'}"
+_SCALAR_COLUMNS = ("public_title", "scientific_title", "acronym", "study_type", "allocation", "masking",
+                   "intervention_model", "primary_sponsor", "target_enrollment", "min_age_years", "max_age_years",
+                   "sex", "healthy_volunteers", "recruitment_status", "registration_date", "start_date",
+                   "primary_completion_date", "completion_date", "ethics_review", "ipd_sharing")
+_TEXT_LISTS = ("phases", "conditions", "countries", "secondary_sponsors", "funders", "collaborators",
+               "inclusion_criteria", "exclusion_criteria")
+_ITEM_LISTS = {
+    "registry_ids": ("registry", "id"), "interventions": ("name", "type", "description"),
+    "arms": ("label", "type", "description"), "primary_outcomes": ("measure", "time_frame"),
+    "secondary_outcomes": ("measure", "time_frame"), "sites": ("name", "city", "country"),
+    "contacts": ("name", "role", "affiliation", "email", "phone"),
+}
+
+
+@lru_cache(maxsize=None)
+def _record_structure() -> str:
+    """The json_transform structure of a TrialRecord, with the trials table's column types."""
+    types = _column_types("trials")
+    structure = {name: types[name] for name in _SCALAR_COLUMNS}
+    structure |= {name: ["VARCHAR"] for name in _TEXT_LISTS}
+    structure |= {name: [{key: "VARCHAR" for key in keys}] for name, keys in _ITEM_LISTS.items()}
+    return json.dumps(structure)
+
+
+def _unnest(field: str, keys: tuple[str, ...]) -> str:
+    return (f"SELECT trial_id, {', '.join(f'x.{key}' for key in keys)} FROM "
+            f"(SELECT trial_id, unnest(r.{field}) AS x FROM merged)")
+
+
+_FILL_TRIAL_TABLES = (
+    "INSERT INTO trials BY NAME SELECT trial_id, record, json_array_length(sources) AS source_count, "
+    + ", ".join(f"r.{name}" for name in _SCALAR_COLUMNS) + " FROM merged",
+    "INSERT INTO trial_sources SELECT trial_id, s->>0, s->>1 FROM "
+    "(SELECT trial_id, unnest(json_extract(sources, '$[*]')) AS s FROM merged)",
+    "INSERT INTO trial_field_sources SELECT trial_id, field, field_sources->>field FROM "
+    "(SELECT trial_id, field_sources, unnest(json_keys(field_sources)) AS field FROM merged)",
+    "INSERT INTO conflicts SELECT trial_id, c->>'field', c->'chosen_value', c->>'chosen_document', c->'other_value', "
+    "c->>'other_document' FROM (SELECT trial_id, unnest(json_extract(conflicts, '$[*]')) AS c FROM merged)",
+    "INSERT INTO registry_ids " + _unnest("registry_ids", _ITEM_LISTS["registry_ids"]),
+    "INSERT INTO phases SELECT trial_id, unnest(r.phases) FROM merged",
+    "INSERT INTO conditions SELECT trial_id, unnest(r.conditions) FROM merged",
+    "INSERT INTO interventions " + _unnest("interventions", _ITEM_LISTS["interventions"]),
+    "INSERT INTO arms " + _unnest("arms", _ITEM_LISTS["arms"]),
+    "INSERT INTO outcomes SELECT trial_id, kind, x.measure, x.time_frame FROM "
+    "(SELECT trial_id, 'primary' AS kind, unnest(r.primary_outcomes) AS x FROM merged UNION ALL "
+    "SELECT trial_id, 'secondary', unnest(r.secondary_outcomes) FROM merged)",
+    "INSERT INTO criteria SELECT trial_id, kind, unnest(range(len(items))), unnest(items) FROM "
+    "(SELECT trial_id, 'inclusion' AS kind, r.inclusion_criteria AS items FROM merged "
+    "UNION ALL SELECT trial_id, 'exclusion', r.exclusion_criteria FROM merged)",
+    "INSERT INTO organizations SELECT trial_id, 'primary_sponsor', r.primary_sponsor FROM merged "
+    "WHERE r.primary_sponsor IS NOT NULL",
+    "INSERT INTO organizations SELECT trial_id, 'secondary_sponsor', unnest(r.secondary_sponsors) FROM merged",
+    "INSERT INTO organizations SELECT trial_id, 'funder', unnest(r.funders) FROM merged",
+    "INSERT INTO organizations SELECT trial_id, 'collaborator', unnest(r.collaborators) FROM merged",
+    "INSERT INTO countries SELECT trial_id, unnest(r.countries) FROM merged",
+    "INSERT INTO sites " + _unnest("sites", _ITEM_LISTS["sites"]),
+    "INSERT INTO contacts " + _unnest("contacts", _ITEM_LISTS["contacts"]),
+    # trials_flat: one row per trial, lists joined into text (what `trialsift sql` users read first).
+    """INSERT INTO trials_flat
+    SELECT trial_id,
+           nullif(array_to_string(list_sort(list_transform(r.registry_ids, x -> x.registry || ':' || x.id)), '; '), ''),
+           r.public_title, r.scientific_title, r.acronym, nullif(array_to_string(r.conditions, '; '), ''),
+           r.study_type, nullif(array_to_string(list_sort(r.phases), '/'), ''), r.allocation, r.masking,
+           r.intervention_model, nullif(array_to_string(list_transform(r.interventions, x -> x.name), '; '), ''),
+           r.primary_sponsor, nullif(array_to_string(list_sort(r.countries), ', '), ''), r.target_enrollment,
+           r.min_age_years, r.max_age_years, r.sex, r.healthy_volunteers, r.recruitment_status, r.registration_date,
+           r.start_date, r.primary_completion_date, r.completion_date, json_array_length(sources)
+    FROM merged""",
+)
+
+
 def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
     """Rebuild the trial tables from merged trials (derived data: rebuilt, never appended)."""
-    rows: dict[str, list] = {name: [] for name in _TRIAL_TABLES}
     count = 0
-    for trial in trials:
-        count += 1
-        tid, r = trial.trial_id, trial.record
-        rows["trials"].append([
-            tid, r.model_dump_json(), r.public_title, r.scientific_title, r.acronym, r.study_type, r.allocation,
-            r.masking, r.intervention_model, r.primary_sponsor, r.target_enrollment, r.min_age_years,
-            r.max_age_years, r.sex, r.healthy_volunteers, r.recruitment_status, r.registration_date, r.start_date,
-            r.primary_completion_date, r.completion_date, r.ethics_review, r.ipd_sharing, len(trial.sources),
-        ])
-        rows["trial_sources"] += [[tid, d, why] for d, why in trial.sources]
-        rows["trial_field_sources"] += [[tid, f, d] for f, d in trial.field_sources.items()]
-        rows["conflicts"] += [[tid, c["field"], json.dumps(c["chosen_value"]), c["chosen_document"],
-                               json.dumps(c["other_value"]), c["other_document"]] for c in trial.conflicts]
-        rows["registry_ids"] += [[tid, x.registry, x.id] for x in r.registry_ids]
-        rows["phases"] += [[tid, p] for p in r.phases]
-        rows["conditions"] += [[tid, c] for c in r.conditions]
-        rows["interventions"] += [[tid, i.name, i.type, i.description] for i in r.interventions]
-        rows["arms"] += [[tid, a.label, a.type, a.description] for a in r.arms]
-        rows["outcomes"] += [[tid, "primary", o.measure, o.time_frame] for o in r.primary_outcomes]
-        rows["outcomes"] += [[tid, "secondary", o.measure, o.time_frame] for o in r.secondary_outcomes]
-        rows["criteria"] += [[tid, "inclusion", i, t] for i, t in enumerate(r.inclusion_criteria)]
-        rows["criteria"] += [[tid, "exclusion", i, t] for i, t in enumerate(r.exclusion_criteria)]
-        rows["organizations"] += (
-            ([[tid, "primary_sponsor", r.primary_sponsor]] if r.primary_sponsor else [])
-            + [[tid, "secondary_sponsor", n] for n in r.secondary_sponsors]
-            + [[tid, "funder", n] for n in r.funders]
-            + [[tid, "collaborator", n] for n in r.collaborators]
-        )
-        rows["countries"] += [[tid, c] for c in r.countries]
-        rows["sites"] += [[tid, s.name, s.city, s.country] for s in r.sites]
-        rows["contacts"] += [[tid, c.name, c.role, c.affiliation, c.email, c.phone] for c in r.contacts]
-    conn.execute("BEGIN")
-    try:
-        for name in _TRIAL_TABLES:
-            conn.execute(f"DELETE FROM {name}")
-            insert_rows(conn, name, rows[name])
-        conn.execute("DELETE FROM trials_flat")
-        conn.execute(_FILL_TRIALS_FLAT)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
+    with tempfile.TemporaryDirectory(prefix="trialsift-") as folder:
+        path = Path(folder) / "merged.ndjson"
+        with path.open("w", encoding="utf-8") as out:
+            for trial in trials:
+                count += 1
+                out.write(f'{{"trial_id":{json.dumps(trial.trial_id)},"record":{trial.record.model_dump_json()},'
+                          f'"sources":{json.dumps(trial.sources)},"field_sources":{json.dumps(trial.field_sources)},'
+                          f'"conflicts":{json.dumps(trial.conflicts, default=str)}}}\n')
+        quoted = str(path).replace("'", "''")
+        conn.execute("BEGIN")
+        try:
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE merged AS SELECT *, json_transform(record, "
+                         f"'{_record_structure()}') AS r FROM read_json('{quoted}', "
+                         f"format = 'newline_delimited', columns = {_MERGED_COLUMNS})")
+            for name in _TRIAL_TABLES + ("trials_flat",):
+                conn.execute(f"DELETE FROM {name}")
+            for sql in _FILL_TRIAL_TABLES:
+                conn.execute(sql)
+            conn.execute("DROP TABLE merged")
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
     return count
 
 
