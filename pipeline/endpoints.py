@@ -17,6 +17,10 @@ from pipeline import embedded
 from pipeline.llm import Endpoint, configured_endpoint
 
 LOCAL_KEY = "embedded-no-key"
+# The embedded model is not re-asked after an invalid answer: at temperature 0 a small model
+# repeats it (the 0.5B sent one answer three times), each try costs minutes on CPU, and the
+# answer's valid fields are kept anyway (extraction.salvage).
+EMBEDDED_VALIDATION_RETRIES = 0
 
 
 def choose_pack(model: Optional[str]) -> embedded.ModelPack:
@@ -53,8 +57,10 @@ def open_endpoint(model: Optional[str] = None, *, context_tokens: int = 8192) ->
         alias = pack.alias
         warm = embedded.running_server(alias)
         if warm:
-            yield Endpoint(warm, LOCAL_KEY, alias, "json_object_schema", f"embedded:{alias} (warm server)")
+            yield Endpoint(warm, LOCAL_KEY, alias, "json_object_schema", f"embedded:{alias} (warm server)",
+                           EMBEDDED_VALIDATION_RETRIES)
             return
         path = embedded.ensure_model(pack)
     with embedded.LlamaServer(path, alias, context_tokens=context_tokens) as server:
-        yield Endpoint(server.base_url, LOCAL_KEY, alias, "json_object_schema", f"embedded:{alias}")
+        yield Endpoint(server.base_url, LOCAL_KEY, alias, "json_object_schema", f"embedded:{alias}",
+                       EMBEDDED_VALIDATION_RETRIES)

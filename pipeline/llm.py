@@ -47,6 +47,7 @@ class Endpoint:
     model: str
     structured_output: str = "json_schema"
     label: str = "openai-compatible"
+    validation_retries: int = 2  # re-asks (with the validation error) after an invalid answer
 
     def __repr__(self) -> str:  # never print the key
         return f"Endpoint({self.label}, {self.base_url}, model={self.model})"
@@ -146,7 +147,7 @@ class LLMClient:
         *,
         timeout_s: float = 300.0,
         transport_retries: int = 5,
-        validation_retries: int = 2,
+        validation_retries: Optional[int] = None,
         max_output_tokens: int = 1200,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 30.0,
@@ -154,7 +155,7 @@ class LLMClient:
         self.endpoint = endpoint
         self.structured_output = endpoint.structured_output
         self.transport_retries = transport_retries
-        self.validation_retries = validation_retries
+        self.validation_retries = endpoint.validation_retries if validation_retries is None else validation_retries
         self.max_output_tokens = max_output_tokens
         self._wait = _Wait(backoff_base_s, backoff_cap_s)
         raw = openai.OpenAI(
