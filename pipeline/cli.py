@@ -297,6 +297,10 @@ def eval_(
     no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
     compare: Optional[tuple[str, str]] = typer.Option(
         None, "--compare", help="Compare two stored eval runs A B (ids, 'previous', 'latest') instead of running one"),
+    only: Optional[str] = typer.Option(None, help="Score only the gold documents whose source matches this glob, "
+                                                  "e.g. 'seeds/*'"),
+    single_shot: bool = typer.Option(False, "--single-shot", help="Baseline: the whole raw document and every key in "
+                                     "one call (no cleaning, sections or rules), to measure what the pipeline adds"),
 ):
     """Score extraction against the gold labels (eval/gold), store the run, and print per-field scores."""
     if compare and all(compare):
@@ -307,6 +311,7 @@ def eval_(
         return
     def job(llm, label, **progress_hooks):
         return evaluation.run_eval(corpus, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
+                                   only=only, config=ExtractionConfig(strategy="single-shot" if single_shot else "pipeline"),
                                    **progress_hooks)
 
     try:

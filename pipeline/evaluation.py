@@ -14,6 +14,7 @@ documents bundled in data/samples/ are scored, and the run says so.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -68,12 +69,12 @@ def _corpus(corpus_root: Optional[Path]) -> tuple[Path, bool]:
     return root, root.is_dir()
 
 
-def gold_documents(corpus_root: Optional[Path] = None) -> tuple[list[GoldDoc], str]:
+def gold_documents(corpus_root: Optional[Path] = None, only: Optional[str] = None) -> tuple[list[GoldDoc], str]:
     """The documents to score and a sentence saying which set they are.
 
     With a corpus every gold file is used; without one, only the seeds, read from
-    data/samples/. Any document whose bytes differ from its gold file's sha256 is refused:
-    its labels describe other text.
+    data/samples/. `only` keeps the sources matching a glob ("seeds/*"). Any document whose
+    bytes differ from its gold file's sha256 is refused: its labels describe other text.
     """
     root, have_corpus = _corpus(corpus_root)
     gold_files = sorted(GOLD_DIR.glob("*.json"))
@@ -84,6 +85,8 @@ def gold_documents(corpus_root: Optional[Path] = None) -> tuple[list[GoldDoc], s
     for gold_file in gold_files:
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
         source = gold["source"]
+        if only and not fnmatch.fnmatch(source, only):
+            continue
         if have_corpus:
             path = root / source
         elif source.startswith("seeds/"):
@@ -93,9 +96,12 @@ def gold_documents(corpus_root: Optional[Path] = None) -> tuple[list[GoldDoc], s
         docs.append(GoldDoc(source=source, path=path, kind=gold["kind"], labels=gold["labels"], sha256=gold["sha256"]))
 
     _check_documents(docs)
+    if not docs:
+        raise EvalError(f"no gold document matches --only {only!r}")
+    subset = f" matching {only!r}" if only else ""
     if have_corpus:
-        return docs, f"scored {len(docs)} documents from {root}"
-    return docs, f"corpus not found at {root}: scoring the {len(docs)} bundled seed documents only"
+        return docs, f"scored {len(docs)} documents{subset} from {root}"
+    return docs, f"corpus not found at {root}: scoring the {len(docs)} bundled seed documents{subset} only"
 
 
 def _check_documents(docs: list[GoldDoc]) -> None:
@@ -152,11 +158,12 @@ def run_eval(
     endpoint_label: str,
     concurrency: int = 1,
     config: ExtractionConfig = ExtractionConfig(),
+    only: Optional[str] = None,
     on_progress: Callable[[str, str], None] = lambda path, status: None,
     on_total: Callable[[int], None] = lambda total: None,
 ) -> EvalRun:
     """Extract the gold documents into `db_path`, score them, store and return the eval run."""
-    docs, corpus_note = gold_documents(corpus_root)
+    docs, corpus_note = gold_documents(corpus_root, only)
     root, have_corpus = _corpus(corpus_root)
     summary = run_extraction(
         [str(doc.path) for doc in docs], db_path=db_path, llm=llm, endpoint_label=endpoint_label,

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from pipeline import chunking, cleaning, grounding, rules, sections
 from pipeline.llm import ExtractionFailed, LLMClient
 from pipeline.prompting import PromptSet, load_prompts, render_messages
-from pipeline.records import CleanText, Document, DocumentResult, Finding, Rejection
+from pipeline.records import Chunk, CleanText, Document, DocumentResult, Finding, Rejection
 from pipeline.registry_records import split_criteria
 from schemas.groups import FIELD_GROUPS, group_model
 from schemas.normalize import find_registry_ids
@@ -40,6 +40,13 @@ class ExtractionConfig:
     token_budget: int = 60_000  # per document, retries included
     use_rules: bool = True
     use_sections: bool = True
+    # "pipeline", or "single-shot": the baseline the pipeline is measured against (the whole raw
+    # document and every contract key in one call; no cleaning, sections or rules).
+    strategy: str = "pipeline"
+
+    def prompt_version(self, prompts: PromptSet) -> str:
+        """The version stored with each extraction: another strategy is another way of prompting."""
+        return prompts.version if self.strategy == "pipeline" else f"{prompts.version}-{self.strategy}"
 
 
 class ResponseCache(Protocol):
@@ -58,7 +65,7 @@ class PlannedCall:
 
     group: str
     fields: tuple[str, ...]
-    chunk: chunking.Chunk
+    chunk: Chunk
     messages: list
     cache_key: str
 
@@ -77,6 +84,8 @@ def plan_document(document: Document, model: Optional[str], config: ExtractionCo
     """Clean, find sections, settle what code can, and plan the LLM calls for the rest
     (none when `model` is None). The live loop and the Batch API both start here, so a
     batch answer lands under the same cache key a live call would use."""
+    if config.strategy == "single-shot":
+        return _single_shot_plan(document, model, prompts)
     clean = cleaning.clean(document)
     listed = listed_trials(clean)
     if listed:
@@ -100,6 +109,18 @@ def plan_document(document: Document, model: Optional[str], config: ExtractionCo
                 cache_key(document.id, chunk.sha256, ask, prompts.version, model),
             ))
     return DocumentPlan(clean, code_findings, calls, [])
+
+
+def _single_shot_plan(document: Document, model: Optional[str], prompts: PromptSet) -> DocumentPlan:
+    text = document.text
+    whole = CleanText(text, ((0, 0, len(text)),))
+    if model is None:
+        return DocumentPlan(whole, [], [], [])
+    fields = tuple(TrialRecord.model_fields)
+    chunk = Chunk(document.id, "single-shot", text, 0, len(text), hashlib.sha256(text.encode()).hexdigest())
+    messages = render_messages(prompts, fields, text, [])
+    key = cache_key(document.id, chunk.sha256, fields, prompts.version, model)
+    return DocumentPlan(whole, [], [PlannedCall("single-shot", fields, chunk, messages, key)], [])
 
 
 def listed_trials(clean: CleanText) -> list[str]:

@@ -119,14 +119,15 @@ def run_extraction(
 ) -> RunSummary:
     started = time.perf_counter()
     prompts = load_prompts()
+    prompt_version = config.prompt_version(prompts)
     model = llm.endpoint.model if llm else "none"
     conn = store.connect(db_path)
     summary = RunSummary(
         run_id=uuid.uuid4().hex[:12], db_path=db_path, endpoint=endpoint_label, model=model,
-        prompt_version=prompts.version,
+        prompt_version=prompt_version,
     )
     store.start_run(conn, summary.run_id, command=command, endpoint=endpoint_label, model=model,
-                    prompt_version=prompts.version, git_commit=git_commit())
+                    prompt_version=prompt_version, git_commit=git_commit())
     ingested = documents.ingest(paths, max_bytes=max_bytes, kind=kind)
     on_total(len(ingested))
     summary.documents = len(ingested)
@@ -137,13 +138,13 @@ def run_extraction(
 
     def save_finished() -> None:
         store.save_document_results(conn, finished, run_id=summary.run_id, model=model,
-                                    prompt_version=prompts.version, prices=prices)
+                                    prompt_version=prompt_version, prices=prices)
         for result in finished:
             _count(summary, result, prices)
             on_progress(result.document.path, result.status)
         finished.clear()
 
-    done = store.extracted_documents(conn, model, prompts.version) if not force else set()
+    done = store.extracted_documents(conn, model, prompt_version) if not force else set()
     for item in ingested:
         if isinstance(item, documents.IngestFailure):
             store.record_document_failure(

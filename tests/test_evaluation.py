@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from pipeline import evaluation, report
 from pipeline.cli import app
 from pipeline.evaluation import FieldDelta
+from pipeline.extraction import ExtractionConfig
 from pipeline.llm import Endpoint, LLMClient
-from schemas.trial import CONTRACT_KEYS
+from schemas.trial import CONTRACT_KEYS, TrialRecord
 from tests.scripted_llm import ScriptedLLM
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -259,3 +260,32 @@ def test_a_document_that_differs_from_its_gold_file_is_refused(tmp_path):
     message = str(refused.value)
     assert f"seeds/{changed.name}: sha256 is" in message
     assert "noisy/" in message and "missing" in message  # this corpus lacks noisy/ altogether
+
+
+def test_single_shot_baseline_is_stored_beside_the_pipeline_and_compared(tmp_path):
+    """The baseline sends each whole raw document with every contract key in one call; its
+    extractions carry their own prompt version, so both runs live in one database."""
+    db, no_corpus = str(tmp_path / "eval.duckdb"), tmp_path / "no-corpus"
+    with ScriptedLLM(responder=abstaining) as server:
+        pipeline_run = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "m"), endpoint_label="s",
+                                           only="seeds/002_*")
+        pipeline_requests = list(server.chat_requests)
+        baseline = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "m"), endpoint_label="s",
+                                       only="seeds/002_*", config=ExtractionConfig(strategy="single-shot"))
+        baseline_requests = server.chat_requests[len(pipeline_requests):]
+    assert len(pipeline_run.documents) == len(baseline.documents) == 1
+    raw = (evaluation.SAMPLES_DIR / "002_62fd2beb726bde5a.txt").read_text(encoding="utf-8")
+    [request] = baseline_requests
+    assert asked_fields(request.body) == list(TrialRecord.model_fields)
+    assert raw in request.messages[-1]["content"]
+    assert all(len(asked_fields(r.body)) < len(TrialRecord.model_fields) for r in pipeline_requests)
+    assert baseline.prompt_version == pipeline_run.prompt_version + "-single-shot"
+    assert baseline.extraction.skipped == 0, "the pipeline's extraction is not mistaken for the baseline's"
+    assert baseline.extraction.prompt_tokens > pipeline_run.extraction.prompt_tokens
+    comparison = evaluation.compare(db, pipeline_run.eval_id, baseline.eval_id)
+    assert comparison.a["eval_id"] == pipeline_run.eval_id and comparison.b["prompt_version"].endswith("-single-shot")
+
+
+def test_only_refuses_a_glob_that_matches_nothing(tmp_path):
+    with pytest.raises(evaluation.EvalError, match="no gold document matches"):
+        evaluation.gold_documents(tmp_path / "no-corpus", only="nothing/*")
