@@ -244,7 +244,7 @@ class LlamaServer:
     model_file: Path
     model_alias: str
     threads: int = os.cpu_count() or 2
-    context_tokens: int = 8192
+    context_tokens: int = 16384
     port: int = 0
     process: Optional[subprocess.Popen] = None
     log_path: Optional[Path] = None

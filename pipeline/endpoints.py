@@ -43,7 +43,7 @@ def choose_pack(model: Optional[str]) -> embedded.ModelPack:
 
 
 @contextmanager
-def open_endpoint(model: Optional[str] = None, *, context_tokens: int = 8192) -> Iterator[Endpoint]:
+def open_endpoint(model: Optional[str] = None, *, context_tokens: int = 16384) -> Iterator[Endpoint]:
     configured = configured_endpoint(model)
     if configured is not None:
         yield configured

@@ -35,7 +35,8 @@ RULE_ONLY_FIELDS = {"registry_ids"}
 
 @dataclass(frozen=True)
 class ExtractionConfig:
-    max_chunk_chars: int = 6000  # ~1,500 tokens: fits the embedded model's context with room to answer
+    max_chunk_chars: int = 12000  # ~3,000 tokens of English (up to ~12,000 of CJK): fits the embedded
+    # model's 16k context with the prompt and a long answer; longer documents are routed by field group
     overlap_chars: int = 400
     token_budget: int = 60_000  # per document, retries included
     use_rules: bool = True
@@ -97,8 +98,9 @@ def plan_document(document: Document, model: Optional[str], config: ExtractionCo
     if model is None:
         return DocumentPlan(clean, code_findings, [], [])
     settled = grounding.ground(document, clean, code_findings)
+    not_asked = set(settled.values) | grounding.unstatable_fields(clean)
     calls = []
-    for group, ask, spans in plan_calls(clean, found_sections, set(settled.values), config):
+    for group, ask, spans in plan_calls(clean, found_sections, not_asked, config):
         labels = sorted({s.label for s in found_sections if any(a < s.end and s.start < b for a, b in spans)})
         for chunk in chunking.make_chunks(
             document.id, group, clean, spans,
@@ -242,7 +244,7 @@ def _without_label(name: str, value):
     return _LABEL_PREFIX.sub("", value) if isinstance(value, str) else value
 
 
-def plan_calls(clean, found_sections, settled: set[str], config: ExtractionConfig) -> list[tuple]:
+def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionConfig) -> list[tuple]:
     """(call name, fields to ask, cleaned-text spans) for each LLM call a document needs.
 
     Each field group reads only the sections that can hold it. When everything the
@@ -251,7 +253,7 @@ def plan_calls(clean, found_sections, settled: set[str], config: ExtractionConfi
     """
     planned = []
     for group, group_fields in FIELD_GROUPS.items():
-        ask = tuple(f for f in group_fields if f not in settled and f not in RULE_ONLY_FIELDS)
+        ask = tuple(f for f in group_fields if f not in not_asked and f not in RULE_ONLY_FIELDS)
         if not ask:
             continue
         spans = (sections.text_for_group(clean, found_sections, group)

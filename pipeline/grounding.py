@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pycountry
 from rapidfuzz import fuzz
@@ -98,7 +98,8 @@ def _numbers(text: str) -> list[tuple[float, _Span]]:
 _AGE_CONTEXT = re.compile(r"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|days?)\b|≥|≤|<|>", re.I)
 
 
-def _find_age(value: float, text: str) -> Optional[_Span]:
+def _ages(text: str) -> Iterator[tuple[float, _Span]]:
+    """Numbers said about age, in years."""
     for number, span in _numbers(text):
         window = text[max(0, span.start - 40): span.end + 25]
         if not _AGE_CONTEXT.search(window):
@@ -111,9 +112,11 @@ def _find_age(value: float, text: str) -> Optional[_Span]:
             scale = 52.0
         elif "day" in after:
             scale = 365.0
-        if abs(number / scale - value) < 0.05:
-            return span
-    return None
+        yield number / scale, span
+
+
+def _find_age(value: float, text: str) -> Optional[_Span]:
+    return next((span for years, span in _ages(text) if abs(years - value) < 0.05), None)
 
 
 _ENROLLMENT_CONTEXT = re.compile(
@@ -121,18 +124,19 @@ _ENROLLMENT_CONTEXT = re.compile(
     r"enrol\w*|recruit\w*|sample size|target size|trial size|accrual|n\s*=)", re.I)
 
 
-def _find_integer(value: int, text: str) -> Optional[_Span]:
-    """An enrollment must be a number said about participants, not any number ("Age > 18")."""
+def _counts_of_participants(text: str) -> Iterator[tuple[float, _Span]]:
+    """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18")."""
     for number, span in _numbers(text):
-        if number != value:
-            continue
         line_start = text.rfind("\n", 0, span.start) + 1
         line_end = text.find("\n", span.end)
         line_end = len(text) if line_end < 0 else line_end
         window = text[max(line_start, span.start - 60): min(line_end, span.end + 40)]
         if _ENROLLMENT_CONTEXT.search(window):
-            return span
-    return None
+            yield number, span
+
+
+def _find_integer(value: int, text: str) -> Optional[_Span]:
+    return next((span for number, span in _counts_of_participants(text) if number == value), None)
 
 
 _DATE_PATTERNS = [
@@ -145,15 +149,16 @@ _DATE_PATTERNS = [
 _DATE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS))
 
 
-def _find_date(value: str, text: str) -> Optional[_Span]:
+def _dates(text: str) -> Iterator[tuple[str, _Span]]:
     for match in _DATE.finditer(text):
         try:
-            normalized = normalize.normalize_partial_date(match.group())
+            yield normalize.normalize_partial_date(match.group()), _Span(match.start(), match.end())
         except (ValueError, TypeError):
             continue
-        if normalized == value:
-            return _Span(match.start(), match.end())
-    return None
+
+
+def _find_date(value: str, text: str) -> Optional[_Span]:
+    return next((span for date, span in _dates(text) if date == value), None)
 
 
 # Surface forms that can state each enum value; the schema's own normalizer has the last word.
@@ -199,29 +204,54 @@ def _enum_value_of(field_name: str, surface: str) -> Any:
     return _ENUM_SYNONYMS[field_name](surface)
 
 
-def _find_enum(field_name: str, value: Any, text: str) -> Optional[_Span]:
-    wanted = value if isinstance(value, str) else None
+def _enum_statements(field_name: str, text: str) -> Iterator[tuple[Any, _Span]]:
     for match in re.finditer(_ENUM_PATTERNS[field_name], text, re.I):
         try:
-            stated = _enum_value_of(field_name, match.group())
+            yield _enum_value_of(field_name, match.group()), _Span(match.start(), match.end())
         except (ValueError, TypeError, IndexError):
             continue
+
+
+def _find_enum(field_name: str, value: Any, text: str) -> Optional[_Span]:
+    wanted = value if isinstance(value, str) else None
+    for stated, span in _enum_statements(field_name, text):
         if field_name == "phases":
             if wanted in (stated or []):
-                return _Span(match.start(), match.end())
+                return span
         elif stated == wanted:
-            return _Span(match.start(), match.end())
+            return span
     return None
+
+
+_HEALTHY_VOLUNTEERS = re.compile(
+    r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b", re.I)
 
 
 def _find_bool_healthy(value: bool, text: str) -> Optional[_Span]:
-    pattern = r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
-    for match in re.finditer(pattern, text, re.I):
-        word = match.group(1).lower()
-        stated = word in ("yes", "true", "t", "accepted")
+    for match in _HEALTHY_VOLUNTEERS.finditer(text):
+        stated = match.group(1).lower() in ("yes", "true", "t", "accepted")
         if stated == value:
             return _Span(match.start(), match.end())
     return None
+
+
+def unstatable_fields(clean: CleanText) -> set[str]:
+    """Fields of which the text states no value in any form grounding accepts: enums, dates,
+    ages, counts of participants and flags it never mentions. A model asked for them can only
+    answer null or a value grounding must reject, so extraction does not ask (fewer tokens,
+    and nothing to invent). Free-text fields are always statable."""
+    text = clean.text
+    unstatable = {name for name in _ENUM_PATTERNS
+                  if not any(stated for stated, _ in _enum_statements(name, text))}
+    if next(_dates(text), None) is None:
+        unstatable |= _DATE_FIELDS
+    if next(_ages(text), None) is None:
+        unstatable |= {"min_age_years", "max_age_years"}
+    if next(_counts_of_participants(text), None) is None:
+        unstatable.add("target_enrollment")
+    if not _HEALTHY_VOLUNTEERS.search(text):
+        unstatable.add("healthy_volunteers")
+    return unstatable
 
 
 def _country_names(code: str) -> list[str]:

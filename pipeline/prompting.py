@@ -50,7 +50,8 @@ def render_messages(
     """Chat messages asking for `fields` from `text`.
 
     The fields are stated in the prompt as well as in the schema: small models return
-    mostly nulls without it. They come after the excerpt, so that successive calls about
+    mostly nulls without it (and the embedded model never sees the schema, which only
+    constrains its sampling). They come after the excerpt, so that successive calls about
     one document share their longest prefix (rules + excerpt), which llama.cpp's server
     reuses from its KV cache instead of reading the excerpt again for every field group.
     """
@@ -60,6 +61,5 @@ def render_messages(
         sections=", ".join(section_labels) or "whole document",
         text=text,
         fields=field_lines,
-        keys=", ".join(fields),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

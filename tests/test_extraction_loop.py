@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.extraction import ExtractionConfig
 from pipeline.llm import Endpoint, LLMClient
 from pipeline.runner import run_extraction
 from schemas.trial import CONTRACT_KEYS
@@ -33,13 +34,11 @@ SEED_002_TRUTH = {
 
 
 def asked_keys(request_json: dict) -> list[str]:
-    user = request_json["messages"][-1]["content"]
-    for message in reversed(request_json["messages"]):
-        if message["role"] == "user" and "with exactly the keys:" in message["content"]:
-            user = message["content"]
-            break
-    line = user.rsplit("with exactly the keys:", 1)[1]
-    return [k.strip() for k in line.strip().split(",")]
+    """The keys a request asks for: its response schema's properties (json_schema, or
+    llama-cpp-python's json_object + schema)."""
+    response_format = request_json["response_format"]
+    schema = response_format.get("json_schema", {}).get("schema") or response_format.get("schema")
+    return list(schema["properties"])
 
 
 def answer_from(truth: dict):
@@ -177,7 +176,8 @@ def test_invented_values_end_null_with_a_review_entry(tmp_path):
     doc = tmp_path / "trial.txt"
     doc.write_text(
         "A Study of Drug X in Adults With Asthma\n\nSponsor: Acme University Hospital\n\n"
-        "This study looks at whether drug X helps adults with asthma breathe better.\n",
+        "This observational phase 2 study will enrol 60 adults with asthma to see whether drug X helps them "
+        "breathe better.\n",
         encoding="utf-8",
     )
     invented = {
@@ -195,6 +195,25 @@ def test_invented_values_end_null_with_a_review_entry(tmp_path):
     assert row["conditions"] == "asthma"
     reviewed = {r[0] for r in query(tmp_path / "t.duckdb", "SELECT field FROM review")}
     assert {"phases", "target_enrollment", "study_type", "conditions"} <= reviewed
+
+
+def test_fields_the_text_cannot_state_are_not_asked(tmp_path):
+    """No date, age, count of participants, phase, status or design word on the page: asking
+    for them could only bring back a value grounding must reject."""
+    doc = tmp_path / "trial.txt"
+    doc.write_text("A Study of Drug X in Adults With Asthma\n\nSponsor: Acme University Hospital\n\n"
+                   "This study looks at whether drug X helps people with asthma breathe better.\n", encoding="utf-8")
+    with ScriptedLLM(responder=answer_from({"primary_sponsor": "Acme University Hospital"})) as server:
+        run_extraction([str(doc)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server), endpoint_label="s")
+        [request] = server.chat_requests
+    asked = set(asked_keys(request.body))
+    never_stated = {"phases", "recruitment_status", "study_type", "allocation", "masking", "intervention_model",
+                    "sex", "ipd_sharing", "healthy_volunteers", "registration_date", "start_date",
+                    "primary_completion_date", "completion_date", "min_age_years", "max_age_years",
+                    "target_enrollment"}
+    assert asked & never_stated == set()
+    assert {"public_title", "conditions", "primary_sponsor", "interventions"} <= asked
+    assert "phases" not in request.messages[-1]["content"]
 
 
 INJECTED_PAGE = (
@@ -279,10 +298,13 @@ def test_valid_fields_survive_an_answer_that_stays_invalid(seed_002, tmp_path):
 
 
 def test_a_short_document_is_one_call_and_a_long_one_is_routed_by_section(seed_002, tmp_path, samples_dir):
-    shutil.copy(samples_dir / "001_3d5e767ef9ecad4c.txt", seed_002.parent)  # a 9 KB UMIN registry page
+    """A document whose text fits one call is one call; a longer one (here the 9 KB UMIN page,
+    with a 6,000-character limit) sends each field group only the sections that can hold it."""
+    shutil.copy(samples_dir / "001_3d5e767ef9ecad4c.txt", seed_002.parent)
     db = tmp_path / "t.duckdb"
     with ScriptedLLM(responder=answer_from(SEED_002_TRUTH)) as server:
-        run_extraction([str(seed_002.parent)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+        run_extraction([str(seed_002.parent)], db_path=str(db), llm=client_for(server), endpoint_label="s",
+                       config=ExtractionConfig(max_chunk_chars=6000))
         requests = [r.body["messages"][-1]["content"] for r in server.chat_requests]
     groups = dict(query(db, """SELECT d.path LIKE '%002_%', list(DISTINCT c.field_group ORDER BY c.field_group)
                                FROM llm_calls c JOIN documents d USING (document_id) GROUP BY 1"""))
