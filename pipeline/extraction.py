@@ -231,12 +231,14 @@ def extract_document(
     )
 
 
-_LABEL_PREFIX = re.compile(r"^(?:lead(?:s)?|sponsor(?:s)?|funder(?:s)?|collaborator(?:s)?|organi[sz]ation)\s*:\s*", re.I)
+_LABEL_PREFIX = re.compile(r"^(?:lead(?:s)?|sponsor(?:s)?|funder(?:s)?|collaborator(?:s)?|organi[sz]ation|institute"
+                           r"|name of (?:primary )?sponsor)\s*(?::|\s[-–]\s)\s*", re.I)
 _ORGANISATION_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators"}
 
 
 def _without_label(name: str, value):
-    """Small models copy the page's label with the value ("Leads: Jiangxi ..."); keep the value."""
+    """Small models copy the page's label with the value ("Leads: Jiangxi ...", UMIN's
+    "Institute - National Cancer Center ..."); keep the value."""
     if name not in _ORGANISATION_FIELDS:
         return value
     if isinstance(value, list):

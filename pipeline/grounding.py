@@ -157,8 +157,35 @@ def _dates(text: str) -> Iterator[tuple[str, _Span]]:
             continue
 
 
-def _find_date(value: str, text: str) -> Optional[_Span]:
-    return next((span for date, span in _dates(text) if date == value), None)
+# What the label just before a date says it is. A date labelled as another kind of date ("Date of
+# IRB - 2023 Year 10 Month 10 Day", "Anticipated trial start date - ...") does not state this field,
+# even if the value matches; an unlabelled date still may.
+_DATE_LABELS = {
+    "registration_date": r"regist|first (?:submitted|posted|received)|disclos",
+    "start_date": r"start|first (?:enrol|enroll|patient|participant)",
+    "primary_completion_date": r"primary completion",
+    "completion_date": r"(?<!primary )completion|end of (?:study|trial)|study end|last follow",
+}
+_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|last (?:updated|modified|refreshed|verified|changed)"
+                          r"|results? (?:first )?(?:posted|published)|\bupdated\b|\bverified\b")
+
+
+def _labelled_as_another_date(field_name: str, text: str, span: _Span, previous_end: int) -> bool:
+    line_start = text.rfind("\n", 0, span.start) + 1
+    label = text[max(line_start, previous_end, span.start - 80): span.start].lower()
+    if re.search(_DATE_LABELS[field_name], label):
+        return False
+    others = [pattern for name, pattern in _DATE_LABELS.items() if name != field_name] + [_NOT_TRIAL_DATE_LABELS]
+    return any(re.search(pattern, label) for pattern in others)
+
+
+def _find_date(field_name: str, value: str, text: str) -> Optional[_Span]:
+    previous_end = 0
+    for date, span in _dates(text):
+        if date == value and not _labelled_as_another_date(field_name, text, span, previous_end):
+            return span
+        previous_end = span.end
+    return None
 
 
 # Surface forms that can state each enum value; the schema's own normalizer has the last word.
@@ -311,7 +338,7 @@ class _Locator:
         if field_name in _TEXT_FIELDS:
             return _find_text(str(value), self.text, self.lowered)
         if field_name in _DATE_FIELDS:
-            return _find_date(str(value), self.text)
+            return _find_date(field_name, str(value), self.text)
         if field_name in ("min_age_years", "max_age_years"):
             return _find_age(float(value), self.text)
         if field_name == "target_enrollment":

@@ -39,7 +39,7 @@ def test_invented_values_are_rejected_with_a_reason():
 
 
 def test_one_span_cannot_state_two_sibling_dates():
-    document, clean = _doc("Start Date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n")
+    document, clean = _doc("Key date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n")
     out = ground(document, clean, [
         Finding("start_date", "2025-10-10", "rule:dates"),
         Finding("registration_date", "2025-10-10", "llm:x"),
@@ -77,3 +77,22 @@ def test_an_enrollment_must_be_a_number_about_participants():
     assert "target_enrollment" not in out.values
     out = ground(document, clean, [Finding("target_enrollment", 146, "llm:x")])
     assert out.values["target_enrollment"] == 146
+
+
+def test_a_date_labelled_as_another_kind_of_date_does_not_state_the_field():
+    """UMIN puts several dates on one line; the IRB approval date is not the registration date."""
+    document, clean = _doc(
+        "Recruitment Status: Open public recruiting Date of protocol fixation - 2023 Year 09 Month 11 Day "
+        "Date of IRB - 2023 Year 10 Month 10 Day Anticipated trial start date - 2023 Year 10 Month 26 Day\n"
+        "Registered: 2023-11-02\nLast updated: 2024-01-05\n2022-05-01\n")
+    out = ground(document, clean, [
+        Finding("registration_date", "2023-10-10", "llm:x"),  # the IRB date
+        Finding("start_date", "2023-10-26", "llm:x"),
+        Finding("completion_date", "2024-01-05", "llm:x"),  # the last-updated date
+    ])
+    assert out.values == {"start_date": "2023-10-26"}
+    assert {r.field for r in out.rejections} == {"registration_date", "completion_date"}
+    right = ground(document, clean, [Finding("registration_date", "2023-11-02", "llm:x"),
+                                     Finding("primary_completion_date", "2022-05-01", "llm:x")])
+    assert right.values == {"registration_date": "2023-11-02", "primary_completion_date": "2022-05-01"}, \
+        "a date under its own label, or under none, is still found"
