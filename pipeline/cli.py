@@ -55,6 +55,8 @@ def extract(
     batch: bool = typer.Option(False, "--batch-api", help="Send the LLM requests as OpenAI Batch API jobs (half price, "
                                "answers within 24 h); what a batch cannot answer is asked live"),
     batch_poll_seconds: float = typer.Option(30.0, help="Seconds between Batch API status checks"),
+    max_rpm: Optional[float] = typer.Option(None, "--max-rpm", min=0.001,
+                                            help="At most this many LLM requests a minute (all workers together)"),
 ):
     """Extract trials from documents into DuckDB, then print a summary."""
     # A plain `kill` ends us through SystemExit, so the embedded server is stopped on the way out.
@@ -74,13 +76,14 @@ def extract(
         )
 
     try:
-        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting")
+        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm)
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
     _print_summary(summary)
 
 
-def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False):
+def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False,
+                    requests_per_minute: Optional[float] = None):
     """Run job(llm, endpoint_label, on_total=..., on_progress=...) under a progress bar, with the
     endpoint the user configured, the embedded model, or no model at all (--no-llm)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -95,7 +98,7 @@ def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str
         if no_llm:
             return start(None, "none (rules and registry records only)")
         with open_endpoint(model) as endpoint:
-            return start(LLMClient(endpoint), endpoint.label)
+            return start(LLMClient(endpoint, requests_per_minute=requests_per_minute), endpoint.label)
 
 
 def _print_summary(s: RunSummary) -> None:

@@ -138,6 +138,26 @@ def _outcome_of(error: BaseException) -> str:
     return "error"
 
 
+class RateLimiter:
+    """At most `per_minute` requests a minute, evenly spaced, shared by every worker thread
+    (the endpoint's quota is per key, not per thread)."""
+
+    def __init__(self, per_minute: float):
+        if per_minute <= 0:
+            raise ValueError("the request rate must be positive")
+        self.interval_s = 60.0 / per_minute
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval_s
+        if start > now:
+            time.sleep(start - now)
+
+
 class LLMClient:
     """Extracts one pydantic model from one chat prompt, with retries and a call ledger."""
 
@@ -151,8 +171,10 @@ class LLMClient:
         max_output_tokens: int = 1200,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 30.0,
+        requests_per_minute: Optional[float] = None,
     ):
         self.endpoint = endpoint
+        self._rate = RateLimiter(requests_per_minute) if requests_per_minute else None
         self.structured_output = endpoint.structured_output
         self.transport_retries = transport_retries
         self.validation_retries = endpoint.validation_retries if validation_retries is None else validation_retries
@@ -181,6 +203,8 @@ class LLMClient:
         return getattr(self._local, "calls", None)
 
     def _on_request(self, *args, **kwargs) -> None:
+        if self._rate:
+            self._rate.wait()  # every HTTP attempt, retries and re-asks included
         calls = self._current()
         if calls is None:
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -341,3 +342,23 @@ def test_an_answer_cut_off_once_is_asked_again_and_kept_whole(seed_002, tmp_path
     assert summary.ok == 1
     assert trial_row(db)["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
     assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete", "ok"]
+
+
+def test_a_request_rate_limit_spaces_requests_across_workers(tmp_path):
+    """600 requests a minute: one every 0.1 s, whatever the concurrency."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for k in range(6):
+        (folder / f"d{k}.txt").write_text(f"Trial of Compound {k}\nSponsor: Organisation {k}\n", encoding="utf-8")
+    arrivals = []
+
+    def answer(request_json):
+        arrivals.append(time.monotonic())
+        return {}
+
+    with ScriptedLLM(responder=answer) as server:
+        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"),
+                                 llm=client_for(server, requests_per_minute=600), endpoint_label="s", concurrency=6)
+    assert summary.ok == 6 and len(arrivals) == 6
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert arrivals[-1] - arrivals[0] >= 0.45 and min(gaps) >= 0.04, f"requests arrived {gaps} s apart"
