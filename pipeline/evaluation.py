@@ -4,8 +4,9 @@
 (eval/gold/, see eval/README.md) with the ordinary batch runner, into its own
 DuckDB file, scores the stored per-document records against the gold labels
 with pipeline/scoring.py, and stores the scores (eval_runs, eval_field_scores,
-eval_document_results). Extractions and LLM answers are cached in that file,
-so rerunning an unchanged model and prompt re-scores without a single LLM call.
+eval_document_results). Every run re-extracts every document, so it measures the
+code as it is now (a grounding or rules change shows up at once); the LLM answers
+are cached in that file, so an unchanged model and prompt cost no LLM call.
 `compare` sets two stored runs side by side and flags regressions.
 
 Without the corpus (../shared/corpus or $TRIALSIFT_CORPUS) only the five seed
@@ -168,6 +169,7 @@ def run_eval(
     summary = run_extraction(
         [str(doc.path) for doc in docs], db_path=db_path, llm=llm, endpoint_label=endpoint_label,
         concurrency=concurrency, config=config, on_progress=on_progress, on_total=on_total, command="eval",
+        force=True,  # an extraction stored by older code must not stand in for the current code's
     )
     conn = store.connect(db_path)
     try:

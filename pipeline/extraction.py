@@ -170,9 +170,10 @@ def extract_document(
         group, ask = planned.group, planned.fields
         if group in failed_groups:
             continue  # the group's earlier chunk failed outright; its later chunks would too
-        answer = cache.get(planned.cache_key) if cache else None
-        if answer is not None:
+        cached_answer = cache.get(planned.cache_key) if cache else None
+        if cached_answer is not None:
             cached += 1
+            answer = json.loads(cached_answer)
         else:
             try:
                 obj, chunk_calls = llm.extract(
@@ -182,22 +183,22 @@ def extract_document(
             except ExtractionFailed as failure:
                 calls += failure.calls
                 used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in failure.calls)
-                kept, refused = salvage(ask, failure.last_output or {})
-                salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}")
-                                       for n, v, why in refused]
-                if not kept:
+                answer = failure.last_output or {}
+                if not salvage(ask, answer)[0]:
                     failed_groups.append(group)
                     errors.append(f"{group}: {failure.reason}")
-                    continue
-                answer = json.dumps(kept, sort_keys=True)  # not cached: a retry may do better
+                    continue  # not cached: running the command again asks again
             else:
                 calls += chunk_calls
                 used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
-                answer = json.dumps(obj.model_dump(mode="json"), sort_keys=True)
-                if cache:
-                    cache.put(planned.cache_key, answer, model=llm.endpoint.model, prompt_version=prompts.version)
-        for name, value in json.loads(answer).items():
-            if name in ask and not is_empty(value):
+                answer = obj.model_dump(mode="json")
+            if cache:  # an invalid answer too (its valid fields are used): a rerun pays nothing
+                cache.put(planned.cache_key, json.dumps(answer, sort_keys=True), model=llm.endpoint.model,
+                          prompt_version=prompts.version)
+        kept, refused = salvage(ask, answer)
+        salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
+        for name, value in kept.items():
+            if not is_empty(value):
                 llm_findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
 
     grounded = grounding.ground(document, clean, code_findings + llm_findings)
@@ -268,8 +269,9 @@ def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionCon
 
 
 def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str, object, str]]]:
-    """From an answer that failed validation after retries, keep each field (and each list
-    item) that validates on its own; return the rest with the validation message."""
+    """Of a model's answer, keep each asked field (and each list item) that validates on its
+    own; return the rest with the validation message. A valid answer is kept whole; one that
+    failed validation after retries keeps its valid parts."""
     kept, refused = {}, []
     for name in fields:
         value = output.get(name)

@@ -24,6 +24,7 @@ import pycountry
 from rapidfuzz import fuzz
 
 from pipeline.records import CleanText, Document, Evidence, Finding, Rejection
+from pipeline.sections import heading_label
 from schemas import normalize
 from schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
 
@@ -403,11 +404,53 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
         if value is None or value == [] or value == "":
             continue
         if name not in LIST_FIELDS or name in WHOLE_VALUE_FIELDS:
-            _ground_scalar(document, clean, locate, finding, out)
+            if not _is_label(out, finding):
+                _ground_scalar(document, clean, locate, finding, out)
         else:
             for item in value if isinstance(value, list) else [value]:
-                _ground_item(document, clean, locate, Finding(name, item, finding.method, finding.evidence), out)
+                one = Finding(name, item, finding.method, finding.evidence)
+                if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
+                    _ground_item(document, clean, locate, one, out)
     return out
+
+
+def _repeats_a_primary_outcome(out: Grounded, finding: Finding) -> bool:
+    """A secondary outcome with the measure and time frame of an accepted primary one is the
+    primary outcome again (small models fill both lists with the same items)."""
+    if finding.field != "secondary_outcomes" or not isinstance(finding.value, dict):
+        return False
+    def key(item):
+        return tuple(_WS.sub(" ", str(item.get(k) or "")).strip().lower() for k in ("measure", "time_frame"))
+    if any(key(primary) == key(finding.value) for primary in out.values.get("primary_outcomes", [])):
+        _reject(out, finding, "the same measure and time frame are a primary outcome")
+        return True
+    return False
+
+
+# Fields (and the key of list items) that name something. A model short of an answer copies
+# the page's headings and ids into them ("Brief Summary" as the sponsor, a trial id as a site);
+# the text does contain those words, but not as a name.
+_NAMING_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators",
+                  "inclusion_criteria", "exclusion_criteria"}  # not conditions: "Healthy Volunteers" is one
+_NAMING_KEYS = {"sites": "name", "contacts": "name", "interventions": "name"}
+
+
+def _is_label(out: Grounded, finding: Finding) -> bool:
+    """Reject (and say so) a model's name that is a section heading, a field label or a registry id."""
+    if finding.evidence is not None or not finding.method.startswith("llm"):
+        return False
+    name, value = finding.field, finding.value
+    text = value.get(_NAMING_KEYS[name]) if name in _NAMING_KEYS and isinstance(value, dict) else (
+        value if name in _NAMING_FIELDS else None)
+    if not isinstance(text, str) or not text.strip():
+        return False
+    if heading_label(text.strip()):
+        _reject(out, finding, "a section heading or field label, not a value")
+        return True
+    if any(m.end - m.start >= len(text.strip()) - 2 for m in normalize.find_registry_ids(text)):
+        _reject(out, finding, "a registry id, not a name")
+        return True
+    return False
 
 
 def _reject(out: Grounded, finding: Finding, reason: str) -> None:
@@ -440,9 +483,12 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
 
 
 def _sibling_using(out: Grounded, name: str, evidence: Evidence) -> Optional[str]:
+    """The sibling field whose evidence is (mostly) the same text. Containment is not enough:
+    an acronym is usually written inside its title ("... Chest Pain - PROMISE")."""
     for sibling in _FAMILY_OF.get(name, ()):
         for other in out.evidence.get(sibling, []) if sibling != name else []:
-            if other.start < evidence.end and evidence.start < other.end:
+            overlap = min(other.end, evidence.end) - max(other.start, evidence.start)
+            if overlap > 0 and overlap >= 0.8 * max(other.end - other.start, evidence.end - evidence.start):
                 return sibling
     return None
 

@@ -76,8 +76,7 @@ def summary_lines(run: EvalRun) -> list[tuple[str, str]]:
         ("prompt / schema version", f"{run.prompt_version} / {run.schema_version}"),
         ("git commit", run.git_commit),
         ("database", run.db_path),
-        ("LLM calls", f"{summary.llm_calls} (+{summary.cached_calls} answered from cache, "
-                      f"{summary.skipped} documents already extracted)"),
+        ("LLM calls", f"{summary.llm_calls} (+{summary.cached_calls} answered from cache)"),
         ("micro P / R / F1", f"{_number(micro.precision)} / {_number(micro.recall)} / {_number(micro.f1)}"),
         ("macro F1", f"{_number(card.macro.f1)} over {card.macro.fields} fields with any value"),
         ("hallucination rate", f"{_number(card.hallucination_rate)} ({micro.hallucinations} values where gold "

@@ -108,8 +108,8 @@ def test_eval_without_llm_over_the_corpus_stores_scores_that_add_up(corpus_root,
     invoke("--no-llm", "--corpus", str(corpus_root), "--db", str(db))
     second, first_again = query(db, "SELECT eval_id, run_id FROM eval_runs ORDER BY created_at DESC")
     assert field_scores(db, second["eval_id"]) == field_scores(db, first_again["eval_id"])
-    [rerun] = query(db, "SELECT skipped, llm_calls FROM runs WHERE run_id = ?", [second["run_id"]])
-    assert rerun == {"skipped": len(gold), "llm_calls": 0}
+    [rerun] = query(db, "SELECT documents, llm_calls FROM runs WHERE run_id = ?", [second["run_id"]])
+    assert rerun == {"documents": len(gold), "llm_calls": 0}
 
 
 # --------------------------------------------------------------------------- (b) a scripted LLM

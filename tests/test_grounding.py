@@ -96,3 +96,41 @@ def test_a_date_labelled_as_another_kind_of_date_does_not_state_the_field():
                                      Finding("primary_completion_date", "2022-05-01", "llm:x")])
     assert right.values == {"registration_date": "2023-11-02", "primary_completion_date": "2022-05-01"}, \
         "a date under its own label, or under none, is still found"
+
+
+def test_an_acronym_inside_its_title_does_not_block_the_title():
+    document, clean = _doc("Prospective Multicenter Imaging Study for Evaluation of Chest Pain - PROMISE\n")
+    out = ground(document, clean, [
+        Finding("acronym", "PROMISE", "llm:x"),
+        Finding("public_title", "Prospective Multicenter Imaging Study for Evaluation of Chest Pain", "llm:x"),
+        Finding("scientific_title", "Prospective Multicenter Imaging Study for Evaluation of Chest Pain", "llm:x"),
+    ])
+    assert out.values["acronym"] == "PROMISE"
+    assert out.values["public_title"] == "Prospective Multicenter Imaging Study for Evaluation of Chest Pain"
+    assert "scientific_title" not in out.values, "one title line is not both titles"
+
+
+def test_a_heading_or_an_id_is_not_a_name():
+    document, clean = _doc("Brief Summary\nA study of drug X. ChiCTR2000032717\nCriteria\nAdults aged 18 or more\n")
+    out = ground(document, clean, [
+        Finding("primary_sponsor", "Brief Summary", "llm:x"),
+        Finding("sites", [{"name": "ChiCTR2000032717", "city": None, "country": None}], "llm:x"),
+        Finding("inclusion_criteria", ["Criteria", "Adults aged 18 or more"], "llm:x"),
+    ])
+    assert out.values == {"inclusion_criteria": ["Adults aged 18 or more"]}
+    reasons = {(r.field, r.reason) for r in out.rejections}
+    assert ("primary_sponsor", "a section heading or field label, not a value") in reasons
+    assert ("sites", "a registry id, not a name") in reasons
+    assert ("inclusion_criteria", "a section heading or field label, not a value") in reasons
+
+
+def test_a_secondary_outcome_that_repeats_a_primary_one_is_dropped():
+    document, clean = _doc("Primary outcome: all-cause mortality at 25 months\nSecondary: mortality at 12 months\n")
+    primary = {"measure": "all-cause mortality", "time_frame": "25 months"}
+    out = ground(document, clean, [
+        Finding("primary_outcomes", [primary], "llm:x"),
+        Finding("secondary_outcomes", [dict(primary), {"measure": "all-cause mortality", "time_frame": "12 months"}],
+                "llm:x"),
+    ])
+    assert out.values["primary_outcomes"] == [primary]
+    assert out.values["secondary_outcomes"] == [{"measure": "all-cause mortality", "time_frame": "12 months"}]

@@ -75,8 +75,12 @@ def test_kill_9_mid_batch_then_resume_equals_an_uninterrupted_run(tmp_path):
         reference = _extract(docs, tmp_path / "reference.duckdb", server.base_url)
         assert reference.returncode == 0, reference.stderr
 
+        answered_before = len(server.chat_requests)
         interrupted = _extract(docs, tmp_path / "resumed.duckdb", server.base_url, wait=False)
-        time.sleep(4)  # some documents are saved, others in flight
+        deadline = time.monotonic() + 120
+        while len(server.chat_requests) - answered_before < 15 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.2)  # finished documents are saved every 0.5 s: some are saved, others in flight
         interrupted.send_signal(signal.SIGKILL)
         interrupted.wait(timeout=10)
         saved_before = _saved(tmp_path / "resumed.duckdb")
