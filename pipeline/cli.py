@@ -300,8 +300,8 @@ def eval_(
     no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
     compare: Optional[tuple[str, str]] = typer.Option(
         None, "--compare", help="Compare two stored eval runs A B (ids, 'previous', 'latest') instead of running one"),
-    only: Optional[str] = typer.Option(None, help="Score only the gold documents whose source matches this glob, "
-                                                  "e.g. 'seeds/*'"),
+    only: list[str] = typer.Option([], help="Score only the gold documents whose source matches this glob "
+                                            "(repeatable), e.g. 'seeds/*'"),
     single_shot: bool = typer.Option(False, "--single-shot", help="Baseline: the whole raw document and every key in "
                                      "one call (no cleaning, sections or rules), to measure what the pipeline adds"),
 ):

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from pipeline import store
 from pipeline.extraction import ExtractionConfig
@@ -70,11 +70,11 @@ def _corpus(corpus_root: Optional[Path]) -> tuple[Path, bool]:
     return root, root.is_dir()
 
 
-def gold_documents(corpus_root: Optional[Path] = None, only: Optional[str] = None) -> tuple[list[GoldDoc], str]:
+def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = ()) -> tuple[list[GoldDoc], str]:
     """The documents to score and a sentence saying which set they are.
 
     With a corpus every gold file is used; without one, only the seeds, read from
-    data/samples/. `only` keeps the sources matching a glob ("seeds/*"). Any document whose
+    data/samples/. `only` keeps the sources matching any of its globs ("seeds/*"). Any document whose
     bytes differ from its gold file's sha256 is refused: its labels describe other text.
     """
     root, have_corpus = _corpus(corpus_root)
@@ -86,7 +86,7 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Optional[str] = Non
     for gold_file in gold_files:
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
         source = gold["source"]
-        if only and not fnmatch.fnmatch(source, only):
+        if only and not any(fnmatch.fnmatch(source, pattern) for pattern in only):
             continue
         if have_corpus:
             path = root / source
@@ -98,8 +98,8 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Optional[str] = Non
 
     _check_documents(docs)
     if not docs:
-        raise EvalError(f"no gold document matches --only {only!r}")
-    subset = f" matching {only!r}" if only else ""
+        raise EvalError(f"no gold document matches --only {' '.join(only)}")
+    subset = f" matching {' or '.join(only)}" if only else ""
     if have_corpus:
         return docs, f"scored {len(docs)} documents{subset} from {root}"
     return docs, f"corpus not found at {root}: scoring the {len(docs)} bundled seed documents{subset} only"
@@ -159,7 +159,7 @@ def run_eval(
     endpoint_label: str,
     concurrency: int = 1,
     config: ExtractionConfig = ExtractionConfig(),
-    only: Optional[str] = None,
+    only: Sequence[str] = (),
     on_progress: Callable[[str, str], None] = lambda path, status: None,
     on_total: Callable[[int], None] = lambda total: None,
 ) -> EvalRun:

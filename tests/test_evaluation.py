@@ -268,10 +268,10 @@ def test_single_shot_baseline_is_stored_beside_the_pipeline_and_compared(tmp_pat
     db, no_corpus = str(tmp_path / "eval.duckdb"), tmp_path / "no-corpus"
     with ScriptedLLM(responder=abstaining) as server:
         pipeline_run = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "m"), endpoint_label="s",
-                                           only="seeds/002_*")
+                                           only=["seeds/002_*"])
         pipeline_requests = list(server.chat_requests)
         baseline = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "m"), endpoint_label="s",
-                                       only="seeds/002_*", config=ExtractionConfig(strategy="single-shot"))
+                                       only=["seeds/002_*"], config=ExtractionConfig(strategy="single-shot"))
         baseline_requests = server.chat_requests[len(pipeline_requests):]
     assert len(pipeline_run.documents) == len(baseline.documents) == 1
     raw = (evaluation.SAMPLES_DIR / "002_62fd2beb726bde5a.txt").read_text(encoding="utf-8")
@@ -288,4 +288,4 @@ def test_single_shot_baseline_is_stored_beside_the_pipeline_and_compared(tmp_pat
 
 def test_only_refuses_a_glob_that_matches_nothing(tmp_path):
     with pytest.raises(evaluation.EvalError, match="no gold document matches"):
-        evaluation.gold_documents(tmp_path / "no-corpus", only="nothing/*")
+        evaluation.gold_documents(tmp_path / "no-corpus", only=["nothing/*"])
