@@ -428,29 +428,52 @@ def _repeats_a_primary_outcome(out: Grounded, finding: Finding) -> bool:
 
 
 # Fields (and the key of list items) that name something. A model short of an answer copies
-# the page's headings and ids into them ("Brief Summary" as the sponsor, a trial id as a site);
-# the text does contain those words, but not as a name.
-_NAMING_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators",
-                  "inclusion_criteria", "exclusion_criteria"}  # not conditions: "Healthy Volunteers" is one
-_NAMING_KEYS = {"sites": "name", "contacts": "name", "interventions": "name"}
+# the page's headings, ids, categories and the trial's acronym into them ("Brief Summary" as the
+# sponsor, a trial id as a site, "Experimental" as an arm label); the text does contain those
+# words, but not as that field's value.
+_NAMING_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators", "acronym",
+                  "public_title", "scientific_title", "inclusion_criteria", "exclusion_criteria"}
+_NAMING_KEYS = {"sites": "name", "contacts": "name", "interventions": "name", "arms": "label"}
+_ORGANIZATIONS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators", "sites"}
+_CATEGORIES = {
+    "experimental", "active comparator", "placebo comparator", "sham comparator", "no intervention", "other",
+    "drug", "device", "biological", "procedure", "radiation", "behavioral", "genetic", "dietary supplement",
+    "combination product", "diagnostic test", "intervention", "arm", "group",
+}
 
 
-def _is_label(out: Grounded, finding: Finding) -> bool:
-    """Reject (and say so) a model's name that is a section heading, a field label or a registry id."""
-    if finding.evidence is not None or not finding.method.startswith("llm"):
-        return False
+def _not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
+    """Why a name-like value is not a value of its field, if it is not."""
     name, value = finding.field, finding.value
     text = value.get(_NAMING_KEYS[name]) if name in _NAMING_KEYS and isinstance(value, dict) else (
         value if name in _NAMING_FIELDS else None)
     if not isinstance(text, str) or not text.strip():
+        return None
+    text = text.strip()
+    words = len(text.split())
+    if name not in ("acronym",) and heading_label(text):
+        return "a section heading or field label, not a value"
+    if any(m.end - m.start >= len(text) - 2 for m in normalize.find_registry_ids(text)):
+        return "a registry id, not a name"
+    if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:
+        return "a category, not a name"
+    if name in ("public_title", "scientific_title") and words < 3:
+        return "too short to be a title"
+    acronym = out.values.get("acronym")
+    if name in _ORGANIZATIONS and acronym and text.casefold() == str(acronym).strip().casefold():
+        return "the trial's acronym, not an organization"
+    return None
+
+
+def _is_label(out: Grounded, finding: Finding) -> bool:
+    """Reject (and say so) a name-like value that is not a value of its field (a model's answer,
+    or an item the criteria splitter cut from a heading line). Exact evidence is trusted."""
+    if finding.evidence is not None:
         return False
-    if heading_label(text.strip()):
-        _reject(out, finding, "a section heading or field label, not a value")
-        return True
-    if any(m.end - m.start >= len(text.strip()) - 2 for m in normalize.find_registry_ids(text)):
-        _reject(out, finding, "a registry id, not a name")
-        return True
-    return False
+    reason = _not_a_value(out, finding)
+    if reason:
+        _reject(out, finding, reason)
+    return reason is not None
 
 
 def _reject(out: Grounded, finding: Finding, reason: str) -> None:

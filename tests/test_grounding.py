@@ -134,3 +134,27 @@ def test_a_secondary_outcome_that_repeats_a_primary_one_is_dropped():
     ])
     assert out.values["primary_outcomes"] == [primary]
     assert out.values["secondary_outcomes"] == [{"measure": "all-cause mortality", "time_frame": "12 months"}]
+
+
+def test_categories_acronyms_and_short_titles_are_not_names_or_titles():
+    text = ("Prospective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)\nSponsor: PROMISE\n"
+            "Arms: Experimental: anatomic testing\nIntervention Type: Drug\nNCT01174550\n")
+    document, clean = _doc(text)
+    out = ground(document, clean, [
+        Finding("acronym", "PROMISE", "llm:x"),
+        Finding("primary_sponsor", "PROMISE", "llm:x"),
+        Finding("public_title", "PROMISE", "llm:x"),
+        Finding("scientific_title", "Prospective Multicenter Imaging Study for Evaluation of Chest Pain", "llm:x"),
+        Finding("arms", [{"label": "Experimental", "type": "EXPERIMENTAL", "description": None},
+                         {"label": "anatomic testing", "type": "EXPERIMENTAL", "description": None}], "llm:x"),
+        Finding("interventions", [{"name": "Drug", "type": "DRUG", "description": None}], "llm:x"),
+    ])
+    assert out.values["acronym"] == "PROMISE"
+    assert out.values["scientific_title"].startswith("Prospective Multicenter")
+    assert [a["label"] for a in out.values["arms"]] == ["anatomic testing"]
+    assert "primary_sponsor" not in out.values and "public_title" not in out.values
+    assert "interventions" not in out.values
+    reasons = {r.field: r.reason for r in out.rejections}
+    assert reasons["primary_sponsor"] == "the trial's acronym, not an organization"
+    assert reasons["public_title"] == "too short to be a title"
+    assert reasons["interventions"] == "a category, not a name"
