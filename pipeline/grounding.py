@@ -38,6 +38,8 @@ EXCLUSIVE_FAMILIES = (
     ("registration_date", "start_date", "primary_completion_date", "completion_date"),
     ("public_title", "scientific_title", "acronym"),
     ("min_age_years", "max_age_years"),
+    # "Sponsor: Parexel" states a sponsor, not also a funder or a site.
+    ("primary_sponsor", "secondary_sponsors", "funders", "collaborators", "sites"),
 )
 _FAMILY_OF = {name: family for family in EXCLUSIVE_FAMILIES for name in family}
 
@@ -61,23 +63,26 @@ class _Span:
     end: int
 
 
-def _find_text(value: str, text: str, lowered: str) -> Optional[_Span]:
-    """Exact (case/whitespace-insensitive) match first, then a fuzzy alignment."""
+def _find_texts(value: str, text: str, lowered: str) -> list[_Span]:
+    """Every exact (case/whitespace-insensitive) occurrence; else the best fuzzy alignment."""
     needle = _WS.sub(" ", value.strip()).lower()
     if not needle:
-        return None
+        return []
     pattern = re.escape(needle).replace(r"\ ", r"\s+")
     # Whole words only: "RAT" is not stated by "ratio".
     pattern = (r"(?<!\w)" if needle[0].isalnum() else "") + pattern + (r"(?!\w)" if needle[-1].isalnum() else "")
-    match = re.search(pattern, lowered)
-    if match:
-        return _Span(match.start(), match.end())
+    exact = [_Span(m.start(), m.end()) for m in re.finditer(pattern, lowered)]
+    if exact:
+        return exact
     if len(needle) < 4:
-        return None  # too short to align fuzzily without false hits
+        return []  # too short to align fuzzily without false hits
     alignment = fuzz.partial_ratio_alignment(needle, lowered, score_cutoff=MIN_TEXT_SIMILARITY)
-    if alignment is None:
-        return None
-    return _Span(alignment.dest_start, alignment.dest_end)
+    return [] if alignment is None else [_Span(alignment.dest_start, alignment.dest_end)]
+
+
+def _find_text(value: str, text: str, lowered: str) -> Optional[_Span]:
+    spans = _find_texts(value, text, lowered)
+    return spans[0] if spans else None
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:[,\s.]\d{3})+(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
@@ -368,6 +373,9 @@ class _Locator:
             return None
         return None
 
+    def texts(self, value: Any) -> list[_Span]:
+        return _find_texts(str(value), self.text, self.lowered)
+
     def sub_value(self, kind: str, value: Any) -> Optional[_Span]:
         if kind == "text":
             return _find_text(str(value), self.text, self.lowered)
@@ -491,18 +499,29 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
         if evidence is None:
             return
     else:
-        span = locate.scalar(name, value)
-        if span is None:
-            _reject(out, finding, "no span of the source text states this value")
-            return
-        evidence = _evidence(document, clean, span)
-        sibling = _sibling_using(out, name, evidence)
-        if sibling:
-            _reject(out, finding, f"the only text stating it is the evidence for {sibling}")
+        spans = locate.texts(value) if name in _TEXT_FIELDS else [locate.scalar(name, value)]
+        evidence = _first_free_evidence(document, clean, out, finding, [s for s in spans if s is not None])
+        if evidence is None:
             return
     out.values[name] = value
     out.evidence[name] = [evidence]
     out.methods[name] = finding.method
+
+
+def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[_Span],
+                         what: str = "value") -> Optional[Evidence]:
+    """Evidence from the first span no sibling field already stands on; else reject, saying why."""
+    if not spans:
+        _reject(out, finding, f"no span of the source text states this {what}")
+        return None
+    sibling = None
+    for span in spans:
+        evidence = _evidence(document, clean, span)
+        sibling = _sibling_using(out, finding.field, evidence)
+        if not sibling:
+            return evidence
+    _reject(out, finding, f"the only text stating it is the evidence for {sibling}")
+    return None
 
 
 def _sibling_using(out: Grounded, name: str, evidence: Evidence) -> Optional[str]:
@@ -535,9 +554,9 @@ def _ground_item(document, clean, locate, finding, out) -> None:
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
-        span = locate.sub_value("text", item.get(key)) if item.get(key) else None
-        if span is None:
-            _reject(out, finding, f"no span of the source text states this item's {key}")
+        evidence = _first_free_evidence(document, clean, out, finding,
+                                        locate.texts(item[key]) if item.get(key) else [], f"item's {key}")
+        if evidence is None:
             return
         for sub_key, kind in checks.items():
             if item.get(sub_key) and kind != "free" and locate.sub_value(kind, item[sub_key]) is None:
@@ -545,13 +564,11 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                     Rejection(f"{name}.{sub_key}", item[sub_key], finding.method, "not stated in the source text")
                 )
                 item[sub_key] = None
-        evidence = _evidence(document, clean, span)
     else:
-        span = locate.item(name, item)
-        if span is None:
-            _reject(out, finding, "no span of the source text states this item")
+        spans = locate.texts(item) if name in _TEXT_LIST_FIELDS else [locate.item(name, item)]
+        evidence = _first_free_evidence(document, clean, out, finding, [s for s in spans if s is not None], "item")
+        if evidence is None:
             return
-        evidence = _evidence(document, clean, span)
     out.values.setdefault(name, []).append(item)
     out.evidence.setdefault(name, []).append(evidence)
     out.methods.setdefault(name, finding.method)

@@ -158,3 +158,22 @@ def test_categories_acronyms_and_short_titles_are_not_names_or_titles():
     assert reasons["primary_sponsor"] == "the trial's acronym, not an organization"
     assert reasons["public_title"] == "too short to be a title"
     assert reasons["interventions"] == "a category, not a name"
+
+
+def test_one_mention_of_an_organization_states_one_role():
+    """'Sponsor: Parexel' makes Parexel the sponsor, not also a funder or a site; a second,
+    separate mention under Funding does state the funder."""
+    document, clean = _doc("Sponsor: Parexel\nLocations: Leeds General Infirmary\n")
+    out = ground(document, clean, [
+        Finding("primary_sponsor", "Parexel", "llm:x"),
+        Finding("funders", ["Parexel"], "llm:x"),
+        Finding("sites", [{"name": "Parexel", "city": None, "country": None},
+                          {"name": "Leeds General Infirmary", "city": None, "country": None}], "llm:x"),
+    ])
+    assert out.values == {"primary_sponsor": "Parexel",
+                          "sites": [{"name": "Leeds General Infirmary", "city": None, "country": None}]}
+    assert {r.field for r in out.rejections} == {"funders", "sites"}
+    both, clean = _doc("Sponsor: Parexel\nFunding: Parexel\n")
+    out = ground(both, clean, [Finding("primary_sponsor", "Parexel", "llm:x"), Finding("funders", ["Parexel"], "llm:x")])
+    assert out.values == {"primary_sponsor": "Parexel", "funders": ["Parexel"]}
+    assert both.text[out.evidence["funders"][0].start - 9:out.evidence["funders"][0].end] == "Funding: Parexel"
