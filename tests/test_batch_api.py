@@ -19,28 +19,11 @@ import duckdb
 from pipeline.runner import run_extraction
 from tests.scripted_llm import ScriptedLLM
 from tests.test_extraction_loop import asked_keys, client_for
+from tests.test_resume import truthful
+from tests.test_resume import write_documents
 
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 PRICES = {"scripted-model": {"prompt": 1.0, "completion": 4.0}}
-
-
-def _documents(folder: Path, n: int) -> Path:
-    folder.mkdir()
-    for k in range(n):
-        (folder / f"doc{k:02d}.txt").write_text(
-            f"Trial of Compound {k} in Condition {k}\n\nSponsor: Organisation {k}\nStudy Phase: Phase 2\n"
-            f"Target number of participants: {100 + k}\nRegistration: NCT{20000000 + k}\n",
-            encoding="utf-8",
-        )
-    return folder
-
-
-def _truth(request_json: dict) -> dict:
-    text = request_json["messages"][-1]["content"]
-    k = int(text.split("Compound ", 1)[1].split()[0])
-    truth = {"primary_sponsor": f"Organisation {k}", "public_title": f"Trial of Compound {k} in Condition {k}",
-             "conditions": [f"Condition {k}"]}
-    return {key: truth.get(key) for key in asked_keys(request_json)}
 
 
 def _records(db: Path) -> list[tuple]:
@@ -56,8 +39,8 @@ def _paths(server: ScriptedLLM, method: str, prefix: str) -> list[str]:
 
 
 def test_batch_run_stores_what_a_live_run_stores_with_no_live_calls_at_half_the_cost(tmp_path):
-    docs = _documents(tmp_path / "docs", 6)
-    with ScriptedLLM(responder=_truth) as server:
+    docs = write_documents(tmp_path / "docs", 6, first_id=20000000)
+    with ScriptedLLM(responder=truthful) as server:
         live = run_extraction([str(docs)], db_path=str(tmp_path / "live.duckdb"), llm=client_for(server),
                               endpoint_label="scripted", prices=PRICES)
         chat_before = len(server.chat_requests)
@@ -84,7 +67,7 @@ def test_batch_run_stores_what_a_live_run_stores_with_no_live_calls_at_half_the_
 
 
 def test_lines_the_batch_cannot_answer_are_asked_live(tmp_path):
-    docs = _documents(tmp_path / "docs", 4)
+    docs = write_documents(tmp_path / "docs", 4, first_id=20000000)
     answered_once: set[int] = set()
 
     def first_answer_for_doc_1_is_invalid(request_json):
@@ -92,7 +75,7 @@ def test_lines_the_batch_cannot_answer_are_asked_live(tmp_path):
         if k == 1 and k not in answered_once:
             answered_once.add(k)
             return '{"conditions": ["Condition 1"'  # cut-off JSON: no valid answer
-        return _truth(request_json)
+        return truthful(request_json)
 
     with ScriptedLLM(responder=first_answer_for_doc_1_is_invalid) as server:
         summary = run_extraction([str(docs)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
@@ -109,9 +92,9 @@ def test_lines_the_batch_cannot_answer_are_asked_live(tmp_path):
 
 
 def test_a_run_killed_while_its_batch_is_in_flight_resumes_that_batch(tmp_path):
-    docs = _documents(tmp_path / "docs", 5)
+    docs = write_documents(tmp_path / "docs", 5, first_id=20000000)
     db = tmp_path / "t.duckdb"
-    with ScriptedLLM(responder=_truth) as server:
+    with ScriptedLLM(responder=truthful) as server:
         env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key", "COLUMNS": "200"}
         command = [TRIALSIFT, "extract", str(docs), "--db", str(db), "--model", "scripted-model", "--batch-api"]
         first = subprocess.Popen(command + ["--batch-poll-seconds", "60"], env=env,
@@ -138,7 +121,7 @@ def test_a_run_killed_while_its_batch_is_in_flight_resumes_that_batch(tmp_path):
 
 
 def test_batch_api_without_a_remote_endpoint_is_refused_clearly(tmp_path):
-    docs = _documents(tmp_path / "docs", 1)
+    docs = write_documents(tmp_path / "docs", 1, first_id=20000000)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     result = subprocess.run([TRIALSIFT, "extract", str(docs), "--db", str(tmp_path / "t.duckdb"), "--batch-api"],
                             env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=60)

@@ -17,17 +17,19 @@ from tests.test_extraction_loop import asked_keys
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 
 
-def _documents(folder: Path, n: int) -> None:
+def write_documents(folder: Path, n: int, first_id: int = 10000000) -> Path:
+    """n short trial documents, each with its own id, sponsor, title and condition."""
     folder.mkdir()
     for k in range(n):
         (folder / f"doc{k:03d}.txt").write_text(
             f"Trial of Compound {k} in Condition {k}\n\nSponsor: Organisation {k}\nStudy Phase: Phase 2\n"
-            f"Target number of participants: {100 + k}\nRegistration: NCT{10000000 + k}\n",
+            f"Target number of participants: {100 + k}\nRegistration: NCT{first_id + k}\n",
             encoding="utf-8",
         )
+    return folder
 
 
-def _responder(request_json):
+def truthful(request_json):
     """Answers with what the document says, found in the excerpt itself."""
     text = request_json["messages"][-1]["content"]
     k = int(text.split("Compound ", 1)[1].split()[0])
@@ -70,8 +72,8 @@ def _saved(db: Path) -> int:
 
 def test_kill_9_mid_batch_then_resume_equals_an_uninterrupted_run(tmp_path):
     docs = tmp_path / "docs"
-    _documents(docs, 40)
-    with ScriptedLLM(responder=_responder, latency_s=0.15, faults=FaultPlan(rate_500=0.1, retry_after_s=0.0), seed=3) as server:
+    write_documents(docs, 40)
+    with ScriptedLLM(responder=truthful, latency_s=0.15, faults=FaultPlan(rate_500=0.1, retry_after_s=0.0), seed=3) as server:
         reference = _extract(docs, tmp_path / "reference.duckdb", server.base_url)
         assert reference.returncode == 0, reference.stderr
 
