@@ -508,6 +508,25 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
     out.methods[name] = finding.method
 
 
+_OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
+_OUTCOME_CUE = re.compile(r"outcome|endpoint|end[- ]point|measure|time frame", re.I)
+
+
+def _stated_as_outcome(text: str, span: _Span) -> bool:
+    """A measure is an outcome where the page says so: an outcome/endpoint word on its line, or
+    an outcomes heading above it before any other heading. "The purpose is to compare the overall
+    survival" names a measure; it does not state the trial's primary outcome."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    if _OUTCOME_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
+        return True
+    for line in reversed(text[:line_start].splitlines()[-25:]):
+        label = heading_label(line.strip()) if line.strip() else None
+        if label:
+            return label == "outcomes"
+    return False
+
+
 def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[_Span],
                          what: str = "value") -> Optional[Evidence]:
     """Evidence from the first span no sibling field already stands on; else reject, saying why."""
@@ -554,8 +573,13 @@ def _ground_item(document, clean, locate, finding, out) -> None:
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
-        evidence = _first_free_evidence(document, clean, out, finding,
-                                        locate.texts(item[key]) if item.get(key) else [], f"item's {key}")
+        spans = locate.texts(item[key]) if item.get(key) else []
+        if name in _OUTCOME_FIELDS and spans:
+            spans = [span for span in spans if _stated_as_outcome(locate.text, span)]
+            if not spans:
+                _reject(out, finding, "not stated as an outcome (no outcome or endpoint label on its line or above it)")
+                return
+        evidence = _first_free_evidence(document, clean, out, finding, spans, f"item's {key}")
         if evidence is None:
             return
         for sub_key, kind in checks.items():

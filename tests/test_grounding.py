@@ -177,3 +177,17 @@ def test_one_mention_of_an_organization_states_one_role():
     out = ground(both, clean, [Finding("primary_sponsor", "Parexel", "llm:x"), Finding("funders", ["Parexel"], "llm:x")])
     assert out.values == {"primary_sponsor": "Parexel", "funders": ["Parexel"]}
     assert both.text[out.evidence["funders"][0].start - 9:out.evidence["funders"][0].end] == "Funding: Parexel"
+
+
+def test_an_outcome_must_be_stated_as_an_outcome():
+    document, clean = _doc(
+        "The purpose of the study is to compare the overall survival of drug X with docetaxel.\n"
+        "Primary Outcome Measures\nProgression-free survival\n"
+        "The primary endpoint was objective response rate.\n")
+    out = ground(document, clean, [Finding("primary_outcomes", [
+        {"measure": "overall survival", "time_frame": None},
+        {"measure": "Progression-free survival", "time_frame": None},
+        {"measure": "objective response rate", "time_frame": None}], "llm:x")])
+    assert [o["measure"] for o in out.values["primary_outcomes"]] == ["Progression-free survival",
+                                                                       "objective response rate"]
+    assert [r.value["measure"] for r in out.rejections] == ["overall survival"]
