@@ -108,6 +108,8 @@ RegistryName = Annotated[str, BeforeValidator(normalize.normalize_registry_name)
 PartialDate = Annotated[Optional[str], BeforeValidator(normalize.normalize_partial_date)]
 AgeYears = Annotated[Optional[float], BeforeValidator(normalize.normalize_age_years)]
 CountryCode = Annotated[str, BeforeValidator(normalize.normalize_country)]
+# A site's country may be unstated ("N/A", null): normalized to None, not refused.
+OptionalCountryCode = Annotated[Optional[str], BeforeValidator(normalize.normalize_country)]
 OptionalStudyType = Annotated[Optional[StudyType], BeforeValidator(normalize.normalize_study_type)]
 Phases = Annotated[list[Phase], BeforeValidator(normalize.normalize_phases)]
 OptionalAllocation = Annotated[Optional[Allocation], BeforeValidator(normalize.normalize_allocation)]
@@ -154,7 +156,7 @@ class Arm(_Strict):
 class Site(_Strict):
     name: Optional[str] = None
     city: Optional[str] = None
-    country: Optional[CountryCode] = None
+    country: OptionalCountryCode = None
 
 
 class Outcome(_Strict):
