@@ -340,9 +340,21 @@ class _Locator:
         self.text = clean.text
         self.lowered = clean.text.lower()
 
-    def scalar(self, field_name: str, value: Any) -> Optional[_Span]:
+    def scalar_spans(self, field_name: str, value: Any) -> list[_Span]:
+        """Candidate spans stating a scalar value: every mention of a text, else the one found."""
         if field_name in _TEXT_FIELDS:
-            return _find_text(str(value), self.text, self.lowered)
+            return self.texts(value)
+        span = self._scalar(field_name, value)
+        return [span] if span else []
+
+    def item_spans(self, field_name: str, value: Any) -> list[_Span]:
+        """Candidate spans stating one list item: every mention of a text, else the one found."""
+        if field_name in _TEXT_LIST_FIELDS:
+            return self.texts(value)
+        span = self._item(field_name, value)
+        return [span] if span else []
+
+    def _scalar(self, field_name: str, value: Any) -> Optional[_Span]:
         if field_name in _DATE_FIELDS:
             return _find_date(field_name, str(value), self.text)
         if field_name in ("min_age_years", "max_age_years"):
@@ -358,9 +370,7 @@ class _Locator:
             return _find_enum(field_name, value, self.text)
         return None
 
-    def item(self, field_name: str, value: Any) -> Optional[_Span]:
-        if field_name in _TEXT_LIST_FIELDS:
-            return _find_text(str(value), self.text, self.lowered)
+    def _item(self, field_name: str, value: Any) -> Optional[_Span]:
         if field_name == "phases":
             return _find_enum("phases", value, self.text)
         if field_name == "countries":
@@ -499,8 +509,7 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
         if evidence is None:
             return
     else:
-        spans = locate.texts(value) if name in _TEXT_FIELDS else [locate.scalar(name, value)]
-        evidence = _first_free_evidence(document, clean, out, finding, [s for s in spans if s is not None])
+        evidence = _first_free_evidence(document, clean, out, finding, locate.scalar_spans(name, value))
         if evidence is None:
             return
     out.values[name] = value
@@ -589,8 +598,7 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                 )
                 item[sub_key] = None
     else:
-        spans = locate.texts(item) if name in _TEXT_LIST_FIELDS else [locate.item(name, item)]
-        evidence = _first_free_evidence(document, clean, out, finding, [s for s in spans if s is not None], "item")
+        evidence = _first_free_evidence(document, clean, out, finding, locate.item_spans(name, item), "item")
         if evidence is None:
             return
     out.values.setdefault(name, []).append(item)
