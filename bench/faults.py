@@ -35,6 +35,7 @@ import duckdb
 
 from tests.scripted_llm import FaultPlan, ScriptedLLM
 from tests.test_extraction_loop import asked_keys
+from tests.test_resume import database_content, saved_extractions
 
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 # The fault mix: shares of the total fault rate.
@@ -84,20 +85,6 @@ def extract(folder: Path, db: Path, base_url: str, concurrency: int, wait: bool 
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def content(db: Path) -> dict:
-    conn = duckdb.connect(str(db))  # not read-only: a killed writer leaves a WAL to replay
-    try:
-        return {
-            "documents": conn.execute("SELECT document_id, path, status, reason FROM documents ORDER BY 1").fetchall(),
-            "extractions": conn.execute("SELECT document_id, status, record FROM extractions ORDER BY 1").fetchall(),
-            "trials": conn.execute("SELECT trial_id, record FROM trials ORDER BY 1").fetchall(),
-            "evidence": conn.execute("SELECT document_id, field, item, start_offset, end_offset FROM evidence "
-                                     "ORDER BY ALL").fetchall(),
-        }
-    finally:
-        conn.close()
-
-
 def accounting(db: Path, expected: dict[str, str]) -> dict:
     conn = duckdb.connect(str(db))
     try:
@@ -116,16 +103,6 @@ def accounting(db: Path, expected: dict[str, str]) -> dict:
         "unexpected": {name: by_name.get(name) for name, want in expected.items() if by_name.get(name) != want},
         "ledger": outcomes,
     }
-
-
-def saved(db: Path) -> int:
-    conn = duckdb.connect(str(db))
-    try:
-        return conn.execute("SELECT count(*) FROM extractions").fetchone()[0]
-    except duckdb.CatalogException:
-        return 0
-    finally:
-        conn.close()
 
 
 def main() -> None:
@@ -152,13 +129,13 @@ def main() -> None:
             time.sleep(seconds_a / 2)  # the writer holds the file's lock: time is the only gauge
             interrupted.send_signal(signal.SIGKILL)
             interrupted.wait()
-            saved_at_kill = saved(tmp / "b.duckdb")
+            saved_at_kill = saved_extractions(tmp / "b.duckdb")
             run_b = extract(tmp / "docs", tmp / "b.duckdb", server.base_url, args.concurrency)
             assert run_b.returncode == 0, run_b.stderr[-2000:]
             stats_all = server.stats
 
             a, b = accounting(tmp / "a.duckdb", expected), accounting(tmp / "b.duckdb", expected)
-            content_a, content_b = content(tmp / "a.duckdb"), content(tmp / "b.duckdb")
+            content_a, content_b = database_content(tmp / "a.duckdb"), database_content(tmp / "b.duckdb")
             same = content_a == content_b
             differing = {table: len(set(content_a[table]) ^ set(content_b[table])) for table in content_a}
             # A document whose calls exhaust their retries ends partial in one run and not the other
@@ -167,7 +144,7 @@ def main() -> None:
             for db in ("a.duckdb", "b.duckdb"):
                 again = extract(tmp / "docs", tmp / db, server.base_url, args.concurrency)
                 assert again.returncode == 0, again.stderr[-2000:]
-            same_after_rerun = content(tmp / "a.duckdb") == content(tmp / "b.duckdb")
+            same_after_rerun = database_content(tmp / "a.duckdb") == database_content(tmp / "b.duckdb")
 
     injected_a = {k: v for k, v in stats_a.items() if k != "ok"}
     faults_total = sum(v for k, v in injected_a.items() if k in (

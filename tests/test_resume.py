@@ -46,11 +46,12 @@ def _extract(folder: Path, db: Path, base_url: str, wait: bool = True):
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _content(db: Path) -> dict:
-    conn = duckdb.connect(str(db), read_only=True)
+def database_content(db: Path) -> dict:
+    """What a batch leaves in its database, for comparing two runs (also used by bench/faults.py)."""
+    conn = duckdb.connect(str(db))  # not read-only: a killed writer leaves a WAL to replay
     try:
         return {
-            "documents": conn.execute("SELECT document_id, status FROM documents ORDER BY 1").fetchall(),
+            "documents": conn.execute("SELECT document_id, path, status, reason FROM documents ORDER BY 1").fetchall(),
             "extractions": conn.execute("SELECT document_id, status, record FROM extractions ORDER BY 1").fetchall(),
             "trials": conn.execute("SELECT trial_id, record FROM trials ORDER BY 1").fetchall(),
             "evidence": conn.execute(
@@ -60,7 +61,7 @@ def _content(db: Path) -> dict:
         conn.close()
 
 
-def _saved(db: Path) -> int:
+def saved_extractions(db: Path) -> int:
     conn = duckdb.connect(str(db))  # not read-only: a killed writer leaves a WAL to replay
     try:
         return conn.execute("SELECT count(*) FROM extractions").fetchone()[0]
@@ -85,11 +86,12 @@ def test_kill_9_mid_batch_then_resume_equals_an_uninterrupted_run(tmp_path):
         time.sleep(1.2)  # finished documents are saved every 0.5 s: some are saved, others in flight
         interrupted.send_signal(signal.SIGKILL)
         interrupted.wait(timeout=10)
-        saved_before = _saved(tmp_path / "resumed.duckdb")
+        saved_before = saved_extractions(tmp_path / "resumed.duckdb")
         resumed = _extract(docs, tmp_path / "resumed.duckdb", server.base_url)
     assert resumed.returncode == 0, resumed.stderr
     assert 0 < saved_before < 40, f"the kill should land mid-batch (saved {saved_before})"
     assert f"{saved_before} already done" in resumed.stdout
-    after, expected = _content(tmp_path / "resumed.duckdb"), _content(tmp_path / "reference.duckdb")
+    after = database_content(tmp_path / "resumed.duckdb")
+    expected = database_content(tmp_path / "reference.duckdb")
     assert len(expected["extractions"]) == 40 and len(expected["trials"]) == 40
     assert after == expected
