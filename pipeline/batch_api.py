@@ -64,7 +64,7 @@ def prefill_cache(
     """Answer the documents' LLM requests through the Batch API, into the response cache."""
     endpoint = llm.endpoint
     base_url = endpoint.base_url or "https://api.openai.com/v1"
-    cache = store.DuckDBCache(conn)
+    cache = store.DuckDBCache(conn, model=endpoint.model, prompt_version=prompts.version)
     report = BatchReport()
 
     for batch_id in store.unfinished_batch_jobs(conn, base_url=base_url, model=endpoint.model):
@@ -176,6 +176,5 @@ def _ingest_line(line: dict, asked: dict[str, dict], cache, llm: LLMClient, prom
     except ValidationError as error:
         call.outcome, call.error = "validation_error", str(error)[:500]
         return call
-    cache.put(line["custom_id"], json.dumps(answer.model_dump(mode="json"), sort_keys=True),
-              model=llm.endpoint.model, prompt_version=prompts.version)
+    cache.put(line["custom_id"], json.dumps(answer.model_dump(mode="json"), sort_keys=True))
     return call

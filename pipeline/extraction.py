@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from pipeline import chunking, cleaning, grounding, rules, sections
 from pipeline.llm import ExtractionFailed, LLMClient
 from pipeline.prompting import PromptSet, load_prompts, render_messages
-from pipeline.records import Chunk, CleanText, Document, DocumentResult, Finding, Rejection
+from pipeline.records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
 from pipeline.registry_records import split_criteria
 from schemas.groups import FIELD_GROUPS, group_model
 from schemas.normalize import find_registry_ids
@@ -51,8 +51,10 @@ class ExtractionConfig:
 
 
 class ResponseCache(Protocol):
+    """Answers already paid for. extract_document only reads it: the answers it gets are
+    returned in DocumentResult.new_answers and saved with the document, in one transaction."""
+
     def get(self, key: str) -> Optional[str]: ...
-    def put(self, key: str, value: str, *, model: str, prompt_version: str) -> None: ...
 
 
 def cache_key(document_id: str, chunk_sha256: str, fields: tuple[str, ...], prompt_version: str, model: str) -> str:
@@ -165,6 +167,7 @@ def extract_document(
     calls: list = []
     salvage_rejections: list[Rejection] = []
     cached = 0
+    new_answers: list[CachedAnswer] = []
     used_tokens = 0
     for planned in plan.calls:
         group, ask = planned.group, planned.fields
@@ -192,9 +195,9 @@ def extract_document(
                 calls += chunk_calls
                 used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
                 answer = obj.model_dump(mode="json")
-            if cache:  # an invalid answer too (its valid fields are used): a rerun pays nothing
-                cache.put(planned.cache_key, json.dumps(answer, sort_keys=True), model=llm.endpoint.model,
-                          prompt_version=prompts.version)
+            # an invalid answer too (its valid fields are used): a rerun pays nothing
+            new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
+                                            llm.endpoint.model, prompts.version))
         kept, refused = salvage(ask, answer)
         salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
         for name, value in kept.items():
@@ -228,6 +231,7 @@ def extract_document(
         failed_groups=failed_groups,
         calls=calls,
         cached_calls=cached,
+        new_answers=new_answers,
         method="llm" if llm is not None else "rules-only",
     )
 

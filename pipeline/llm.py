@@ -32,7 +32,10 @@ from typing import Any, Optional
 import instructor
 import jiter
 import openai
-from pydantic import BaseModel
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException, TokenBudgetExceeded
+from instructor.processing import handle_reask_kwargs
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object_schema")
@@ -186,6 +189,7 @@ class LLMClient:
             timeout=timeout_s,
             max_retries=0,  # tenacity owns transport retries
         )
+        self._raw = raw
         self._client = instructor.from_openai(raw, mode=instructor.Mode.JSON_SCHEMA)
         self._local = threading.local()  # the CallRecord list of the call in progress, per thread
         self._client.on("completion:kwargs", self._on_request)
@@ -296,15 +300,16 @@ class LLMClient:
         )
 
     # -- the same request, as a line of a Batch API job --------------------------------------
-    def request_body(self, response_model: type[BaseModel], messages: list[dict[str, str]]) -> dict:
-        """The chat-completion body a live call would send (first attempt), for a batch line."""
+    def request_body(self, response_model: type[BaseModel], messages: list[dict[str, str]],
+                     max_tokens: Optional[int] = None) -> dict:
+        """The chat-completion body of a first attempt: what a live call sends, and a batch line."""
         body = {"model": self.endpoint.model, "messages": messages,
-                "max_tokens": self.max_output_tokens, "temperature": 0}
+                "max_tokens": max_tokens or self.max_output_tokens, "temperature": 0}
         if self.structured_output == "json_object_schema":
             body["response_format"] = {"type": "json_object", "schema": _grammar_schema(response_model)}
         else:
             body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": response_model.__name__[:64], "schema": response_model.model_json_schema()}}
+                "name": response_model.__name__[:64], "schema": _response_schema(response_model)}}
         return body
 
     @staticmethod
@@ -313,26 +318,71 @@ class LLMClient:
         return response_model.model_validate_json(_without_fences(content))
 
     def _extract_once(self, response_model, messages, token_budget, max_tokens):
+        """A plain openai call first; instructor only when the answer is invalid.
+
+        Most answers are valid, and instructor's per-call plumbing (its hooks, retry loop and
+        checks of the response model) costs about 10 ms of CPU a call, more than the rest of
+        the pipeline: at 64 requests in flight that, not the LLM, would bound throughput. An
+        invalid answer goes to instructor's re-ask loop as the conversation so far, so the
+        first call is never repeated."""
+        body = self.request_body(response_model, messages, max_tokens)
+        response = self._first_attempt(body)
+        choice = response.choices[0]
+        if choice.finish_reason == "length":
+            raise IncompleteOutputException(last_completion=response)
+        try:
+            return self.parse_answer(response_model, choice.message.content or "")
+        except ValidationError as invalid:
+            self._on_parse_error(invalid)
+            used = _total_tokens(response)
+            if self.validation_retries <= 0 or (token_budget is not None and used >= token_budget):
+                error_type = TokenBudgetExceeded if self.validation_retries > 0 else InstructorRetryException
+                extra = {"budget": token_budget} if error_type is TokenBudgetExceeded else {}
+                raise error_type(str(invalid), last_completion=response, n_attempts=1,
+                                 total_usage=response.usage, **extra) from invalid
+            conversation = {key: value for key, value in body.items() if key != "response_format"}  # instructor sets it
+            reask = handle_reask_kwargs(conversation, instructor.Mode.JSON_SCHEMA, response, invalid)
+            remaining = None if token_budget is None else token_budget - used
+            return self._reask(response_model, reask["messages"], remaining, max_tokens)
+
+    def _first_attempt(self, body: dict):
+        """One chat completion through openai alone, with transport retries, into the ledger.
+        The body is posted as it is (openai's documented route for a raw request body): it is
+        already plain JSON, and the typed create() would walk every message and the whole
+        schema to transform it, a third of the client's CPU per call."""
+        for attempt in self.transport_retrying():
+            with attempt:
+                self._on_request()
+                try:
+                    response = self._raw.post("/chat/completions", body=body, cast_to=ChatCompletion)
+                except Exception as error:
+                    self._on_error(error)
+                    raise
+                self._on_response(response)
+                return response
+
+    def _reask(self, response_model, messages, token_budget, max_tokens):
+        """instructor's re-ask loop, from a conversation that already holds an invalid answer."""
         extra_body = None
         if self.structured_output == "json_object_schema":
-            extra_body = {
-                "response_format": {
-                    "type": "json_object",
-                    "schema": _grammar_schema(response_model),
-                }
-            }
+            extra_body = {"response_format": {"type": "json_object", "schema": _grammar_schema(response_model)}}
         for attempt in self.transport_retrying():
             with attempt:
                 return self._client.chat.completions.create(
                     model=self.endpoint.model,
                     messages=messages,
                     response_model=_instructor_model(response_model),
-                    max_retries=self.validation_retries,
+                    max_retries=self.validation_retries - 1,
                     token_budget=token_budget,
                     max_tokens=max_tokens,
                     temperature=0,
                     extra_body=extra_body,
                 )
+
+
+def _total_tokens(response) -> int:
+    usage = getattr(response, "usage", None)
+    return (getattr(usage, "prompt_tokens", 0) or 0) + (getattr(usage, "completion_tokens", 0) or 0)
 
 
 def _last_json(error: BaseException) -> Optional[dict]:
@@ -356,6 +406,12 @@ def _without_fences(text: str) -> str:
     if text.startswith("```"):
         text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
     return text
+
+
+@functools.lru_cache(maxsize=256)
+def _response_schema(response_model: type[BaseModel]) -> dict:
+    """The model's JSON schema, built once and shared read-only by every request body."""
+    return response_model.model_json_schema()
 
 
 @functools.lru_cache(maxsize=256)

@@ -116,6 +116,16 @@ class Rejection:
     reason: str
 
 
+@dataclass(frozen=True)
+class CachedAnswer:
+    """An LLM answer to keep in the response cache, saved with its document's results."""
+
+    key: str
+    value: str  # the answer as JSON
+    model: str
+    prompt_version: str
+
+
 @dataclass
 class DocumentResult:
     """What one document yields: a validated record, the evidence per value, and what was rejected."""
@@ -130,4 +140,5 @@ class DocumentResult:
     failed_groups: list[str] = field(default_factory=list)
     calls: list = field(default_factory=list)  # pipeline.llm.CallRecord, for the ledger
     cached_calls: int = 0
+    new_answers: list[CachedAnswer] = field(default_factory=list)  # answers paid for in this run, to cache
     method: str = "llm"  # llm | registry-record | rules-only

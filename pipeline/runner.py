@@ -131,7 +131,6 @@ def run_extraction(
     ingested = documents.ingest(paths, max_bytes=max_bytes, kind=kind)
     on_total(len(ingested))
     summary.documents = len(ingested)
-    cache = store.DuckDBCache(conn)
     pending: list[Document] = []
 
     finished: list[DocumentResult] = []
@@ -180,6 +179,7 @@ def run_extraction(
         summary.completion_tokens += sum(c.completion_tokens for c in report.calls)
         summary.cost_usd += sum(store.call_cost(c, prices) for c in report.calls)
 
+    cache = store.DuckDBCache(conn, model=model, prompt_version=prompts.version)  # after the batch filled it
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         running = {pool.submit(_extract_safely, doc, llm, cache, config) for doc in pending}
         last_save = time.perf_counter()

@@ -140,6 +140,35 @@ def test_schema_invalid_output_is_rejected_not_coerced(seed_002, tmp_path):
     assert trial_row(tmp_path / "t.duckdb")["countries"] == "CN"
 
 
+def test_a_token_budget_spent_by_an_invalid_answer_stops_the_re_asks(seed_002, tmp_path):
+    """The budget counts every attempt's tokens; once an invalid answer has spent it, no re-ask
+    is sent, and the document says why."""
+    with ScriptedLLM(responder=lambda request_json: "{not json") as server:
+        summary = run_extraction([str(seed_002)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                                 endpoint_label="scripted", config=ExtractionConfig(token_budget=50))
+        sent = len(server.chat_requests)
+    assert sent == 1, "no re-ask once the budget is spent"
+    assert summary.ok == 0
+    [(error,)] = query(tmp_path / "t.duckdb", "SELECT reason FROM documents")
+    assert "token budget" in error, error
+
+
+def test_a_re_ask_continues_the_conversation_and_never_resends_the_first_request(seed_002, tmp_path):
+    good = answer_from(SEED_002_TRUTH)
+    answers = iter(["{\"public_title\": 12", HttpError(500)])
+
+    def responder(request_json):
+        return next(answers, None) or good(request_json)
+
+    with ScriptedLLM(responder=responder) as server:
+        summary = run_extraction([str(seed_002)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                                 endpoint_label="scripted")
+        conversations = [r.body["messages"] for r in server.chat_requests]
+    assert summary.ok == 1
+    assert [len(c) for c in conversations] == [2, 4, 4], "the 500 on the re-ask retried the re-ask, not the first call"
+    assert conversations[1][2]["role"] == "assistant" and conversations[1][2]["content"] == "{\"public_title\": 12"
+
+
 def test_transient_500_is_retried(seed_002, tmp_path):
     good = answer_from(SEED_002_TRUTH)
     state = {"failed_once": False}
