@@ -199,10 +199,13 @@ _ENUM_PATTERNS: dict[str, str] = {
     "phases": r"phase[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b",
     "recruitment_status": r"not yet recruiting|recruiting|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
     "study_type": r"interventional|observational|expanded access",
-    "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|single[- ]arm",
-    "masking": r"open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|masking:?\s*(?:none|single|double|triple|quadruple)",
+    "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|randomi[sz]es?\b|randomly (?:assigned|allocated)|single[- ]arm"
+                  r"|allocation\W{0,4}n/?a\b",
+    "masking": r"open\s*-\s*no one is blinded|no masking|unblinded|not blinded|open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|masking:?\s*(?:none|single|double|triple|quadruple)",
     "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
-    "sex": r"male and female|males and females|men and women|female|male|women|men|both|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
+    # words, not parts of words: "men" is in "treatment", "male" in "female"
+    "sex": r"\b(?:male and female|males and females|men and women|female|male|women|men|both)\b"
+           r"|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
     "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
 }
 
@@ -226,14 +229,19 @@ _SURFACE_FIXUPS = {
 def _enum_value_of(field_name: str, surface: str) -> Any:
     surface = surface.strip()
     surface = _SURFACE_FIXUPS.get(surface.lower(), surface)
-    if field_name == "allocation" and "single" in surface.lower():
-        return "NA"
+    if field_name == "allocation" and ("single" in surface.lower() or surface.lower().startswith("allocation")):
+        return "NA"  # a single arm, or "Allocation: N/A"
+    if field_name == "allocation" and re.fullmatch(r"randomi[sz]es?|randomly \w+", surface, re.I):
+        return "RANDOMIZED"  # "will randomize", "randomly assigned"
     if field_name == "masking" and surface.lower().startswith("masking"):
         surface = surface.split(":", 1)[-1] if ":" in surface else surface[7:]
     if field_name == "ipd_sharing":
         surface = re.findall(r"yes|no|undecided", surface, re.I)[-1]
     if field_name == "masking":
-        surface = re.sub(r"[- ]blind(?:ed)?", "", surface, flags=re.I)
+        try:
+            return normalize.normalize_masking(surface)  # "Not blinded", "Open -no one is blinded"
+        except ValueError:
+            surface = re.sub(r"[- ]blind(?:ed)?", "", surface, flags=re.I)  # "double-blind" -> "double"
     return _ENUM_SYNONYMS[field_name](surface)
 
 
@@ -257,22 +265,42 @@ def _find_enum(field_name: str, value: Any, text: str) -> Optional[_Span]:
 
 
 _HEALTHY_VOLUNTEERS = re.compile(
-    r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b", re.I)
+    r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
+    r"|\b(no|does not accept|not accepting) healthy volunteers\b", re.I)
+
+
+def _healthy_statements(text: str) -> Iterator[tuple[bool, _Span]]:
+    """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers'."""
+    for match in _HEALTHY_VOLUNTEERS.finditer(text):
+        answer = (match.group(1) or match.group(2)).lower()
+        yield answer in ("yes", "true", "t", "accepted"), _Span(match.start(), match.end())
 
 
 def _find_bool_healthy(value: bool, text: str) -> Optional[_Span]:
-    for match in _HEALTHY_VOLUNTEERS.finditer(text):
-        stated = match.group(1).lower() in ("yes", "true", "t", "accepted")
-        if stated == value:
-            return _Span(match.start(), match.end())
-    return None
+    return next((span for stated, span in _healthy_statements(text) if stated == value), None)
+
+
+# A field whose role the text never names cannot be stated: a page that never says "fund",
+# "grant" or "support" names no funder, whatever organizations it mentions. Checked against the
+# gold set: no labelled value is in a field these words rule out (tests/test_gold.py).
+ROLE_WORDS = {
+    "inclusion_criteria": r"inclu|eligib|criteri",
+    "exclusion_criteria": r"exclu|not eligible|ineligib",
+    "secondary_outcomes": r"secondary",
+    "funders": r"fund|grant|financ|support",
+    "collaborators": r"collaborat|partner|cooperat|conjunction|consorti",
+    "secondary_sponsors": r"sponsor",
+    "ethics_review": r"ethic|\birb\b|review board|committee",
+    "contacts": r"contact|investigator|@|phone|\btel\b|director|chair|\bpi\b|principal",
+}
 
 
 def unstatable_fields(clean: CleanText) -> set[str]:
     """Fields of which the text states no value in any form grounding accepts: enums, dates,
-    ages, counts of participants and flags it never mentions. A model asked for them can only
-    answer null or a value grounding must reject, so extraction does not ask (fewer tokens,
-    and nothing to invent). Free-text fields are always statable."""
+    ages, counts of participants and flags it never mentions, outcomes with no outcome word, and
+    the fields of ROLE_WORDS whose role it never names. A model asked for them can only answer
+    null or a value that is not a fact, so extraction does not ask (fewer tokens, and nothing to
+    invent). Titles, conditions, sponsors, interventions, arms and sites are always statable."""
     text = clean.text
     unstatable = {name for name in _ENUM_PATTERNS
                   if not any(stated for stated, _ in _enum_statements(name, text))}
@@ -284,6 +312,9 @@ def unstatable_fields(clean: CleanText) -> set[str]:
         unstatable.add("target_enrollment")
     if not _HEALTHY_VOLUNTEERS.search(text):
         unstatable.add("healthy_volunteers")
+    if not _OUTCOME_CUE.search(text):
+        unstatable |= _OUTCOME_FIELDS  # grounding accepts only outcomes stated as outcomes
+    unstatable |= {name for name, words in ROLE_WORDS.items() if not re.search(words, text, re.I)}
     return unstatable
 
 

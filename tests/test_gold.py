@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cleaning import clean
+from pipeline.documents import read_document
+from pipeline.grounding import ROLE_WORDS, unstatable_fields
 from schemas import normalize
-from schemas.trial import CONTRACT_KEYS, TrialRecord
+from schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO_ROOT / "eval" / "gold"
@@ -107,6 +110,19 @@ def test_registry_ids_are_written_in_the_document(path, corpus_root):
     text = _without_spaces_and_hyphens(document_text(corpus_root, entry))
     for item in entry["labels"]["registry_ids"]:
         assert _without_spaces_and_hyphens(item["id"]) in text, item
+
+
+@gold_file
+def test_no_labelled_value_is_in_a_field_extraction_does_not_ask(path, corpus_root):
+    """Extraction skips the fields a cleaned page cannot state (grounding.unstatable_fields).
+    Where that rests on role words (a page that never says "fund" names no funder), skipping
+    must never cost a fact the page states. (The other skipped fields are those no answer could
+    be grounded in; that some gold values are among them is grounding's recall, scored by eval.)"""
+    entry = gold(path)
+    document = read_document(corpus_root / entry["source"], max_bytes=1 << 22)
+    skipped = unstatable_fields(clean(document)) & (set(ROLE_WORDS) | {"primary_outcomes", "secondary_outcomes"})
+    lost = {name: entry["labels"][name] for name in skipped if not is_empty(entry["labels"].get(name))}
+    assert lost == {}
 
 
 @gold_file

@@ -191,3 +191,47 @@ def test_an_outcome_must_be_stated_as_an_outcome():
     assert [o["measure"] for o in out.values["primary_outcomes"]] == ["Progression-free survival",
                                                                        "objective response rate"]
     assert [r.value["measure"] for r in out.rejections] == ["overall survival"]
+
+
+def test_design_and_volunteer_statements_in_registry_wordings_are_found():
+    document, clean = _doc(
+        "Allocation: | N/A |\nMasking: No masking;\nVolunteers\n\nNo Healthy Volunteers\n")
+    out = ground(document, clean, [Finding("allocation", "NA", "llm:x"), Finding("masking", "NONE", "llm:x"),
+                                   Finding("healthy_volunteers", False, "llm:x")])
+    assert out.values == {"allocation": "NA", "masking": "NONE", "healthy_volunteers": False}
+
+    document, clean = _doc("Blinding\n\nOpen -no one is blinded\nThe trial will randomize 300 patients.\n")
+    out = ground(document, clean, [Finding("masking", "NONE", "llm:x"), Finding("allocation", "RANDOMIZED", "llm:x")])
+    assert out.values == {"masking": "NONE", "allocation": "RANDOMIZED"}
+
+
+def test_a_label_is_not_a_value_of_the_opposite_kind():
+    """'Randomization: Non-randomized' states non-randomized; 'Accepts Healthy Volunteers: No' states no."""
+    document, clean = _doc("Randomization\n\nNon-randomized\nAccepts Healthy Volunteers: No\n")
+    out = ground(document, clean, [Finding("allocation", "RANDOMIZED", "llm:x"),
+                                   Finding("healthy_volunteers", True, "llm:x")])
+    assert out.values == {}
+
+
+def test_fields_whose_role_the_text_never_names_are_not_asked():
+    from pipeline.grounding import unstatable_fields
+
+    _, bare = _doc("A phase 2 study of drug X in asthma, sponsored by Acme University. Contact: a@b.org\n")
+    skipped = unstatable_fields(bare)
+    assert {"funders", "collaborators", "ethics_review", "inclusion_criteria", "exclusion_criteria",
+            "primary_outcomes", "secondary_outcomes"} <= skipped
+    assert not {"secondary_sponsors", "contacts", "public_title", "conditions", "sites", "arms"} & skipped
+
+    _, full = _doc("Funded by the Wellcome Trust in collaboration with NHS. Ethics committee approval obtained.\n"
+                   "Inclusion criteria: adults. Exclusion criteria: pregnancy.\n"
+                   "Primary outcome: FEV1. Secondary outcome: symptoms.\n")
+    assert not {"funders", "collaborators", "ethics_review", "inclusion_criteria", "exclusion_criteria",
+                "primary_outcomes", "secondary_outcomes"} & unstatable_fields(full)
+
+
+def test_a_sex_is_stated_by_a_word_not_part_of_one():
+    document, clean = _doc("Treatment of agitation; an impairment study.\n")
+    out = ground(document, clean, [Finding("sex", "MALE", "llm:x")])
+    assert out.values == {}
+    document, clean = _doc("Eligible: men aged 40 or older.\n")
+    assert ground(document, clean, [Finding("sex", "MALE", "llm:x")]).values == {"sex": "MALE"}
