@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,6 +27,7 @@ from pipeline.llm import LLMClient, configured_endpoint, redact
 from pipeline.merge import DEFAULT_PRECEDENCE
 from pipeline.review import UnknownTrial, render_review, resolve_trial_id
 from pipeline.runner import RunSummary, run_extraction
+from pipeline.shards import combine_shards
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -80,6 +82,21 @@ def extract(
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
     _print_summary(summary)
+
+
+@app.command()
+def combine(
+    shards: list[str] = typer.Argument(..., help="Shard databases written by `trialsift extract --db`"),
+    db: str = DbOption,
+    precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
+):
+    """Combine shard databases into one and merge their trials again (a job split across processes or machines)."""
+    try:
+        summary = combine_shards(db, shards, tuple(p.strip() for p in precedence.split(",") if p.strip()))
+    except (FileNotFoundError, ValueError, duckdb.Error) as error:
+        _fail(f"could not combine: {error}")
+    console.print(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
+                  f"{summary.extractions} extractions, {summary.trials} trials")
 
 
 def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False,
