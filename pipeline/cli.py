@@ -36,6 +36,11 @@ errors = Console(stderr=True)
 DbOption = typer.Option(store.DEFAULT_DB, "--db", help="DuckDB file")
 
 
+def _precedence(option: str) -> tuple[str, ...]:
+    """--precedence "registry,aggregator,news" -> ("registry", "aggregator", "news")."""
+    return tuple(kind.strip() for kind in option.split(",") if kind.strip())
+
+
 def _fail(message: str, code: int = 1) -> None:
     errors.print(f"[bold red]error:[/] {redact(message)}")
     raise typer.Exit(code)
@@ -73,7 +78,7 @@ def extract(
         return run_extraction(
             paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
             max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
-            precedence=tuple(p.strip() for p in precedence.split(",") if p.strip()),
+            precedence=_precedence(precedence),
             use_batch_api=batch, batch_poll_s=batch_poll_seconds, on_status=console.log, **progress_hooks,
         )
 
@@ -92,7 +97,7 @@ def combine(
 ):
     """Combine shard databases into one and merge their trials again (a job split across processes or machines)."""
     try:
-        summary = combine_shards(db, shards, tuple(p.strip() for p in precedence.split(",") if p.strip()))
+        summary = combine_shards(db, shards, _precedence(precedence))
     except (FileNotFoundError, ValueError, duckdb.Error) as error:
         _fail(f"could not combine: {error}")
     console.print(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
