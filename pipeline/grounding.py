@@ -481,7 +481,7 @@ def _repeats_a_primary_outcome(out: Grounded, finding: Finding) -> bool:
 # sponsor, a trial id as a site, "Experimental" as an arm label); the text does contain those
 # words, but not as that field's value.
 _NAMING_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators", "acronym",
-                  "public_title", "scientific_title", "inclusion_criteria", "exclusion_criteria"}
+                  "public_title", "scientific_title", "inclusion_criteria", "exclusion_criteria", "ethics_review"}
 _NAMING_KEYS = {"sites": "name", "contacts": "name", "interventions": "name", "arms": "label"}
 _ORGANIZATIONS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators", "sites"}
 _CATEGORIES = {
@@ -489,9 +489,13 @@ _CATEGORIES = {
     "drug", "device", "biological", "procedure", "radiation", "behavioral", "genetic", "dietary supplement",
     "combination product", "diagnostic test", "intervention", "arm", "group",
 }
+# ClinicalTrials.gov's funder classes ("Funder Type: Industry"), not organizations.
+_FUNDER_CLASSES = {"industry", "other", "us fed", "u s fed", "fed", "other gov", "indiv", "individual", "network",
+                   "ambig", "ambiguous", "unknown"}
+_ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.I)
 
 
-def _not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
+def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
     """Why a name-like value is not a value of its field, if it is not."""
     name, value = finding.field, finding.value
     text = value.get(_NAMING_KEYS[name]) if name in _NAMING_KEYS and isinstance(value, dict) else (
@@ -500,17 +504,29 @@ def _not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return None
     text = text.strip()
     words = len(text.split())
+    if normalize.is_not_stated(text):
+        return "a placeholder for a missing value, not a value"
+    if _ADDRESS.fullmatch(text):
+        return "an e-mail or web address, not a name"
     if name not in ("acronym",) and heading_label(text):
         return "a section heading or field label, not a value"
+    if name not in ("acronym",) and normalize.is_registry_name(text):
+        return "a registry's name, not a value"
     if any(m.end - m.start >= len(text) - 2 for m in normalize.find_registry_ids(text)):
         return "a registry id, not a name"
     if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:
         return "a category, not a name"
     if name in ("public_title", "scientific_title") and words < 3:
         return "too short to be a title"
+    if name in _ORGANIZATIONS and " ".join(re.findall(r"[a-z]+", text.lower())) in _FUNDER_CLASSES:
+        return "a class of funder, not an organization"
     acronym = out.values.get("acronym")
     if name in _ORGANIZATIONS and acronym and text.casefold() == str(acronym).strip().casefold():
         return "the trial's acronym, not an organization"
+    if name == "contacts" and text.casefold() == str(value.get("affiliation") or "").strip().casefold():
+        return "an organization (the contact's own affiliation), not a person"
+    if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
+        return "a place, not a site"
     return None
 
 
@@ -519,7 +535,7 @@ def _is_label(out: Grounded, finding: Finding) -> bool:
     or an item the criteria splitter cut from a heading line). Exact evidence is trusted."""
     if finding.evidence is not None:
         return False
-    reason = _not_a_value(out, finding)
+    reason = not_a_value(out, finding)
     if reason:
         _reject(out, finding, reason)
     return reason is not None

@@ -60,7 +60,8 @@ def _key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.casefold()))
 
 
-def _is_not_stated(text: str) -> bool:
+def is_not_stated(text: str) -> bool:
+    """A form that says nothing is stated: "N/A", "Not available", "none", "-"."""
     stripped = text.strip()
     if not stripped or stripped in _NOT_STATED_MARKS:
         return True
@@ -120,7 +121,7 @@ def _normalize_choice(
     found = _lookup(table, text)
     if found is not None:
         return found
-    if _is_not_stated(text):
+    if is_not_stated(text):
         return None
     message = f"{field} {_show(text)} is not one of {', '.join(canonical)}"
     hint = (hints or {}).get(_key(text))
@@ -158,6 +159,11 @@ _REGISTRY_NAMES = _choice_table(REGISTRIES, {
 })
 
 
+def is_registry_name(text: str) -> bool:
+    """"ISRCTN", "ClinicalTrials.gov", "UMIN-CTR": the name of a registry (not "Other")."""
+    return _lookup(_REGISTRY_NAMES, text) not in (None, "OTHER")
+
+
 def normalize_registry_name(value):
     """Registry alias -> canonical short name; an unknown registry -> "OTHER"."""
     if value is None:
@@ -166,7 +172,7 @@ def normalize_registry_name(value):
     found = _lookup(_REGISTRY_NAMES, text)
     if found is not None:
         return found
-    if _is_not_stated(text):
+    if is_not_stated(text):
         return None
     return "OTHER"
 
@@ -246,7 +252,7 @@ def normalize_partial_date(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return _partial_date(value)  # a bare year
     text = _as_text(value, "date").strip()
-    if _is_not_stated(text):
+    if is_not_stated(text):
         return None
 
     if m := _YEAR_FIRST.fullmatch(text):
@@ -313,7 +319,7 @@ def normalize_age_years(value):
             raise ValueError(f"age {_show(value)} is not a plausible age") from None
         return _checked_age(years, value)
     text = _as_text(value, "age").strip()
-    if _is_not_stated(text) or _key(text) in ("no limit", "no age limit"):
+    if is_not_stated(text) or _key(text) in ("no limit", "no age limit"):
         return None
     m = _AGE.fullmatch(" ".join(text.split())) if len(text) <= 60 else None
     if not m:
@@ -367,7 +373,7 @@ def normalize_country(value):
     # Upper-case alpha-2 codes pass first, so Namibia's "NA" is not "not stated".
     if re.fullmatch(r"[A-Z]{2}", text) and pycountry.countries.get(alpha_2=text):
         return text
-    if _is_not_stated(text):
+    if is_not_stated(text):
         return None
     alias = _COUNTRY_ALIASES.get(_key(text))
     if alias:
@@ -493,7 +499,7 @@ def normalize_phases(value):
         text = _as_text(item, "phase")
         phases = _phases_in(text)
         if phases is None:
-            if _is_not_stated(text):
+            if is_not_stated(text):
                 continue
             raise ValueError(
                 f"phase {_show(text)} is not one of {', '.join(PHASES)} "
@@ -528,7 +534,7 @@ def normalize_sex(value):
     if isinstance(value, enum.Enum) and value.value in SEXES:
         return value
     text = _as_text(value, "sex")
-    if _is_not_stated(text):
+    if is_not_stated(text):
         return None
     # "Male and Female", "Female, Male", "men and women", "male/female"
     parts = re.split(r",|/|&|\+|\band\b|\bor\b", text.casefold())
@@ -562,7 +568,7 @@ def normalize_bool(value):
     key = _key(text)
     if key in _BOOLEANS:
         return _BOOLEANS[key]
-    if _is_not_stated(text):
+    if is_not_stated(text):
         return None
     raise ValueError(f"yes/no value {_show(text)} is not Yes or No")
 
@@ -642,7 +648,7 @@ def normalize_enrollment(value):
         count = value
     else:
         text = _as_text(value, "enrollment").strip()
-        if _is_not_stated(text):
+        if is_not_stated(text):
             return None
         m = _ENROLLMENT.fullmatch(text)
         if not m:
@@ -672,7 +678,7 @@ def normalize_text_list(value):
         if not isinstance(item, str):
             raise ValueError(f"list items must be text, got {type(item).__name__} {_show(item)}")
         text = item.strip()
-        if _is_not_stated(text):  # also "(none)": its key is "none"
+        if is_not_stated(text):  # also "(none)": its key is "none"
             continue
         dedup_key = " ".join(text.casefold().split())
         if dedup_key not in seen:
@@ -825,7 +831,7 @@ def normalize_registry_id(raw: str, registry_hint: str | None = None) -> tuple[s
     """
     text = _as_text(raw, "registry id").strip() if raw is not None else ""
     hint = normalize_registry_name(registry_hint) if registry_hint else None
-    if _is_not_stated(text) or _key(text) in _NO_ID_WORDS:
+    if is_not_stated(text) or _key(text) in _NO_ID_WORDS:
         raise ValueError(f"registry id {_show(text)} says there is no id")
 
     # Bare digits plus a registry hint: "88261002" with ISRCTN.

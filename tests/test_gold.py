@@ -13,7 +13,8 @@ import pytest
 
 from pipeline.cleaning import clean
 from pipeline.documents import read_document
-from pipeline.grounding import ROLE_WORDS, unstatable_fields
+from pipeline.grounding import ROLE_WORDS, Grounded, not_a_value, unstatable_fields
+from pipeline.records import Finding
 from schemas import normalize
 from schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty
 
@@ -123,6 +124,19 @@ def test_no_labelled_value_is_in_a_field_extraction_does_not_ask(path, corpus_ro
     skipped = unstatable_fields(clean(document)) & (set(ROLE_WORDS) | {"primary_outcomes", "secondary_outcomes"})
     lost = {name: entry["labels"][name] for name in skipped if not is_empty(entry["labels"].get(name))}
     assert lost == {}
+
+
+@gold_file
+def test_grounding_takes_no_labelled_value_for_a_heading_placeholder_or_category(path):
+    """The rules that refuse name-like answers (headings, placeholders, addresses, registry names,
+    categories, places) must not refuse what the gold labels as values."""
+    labels = gold(path)["labels"]
+    out = Grounded()
+    out.values.update({name: value for name, value in labels.items() if not is_empty(value)})
+    refused = [(name, item, reason) for name, value in labels.items() if not is_empty(value)
+               for item in (value if isinstance(value, list) else [value])
+               if (reason := not_a_value(out, Finding(name, item, "llm:gold")))]
+    assert refused == []
 
 
 @gold_file

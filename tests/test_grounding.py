@@ -235,3 +235,24 @@ def test_a_sex_is_stated_by_a_word_not_part_of_one():
     assert out.values == {}
     document, clean = _doc("Eligible: men aged 40 or older.\n")
     assert ground(document, clean, [Finding("sex", "MALE", "llm:x")]).values == {"sex": "MALE"}
+
+
+def test_placeholders_addresses_registries_classes_and_places_are_not_names():
+    document, clean = _doc(
+        "Ethics committee: Not available\nIRB contact: irb@example.org\nRegistry: ISRCTN\nFunder Type: Industry\n"
+        "Site: Tokyo, Japan\nContact: Acme Pharma (Acme Pharma)\nStudy site: Kyoto University Hospital, Kyoto\n")
+    out = ground(document, clean, [
+        Finding("ethics_review", "Not available", "llm:x"),
+        Finding("ethics_review", "irb@example.org", "llm:x"),
+        Finding("ethics_review", "ISRCTN", "llm:x"),
+        Finding("funders", ["Industry"], "llm:x"),
+        Finding("sites", [{"name": "Tokyo", "city": "Tokyo", "country": "JP"},
+                          {"name": "Kyoto University Hospital", "city": "Kyoto", "country": None}], "llm:x"),
+        Finding("contacts", [{"name": "Acme Pharma", "role": None, "affiliation": "Acme Pharma",
+                              "email": None, "phone": None}], "llm:x"),
+    ])
+    assert out.values == {"sites": [{"name": "Kyoto University Hospital", "city": "Kyoto", "country": None}]}
+    reasons = {r.reason for r in out.rejections}
+    assert {"a placeholder for a missing value, not a value", "an e-mail or web address, not a name",
+            "a registry's name, not a value", "a class of funder, not an organization", "a place, not a site",
+            "an organization (the contact's own affiliation), not a person"} <= reasons
