@@ -12,6 +12,8 @@ pipeline/raw shows what the server, HTTP, JSON grammar and retries cost.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import platform
 import statistics
@@ -21,6 +23,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import duckdb
 
@@ -51,12 +54,20 @@ def raw_speed(pack: embedded.ModelPack, prompt_tokens: int = 700, generate: int 
             "prompt_tokens": len(tokens), "generated": generate}
 
 
-def pipeline_speed(db: Path) -> dict:
+def sample_document_ids() -> list[str]:
+    """Ids (sha256 of the bytes) of the bundled samples, as the pipeline names documents."""
+    return [hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted((REPO / "data/samples").glob("*.txt"))]
+
+
+def pipeline_speed(db: Path, run_id: Optional[str] = None) -> dict:
+    """Per-document LLM time and tokens of the samples, from the llm_calls ledger (one run's, if given)."""
     conn = duckdb.connect(str(db), read_only=True)
     per_doc = conn.execute(
         """SELECT document_id, sum(latency_ms) / 1000 AS seconds, sum(prompt_tokens) AS prompt,
                   sum(completion_tokens) AS completion, count(*) AS calls
-           FROM llm_calls GROUP BY document_id ORDER BY document_id"""
+           FROM llm_calls WHERE document_id IN (SELECT unnest(from_json(?, '["VARCHAR"]')))
+             AND (? IS NULL OR run_id = ?)
+           GROUP BY document_id ORDER BY document_id""", [json.dumps(sample_document_ids()), run_id, run_id]
     ).fetchall()
     conn.close()
     seconds = [r[1] for r in per_doc]
@@ -74,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="fast")
     parser.add_argument("--db", type=Path, help="an existing extraction DB for this model (else extract data/samples)")
+    parser.add_argument("--run", help="only this run's calls (e.g. an eval's run, which holds the samples too)")
     args = parser.parse_args()
     pack = embedded.resolve_pack(args.model)
     db = args.db
@@ -82,14 +94,15 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         subprocess.run([str(Path(sys.executable).with_name("trialsift")), "extract", str(REPO / "data/samples"),
                         "--db", str(db), "--model", args.model], check=True, env=env)
-    pipe = pipeline_speed(db)
+    pipe = pipeline_speed(db, args.run)
     raw = raw_speed(pack)
     # What the same tokens would take at llama.cpp's raw speed, versus what they took.
     ideal = pipe["prompt_tokens"] / raw["prompt_tps"] + pipe["completion_tokens"] / raw["gen_tps"]
     ratio = ideal / pipe["seconds"] if pipe["seconds"] else 0.0
     print(f"## Embedded model: {pack.name}\n")
     print(f"- machine: {platform.platform()}, {os.cpu_count()} cores; date {date.today()}")
-    print(f"- command: python -m bench.embedded --model {args.model}" + (f" --db {args.db}" if args.db else ""))
+    print(f"- command: python -m bench.embedded --model {args.model}" + (f" --db {args.db}" if args.db else "")
+          + (f" --run {args.run}" if args.run else ""))
     print(f"- llama.cpp raw ({raw['prompt_tokens']}-token prompt, {raw['generated']} generated, "
           f"{os.cpu_count()} threads, median of 3): {raw['prompt_tps']:.1f} prompt tok/s, {raw['gen_tps']:.1f} gen tok/s\n")
     print("| figure | value |\n|---|---|")
