@@ -6,6 +6,9 @@ Two kinds of retry, kept apart on purpose:
 - invalid output (malformed JSON, schema errors) is retried by instructor,
   which feeds the validation error back to the model, bounded by a token
   budget so a retry loop cannot grow the context without limit.
+The first attempt of every call is a plain openai request; instructor takes
+over only after an invalid answer (its per-call cost is the pipeline's
+largest CPU cost, and most answers are valid).
 
 Structured output differs by server. OpenAI, vLLM and llama.cpp's own
 llama-server take response_format {"type": "json_schema"}; the
@@ -299,7 +302,7 @@ class LLMClient:
             reraise=True,
         )
 
-    # -- the same request, as a line of a Batch API job --------------------------------------
+    # -- one request: its body (also a Batch API line), its answer, the live call --------------
     def request_body(self, response_model: type[BaseModel], messages: list[dict[str, str]],
                      max_tokens: Optional[int] = None) -> dict:
         """The chat-completion body of a first attempt: what a live call sends, and a batch line."""
@@ -335,11 +338,12 @@ class LLMClient:
         except ValidationError as invalid:
             self._on_parse_error(invalid)
             used = _total_tokens(response)
-            if self.validation_retries <= 0 or (token_budget is not None and used >= token_budget):
-                error_type = TokenBudgetExceeded if self.validation_retries > 0 else InstructorRetryException
-                extra = {"budget": token_budget} if error_type is TokenBudgetExceeded else {}
-                raise error_type(str(invalid), last_completion=response, n_attempts=1,
-                                 total_usage=response.usage, **extra) from invalid
+            if self.validation_retries <= 0:
+                raise InstructorRetryException(str(invalid), last_completion=response, n_attempts=1,
+                                               total_usage=response.usage) from invalid
+            if token_budget is not None and used >= token_budget:
+                raise TokenBudgetExceeded(str(invalid), budget=token_budget, last_completion=response,
+                                          n_attempts=1, total_usage=response.usage) from invalid
             conversation = {key: value for key, value in body.items() if key != "response_format"}  # instructor sets it
             reask = handle_reask_kwargs(conversation, instructor.Mode.JSON_SCHEMA, response, invalid)
             remaining = None if token_budget is None else token_budget - used
