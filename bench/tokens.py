@@ -48,13 +48,18 @@ def planned_prompt_tokens(tokenizer, documents, strategy: str) -> dict[str, int]
 
 
 def measured_tokens(db: Path) -> list[tuple]:
-    """(prompt_version, source path, prompt tokens, completion tokens, calls) per document and strategy."""
+    """(prompt_version, source path, prompt tokens, completion tokens, calls) per document and strategy,
+    from the newest run that called the model for that document with that strategy."""
     conn = duckdb.connect(str(db), read_only=True)
     try:
         return conn.execute("""
-            SELECT r.prompt_version, d.path, sum(c.prompt_tokens), sum(c.completion_tokens), count(*)
-            FROM llm_calls c JOIN runs r USING (run_id) JOIN documents d USING (document_id)
-            GROUP BY ALL ORDER BY ALL""").fetchall()
+            SELECT prompt_version, path, prompt, completion, calls FROM (
+                SELECT r.prompt_version, d.path, r.started_at, sum(c.prompt_tokens) AS prompt,
+                       sum(c.completion_tokens) AS completion, count(*) AS calls
+                FROM llm_calls c JOIN runs r USING (run_id) JOIN documents d USING (document_id)
+                GROUP BY ALL)
+            QUALIFY row_number() OVER (PARTITION BY prompt_version, path ORDER BY started_at DESC) = 1
+            ORDER BY prompt_version, path""").fetchall()
     finally:
         conn.close()
 

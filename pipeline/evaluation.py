@@ -164,6 +164,7 @@ def run_eval(
     on_total: Callable[[int], None] = lambda total: None,
 ) -> EvalRun:
     """Extract the gold documents into `db_path`, score them, store and return the eval run."""
+    commit = git_commit()  # the code that runs is the code at the start: a long eval can outlive a commit
     docs, corpus_note = gold_documents(corpus_root, only)
     root, have_corpus = _corpus(corpus_root)
     summary = run_extraction(
@@ -182,7 +183,7 @@ def run_eval(
             endpoint=endpoint_label,
             prompt_version=summary.prompt_version,
             schema_version=SCHEMA_VERSION,
-            git_commit=git_commit(),
+            git_commit=commit,
             corpus=str(root if have_corpus else SAMPLES_DIR),
             corpus_note=corpus_note,
             scorecard=score([(d.predicted, d.gold.labels, d.gold.kind) for d in scored]),
