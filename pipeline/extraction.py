@@ -173,6 +173,7 @@ def extract_document(
         group, ask = planned.group, planned.fields
         if group in failed_groups:
             continue  # the group's earlier chunk failed outright; its later chunks would too
+        failure = None
         cached_answer = cache.get(planned.cache_key) if cache else None
         if cached_answer is not None:
             cached += 1
@@ -183,22 +184,19 @@ def extract_document(
                     group_model(ask), planned.messages, group=group, chunk_sha256=planned.chunk.sha256,
                     token_budget=max(1, config.token_budget - used_tokens),
                 )
-            except ExtractionFailed as failure:
-                calls += failure.calls
-                used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in failure.calls)
-                answer = failure.last_output or {}
-                if not salvage(ask, answer)[0]:
-                    failed_groups.append(group)
-                    errors.append(f"{group}: {failure.reason}")
-                    continue  # not cached: running the command again asks again
-            else:
-                calls += chunk_calls
-                used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
                 answer = obj.model_dump(mode="json")
-            # an invalid answer too (its valid fields are used): a rerun pays nothing
+            except ExtractionFailed as failed:
+                failure, chunk_calls, answer = failed, failed.calls, failed.last_output or {}
+            calls += chunk_calls
+            used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
+        kept, refused = salvage(ask, answer)
+        if failure is not None and not kept:
+            failed_groups.append(group)
+            errors.append(f"{group}: {failure.reason}")
+            continue  # not cached: running the command again asks again
+        if cached_answer is None:  # an invalid answer too (its valid fields are used): a rerun pays nothing
             new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
                                             llm.endpoint.model, prompts.version))
-        kept, refused = salvage(ask, answer)
         salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
         for name, value in kept.items():
             if not is_empty(value):

@@ -344,10 +344,13 @@ class LLMClient:
             if token_budget is not None and used >= token_budget:
                 raise TokenBudgetExceeded(str(invalid), budget=token_budget, last_completion=response,
                                           n_attempts=1, total_usage=response.usage) from invalid
-            conversation = {key: value for key, value in body.items() if key != "response_format"}  # instructor sets it
+            conversation = {key: value for key, value in body.items() if key != "response_format"}
             reask = handle_reask_kwargs(conversation, instructor.Mode.JSON_SCHEMA, response, invalid)
             remaining = None if token_budget is None else token_budget - used
-            return self._reask(response_model, reask["messages"], remaining, max_tokens)
+            # instructor writes a json_schema response_format itself; llama-cpp-python's form it does not know
+            extra_body = ({"response_format": body["response_format"]}
+                          if self.structured_output == "json_object_schema" else None)
+            return self._reask(response_model, reask["messages"], remaining, max_tokens, extra_body)
 
     def _first_attempt(self, body: dict):
         """One chat completion through openai alone, with transport retries, into the ledger.
@@ -365,11 +368,8 @@ class LLMClient:
                 self._on_response(response)
                 return response
 
-    def _reask(self, response_model, messages, token_budget, max_tokens):
+    def _reask(self, response_model, messages, token_budget, max_tokens, extra_body):
         """instructor's re-ask loop, from a conversation that already holds an invalid answer."""
-        extra_body = None
-        if self.structured_output == "json_object_schema":
-            extra_body = {"response_format": {"type": "json_object", "schema": _grammar_schema(response_model)}}
         for attempt in self.transport_retrying():
             with attempt:
                 return self._client.chat.completions.create(

@@ -191,8 +191,7 @@ def run_extraction(
                 last_save = time.perf_counter()
     save_finished()
 
-    sources = [merge.SourceDocument(doc_id, kind, record) for doc_id, kind, record in store.latest_records(conn)]
-    summary.trials = store.replace_trials(conn, merge.merge_all(sources, precedence))
+    summary.trials = store.merge_trials(conn, precedence)
     summary.seconds = round(time.perf_counter() - started, 2)
     store.finish_run(conn, summary.run_id, summary.as_row())
     conn.close()

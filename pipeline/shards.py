@@ -54,8 +54,7 @@ def combine_shards(db_path: str, shard_paths: list[str],
                 raise
             finally:
                 conn.execute("DETACH shard")
-        sources = [merge.SourceDocument(doc_id, kind, record) for doc_id, kind, record in store.latest_records(conn)]
-        trials = store.replace_trials(conn, merge.merge_all(sources, precedence))
+        trials = store.merge_trials(conn, precedence)
         documents, extractions = conn.execute(
             "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM extractions)").fetchone()
         return CombineSummary(shards=len(shards), documents=documents, extractions=extractions, trials=trials)
@@ -65,7 +64,7 @@ def combine_shards(db_path: str, shard_paths: list[str],
 
 def _copy_shard(conn) -> None:
     # Extractions the shard has newer than ours replace ours, with their evidence and review.
-    conn.execute(f"""
+    conn.execute("""
         CREATE TEMP TABLE incoming AS
         SELECT s.* FROM shard.extractions s
         LEFT JOIN extractions m USING (document_id, model, prompt_version, schema_version)

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional
 
 import duckdb
 
-from pipeline.merge import MergedTrial
+from pipeline.merge import MergedTrial, SourceDocument, merge_all
 from pipeline.records import DocumentResult
 from schemas.trial import SCHEMA_VERSION, TrialRecord
 
@@ -479,6 +479,12 @@ _FILL_TRIAL_TABLES = (
            r.start_date, r.primary_completion_date, r.completion_date, json_array_length(sources)
     FROM merged""",
 )
+
+
+def merge_trials(conn, precedence: tuple[str, ...]) -> int:
+    """Merge the newest record of every document into trials and rewrite the trial tables; the count."""
+    sources = [SourceDocument(doc_id, kind, record) for doc_id, kind, record in latest_records(conn)]
+    return replace_trials(conn, merge_all(sources, precedence))
 
 
 def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
