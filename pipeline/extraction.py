@@ -24,7 +24,7 @@ from pipeline import chunking, cleaning, grounding, rules, sections
 from pipeline.llm import ExtractionFailed, LLMClient
 from pipeline.prompting import PromptSet, load_prompts, render_messages
 from pipeline.records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
-from pipeline.registry_records import split_criteria
+from pipeline.registry_records import inline_criteria_text, split_criteria
 from schemas.groups import FIELD_GROUPS, group_model
 from schemas.normalize import find_registry_ids
 from schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
@@ -252,7 +252,8 @@ def _without_label(name: str, value):
 def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionConfig) -> list[tuple]:
     """(call name, fields to ask, cleaned-text spans) for each LLM call a document needs.
 
-    Each field group reads only the sections that can hold it. When everything the
+    Each field group reads only the sections that can hold it, or, when all its open fields
+    are STATEMENT_FIELDS, only the lines stating them. When everything the
     groups would read fits in one chunk, a single call asks all open fields at once:
     six calls over the same short text would send that text six times.
     """
@@ -261,8 +262,15 @@ def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionCon
         ask = tuple(f for f in group_fields if f not in not_asked and f not in RULE_ONLY_FIELDS)
         if not ask:
             continue
-        spans = (sections.text_for_group(clean, found_sections, group)
-                 if config.use_sections else [(0, len(clean.text))])
+        if not config.use_sections:
+            spans = [(0, len(clean.text))]
+        elif all(f in grounding.STATEMENT_FIELDS for f in ask):
+            # Grounding stores these only from statements it detects, so the lines holding
+            # them are all the model needs (not the criteria settled by code around them).
+            spans = sections.statement_lines(
+                clean.text, [span for f in ask for span in grounding.statement_spans(f, clean.text)])
+        else:
+            spans = sections.text_for_group(clean, found_sections, group)
         planned.append((group, ask, spans))
     union = chunking.merge_spans([span for _, _, spans in planned for span in spans])
     if planned and sum(end - start for start, end in union) <= config.max_chunk_chars:
@@ -295,12 +303,14 @@ def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str
 
 
 def _criteria_findings(clean, found_sections) -> list[Finding]:
-    """Inclusion/exclusion criteria split by code where the page has the usual headings."""
+    """Inclusion/exclusion criteria split by code where the page has the usual headings, as
+    sections of their own or inside one line (press items that flatten a registry form)."""
     spans = [(s.start, s.end) for s in found_sections if s.label == "eligibility"]
-    if not spans:
-        return []
     text = "\n".join(clean.text[a:b] for a, b in sorted(spans))
-    inclusion, exclusion = split_criteria(text)
+    inclusion, exclusion = split_criteria(text) if text else ([], [])
+    if not inclusion and not exclusion:
+        flattened = [inline_criteria_text(line) for line in clean.text.splitlines()]
+        inclusion, exclusion = split_criteria("\n".join(t for t in flattened if t))
     findings = []
     if inclusion:
         findings.append(Finding("inclusion_criteria", inclusion, "rule:criteria"))

@@ -185,13 +185,17 @@ def _labelled_as_another_date(field_name: str, text: str, span: _Span, previous_
     return any(re.search(pattern, label) for pattern in others)
 
 
-def _find_date(field_name: str, value: str, text: str) -> Optional[_Span]:
+def _date_statements(field_name: str, text: str) -> Iterator[tuple[str, _Span]]:
+    """The dates that may state this field: all but those labelled as another kind of date."""
     previous_end = 0
     for date, span in _dates(text):
-        if date == value and not _labelled_as_another_date(field_name, text, span, previous_end):
-            return span
+        if not _labelled_as_another_date(field_name, text, span, previous_end):
+            yield date, span
         previous_end = span.end
-    return None
+
+
+def _find_date(field_name: str, value: str, text: str) -> Optional[_Span]:
+    return next((span for date, span in _date_statements(field_name, text) if date == value), None)
 
 
 # Surface forms that can state each enum value; the schema's own normalizer has the last word.
@@ -295,23 +299,40 @@ ROLE_WORDS = {
 }
 
 
+_DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}
+
+# Fields grounding accepts only where one of its detectors finds a statement: an enum's wording,
+# a date, an age, a count of participants, a healthy-volunteers answer.
+STATEMENT_FIELDS = frozenset(_ENUM_PATTERNS) | _DATE_FIELDS | {
+    "min_age_years", "max_age_years", "target_enrollment", "healthy_volunteers"}
+
+
+def statement_spans(field_name: str, text: str) -> list[tuple[int, int]]:
+    """(start, end) of every statement in `text` that grounding could accept a value of a
+    STATEMENT_FIELDS field from. A value found nowhere else cannot be stored."""
+    if field_name in _ENUM_PATTERNS:
+        found = ((value, span) for value, span in _enum_statements(field_name, text) if value)
+    elif field_name in _DATE_FIELDS:
+        found = _date_statements(field_name, text)
+    elif field_name in ("min_age_years", "max_age_years"):
+        found = _ages(text)
+    elif field_name == "target_enrollment":
+        found = _counts_of_participants(text)
+    elif field_name == "healthy_volunteers":
+        found = _healthy_statements(text)
+    else:
+        raise KeyError(f"{field_name} is not grounded from detected statements")
+    return [(span.start, span.end) for _, span in found]
+
+
 def unstatable_fields(clean: CleanText) -> set[str]:
-    """Fields of which the text states no value in any form grounding accepts: enums, dates,
-    ages, counts of participants and flags it never mentions, outcomes with no outcome word, and
-    the fields of ROLE_WORDS whose role it never names. A model asked for them can only answer
-    null or a value that is not a fact, so extraction does not ask (fewer tokens, and nothing to
+    """Fields of which the text states no value in any form grounding accepts: the
+    STATEMENT_FIELDS it holds no statement of, outcomes with no outcome word, and the fields
+    of ROLE_WORDS whose role it never names. A model asked for them can only answer null or
+    a value that is not a fact, so extraction does not ask (fewer tokens, and nothing to
     invent). Titles, conditions, sponsors, interventions, arms and sites are always statable."""
     text = clean.text
-    unstatable = {name for name in _ENUM_PATTERNS
-                  if not any(stated for stated, _ in _enum_statements(name, text))}
-    if next(_dates(text), None) is None:
-        unstatable |= _DATE_FIELDS
-    if next(_ages(text), None) is None:
-        unstatable |= {"min_age_years", "max_age_years"}
-    if next(_counts_of_participants(text), None) is None:
-        unstatable.add("target_enrollment")
-    if not _HEALTHY_VOLUNTEERS.search(text):
-        unstatable.add("healthy_volunteers")
+    unstatable = {name for name in STATEMENT_FIELDS if not statement_spans(name, text)}
     if not _OUTCOME_CUE.search(text):
         unstatable |= _OUTCOME_FIELDS  # grounding accepts only outcomes stated as outcomes
     unstatable |= {name for name, words in ROLE_WORDS.items() if not re.search(words, text, re.I)}
@@ -352,7 +373,6 @@ _TEXT_LIST_FIELDS = {
     "conditions", "secondary_sponsors", "funders", "collaborators",
     "inclusion_criteria", "exclusion_criteria",
 }
-_DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}
 # For lists of objects: the key that identifies an item, and how to check each other key.
 _OBJECT_LISTS: dict[str, tuple[str, dict[str, str]]] = {
     "interventions": ("name", {"description": "text", "type": "free"}),

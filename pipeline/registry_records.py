@@ -222,6 +222,9 @@ _TRAILING_HEADING = re.compile(
 )
 _HEADING_BEFORE_COLON = re.compile(r"(?P<head>[^:.;]{1,120}):\s*(?P<rest>.*)", re.DOTALL)
 _WILL_BE_EXCLUDED = re.compile(r"\bwill be excluded$", re.IGNORECASE)
+# "Patients who meet any of the following exclusion criteria will be excluded from this study.":
+# a sentence that introduces the list (unnumbered, first under its heading) is not a criterion.
+_LEAD_IN = re.compile(r"\b(?:any|all|each|one or more|either) of the following\b", re.IGNORECASE)
 
 
 def split_criteria(text: Optional[str]) -> tuple[list[str], list[str]]:
@@ -268,7 +271,9 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
     def close():
         if current is not None:
             criterion = " ".join(" ".join(current.parts).split())
-            if re.search(r"\w", criterion):
+            lead_in = (current.marker_indent is None and _LEAD_IN.search(criterion)
+                       and (not items or items[-1][0] != current.section))
+            if re.search(r"\w", criterion) and not lead_in:
                 items.append((current.section, criterion))
 
     for raw_line in text.replace("\u00a0", " ").expandtabs(4).splitlines():
@@ -295,6 +300,29 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
             current = _OpenItem(section, [body], indent if marker else None)
     close()
     return items
+
+
+# A criteria heading inside a line, with its text after it: "... Gender - Male and Female Key
+# inclusion criteria - 1. Patients who ... Key exclusion criteria - ..." (UMIN-CTR press items
+# flatten the registry form into one line of "label - value" pairs).
+_INLINE_HEADING = re.compile(r"(?:(?:key|main)\s+)?(?P<kind>inclusion|exclusion)\s+criteria\s*[-:–]\s+", re.IGNORECASE)
+# Where the criteria stop on such a line: the form's next label.
+_INLINE_END = re.compile(r"(?<=[.;)])\s+(?=(?:target\s+(?:sample\s+)?size|target\s+enrol?lment)\s*[-:–]\s)", re.IGNORECASE)
+# A numbered item inside the line: "process. 1.1 If the patient", "available. 2. Patients".
+_INLINE_ITEM = re.compile(r"(?<=[.;:])\s+(?=\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z])")
+
+
+def inline_criteria_text(line: str) -> Optional[str]:
+    """The criteria written inside one line, as the one-item-per-line text `split_criteria`
+    reads; None when the line has no criteria heading followed by text."""
+    first = _INLINE_HEADING.search(line)
+    if first is None:
+        return None
+    body = line[first.start():]
+    end = _INLINE_END.search(body)
+    body = body[: end.start()] if end else body
+    body = _INLINE_HEADING.sub(lambda m: f"\n{m.group(0).strip(' -:–')}\n", body)
+    return _INLINE_ITEM.sub("\n", body).strip()
 
 
 def _criteria_heading(line: str, has_marker: bool) -> Optional[tuple[str, str]]:

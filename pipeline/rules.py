@@ -8,7 +8,7 @@ can miss a value but not produce one outside the contract. When a field gets sev
 different values (two enrollments, say) all of them are returned; the caller decides.
 
 Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
-rule:title_phase, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
+rule:title_phase, rule:titles, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
 rule:healthy_volunteers.
 
 Each Finding's evidence runs from the start of the label to the end of the value, in
@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from pipeline.records import CleanText, Document, Evidence, Finding
+from pipeline.sections import heading_label
 from schemas import normalize
 from schemas.trial import TrialRecord, is_empty
 
@@ -273,6 +274,23 @@ def _date_reader(field: str) -> Reader:
 # A row with no reader is a blocker: a longer label that must not be read as a shorter one.
 
 
+# Titles and acronyms: the whole value, as written. A heading ("Brief Summary:") or a
+# placeholder ("Not available") where the value should be is no title.
+_TITLE_MAX_CHARS = 600
+
+
+def _title_reader(field: str) -> Reader:
+    def read(value: str, _loose: bool, _day_first: Optional[bool]) -> list[Read]:
+        text = value.strip()
+        if (not re.search(r"[^\W\d_]", text) or len(text) > _TITLE_MAX_CHARS or text.endswith((":", "："))
+                or normalize.is_not_stated(text) or heading_label(text) is not None):
+            return []
+        stored = _validated(field, text)
+        return [(field, stored, len(value.rstrip()))] if stored is not None else []
+
+    return read
+
+
 @dataclass(frozen=True)
 class LabelRule:
     """Labels whose values one reader reads; no reader means: match the label, read nothing."""
@@ -285,6 +303,13 @@ class LabelRule:
 _QUALIFIER = r"(?:(?:actual|estimated|anticipated|expected|planned) )?"
 
 LABEL_RULES: tuple[LabelRule, ...] = (
+    LabelRule("titles", _title_reader("public_title"), (
+        r"public title", r"brief title", r"public title of (?:the )?study",
+    )),
+    LabelRule("titles", _title_reader("scientific_title"), (
+        r"scientific title", r"official title", r"scientific title of (?:the )?study", r"full title",
+    )),
+    LabelRule("titles", _title_reader("acronym"), (r"acronym", r"scientific title:acronym")),
     LabelRule("dates", _date_reader("registration_date"), (
         r"registered date", r"registration date", r"date registered",
         r"date of registration(?: in primary registry)?", r"registered on",

@@ -31,6 +31,7 @@ Sections tile the cleaned text: every offset is in exactly one section.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import NamedTuple
 
@@ -402,3 +403,16 @@ def text_for_group(
         else:
             spans.append((section.start, section.end))
     return spans
+
+
+def statement_lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The whole lines holding each span, each with the nearest non-blank line above it:
+    on registry pages that line is the value's label ("Age-upper limit" / "Not applicable")."""
+    lines = [line for line in _lines(text) if line.text.strip()]
+    starts = [line.start for line in lines]
+    picked: set[int] = set()
+    for start, end in spans:
+        first = max(0, bisect.bisect_right(starts, start) - 1)
+        last = max(first, bisect.bisect_right(starts, max(start, end - 1)) - 1)
+        picked.update(range(max(0, first - 1), last + 1))
+    return [(lines[i].start, lines[i].end) for i in sorted(picked)]

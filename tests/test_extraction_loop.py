@@ -392,3 +392,19 @@ def test_a_request_rate_limit_spaces_requests_across_workers(tmp_path):
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     # 0.5 s nominal; arrival jitter on a loaded machine shortens it a little (unlimited: ~0.01 s)
     assert arrivals[-1] - arrivals[0] >= 0.35, f"requests arrived {gaps} s apart"
+
+
+def test_settled_criteria_are_not_sent_when_only_statements_are_open(samples_dir):
+    """Seed 004: code splits the criteria; the eligibility fields still open (ages, sex) are
+    grounded only from statements, so the model reads those lines, not the whole criteria."""
+    from pipeline.documents import read_document
+    from pipeline.extraction import plan_document
+    from pipeline.prompting import load_prompts
+
+    plan = plan_document(read_document(samples_dir / "004_556e452210aea786.txt"), "default",
+                         ExtractionConfig(), load_prompts())
+    (call,) = plan.calls
+    assert {"min_age_years", "max_age_years"} <= set(call.fields)
+    assert not {"inclusion_criteria", "exclusion_criteria"} & set(call.fields)
+    assert "Age ≥ 18 and < 70 years of age" in call.chunk.text
+    assert "Presence of distant metastasis" not in call.chunk.text

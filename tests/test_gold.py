@@ -13,6 +13,8 @@ import pytest
 
 from pipeline.cleaning import clean
 from pipeline.documents import read_document
+from pipeline.extraction import ExtractionConfig, plan_document
+from pipeline.prompting import load_prompts
 from pipeline.grounding import ROLE_WORDS, Grounded, not_a_value, unstatable_fields
 from pipeline.records import Finding
 from schemas import normalize
@@ -235,3 +237,20 @@ def test_the_gold_set_scores_perfectly_against_itself():
     assert card.micro.fp == card.micro.fn == 0
     assert card.micro.f1 == 1.0
     assert set(card.by_kind) == KINDS
+
+
+@gold_file
+def test_the_model_sees_every_labelled_value_of_the_fields_it_is_asked(path, corpus_root):
+    """Extraction shows the model only part of a page (the sections that can hold the open
+    fields; for fields grounding accepts only from a statement it can detect, just the lines
+    with such statements). What it is shown must still hold every labelled value it is asked for."""
+    entry = gold(path)
+    document = read_document(corpus_root / entry["source"], max_bytes=1 << 22)
+    plan = plan_document(document, "default", ExtractionConfig(), load_prompts())
+    view: dict[str, str] = {}
+    for call in plan.calls:
+        for name in call.fields:
+            view[name] = view.get(name, "") + "\n\n" + call.chunk.text
+    hidden = [line for name, text in view.items()
+              for line in derive_gold.unstated_values({name: entry["labels"].get(name)}, text)]
+    assert hidden == []

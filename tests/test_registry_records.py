@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from pipeline.registry_records import (
     find_registry_record,
+    inline_criteria_text,
     load_registry_records,
     sniff_registry_format,
     split_criteria,
@@ -539,6 +540,12 @@ def test_split_criteria_on_api_v2_text(registry_dir):
             ["Sub-numbered item", "Lettered item", "Roman item", "Platelets > 100,000/mm3"],
             [],
         ),
+        (
+            "Key exclusion criteria\nPatients who meet any of the following exclusion criteria will be excluded.\n"
+            "1. Pregnant\n2. Under 18",
+            [],
+            ["Pregnant", "Under 18"],
+        ),  # a lead-in sentence is not a criterion
         ("", [], []),
         (None, [], []),
     ],
@@ -553,3 +560,16 @@ def test_split_criteria_on_hard_wrapped_legacy_xml(loaded):
     assert "Participating in ARROW" in record.inclusion_criteria
     assert "Likely to switch to second-line therapy in the next 12 weeks" in record.exclusion_criteria
     assert all("\n" not in c and "  " not in c for c in record.inclusion_criteria + record.exclusion_criteria)
+
+
+def test_criteria_flattened_into_one_line_are_split_by_their_numbers():
+    """UMIN-CTR press items write the form as one line of "label - value" pairs."""
+    line = ("Eligibility: Gender - Male and Female Key inclusion criteria - 1. Adults with consent. "
+            "1.1 A proxy may sign. 2. Aged 18 or older. Key exclusion criteria - Patients who meet any of "
+            "the following will be excluded. 1. Pregnant. If already treated, at that time. 2. In another "
+            "study. Target Size - 60")
+    assert split_criteria(inline_criteria_text(line)) == (
+        ["Adults with consent.", "A proxy may sign.", "Aged 18 or older."],
+        ["Pregnant. If already treated, at that time.", "In another study."],
+    )
+    assert inline_criteria_text("The inclusion criteria were broad and the trial enrolled 60.") is None

@@ -473,3 +473,18 @@ def test_enrollment_matches_the_record_where_pages_copy_it(paired_ctgov_pages):
             assert _values(findings, "target_enrollment") == [record["target_enrollment"]], row["file"]
             seen.add(row["file"])
     assert seen == expected_from_record
+
+
+@pytest.mark.parametrize("text, field, expected", [
+    ("Public title\n\nAn Observational Study of X\n\nAcronym\n\nNPC-PIT", "acronym", ["NPC-PIT"]),
+    ("Public title\n\nAn Observational Study of X\n\nAcronym\n\nNPC-PIT", "public_title", ["An Observational Study of X"]),
+    ("Official Title: | A Randomized Trial of Y |", "scientific_title", ["A Randomized Trial of Y"]),
+    ("  • Full title\n\n    A multi-centre trial of Z", "scientific_title", ["A multi-centre trial of Z"]),
+    ("Scientific Title:Acronym\nNPC-PIT", "acronym", ["NPC-PIT"]),
+    ("Scientific Title:Acronym\nNPC-PIT", "scientific_title", []),  # the acronym's label, not the title's
+    ("Official Title:\nBrief Summary:\nThe study ...", "scientific_title", []),  # a heading, not a title
+    ("Acronym: Not available", "acronym", []),  # a placeholder
+    ("The official title of the study was changed in 2020.", "scientific_title", []),  # prose
+])
+def test_labelled_titles(text, field, expected):
+    assert _values(_findings_for_text(text), field) == expected

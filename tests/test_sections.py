@@ -15,6 +15,7 @@ from pipeline.sections import (
     SECTION_LABELS,
     detect_sections,
     heading_label,
+    statement_lines,
     text_for_group,
 )
 from tests.test_cleaning import all_documents, noisy, seeds  # noqa: F401  (fixtures)
@@ -263,3 +264,11 @@ def test_sections_and_groups_keep_their_invariants(lines, newline):
         for start, end in spans:
             assert 0 <= start < end <= len(text) and start > previous_end
             previous_end = end
+
+
+def test_statement_lines_keep_each_line_and_the_label_above_it():
+    text = "Eligibility\n\nAge-upper limit\n\n65 years-old >=\n\nKey inclusion criteria\n1. Adults\n2. Consent\n"
+    age = text.index("65")
+    spans = statement_lines(text, [(age, age + 2)])
+    assert [text[a:b].strip() for a, b in spans] == ["Age-upper limit", "65 years-old >="]
+    assert statement_lines(text, []) == []
