@@ -26,8 +26,11 @@ How a line is judged, in order:
    ("repeated-across-site"); inside trial-content sections only lines that
    every page of the site has (see SiteProfile.drops).
 
+6. On UMIN-CTR pages: form fields left empty, a label followed straight
+   away by the next label ("empty-field").
+
 Registry pages (Document.kind "registry", or kind unknown and the page is
-dense with labels) get steps 1, 2 (without blocks) and 5 only.
+dense with labels) get steps 1, 2 (without blocks), 5 and 6 only.
 
 Everything is one pass over the lines with simple, non-backtracking
 patterns, and long lines skip the phrase table, so cleaning time grows
@@ -44,7 +47,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pipeline.records import CleanText, Document, RemovedBlock
-from pipeline.sections import heading_label
+from pipeline.sections import classify_heading, heading_label
 from schemas.normalize import find_registry_ids
 
 # Lines longer than this are prose: only the lorem-ipsum check and fact
@@ -328,6 +331,48 @@ def _looks_like_registry_layout(text: str) -> bool:
     return labelled >= 8 and labelled >= 0.3 * nonblank
 
 
+# --- Empty registry form fields ---------------------------------------------------
+# UMIN-CTR pages print every field of the registration form, most of them empty: the
+# label, then straight away the next label. An empty field states nothing; dropping it
+# leaves the page's facts as they were and the model less to read.
+_UMIN_LAYOUT = re.compile(r"Unique ID issued by UMIN|UMIN-CTR|UMIN-ICDS")
+_UMIN_FORM_LABELS = re.compile(
+    r"(?:public title|acronym|scientific title(?::acronym)?|region|condition|classification by (?:specialty|malignancy)"
+    r"|genomic information|narrative objectives\d|basic objectives\d|basic objectives -others|trial characteristics_\d"
+    r"|developmental phase|primary outcomes|key secondary outcomes|study type|basic design|randomization(?: unit)?"
+    r"|blinding|control|stratification|dynamic allocation|institution consideration|blocking|concealment"
+    r"|no\. of arms|purpose of intervention|type of intervention|interventions/control_\d+|age-(?:lower|upper) limit"
+    r"|gender|key (?:inclusion|exclusion) criteria|target sample size|1st name|middle name|last name|organization|division(?: name)?|zip code|address|tel"
+    r"|homepage url|email|institute|department|personal name|category of funding organization"
+    r"|nationality of funding organization|co-sponsor|name of secondary funder\(s\)|study id_\d+"
+    r"|org\. issuing international id_\d+|ind to mhlw|url releasing protocol|publication of results"
+    r"|url related to results and publications|number of participants that the trial has enrolled|results"
+    r"|results date posted|results delayed|results delay reason|date of the first journal publication of results"
+    r"|baseline characteristics|participant flow|adverse events|outcome measures|plan to share ipd"
+    r"|ipd sharing plan description|recruitment status|date of protocol fixation|date of irb"
+    r"|anticipated trial start date|last follow-up date|date of closure to data entry"
+    r"|date trial data considered complete|date analysis concluded|other related information"
+    r"|registered date|last modified on|link to view the page)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _empty_form_fields(lines: list[_Line]) -> set[int]:
+    """Starts of the UMIN-CTR form labels whose next non-blank line is another label or a
+    section heading: fields left empty. Other pages: none."""
+    nonblank = [line for line in lines if _visible(line.text)]
+    empty = set()
+    for line, following in zip(nonblank, nonblank[1:] + [None]):
+        visible = _visible(line.text)
+        kind = classify_heading(visible)
+        if not _UMIN_FORM_LABELS.fullmatch(visible) or (kind is not None and not kind[1]):
+            continue  # not a form label, or a section heading (sections need those)
+        next_visible = _visible(following.text) if following else ""
+        if not next_visible or _UMIN_FORM_LABELS.match(next_visible) or classify_heading(next_visible):
+            empty.add(line.start)
+    return empty
+
+
 # --- Site profiles -------------------------------------------------------------
 
 
@@ -412,7 +457,7 @@ def profiles_by_site(documents: list[Document], min_documents: int = 2) -> dict[
 
 
 def _judge_lines(
-    lines: Iterable[_Line], light: bool, site_profile: SiteProfile | None
+    lines: Iterable[_Line], light: bool, site_profile: SiteProfile | None, empty_fields: set[int]
 ) -> Iterator[tuple[_Line, str | None]]:
     """Each line with None to keep it, or the reason to drop it. Blank lines get None."""
     block: str | None = None  # the category of the boilerplate block we are in
@@ -423,6 +468,9 @@ def _judge_lines(
         visible = _visible(line.text)
         if not visible:
             yield line, None
+            continue
+        if line.start in empty_fields:
+            yield line, "empty-field"
             continue
         folded = _folded(visible) if len(visible) <= _MAX_PHRASE_LINE_CHARS else visible.casefold()
         heading = heading_label(visible)
@@ -508,7 +556,9 @@ def clean(document: Document, site_profile: SiteProfile | None = None) -> CleanT
     seen_content = False
     waiting_blank: _Line | None = None
     dropped_while_waiting = _Ranges()
-    for line, reason in _judge_lines(_iter_lines(text), light, site_profile):
+    lines = list(_iter_lines(text))
+    empty_fields = _empty_form_fields(lines) if _UMIN_LAYOUT.search(text) else set()
+    for line, reason in _judge_lines(lines, light, site_profile, empty_fields):
         is_content = reason is None and bool(_visible(line.text))
         if is_content:
             if waiting_blank is not None:

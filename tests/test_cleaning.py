@@ -162,13 +162,21 @@ def test_every_criteria_line_is_kept(seeds, seed, after, before):
     assert [line for line in criteria if line not in kept] == []
 
 
-def test_seed_001_registry_page_loses_only_blank_runs_and_its_disclaimer(seeds):
+def test_seed_001_registry_page_loses_only_blank_runs_its_disclaimer_and_empty_fields(seeds):
     document = seeds["001"]
     cleaned = clean(document)
     disclaimer = [line for line in document.text.splitlines() if line.startswith("* ")]
     assert len(disclaimer) == 2
-    expected = [line for line in nonblank_lines(document.text) if line not in disclaimer]
-    assert nonblank_lines(cleaned.text) == expected
+    empty = {document.text[b.start:b.end].strip() for b in cleaned.removed if b.reason == "empty-field"}
+    empty_labels = {label for block in empty for label in nonblank_lines(block)}
+    assert {"Blocking", "Interventions/Control_10", "Results Delay Reason", "Middle name"} <= empty_labels
+    # Labels with values, and the labels that head a group of fields, stay.
+    assert not empty_labels & {"Target sample size", "Age-upper limit", "Name of lead principal investigator",
+                               "Eligibility", "Intervention", "Funding Source"}
+    assert {b.reason for b in cleaned.removed} == {"blank-run", "boilerplate-phrase:site-chrome", "empty-field"}
+    chrome = [line for b in cleaned.removed if b.reason == "boilerplate-phrase:site-chrome"
+              for line in nonblank_lines(document.text[b.start:b.end])]
+    assert chrome == disclaimer
     lines = cleaned.text.splitlines()
     label = lines.index("Target sample size")
     assert [line for line in lines[label + 1:] if line.strip()][0] == "60"
@@ -182,10 +190,10 @@ def test_registry_layout_is_detected_without_a_kind(seeds):
     assert "lorem ipsum" not in aggregator_unknown_kind.text.casefold()
 
 
-def test_registry_pages_drop_only_site_chrome_and_blank_runs(seeds, noisy):
+def test_registry_pages_drop_only_site_chrome_blank_runs_and_empty_fields(seeds, noisy):
     registry_pages = [seeds["001"]] + [doc for doc in noisy.values() if doc.kind == "registry"]
     assert len(registry_pages) == 19
-    allowed = {"blank-run", "ui-text", "boilerplate-phrase:site-chrome"}
+    allowed = {"blank-run", "ui-text", "boilerplate-phrase:site-chrome", "empty-field"}
     for document in registry_pages:
         cleaned = clean(document)
         assert {block.reason for block in cleaned.removed} <= allowed, document.path

@@ -329,12 +329,12 @@ def test_valid_fields_survive_an_answer_that_stays_invalid(seed_002, tmp_path):
 
 def test_a_short_document_is_one_call_and_a_long_one_is_routed_by_section(seed_002, tmp_path, samples_dir):
     """A document whose text fits one call is one call; a longer one (here the 9 KB UMIN page,
-    with a 6,000-character limit) sends each field group only the sections that can hold it."""
+    with a 4,000-character limit) sends each field group only the sections that can hold it."""
     shutil.copy(samples_dir / "001_3d5e767ef9ecad4c.txt", seed_002.parent)
     db = tmp_path / "t.duckdb"
     with ScriptedLLM(responder=answer_from(SEED_002_TRUTH)) as server:
         run_extraction([str(seed_002.parent)], db_path=str(db), llm=client_for(server), endpoint_label="s",
-                       config=ExtractionConfig(max_chunk_chars=6000))
+                       config=ExtractionConfig(max_chunk_chars=4000))
         requests = [r.body["messages"][-1]["content"] for r in server.chat_requests]
     groups = dict(query(db, """SELECT d.path LIKE '%002_%', list(DISTINCT c.field_group ORDER BY c.field_group)
                                FROM llm_calls c JOIN documents d USING (document_id) GROUP BY 1"""))

@@ -236,7 +236,7 @@ def test_text_for_group_picks_the_group_sections(seeds):
     sponsors = group_text("sponsors_sites_contacts")
     assert "Rakuten Medical Inc." in sponsors and "Key inclusion criteria" not in sponsors
     assert "Primary outcomes" in group_text("outcomes")
-    assert len(eligibility) < 0.6 * len(cleaned.text)
+    assert len(eligibility) < 0.65 * len(cleaned.text)  # the page without its empty form fields
 
 
 def test_text_for_group_without_headings_is_the_whole_text(seeds):
