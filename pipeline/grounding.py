@@ -289,7 +289,7 @@ def _find_bool_healthy(value: bool, text: str) -> Optional[_Span]:
 # gold set: no labelled value is in a field these words rule out (tests/test_gold.py).
 ROLE_WORDS = {
     "inclusion_criteria": r"inclu|eligib|criteri",
-    "exclusion_criteria": r"exclu|not eligible|ineligib",
+    "exclusion_criteria": r"exclu|not eligible|(?<![-\w])ineligib",  # not "surgery-ineligible", a criterion
     "secondary_outcomes": r"secondary",
     "funders": r"fund|grant|financ|support",
     "collaborators": r"collaborat|partner|cooperat|conjunction|consorti",

@@ -229,6 +229,20 @@ def test_fields_whose_role_the_text_never_names_are_not_asked():
                 "primary_outcomes", "secondary_outcomes"} & unstatable_fields(full)
 
 
+def test_statement_fields_need_a_statement_grounding_could_take():
+    from pipeline.grounding import statement_spans, unstatable_fields
+
+    text = "Start Date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n• local recurrence; surgery-ineligible;\n"
+    _, clean = _doc(text)
+    skipped = unstatable_fields(clean)
+    # Both dates are labelled as other kinds of date; "surgery-ineligible" is a criterion, not an exclusion.
+    assert {"registration_date", "primary_completion_date", "exclusion_criteria"} <= skipped
+    assert not {"start_date", "completion_date"} & skipped
+    assert [text[a:b] for a, b in statement_spans("start_date", text)] == ["2025-10-10"]
+    _, ineligible = _doc("Patients are ineligible if pregnant.\n")
+    assert "exclusion_criteria" not in unstatable_fields(ineligible)
+
+
 def test_a_sex_is_stated_by_a_word_not_part_of_one():
     document, clean = _doc("Treatment of agitation; an impairment study.\n")
     out = ground(document, clean, [Finding("sex", "MALE", "llm:x")])
