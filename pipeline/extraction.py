@@ -103,13 +103,12 @@ def plan_document(document: Document, model: Optional[str], config: ExtractionCo
     not_asked = set(settled.values) | grounding.unstatable_fields(clean)
     calls = []
     for group, ask, spans in plan_calls(clean, found_sections, not_asked, config):
-        labels = sorted({s.label for s in found_sections if any(a < s.end and s.start < b for a, b in spans)})
         for chunk in chunking.make_chunks(
             document.id, group, clean, spans,
             max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars,
         ):
             calls.append(PlannedCall(
-                group, ask, chunk, render_messages(prompts, ask, chunk.text, labels),
+                group, ask, chunk, render_messages(prompts, ask, chunk.text),
                 cache_key(document.id, chunk.sha256, ask, prompts.version, model),
             ))
     return DocumentPlan(clean, code_findings, calls, [])
@@ -122,7 +121,7 @@ def _single_shot_plan(document: Document, model: Optional[str], prompts: PromptS
         return DocumentPlan(whole, [], [], [])
     fields = tuple(TrialRecord.model_fields)
     chunk = Chunk(document.id, "single-shot", text, 0, len(text), hashlib.sha256(text.encode()).hexdigest())
-    messages = render_messages(prompts, fields, text, [])
+    messages = render_messages(prompts, fields, text)
     key = cache_key(document.id, chunk.sha256, fields, prompts.version, model)
     return DocumentPlan(whole, [], [PlannedCall("single-shot", fields, chunk, messages, key)], [])
 

@@ -44,9 +44,7 @@ def load_prompts(directory: Path = PROMPTS_DIR) -> PromptSet:
     )
 
 
-def render_messages(
-    prompts: PromptSet, fields: tuple[str, ...], text: str, section_labels: list[str]
-) -> list[dict[str, str]]:
+def render_messages(prompts: PromptSet, fields: tuple[str, ...], text: str) -> list[dict[str, str]]:
     """Chat messages asking for `fields` from `text`.
 
     The fields are stated in the prompt as well as in the schema: small models return
@@ -57,9 +55,5 @@ def render_messages(
     """
     field_lines = "\n".join(f"- {f}: {prompts.field_descriptions[f]}" for f in fields)
     system = prompts.system.substitute()
-    user = prompts.user.substitute(
-        sections=", ".join(section_labels) or "whole document",
-        text=text,
-        fields=field_lines,
-    )
+    user = prompts.user.substitute(text=text, fields=field_lines)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
