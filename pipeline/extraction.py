@@ -3,7 +3,9 @@
 Code first: the deterministic extractors (pipeline/rules.py) and the criteria
 splitter settle every field they can, with evidence, at no token cost. The LLM
 is asked, one small schema per field group and only over the sections that
-can hold that group, for the fields still open. Everything then goes through
+can hold that group, for the fields still open; a group whose open fields
+grounding takes only from statements it detects (dates, ages, counts, enum
+wordings) reads just the lines holding them. Everything then goes through
 grounding, which stores a value only where the source text states it.
 
 A registry record file (ClinicalTrials.gov JSON/XML, ctrdata export) needs no
