@@ -347,3 +347,16 @@ def test_no_single_trial_page_of_the_corpus_is_taken_for_a_listing(all_documents
 
     flagged = {Path(d.path).name: listed_trials(clean(d)) for d in all_documents}
     assert {name: ids for name, ids in flagged.items() if ids} == {}
+
+
+def test_empty_form_fields_go_only_on_umin_pages():
+    """A UMIN-CTR form label followed straight away by the next label is a field left empty;
+    a label with a value, a group label and the same lines on another site's page stay."""
+    page = ("Unique ID issued by UMIN UMIN000000001\n\nRandomization unit\n\nBlinding\n\nOpen -no one is blinded\n\n"
+            "Name of lead principal investigator\n\n1st name Taro\nMiddle name\nLast name Yamada\n")
+    cleaned = clean(Document(id="u", path="u.txt", text=page, kind="registry"))
+    assert nonblank_lines(cleaned.text) == [
+        "Unique ID issued by UMIN UMIN000000001", "Blinding", "Open -no one is blinded",
+        "Name of lead principal investigator", "1st name Taro", "Last name Yamada"]
+    other_site = page.replace("Unique ID issued by UMIN UMIN000000001", "NCT00000001")
+    assert "Randomization unit" in clean(Document(id="o", path="o.txt", text=other_site, kind="registry")).text
