@@ -280,11 +280,13 @@ _TITLE_MAX_CHARS = 600
 
 
 def _title_reader(field: str) -> Reader:
-    def read(value: str, _loose: bool, _day_first: Optional[bool]) -> list[Read]:
+    def read(value: str, loose: bool, _day_first: Optional[bool]) -> list[Read]:
         text = value.strip()
         if (not re.search(r"[^\W\d_]", text) or len(text) > _TITLE_MAX_CHARS or text.endswith((":", "："))
                 or normalize.is_not_stated(text) or heading_label(text) is not None):
             return []
+        if not loose and text[0].islower():
+            return []  # "Official title of the study was changed ..." is a sentence, not a label
         stored = _validated(field, text)
         return [(field, stored, len(value.rstrip()))] if stored is not None else []
 

@@ -485,6 +485,7 @@ def test_enrollment_matches_the_record_where_pages_copy_it(paired_ctgov_pages):
     ("Official Title:\nBrief Summary:\nThe study ...", "scientific_title", []),  # a heading, not a title
     ("Acronym: Not available", "acronym", []),  # a placeholder
     ("The official title of the study was changed in 2020.", "scientific_title", []),  # prose
+    ("Official title of the study was changed in 2020.", "scientific_title", []),  # prose at a line start
 ])
 def test_labelled_titles(text, field, expected):
     assert _values(_findings_for_text(text), field) == expected
