@@ -9,15 +9,12 @@ client), not the server.
 Figures (issue 8):
 - documents/s at C = 1, 4, 16, 64 in flight, as a ratio to the ideal
   C / (latency x LLM calls per document); target >= 0.9;
-- pipeline CPU per document (this process's CPU time plus its worker processes'; the server
-  runs in another process), rules only (llm=None) and with the LLM client in each throughput
-  run; target <= 10 ms.
-With --workers N each run spreads its documents over N worker processes (run_extraction's
-`workers`), which is how a run keeps 64 requests in flight without queueing for one GIL.
+- pipeline CPU per document (process CPU time: the server runs in another process), rules
+  only (llm=None) and with the LLM client in each throughput run; target <= 10 ms.
 Then a cProfile of extract_document over the batch (in this thread: cProfile
 sees only the thread that enables it), top functions by own time.
 
-    python -m bench.orchestration [--latency 0.5] [--repeats 3] [--workers 1]
+    python -m bench.orchestration [--latency 0.5] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ import cProfile
 import io
 import multiprocessing
 import pstats
-import resource
 import statistics
 import tempfile
 import time
@@ -87,20 +83,11 @@ def client(base_url: str) -> LLMClient:
     return LLMClient(Endpoint(base_url, "k", "scripted", "json_schema", "bench"))
 
 
-def _children_cpu_s() -> float:
-    """CPU of the finished child processes (worker processes are joined at the end of a run;
-    the scripted server, still running, is not counted)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed_run(paths: list[str], db_path: Path, llm, concurrency: int, workers: int = 1) -> tuple[float, float, object]:
-    """(wall seconds, pipeline CPU seconds, RunSummary) of one run_extraction into a fresh database.
-    The CPU is this process's plus its worker processes'."""
-    wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu_s()
-    summary = run_extraction(paths, db_path=str(db_path), llm=llm, endpoint_label="bench", concurrency=concurrency,
-                             workers=workers)
-    return (time.perf_counter() - wall, time.process_time() - cpu + _children_cpu_s() - children, summary)
+def timed_run(paths: list[str], db_path: Path, llm, concurrency: int) -> tuple[float, float, object]:
+    """(wall seconds, process CPU seconds, RunSummary) of one run_extraction into a fresh database."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary = run_extraction(paths, db_path=str(db_path), llm=llm, endpoint_label="bench", concurrency=concurrency)
+    return time.perf_counter() - wall, time.process_time() - cpu, summary
 
 
 def check(summary, documents: int) -> None:
@@ -116,7 +103,6 @@ def main() -> None:
     parser.add_argument("--waves", type=int, default=8, help="documents per request in flight")
     parser.add_argument("--cpu-documents", type=int, default=512, help="documents in each rules-only run")
     parser.add_argument("--profile-top", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1, help="worker processes per run (run_extraction workers=)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="trialsift-bench-") as tmp, ServerProcess(args.latency) as base_url:
@@ -139,7 +125,7 @@ def main() -> None:
             rates, cpu_ms, calls_per_document = [], [], 0.0
             for _ in range(args.repeats):
                 paths, db_path = fresh(count)
-                wall, cpu, summary = timed_run(paths, db_path, client(base_url), concurrency, args.workers)
+                wall, cpu, summary = timed_run(paths, db_path, client(base_url), concurrency)
                 check(summary, count)
                 rates.append(count / wall)
                 cpu_ms.append(cpu * 1000 / count)
@@ -180,8 +166,7 @@ def main() -> None:
     print(f"\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
     for concurrency, count, calls, rate, ideal, _ in throughput_rows:
         ratio = rate / ideal
-        print(f"| docs/s at C={concurrency}, {args.workers} process(es) ({count} docs, {calls:.0f} calls/doc, "
-              f"{args.latency} s latency) "
+        print(f"| docs/s at C={concurrency} ({count} docs, {calls:.0f} calls/doc, {args.latency} s latency) "
               f"| {rate:.2f} (ideal {ideal:.2f}) | >= {IDEAL_RATIO_TARGET} x ideal | {ratio:.2f} "
               f"| {'yes' if ratio >= IDEAL_RATIO_TARGET else 'no'} |")
     for label, ms in cpu_rows:

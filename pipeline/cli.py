@@ -52,8 +52,6 @@ def extract(
     db: str = DbOption,
     model: Optional[str] = typer.Option(None, help="Remote model name, or an embedded model (default, fast, a .gguf path)"),
     concurrency: int = typer.Option(1, min=1, help="Documents extracted at once"),
-    workers: int = typer.Option(1, min=1, help="Worker processes the concurrent documents are spread over "
-                                "(for high --concurrency against a fast endpoint)"),
     kind: Optional[str] = typer.Option(None, help="Document kind for all inputs: press, news, registry, aggregator"),
     max_bytes: int = typer.Option(5 * 1024 * 1024, help="Refuse files larger than this"),
     force: bool = typer.Option(False, help="Re-extract documents already extracted with this model and prompt"),
@@ -78,7 +76,7 @@ def extract(
 
     def job(llm, label, **progress_hooks):
         return run_extraction(
-            paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency, workers=workers,
+            paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
             max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
             precedence=_precedence(precedence),
             use_batch_api=batch, batch_poll_s=batch_poll_seconds, on_status=console.log, **progress_hooks,

@@ -180,10 +180,6 @@ class LLMClient:
         requests_per_minute: Optional[float] = None,
     ):
         self.endpoint = endpoint
-        self._settings = dict(timeout_s=timeout_s, transport_retries=transport_retries,
-                              validation_retries=validation_retries, max_output_tokens=max_output_tokens,
-                              backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s,
-                              requests_per_minute=requests_per_minute)
         self._rate = RateLimiter(requests_per_minute) if requests_per_minute else None
         self.structured_output = endpoint.structured_output
         self.transport_retries = transport_retries
@@ -203,15 +199,6 @@ class LLMClient:
         self._client.on("completion:response", self._on_response)
         self._client.on("completion:error", self._on_error)
         self._client.on("parse:error", self._on_parse_error)
-
-    def share(self, parts: int) -> "LLMClient":
-        """A client with the same settings and its own connections, for one of `parts` worker
-        processes: a forked process must not reuse its parent's sockets, and the request rate
-        is the endpoint's, so each part gets its share of it."""
-        settings = dict(self._settings)
-        if settings["requests_per_minute"]:
-            settings["requests_per_minute"] /= parts
-        return LLMClient(self.endpoint, **settings)
 
     def _redact(self, text: str) -> str:
         """Keys never reach the ledger, the logs or exports, even when a server echoes them."""

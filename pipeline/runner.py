@@ -1,7 +1,6 @@
 """A batch run: ingest -> extract each document -> store -> merge trials -> summary.
 
-Documents are extracted concurrently by worker threads (in one process, or
-spread over worker processes for high concurrency); only this module's
+Documents are extracted concurrently by worker threads; only this module's
 main loop writes to the database, one transaction per group of finished
 documents (at most SAVE_EVERY_S seconds' worth), so a crash (even kill -9)
 loses at most the documents in flight and that last group, whose LLM answers
@@ -14,16 +13,13 @@ finishes with nothing lost, nothing duplicated and nothing paid twice.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import queue
 import subprocess
-import threading
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 from pipeline import batch_api, documents, merge, store
 from pipeline.extraction import ExtractionConfig, extract_document
@@ -31,7 +27,6 @@ from pipeline.llm import LLMClient
 from pipeline.prompting import load_prompts
 from pipeline.records import Document, DocumentResult
 from pipeline.registry_records import load_registry_records, sniff_registry_format
-from schemas.trial import TrialRecord
 
 # Finished documents are written together, in one transaction, at most this often.
 SAVE_EVERY_S = 0.5
@@ -109,7 +104,6 @@ def run_extraction(
     llm: Optional[LLMClient],
     endpoint_label: str,
     concurrency: int = 1,
-    workers: int = 1,
     max_bytes: int = documents.DEFAULT_MAX_BYTES,
     kind: Optional[str] = None,
     config: ExtractionConfig = ExtractionConfig(),
@@ -186,16 +180,15 @@ def run_extraction(
         summary.cost_usd += sum(store.call_cost(c, prices) for c in report.calls)
 
     cache = store.DuckDBCache(conn, model=model, prompt_version=prompts.version)  # after the batch filled it
-    if workers > 1 and llm is not None and len(pending) > 1:
-        results = _extract_in_processes(pending, llm, cache.answers(), config, concurrency, workers)
-    else:
-        results = _extract_in_threads(pending, llm, cache, config, concurrency)
-    last_save = time.perf_counter()
-    for group in results:
-        finished.extend(group)
-        if time.perf_counter() - last_save >= SAVE_EVERY_S:
-            save_finished()
-            last_save = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        running = {pool.submit(_extract_safely, doc, llm, cache, config) for doc in pending}
+        last_save = time.perf_counter()
+        while running:
+            completed, running = wait(running, timeout=SAVE_EVERY_S, return_when=FIRST_COMPLETED)
+            finished.extend(future.result() for future in completed)
+            if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                save_finished()
+                last_save = time.perf_counter()
     save_finished()
 
     summary.trials = store.merge_trials(conn, precedence)
@@ -203,78 +196,6 @@ def run_extraction(
     store.finish_run(conn, summary.run_id, summary.as_row())
     conn.close()
     return summary
-
-
-def _extract_in_threads(pending, llm, cache, config, concurrency) -> Iterator[list[DocumentResult]]:
-    """Results as they finish (in groups, at least every SAVE_EVERY_S), from worker threads."""
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        running = {pool.submit(_extract_safely, doc, llm, cache, config) for doc in pending}
-        while running:
-            completed, running = wait(running, timeout=SAVE_EVERY_S, return_when=FIRST_COMPLETED)
-            yield [future.result() for future in completed]
-
-
-def _extract_in_processes(pending, llm, answers, config, concurrency, workers) -> Iterator[list[DocumentResult]]:
-    """Results as they finish, from `workers` forked processes with concurrency/workers threads each.
-
-    One process's threads share one GIL: at 64 requests in flight the pipeline's own CPU (about
-    6 ms a document) queues for it. Workers read the cache from a snapshot (`answers`) and send
-    each result back; this process stays the only database writer. A worker that dies takes
-    only its documents in flight with it: they are recorded as failed, and the batch goes on.
-    """
-    context = multiprocessing.get_context("fork")
-    inbox, outbox = context.Queue(), context.Queue()
-    threads = max(1, -(-concurrency // workers))
-    processes = [context.Process(target=_worker_main, args=(llm.share(workers), answers, config, threads, inbox, outbox),
-                                 daemon=True) for _ in range(workers)]
-    for process in processes:
-        process.start()
-    outstanding = {doc.id: doc for doc in pending}
-    for doc in pending:
-        inbox.put(doc)
-    for _ in processes:
-        inbox.put(None)
-    try:
-        while outstanding:
-            group = []
-            try:
-                while len(group) < 256:
-                    group.append(outbox.get(timeout=SAVE_EVERY_S if not group else 0.001))
-            except queue.Empty:
-                pass
-            for result in group:
-                outstanding.pop(result.document.id, None)
-            if not group and not any(process.is_alive() for process in processes):
-                group = [DocumentResult(document=doc, record=TrialRecord(), status="failed",
-                                        error="internal error: the worker process extracting it died")
-                         for doc in outstanding.values()]
-                outstanding.clear()
-            yield group
-    finally:
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-
-
-def _worker_main(llm, answers, config, threads, inbox, outbox) -> None:
-    """A worker process: extract documents from `inbox` with `threads` threads, holding no more
-    than that many at once (so idle workers are never starved by a busy one's backlog)."""
-    slots = threading.Semaphore(threads)
-
-    def extract(doc):
-        try:
-            outbox.put(_extract_safely(doc, llm, answers, config))
-        finally:
-            slots.release()
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        while True:
-            slots.acquire()
-            doc = inbox.get()
-            if doc is None:
-                break
-            pool.submit(extract, doc)
 
 
 def _safe_registry_results(document: Document):
@@ -289,6 +210,8 @@ def _extract_safely(document, llm, cache, config) -> DocumentResult:
     try:
         return extract_document(document, llm, cache=cache, config=config)
     except Exception as error:
+        from schemas.trial import TrialRecord
+
         return DocumentResult(document=document, record=TrialRecord(), status="failed",
                               error=f"internal error: {type(error).__name__}: {error}"[:500])
 

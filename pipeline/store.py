@@ -205,12 +205,6 @@ class DuckDBCache:
         row = self.conn.cursor().execute(f"SELECT value FROM llm_cache WHERE key = '{key}'").fetchone()
         return row[0] if row else None
 
-    def answers(self) -> dict[str, str]:
-        """Every cached answer of this model and prompt version, for worker processes (which
-        cannot share the connection); a dict's get() is a ResponseCache too."""
-        return dict(self.conn.execute("SELECT key, value FROM llm_cache WHERE model = ? AND prompt_version = ?",
-                                      [self.model, self.prompt_version]).fetchall())
-
     def put(self, key: str, value: str) -> None:
         self.conn.cursor().execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?)",
                                    [key, value, self.model, self.prompt_version, _now()])

@@ -7,7 +7,6 @@ grounding, DuckDB) and scripts only what the model answers.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -409,54 +408,3 @@ def test_settled_criteria_are_not_sent_when_only_statements_are_open(samples_dir
     assert not {"inclusion_criteria", "exclusion_criteria"} & set(call.fields)
     assert "Age ≥ 18 and < 70 years of age" in call.chunk.text
     assert "Presence of distant metastasis" not in call.chunk.text
-
-
-def _numbered_trials(folder: Path, count: int) -> list[str]:
-    folder.mkdir()
-    for number in range(count):
-        (folder / f"t{number:03d}.txt").write_text(
-            f"A Study of Drug {number} in Asthma\nNCT{10000000 + number}\nSponsor: Org {number}\nPhase 2\n")
-    return [str(folder)]
-
-
-def test_worker_processes_extract_what_threads_extract(tmp_path):
-    """--workers spreads the documents over processes; the database is the same as with threads,
-    every document is extracted once, and a second run is answered from the cache."""
-    paths = _numbered_trials(tmp_path / "docs", 24)
-    truth = answer_from({"primary_sponsor": "Org 7"})  # true of one document: grounding keeps it only there
-    tables = {}
-    with ScriptedLLM(responder=truth) as server:
-        for workers in (1, 3):
-            db = tmp_path / f"w{workers}.duckdb"
-            summary = run_extraction(paths, db_path=str(db), llm=client_for(server), endpoint_label="s",
-                                     concurrency=6, workers=workers)
-            assert (summary.ok, summary.failed, summary.llm_calls) == (24, 0, 24)
-            tables[workers] = query(db, "SELECT trial_id, primary_sponsor, phases FROM trials_flat ORDER BY 1")
-            assert query(db, "SELECT count(DISTINCT document_id), count(*) FROM llm_calls") == [(24, 24)]
-        rerun = run_extraction(paths, db_path=str(tmp_path / "w3.duckdb"), llm=client_for(server),
-                               endpoint_label="s", concurrency=6, workers=3, force=True)
-    assert tables[3] == tables[1] and len(tables[1]) == 24
-    assert ("NCT10000007", "Org 7", "PHASE2") in tables[3]
-    assert (rerun.ok, rerun.llm_calls, rerun.cached_calls) == (24, 0, 24)
-
-
-def test_a_worker_process_that_dies_loses_only_its_documents(tmp_path, monkeypatch):
-    from pipeline import runner
-
-    paths = _numbered_trials(tmp_path / "docs", 12)
-    real = runner._extract_safely
-
-    def dies_on_t005(document, *args):
-        if document.path.endswith("t005.txt"):
-            os._exit(1)  # as a segfault or an OOM kill would
-        return real(document, *args)
-
-    monkeypatch.setattr(runner, "_extract_safely", dies_on_t005)
-    db = tmp_path / "t.duckdb"
-    with ScriptedLLM(responder=answer_from({})) as server:
-        summary = run_extraction(paths, db_path=str(db), llm=client_for(server), endpoint_label="s",
-                                 concurrency=2, workers=2)
-    assert summary.ok + summary.failed == 12 and summary.ok >= 10
-    reasons = dict(query(db, "SELECT path, reason FROM documents WHERE status = 'failed'"))
-    assert any(path.endswith("t005.txt") for path in reasons)
-    assert all("worker process" in reason for reason in reasons.values())
