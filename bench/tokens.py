@@ -132,7 +132,7 @@ def main() -> None:
             s, p = sum(sums["single-shot"]), sum(sums["pipeline"])
             lines += [f"| **total** | {sums['single-shot'][0]:,} + {sums['single-shot'][1]:,} | "
                       f"{sums['pipeline'][0]:,} + {sums['pipeline'][1]:,} |", "",
-                      f"Measured over {len(both)} documents: the pipeline used **{1 - p / s:.0%} fewer** prompt + "
+                      f"Measured over {len(both)} documents: the pipeline used **{1 - p / s:.1%} fewer** prompt + "
                       f"completion tokens (target {TARGET_REDUCTION:.0%})."]
         else:
             lines.append(f"No document has calls from both strategies in {args.eval_db}.")
