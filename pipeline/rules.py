@@ -8,7 +8,7 @@ can miss a value but not produce one outside the contract. When a field gets sev
 different values (two enrollments, say) all of them are returned; the caller decides.
 
 Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
-rule:title_phase, rule:titles, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
+rule:title_phase, rule:titles, rule:sponsor, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
 rule:healthy_volunteers.
 
 Each Finding's evidence runs from the start of the label to the end of the value, in
@@ -293,6 +293,19 @@ def _title_reader(field: str) -> Reader:
     return read
 
 
+# A sponsor as registries print it: UMIN's "Institute - <name>", ClinicalTrials.gov's "<name> (Industry)".
+_SPONSOR_PREFIX = re.compile(r"(?:institute|organi[sz]ation)\s+-\s+", re.IGNORECASE)
+_SPONSOR_CLASS = re.compile(r"\s*\((?:industry|nih|other|u\.s\. fed|other u\.s\. federal agency|network|individual)\)\s*$",
+                            re.IGNORECASE)
+
+
+def _read_sponsor(value: str, loose: bool, day_first: Optional[bool]) -> list[Read]:
+    prefix = _SPONSOR_PREFIX.match(value)
+    start = prefix.end() if prefix else 0
+    name = _SPONSOR_CLASS.sub("", value[start:])
+    return [(field, stored, start + end) for field, stored, end in _title_reader("primary_sponsor")(name, loose, day_first)]
+
+
 @dataclass(frozen=True)
 class LabelRule:
     """Labels whose values one reader reads; no reader means: match the label, read nothing."""
@@ -312,6 +325,9 @@ LABEL_RULES: tuple[LabelRule, ...] = (
         r"scientific title", r"official title", r"scientific title of (?:the )?study", r"full title",
     )),
     LabelRule("titles", _title_reader("acronym"), (r"acronym", r"scientific title:acronym")),
+    LabelRule("sponsor", _read_sponsor, (
+        r"(?:lead |primary )?sponsor", r"leads?", r"name of primary sponsor",
+    )),
     LabelRule("dates", _date_reader("registration_date"), (
         r"registered date", r"registration date", r"date registered",
         r"date of registration(?: in primary registry)?", r"registered on",

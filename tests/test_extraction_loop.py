@@ -242,7 +242,8 @@ def test_fields_the_text_cannot_state_are_not_asked(tmp_path):
                     "primary_completion_date", "completion_date", "min_age_years", "max_age_years",
                     "target_enrollment"}
     assert asked & never_stated == set()
-    assert {"public_title", "conditions", "primary_sponsor", "interventions"} <= asked
+    assert {"public_title", "conditions", "interventions"} <= asked
+    assert "primary_sponsor" not in asked  # "Sponsor: Acme University Hospital" is read by code
     assert "phases" not in request.messages[-1]["content"]
 
 
@@ -348,14 +349,14 @@ def test_a_short_document_is_one_call_and_a_long_one_is_routed_by_section(seed_0
 def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_values(seed_002, tmp_path):
     from tests.scripted_llm import Truncated
 
-    cut = '{"public_title": null, "primary_sponsor": "Jiangxi Provincial Cancer Hospital", "conditions": ["recurrent naso'
+    cut = '{"public_title": null, "acronym": null, "countries": ["CN"], "conditions": ["recurrent naso'
     db = tmp_path / "t.duckdb"
     with ScriptedLLM(responder=lambda request: Truncated(cut)) as server:
         summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="s")
         max_tokens = [r.body["max_tokens"] for r in server.chat_requests]
     assert summary.ok == 1
     row = trial_row(db)
-    assert row["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
+    assert row["countries"] == "CN"
     assert row["conditions"] is None, "the unfinished value is dropped, not completed by guesswork"
     assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete", "incomplete"]
     assert max_tokens == [1200, 2400], "a cut-off answer is asked once more, with twice the room"

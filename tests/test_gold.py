@@ -257,11 +257,11 @@ def test_the_model_sees_every_labelled_value_of_the_fields_it_is_asked(path, cor
 
 
 @gold_file
-def test_titles_read_by_rules_are_the_labelled_titles(path, corpus_root):
-    """A labelled title or acronym read by code is settled without the model: it must be exact."""
+def test_titles_and_sponsors_read_by_rules_are_the_labelled_ones(path, corpus_root):
+    """A labelled title, acronym or sponsor read by code is settled without the model: it must be exact."""
     from pipeline.rules import extract_rule_findings
 
     entry = gold(path)
     document = read_document(corpus_root / entry["source"], max_bytes=1 << 22)
-    read = [(f.field, f.value) for f in extract_rule_findings(document, clean(document)) if f.method == "rule:titles"]
+    read = [(f.field, f.value) for f in extract_rule_findings(document, clean(document)) if f.method in ("rule:titles", "rule:sponsor")]
     assert [(name, value) for name, value in read if entry["labels"].get(name) != value] == []

@@ -489,3 +489,15 @@ def test_enrollment_matches_the_record_where_pages_copy_it(paired_ctgov_pages):
 ])
 def test_labelled_titles(text, field, expected):
     assert _values(_findings_for_text(text), field) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Primary Sponsor: Institute - National Cancer Center Hospital East", ["National Cancer Center Hospital East"]),
+    ("Sponsors\nLeads: Jiangxi Provincial Cancer Hospital", ["Jiangxi Provincial Cancer Hospital"]),
+    ("Sponsor:\nBristol-Myers Squibb (Industry)", ["Bristol-Myers Squibb"]),
+    ("Sponsor:\nCollaborator:\nParexel", []),  # an empty sponsor is followed by the next label
+    ("The sponsor will pay for travel.", []),
+])
+def test_labelled_sponsor(text, expected):
+    assert _values(_findings_for_text(text), "primary_sponsor") == expected
+
