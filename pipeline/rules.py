@@ -299,11 +299,14 @@ _SPONSOR_CLASS = re.compile(r"\s*\((?:industry|nih|other|u\.s\. fed|other u\.s\.
                             re.IGNORECASE)
 
 
+_read_sponsor_name = _title_reader("primary_sponsor")
+
+
 def _read_sponsor(value: str, loose: bool, day_first: Optional[bool]) -> list[Read]:
     prefix = _SPONSOR_PREFIX.match(value)
     start = prefix.end() if prefix else 0
     name = _SPONSOR_CLASS.sub("", value[start:])
-    return [(field, stored, start + end) for field, stored, end in _title_reader("primary_sponsor")(name, loose, day_first)]
+    return [(field, stored, start + end) for field, stored, end in _read_sponsor_name(name, loose, day_first)]
 
 
 @dataclass(frozen=True)
