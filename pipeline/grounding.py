@@ -121,8 +121,30 @@ def _ages(text: str) -> Iterator[tuple[float, _Span]]:
         yield number / scale, span
 
 
-def _find_age(value: float, text: str) -> Optional[_Span]:
-    return next((span for years, span in _ages(text) if abs(years - value) < 0.05), None)
+# Which bound an age is, where the words around it say: "18 years and older", "Age > 18",
+# UMIN's "18 years-old <=" (18 <= age) and "Minimum Age: 18" state a lower bound;
+# "65 or younger", "up to 65", "65 years-old >" and "Maximum Age: 65" an upper one.
+_LOWER_AFTER = re.compile(r"[ \t]*(?:years?|yrs?|months?|weeks?|days?)?(?:[- ]old)?[ \t]*(?:<=|<|≤|\+|(?:and|or)[ \t]+(?:older|over|above|more))", re.I)
+_UPPER_AFTER = re.compile(r"[ \t]*(?:years?|yrs?|months?|weeks?|days?)?(?:[- ]old)?[ \t]*(?:>=|>|≥|(?:and|or)[ \t]+(?:younger|under|below|less))", re.I)
+_LOWER_BEFORE = re.compile(r"(?:>=|>|≥|\b(?:over|above|at least|older than|minimum(?: age)?|age[- ]lower limit)[ \t:|]*)[ \t\n]*$", re.I)
+_UPPER_BEFORE = re.compile(r"(?:<=|<|≤|\b(?:under|below|up to|younger than|maximum(?: age)?|age[- ]upper limit)[ \t:|]*)[ \t\n]*$", re.I)
+
+
+def _age_bound(text: str, span: _Span) -> Optional[str]:
+    """The field an age's own wording makes it: "min_age_years", "max_age_years", or None."""
+    before, after = text[max(0, span.start - 30): span.start], text[span.end: span.end + 20]
+    if _LOWER_AFTER.match(after) or _LOWER_BEFORE.search(before):
+        return "min_age_years"
+    if _UPPER_AFTER.match(after) or _UPPER_BEFORE.search(before):
+        return "max_age_years"
+    return None
+
+
+def _find_age(field_name: str, value: float, text: str) -> Optional[_Span]:
+    """An age stated as `value` years that its wording does not make the other bound
+    (a model copies "18 years and older" into the maximum age too)."""
+    return next((span for years, span in _ages(text)
+                 if abs(years - value) < 0.05 and _age_bound(text, span) in (None, field_name)), None)
 
 
 _ENROLLMENT_CONTEXT = re.compile(
@@ -414,7 +436,7 @@ class _Locator:
         if field_name in _DATE_FIELDS:
             return _find_date(field_name, str(value), self.text)
         if field_name in ("min_age_years", "max_age_years"):
-            return _find_age(float(value), self.text)
+            return _find_age(field_name, float(value), self.text)
         if field_name == "target_enrollment":
             return _find_integer(int(value), self.text)
         if field_name == "healthy_volunteers":
@@ -552,7 +574,22 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return "an organization (the contact's own affiliation), not a person"
     if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
         return "a place, not a site"
+    if name == "sites" and not value.get("city") and not value.get("country") and _names_an_accepted_organization(out, text):
+        return "the sponsor again, with no location: not a site"
     return None
+
+
+def _names_an_accepted_organization(out: Grounded, text: str) -> bool:
+    """Does `text` name (all its words, or all of theirs) an accepted sponsor, funder or collaborator?
+    A small model short of sites lists the sponsor ("Bristol-Myers Squibb") as one."""
+    words = set(re.findall(r"\w+", text.casefold()))
+    for field in ("primary_sponsor", "secondary_sponsors", "funders", "collaborators"):
+        accepted = out.values.get(field)
+        for organization in accepted if isinstance(accepted, list) else [accepted]:
+            theirs = set(re.findall(r"\w+", str(organization or "").casefold()))
+            if theirs and words and (words <= theirs or theirs <= words):
+                return True
+    return False
 
 
 def _is_label(out: Grounded, finding: Finding) -> bool:

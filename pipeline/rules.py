@@ -8,7 +8,7 @@ can miss a value but not produce one outside the contract. When a field gets sev
 different values (two enrollments, say) all of them are returned; the caller decides.
 
 Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
-rule:title_phase, rule:titles, rule:sponsor, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
+rule:title_phase, rule:titles, rule:sponsor, rule:arms, rule:interventions, rule:masking_phrase, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
 rule:healthy_volunteers.
 
 Each Finding's evidence runs from the start of the label to the end of the value, in
@@ -619,6 +619,75 @@ def _form_hits(text: str, day_first: Optional[bool]) -> list[_Hit]:
     return hits
 
 
+# ClinicalTrials.gov prints arms and interventions with their type as a label:
+# "Experimental: Arm A: Nivolumab", "Placebo Comparator: Placebo |", and
+# "Procedure: Coronary Angiography Procedure: Stress Echocardiogram" (a table cell listing
+# several), "Interventions Biological: Certolizumab Pegol", "• Drug: Topotecan". The type
+# words are case-sensitive: a label, not prose. "Other:" is an intervention type only; as an
+# arm type it cannot be told from one.
+_ARM_TYPES = ("Experimental", "Active Comparator", "Placebo Comparator", "Sham Comparator", "No Intervention")
+_INTERVENTION_TYPES = ("Drug", "Device", "Biological", "Procedure", "Radiation", "Behavioral", "Genetic",
+                       "Dietary Supplement", "Combination Product", "Diagnostic Test", "Other")
+_ITEM_MAX_CHARS = 200
+_TYPED_ARM = re.compile(
+    r"^[ \t]*(?:[-•*·][ \t]*)?(?P<type>" + "|".join(_ARM_TYPES) + r"):[ \t]*(?P<label>[^\n|]*?)[ \t|]*$",
+    re.MULTILINE,
+)
+_INTERVENTION_TYPE = r"(?:" + "|".join(_INTERVENTION_TYPES) + r")"
+_TYPED_INTERVENTIONS = re.compile(  # a run of items at a field start: line start, a cell, a bullet, the label
+    r"(?:^|\|)[ \t]*(?:[-•*·][ \t]*)?(?:Interventions?[ \t]+)?(?P<run>" + _INTERVENTION_TYPE + r":[^\n|]*)",
+    re.MULTILINE,
+)
+_TYPED_INTERVENTION = re.compile(
+    r"(?P<type>" + _INTERVENTION_TYPE + r"):[ \t]*(?P<name>.*?)[ \t]*(?=(?<=\s)" + _INTERVENTION_TYPE + r":|$)"
+)
+
+
+def _validated_item(field: str, item: dict) -> Optional[dict]:
+    stored = _validated(field, [item])
+    return stored[0].model_dump(mode="json") if stored else None
+
+
+def _typed_item_hits(text: str) -> list[_Hit]:
+    hits = []
+    for match in _TYPED_ARM.finditer(text):
+        label = match.group("label")
+        arm_type = match.group("type").upper().replace(" ", "_")
+        stored = _validated_item("arms", {"label": label, "type": arm_type}) if len(label) <= _ITEM_MAX_CHARS else None
+        if stored is not None:
+            hits.append(_Hit("arms", stored, "rule:arms", match.start("type"), match.end("label")))
+    for run in _TYPED_INTERVENTIONS.finditer(text):
+        for item in _TYPED_INTERVENTION.finditer(run.group("run").rstrip()):
+            name = item.group("name")
+            kind = item.group("type").upper().replace(" ", "_")
+            if not name or len(name) > _ITEM_MAX_CHARS:
+                continue
+            stored = _validated_item("interventions", {"name": name, "type": kind})
+            if stored is not None:
+                start = run.start("run") + item.start()
+                hits.append(_Hit("interventions", stored, "rule:interventions", start, start + item.end("name")))
+    return hits
+
+
+# A page without a masking label still states its masking in words: "A Randomized,
+# Double-blind, Placebo-controlled Trial", "a phase 1, randomized, single-blinded study",
+# "open-label". Read only when the page has no labelled masking (that label is the registry's
+# own, "Masking: Quadruple", where the title says "Double-blind") and names one kind only
+# (a double-blind period and an open-label extension are two).
+_MASKING_PHRASE = re.compile(r"\b(?:(?:single|double|triple|quadruple)[- ]blind(?:ed)?|open[- ]label)\b", re.IGNORECASE)
+
+
+def _masking_phrase_hits(text: str, hits: list[_Hit]) -> list[_Hit]:
+    if any(hit.field == "masking" for hit in hits):
+        return []
+    found = [(match, _validated("masking", match.group())) for match in _MASKING_PHRASE.finditer(text)]
+    kinds = {stored for _, stored in found}
+    if len(kinds) != 1 or None in kinds:
+        return []
+    match, stored = found[0]
+    return [_Hit("masking", stored, "rule:masking_phrase", match.start(), match.end())]
+
+
 def _registry_id_hits(text: str) -> list[_Hit]:
     """Every registry id the shared id finder sees, each as its own finding."""
     hits = []
@@ -653,7 +722,9 @@ def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]
         + _labelled_hits(text, day_first)
         + _table_hits(text, day_first)
         + _form_hits(text, day_first)
+        + _typed_item_hits(text)
     )
+    hits += _masking_phrase_hits(text, hits)
     findings = []
     for hit in _without_repeats(hits):
         start, end = clean.raw_span(hit.start, hit.end)

@@ -257,11 +257,29 @@ def test_the_model_sees_every_labelled_value_of_the_fields_it_is_asked(path, cor
 
 
 @gold_file
-def test_titles_and_sponsors_read_by_rules_are_the_labelled_ones(path, corpus_root):
-    """A labelled title, acronym or sponsor read by code is settled without the model: it must be exact."""
+def test_titles_sponsors_and_masking_phrases_read_by_rules_are_the_labelled_ones(path, corpus_root):
+    """A labelled title, acronym or sponsor, or a masking stated in words ("Double-blind"), read
+    by code is settled without the model: it must be exact."""
     from pipeline.rules import extract_rule_findings
 
     entry = gold(path)
     document = read_document(corpus_root / entry["source"], max_bytes=1 << 22)
-    read = [(f.field, f.value) for f in extract_rule_findings(document, clean(document)) if f.method in ("rule:titles", "rule:sponsor")]
+    read = [(f.field, f.value) for f in extract_rule_findings(document, clean(document)) if f.method in ("rule:titles", "rule:sponsor", "rule:masking_phrase")]
     assert [(name, value) for name, value in read if entry["labels"].get(name) != value] == []
+
+
+@gold_file
+def test_arms_and_interventions_read_by_rules_are_labelled_ones(path, corpus_root):
+    """ClinicalTrials.gov's typed items ("Experimental: Arm A", "Drug: X") settle arms and
+    interventions without the model: every item read must be a gold item, type included."""
+    from pipeline.rules import extract_rule_findings
+
+    entry = gold(path)
+    document = read_document(corpus_root / entry["source"], max_bytes=1 << 22)
+    read = [(f.field, f.value) for f in extract_rule_findings(document, clean(document))
+            if f.method in ("rule:arms", "rule:interventions")]
+    gold_items = {name: [{k: item.get(k) for k in ("label", "name", "type") if k in item}
+                         for item in entry["labels"].get(name) or []] for name in ("arms", "interventions")}
+    wrong = [(name, value) for name, value in read
+             if {k: value.get(k) for k in ("label", "name", "type") if k in value} not in gold_items[name]]
+    assert wrong == []

@@ -270,3 +270,30 @@ def test_placeholders_addresses_registries_classes_and_places_are_not_names():
     assert {"a placeholder for a missing value, not a value", "an e-mail or web address, not a name",
             "a registry's name, not a value", "a class of funder, not an organization", "a place, not a site",
             "an organization (the contact's own affiliation), not a person"} <= reasons
+
+
+def test_an_age_worded_as_one_bound_does_not_state_the_other():
+    document, clean = _doc("Ages eligible: 18 years and older\nAge-upper limit\n\n65 years-old >\n")
+    out = ground(document, clean, [
+        Finding("max_age_years", 18.0, "llm:x"),  # "18 years and older" is a minimum
+        Finding("min_age_years", 65.0, "llm:x"),  # "65 years-old >" is a maximum
+    ])
+    assert out.values == {}
+    out = ground(document, clean, [Finding("min_age_years", 18.0, "llm:x"), Finding("max_age_years", 65.0, "llm:x")])
+    assert out.values == {"min_age_years": 18.0, "max_age_years": 65.0}
+    document, clean = _doc("Participants aged 18 to 65 years")  # a range names neither bound by itself
+    out = ground(document, clean, [Finding("min_age_years", 18.0, "llm:x"), Finding("max_age_years", 65.0, "llm:x")])
+    assert out.values == {"min_age_years": 18.0, "max_age_years": 65.0}
+
+
+def test_the_sponsor_listed_again_as_a_site_without_a_location_is_not_a_site():
+    document, clean = _doc("Sponsor: Bristol-Myers Squibb\nLocations: Bristol-Myers Squibb International Corporation; "
+                           "Acme Hospital, Boston\nBristol-Myers Squibb, Princeton\n")
+    out = ground(document, clean, [
+        Finding("primary_sponsor", "Bristol-Myers Squibb", "llm:x"),
+        Finding("sites", [{"name": "Bristol-Myers Squibb International Corporation", "city": None, "country": None},
+                          {"name": "Acme Hospital", "city": "Boston", "country": None},
+                          {"name": "Bristol-Myers Squibb", "city": "Princeton", "country": None}], "llm:x"),
+    ])
+    assert [site["name"] for site in out.values["sites"]] == ["Acme Hospital", "Bristol-Myers Squibb"]
+    assert [r.reason for r in out.rejections] == ["the sponsor again, with no location: not a site"]

@@ -118,9 +118,10 @@ CASES = [
     ("This single-arm, single-center phase II trial evaluates safety.", set()),
     ("    Phase 1 trials conducted solely on adults are not publicly available.", set()),
     ("Condition | Intervention | Phase |\n---|---|---|\nCovid19 | Drug: bamlanivimab | Phase 4 |",
-     {("phases", ("PHASE4",))}),
+     {("phases", ("PHASE4",)), ("interventions", (("description", None), ("name", "bamlanivimab"), ("type", "DRUG")))}),
     ("Condition or disease | Intervention/treatment | Phase |\n---|---|---|\n"
-     "Chest Pain | Procedure: Stress Echocardiogram | Not Applicable |", {("phases", ("NA",))}),
+     "Chest Pain | Procedure: Stress Echocardiogram | Not Applicable |",
+     {("phases", ("NA",)), ("interventions", (("description", None), ("name", "Stress Echocardiogram"), ("type", "PROCEDURE")))}),
     ("Condition | Phase |\n---|---|\nCovid19 |", set()),  # the row has no Phase cell
     # recruitment status
     ("Status: Recruiting", {("recruitment_status", "RECRUITING")}),
@@ -207,9 +208,10 @@ def test_every_value_is_one_the_record_accepts():
     """A finding's value goes into TrialRecord unchanged: it is already the stored form."""
     for text, _ in CASES:
         for finding in _findings_for_text(text):
-            raw = [finding.value] if finding.field == "registry_ids" else finding.value
+            one_item = finding.field in ("registry_ids", "arms", "interventions")  # one list item per finding
+            raw = [finding.value] if one_item else finding.value
             record = TrialRecord.model_validate({finding.field: raw})
-            assert record.model_dump()[finding.field] == raw
+            assert record.model_dump(mode="json")[finding.field] == raw
 
 
 def test_methods_name_the_extractor():
@@ -501,3 +503,46 @@ def test_labelled_titles(text, field, expected):
 def test_labelled_sponsor(text, expected):
     assert _values(_findings_for_text(text), "primary_sponsor") == expected
 
+
+
+def _items(findings, field, key):
+    return [(f.value[key], f.value["type"]) for f in findings if f.field == field]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Arm | Intervention/treatment |\n---|---|\nExperimental: Arm A: Nivolumab\nNivolumab 3 mg/kg",
+     [("Arm A: Nivolumab", "EXPERIMENTAL")]),
+    ("Placebo Comparator: Placebo |\nDrug: Placebo", [("Placebo", "PLACEBO_COMPARATOR")]),
+    ("  • Sham Comparator: Sham device", [("Sham device", "SHAM_COMPARATOR")]),
+    ("Other: Placebo", []),  # "Other" types interventions too: which one it is cannot be told
+    ("The experimental: arm was closed.", []),  # lower case is prose
+    ("Arms were Experimental: A and B", []),  # not at the start of a line
+])
+def test_typed_arms(text, expected):
+    assert _items(_findings_for_text(text), "arms", "label") == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Chest Pain | Procedure: Coronary Angiography Procedure: Nuclear Stress Test | Not Applicable |",
+     [("Coronary Angiography", "PROCEDURE"), ("Nuclear Stress Test", "PROCEDURE")]),
+    ("Interventions Biological: Certolizumab Pegol\nOther: Placebo",
+     [("Certolizumab Pegol", "BIOLOGICAL"), ("Placebo", "OTHER")]),
+    ("• Dietary Supplement: Vitamin D3", [("Vitamin D3", "DIETARY_SUPPLEMENT")]),
+    ("Biological: Nivolumab\nOther Names:\n  • BMS-936558", [("Nivolumab", "BIOLOGICAL")]),
+    ("Use of standard equipment Procedure: Nuclear Stress Test", []),  # a description, then an item: not a list start
+    ("Drug: ", []),
+])
+def test_typed_interventions(text, expected):
+    assert _items(_findings_for_text(text), "interventions", "name") == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A Phase 3, Randomized, Double-blind, Placebo-controlled Trial of X", ["DOUBLE"]),
+    ("This is a phase 1, randomized, single-blinded study.", ["SINGLE"]),
+    ("An open-label extension study", ["NONE"]),
+    ("Masking: Quadruple\nA Randomized, Double-Blind Study", ["QUADRUPLE"]),  # the label wins over the title
+    ("A double-blind period followed by an open-label extension", []),  # two kinds: not read
+    ("The blinding was double in effect.", []),
+])
+def test_masking_stated_in_words(text, expected):
+    assert _values(_findings_for_text(text), "masking") == expected
