@@ -574,8 +574,6 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return "an organization (the contact's own affiliation), not a person"
     if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
         return "a place, not a site"
-    if name == "sites" and not value.get("city") and not value.get("country") and _names_an_accepted_organization(out, text):
-        return "the sponsor again, with no location: not a site"
     return None
 
 
@@ -706,6 +704,11 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                     Rejection(f"{name}.{sub_key}", item[sub_key], finding.method, "not stated in the source text")
                 )
                 item[sub_key] = None
+        if name == "sites" and not item.get("city") and not item.get("country") and \
+                _names_an_accepted_organization(out, item.get("name") or ""):
+            # judged after the location is checked: a model adds a city the page never gives
+            _reject(out, finding, "the sponsor again, with no location: not a site")
+            return
     else:
         evidence = _first_free_evidence(document, clean, out, finding, locate.item_spans(name, item), "item")
         if evidence is None:

@@ -13,10 +13,11 @@ finishes with nothing lost, nothing duplicated and nothing paid twice.
 from __future__ import annotations
 
 import hashlib
+import queue
 import subprocess
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -180,12 +181,32 @@ def run_extraction(
         summary.cost_usd += sum(store.call_cost(c, prices) for c in report.calls)
 
     cache = store.DuckDBCache(conn, model=model, prompt_version=prompts.version)  # after the batch filled it
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        running = {pool.submit(_extract_safely, doc, llm, cache, config) for doc in pending}
+    workers = max(1, concurrency)
+    # Documents are handed to the pool a few at a time, never all at once: waiting on every
+    # submitted future costs the main thread time in proportion to their number at each
+    # completion (quadratic over a batch), and a queued document holds its text in memory.
+    # Twice the workers keeps each worker busy while the main thread saves a group.
+    done_queue: queue.Queue = queue.Queue()
+    to_extract = iter(pending)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        def submit_next() -> int:
+            document = next(to_extract, None)
+            if document is None:
+                return 0
+            pool.submit(_extract_safely, document, llm, cache, config).add_done_callback(done_queue.put)
+            return 1
+
+        in_flight = sum(submit_next() for _ in range(2 * workers))
         last_save = time.perf_counter()
-        while running:
-            completed, running = wait(running, timeout=SAVE_EVERY_S, return_when=FIRST_COMPLETED)
+        while in_flight:
+            try:
+                completed = [done_queue.get(timeout=SAVE_EVERY_S)]
+                while not done_queue.empty():
+                    completed.append(done_queue.get_nowait())
+            except queue.Empty:
+                completed = []
             finished.extend(future.result() for future in completed)
+            in_flight += sum(submit_next() for _ in completed) - len(completed)
             if time.perf_counter() - last_save >= SAVE_EVERY_S:
                 save_finished()
                 last_save = time.perf_counter()
