@@ -8,8 +8,8 @@ can miss a value but not produce one outside the contract. When a field gets sev
 different values (two enrollments, say) all of them are returned; the caller decides.
 
 Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
-rule:title_phase, rule:titles, rule:sponsor, rule:arms, rule:interventions, rule:masking_phrase, rule:recruitment_status, rule:study_type, rule:allocation, rule:masking,
-rule:healthy_volunteers.
+rule:title_phase, rule:titles, rule:sponsor, rule:arms, rule:interventions, rule:masking_phrase,
+rule:recruitment_status, rule:study_type, rule:allocation, rule:masking, rule:healthy_volunteers.
 
 Each Finding's evidence runs from the start of the label to the end of the value, in
 Document.text, with the exact slice as its quote. The scan runs over the cleaned text and

@@ -184,8 +184,8 @@ def run_extraction(
     workers = max(1, concurrency)
     # Documents are handed to the pool a few at a time, never all at once: waiting on every
     # submitted future costs the main thread time in proportion to their number at each
-    # completion (quadratic over a batch), and a queued document holds its text in memory.
-    # Twice the workers keeps each worker busy while the main thread saves a group.
+    # completion (quadratic over a batch). Twice the workers keeps each worker busy while
+    # the main thread saves a group.
     done_queue: queue.Queue = queue.Queue()
     to_extract = iter(pending)
     with ThreadPoolExecutor(max_workers=workers) as pool:
