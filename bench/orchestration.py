@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.5, help="scripted LLM latency, seconds")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--waves", type=int, default=32, help="documents per request in flight (a batch long enough that its fixed costs, about 0.4 s, are a small part of it)")
+    parser.add_argument("--in-flight", type=int, nargs="+", default=IN_FLIGHT_LEVELS, help="requests in flight to measure")
     parser.add_argument("--cpu-documents", type=int, default=512, help="documents in each rules-only run")
     parser.add_argument("--profile-top", type=int, default=10)
     args = parser.parse_args()
@@ -120,7 +121,7 @@ def main() -> None:
         # migrating the database, merging trials) are a small part of it, as in a real batch.
         # The same runs give the pipeline's CPU per document with the LLM client.
         throughput_rows = []
-        for concurrency in IN_FLIGHT_LEVELS:
+        for concurrency in args.in_flight:
             count = args.waves * concurrency
             rates, cpu_ms, calls_per_document = [], [], 0.0
             for _ in range(args.repeats):

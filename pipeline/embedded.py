@@ -262,7 +262,7 @@ class LlamaServer:
         self.port = self.port or _free_port()
         self.log_path = cache_dir() / f"llama-server-{self.port}.log"
         command = [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "pipeline.llama_server",  # llama_cpp.server, sampling as llama.cpp's does
             "--model", str(self.model_file),
             "--model_alias", self.model_alias,
             "--host", "127.0.0.1",

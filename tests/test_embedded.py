@@ -44,7 +44,7 @@ def _cli(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.Com
 
 def _llama_servers() -> list[str]:
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "llama_cpp.server" in line and "ps -eo" not in line]
+    return [line for line in out.splitlines() if "pipeline.llama_server" in line and "ps -eo" not in line]
 
 
 def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_dir):
@@ -135,7 +135,7 @@ def test_an_unpinned_part_is_refused(tmp_path, monkeypatch):
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
     return [int(line.split()[0]) for line in out.splitlines()[1:]
-            if line.split()[1] == str(pid) and "llama_cpp.server" in line]
+            if line.split()[1] == str(pid) and "pipeline.llama_server" in line]
 
 
 def _alive(pid: int) -> bool:
@@ -174,3 +174,35 @@ def test_kill_9_of_trialsift_leaves_no_orphan_server(tmp_path, samples_dir):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_server_checks_the_grammar_after_sampling_and_writes_the_same_text(monkeypatch):
+    """pipeline.llama_server samples first and asks the grammar about the picked token only;
+    under greedy decoding the answer must be the very text llama-cpp-python's grammar-first
+    chain writes, with the whole vocabulary filtered for only a few tokens."""
+    _require_embedded_model()
+    from llama_cpp import Llama
+
+    from pipeline import llama_server
+
+    schema = {"type": "object", "required": ["phase", "enrollment", "conditions"], "properties": {
+        "phase": {"enum": ["PHASE1", "PHASE2", "PHASE3"]},
+        "enrollment": {"type": ["integer", "null"]},
+        "conditions": {"type": "array", "items": {"type": "string"}}}}
+    messages = [{"role": "system", "content": "Answer with the trial's facts as JSON."},
+                {"role": "user", "content": "A phase 2 trial of drug X in 120 adults with asthma or COPD."}]
+
+    def answer() -> tuple[str, object]:
+        llm = Llama(model_path=str(embedded.ensure_model(FAST)), n_ctx=1024, n_threads=2, verbose=False)
+        reply = llm.create_chat_completion(messages=messages, temperature=0, max_tokens=60,
+                                           response_format={"type": "json_object", "schema": schema})
+        return reply["choices"][0]["message"]["content"], llm._sampler
+
+    monkeypatch.setattr(Llama, "_init_sampler", Llama._init_sampler)  # restored after the test
+    grammar_first, _ = answer()
+    llama_server.check_grammar_after_sampling()
+    checked_after, sampler = answer()
+    assert checked_after == grammar_first
+    assert json.loads(checked_after)["phase"] == "PHASE2"
+    assert isinstance(sampler, llama_server.GrammarCheckedSampler)
+    assert 0 <= sampler.full_checks < 10  # of some 20+ tokens: most were vetted one by one
