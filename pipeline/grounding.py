@@ -616,12 +616,37 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
         if evidence is None:
             return
     else:
-        evidence = _first_free_evidence(document, clean, out, finding, locate.scalar_spans(name, value))
+        spans = locate.scalar_spans(name, value)
+        if name == "primary_sponsor" and spans:
+            spans = [span for span in spans if not _labelled_as_another_role(locate.text, span)]
+            if not spans:
+                _reject(out, finding, "the page labels this organization as a collaborator or the responsible party, "
+                                      "not the sponsor")
+                return
+        evidence = _first_free_evidence(document, clean, out, finding, spans)
         if evidence is None:
             return
     out.values[name] = value
     out.evidence[name] = [evidence]
     out.methods[name] = finding.method
+
+
+# Labels that give an organization a role other than sponsor. Old ClinicalTrials.gov pages show
+# "Sponsor:" with its value lost, then "Collaborator:" and "Information provided by (Responsible
+# Party):" each over a name: neither name is stated as the sponsor.
+_OTHER_ROLE_LABEL = re.compile(
+    r"(?:collaborators?|information provided by(?: \(responsible party\))?|responsible party"
+    r"|principal investigators?|study (?:director|chair))\s*:?\s*$", re.I)
+
+
+def _labelled_as_another_role(text: str, span: _Span) -> bool:
+    """Whether the label just before a name (on its line, or the line above when the name
+    starts its line) gives it another role than sponsor."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    before = text[line_start:span.start]
+    if not before.strip() and line_start > 0:
+        before = text[text.rfind("\n", 0, line_start - 1) + 1: line_start - 1]
+    return bool(_OTHER_ROLE_LABEL.search(before))
 
 
 _OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
@@ -708,6 +733,10 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                 _names_an_accepted_organization(out, item.get("name") or ""):
             # judged after the location is checked: a model adds a city the page never gives
             _reject(out, finding, "the sponsor again, with no location: not a site")
+            return
+        if name == "sites" and not item.get("city") and not item.get("country") and \
+                all(_labelled_as_another_role(locate.text, span) for span in spans):
+            _reject(out, finding, "labelled as a collaborator or the responsible party, with no location: not a site")
             return
     else:
         evidence = _first_free_evidence(document, clean, out, finding, locate.item_spans(name, item), "item")

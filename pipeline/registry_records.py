@@ -225,6 +225,25 @@ _WILL_BE_EXCLUDED = re.compile(r"\bwill be excluded$", re.IGNORECASE)
 # "Patients who meet any of the following exclusion criteria will be excluded from this study.":
 # a sentence that introduces the list (unnumbered, first under its heading) is not a criterion.
 _LEAD_IN = re.compile(r"\b(?:any|all|each|one or more|either) of the following\b", re.IGNORECASE)
+# Lines that sit in an eligibility section but are other fields of the page, not criteria:
+# "Sex: All", "Minimum Age: 18 Years", "Healthy Volunteers: f"; EU CTR's population form
+# ("F.1.2 Adults (18-64 years) yes", "Are the trial subjects under 18? no"); a bare "All".
+_NOT_A_CRITERION = re.compile(
+    r"(?:sex|sexes|gender|genders|minimum age|maximum age|(?:accepts )?healthy volunteers"
+    r"|(?:ages|sexes|genders) eligible for study)\s*:\s*\S+(?:\s+\S+){0,3}"  # a short value: "Gender: Male or
+    # female. Female subjects must be post-menopausal ..." is a criterion
+    r"|[A-P]\.\d+(?:\.\d+)*\.?\s.*"
+    r"|.*\?\s*(?:yes|no)"
+    r"|number of subjects for this age range\b.*"
+    r"|all|both",  # "Female" alone can be a criterion; "All" is the sex field's value
+    re.IGNORECASE,
+)
+# Words a criterion cannot end on: a line that stops on one was wrapped mid-sentence. Not "and"
+# or "or": registries list alternatives one per line, each ending "... OR".
+_DANGLING_WORDS = frozenset(
+    "a an the of to with for in on by at from than that who which whose as per be is are has have "
+    "between into including".split()
+)
 
 
 def split_criteria(text: Optional[str]) -> tuple[list[str], list[str]]:
@@ -273,7 +292,7 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
             criterion = " ".join(" ".join(current.parts).split())
             lead_in = (current.marker_indent is None and _LEAD_IN.search(criterion)
                        and (not items or items[-1][0] != current.section))
-            if re.search(r"\w", criterion) and not lead_in:
+            if re.search(r"\w", criterion) and not lead_in and not _NOT_A_CRITERION.fullmatch(criterion):
                 items.append((current.section, criterion))
 
     for raw_line in text.replace("\u00a0", " ").expandtabs(4).splitlines():
@@ -288,13 +307,11 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
             close()
             section, rest = heading
             current = _OpenItem(section, [rest]) if rest else None
-        elif (
-            current is not None
-            and marker is None
-            and current.marker_indent is not None
-            and indent > current.marker_indent
+        elif current is not None and marker is None and (
+            (current.marker_indent is not None and indent > current.marker_indent)
+            or _wrapped(current.parts[-1], body, in_list_item=current.marker_indent is not None)
         ):
-            current.parts.append(body)  # an indented line continues the list item above
+            current.parts.append(body)  # an indented or hard-wrapped line continues the item above
         else:
             close()
             current = _OpenItem(section, [body], indent if marker else None)
@@ -310,6 +327,20 @@ _INLINE_HEADING = re.compile(r"(?:(?:key|main)\s+)?(?P<kind>inclusion|exclusion)
 _INLINE_END = re.compile(r"(?<=[.;)])\s+(?=(?:target\s+(?:sample\s+)?size|target\s+enrol?lment)\s*[-:–]\s)", re.IGNORECASE)
 # A numbered item inside the line: "process. 1.1 If the patient", "available. 2. Patients".
 _INLINE_ITEM = re.compile(r"(?<=[.;:])\s+(?=\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z])")
+
+
+def _wrapped(previous: str, line: str, *, in_list_item: bool) -> bool:
+    """Whether `line` carries on a sentence that a hard wrap cut after `previous`. The line
+    above must lack closing punctuation. Under a list marker, it is enough that the line above
+    stops on a word no criterion ends on ("of", "the", a comma) or that the line starts in
+    lower case or with a bracket. Unmarked lines need both: some pages list criteria one per
+    line, without punctuation ("Age 1-59 months," / "Plan to remain ...") or in lower case."""
+    previous = previous.rstrip()
+    if not previous or not line or previous[-1] in ".;:!?":
+        return False
+    dangling = previous[-1] in ",-\u2013/(" or previous.split()[-1].lower() in _DANGLING_WORDS
+    continues = line[0].islower() or line[0] == "("
+    return (dangling or continues) if in_list_item else (dangling and continues)
 
 
 def inline_criteria_text(line: str) -> Optional[str]:

@@ -298,3 +298,20 @@ def test_the_sponsor_listed_again_as_a_site_without_a_location_is_not_a_site():
     ])  # the last one's location is not on the page: without it, it is the sponsor again
     assert [site["name"] for site in out.values["sites"]] == ["Acme Hospital", "Bristol-Myers Squibb"]
     assert [r.reason for r in out.rejections if r.field == "sites"] == ["the sponsor again, with no location: not a site"] * 2
+
+
+def test_a_collaborator_or_responsible_party_is_not_the_sponsor():
+    """Old ClinicalTrials.gov pages: "Sponsor:" with its value lost, then other roles' names."""
+    document, clean = _doc("Sponsor:\nCollaborator:\nParexel\nInformation provided by (Responsible Party):\n"
+                           "UCB Pharma ( UCB BIOSCIENCES GmbH )\n")
+    for name in ("Parexel", "UCB Pharma ( UCB BIOSCIENCES GmbH )", "UCB Pharma"):
+        out = ground(document, clean, [Finding("primary_sponsor", name, "llm:x")])
+        assert "primary_sponsor" not in out.values
+        assert [r.reason for r in out.rejections] == [
+            "the page labels this organization as a collaborator or the responsible party, not the sponsor"]
+    out = ground(document, clean, [Finding("collaborators", ["Parexel"], "llm:x"),
+                                   Finding("sites", [{"name": "UCB Pharma", "city": None, "country": None}], "llm:x")])
+    assert out.values == {"collaborators": ["Parexel"]}
+    document, clean = _doc("Sponsor:\nUCB Pharma\nCollaborator: Parexel\n")
+    out = ground(document, clean, [Finding("primary_sponsor", "UCB Pharma", "llm:x")])
+    assert out.values == {"primary_sponsor": "UCB Pharma"}

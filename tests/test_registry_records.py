@@ -573,3 +573,40 @@ def test_criteria_flattened_into_one_line_are_split_by_their_numbers():
         ["Pregnant. If already treated, at that time.", "In another study."],
     )
     assert inline_criteria_text("The inclusion criteria were broad and the trial enrolled 60.") is None
+
+
+@pytest.mark.parametrize(
+    "text,inclusion",
+    [
+        (  # a page that wraps at its width and leaves no indent under the dash
+            "Inclusion Criteria:\n– Subjects with a previous MRI or CT scan of the brain, performed after the\n"
+            "onset of symptoms of dementia, with findings consistent with a diagnosis of\nAlzheimer's disease.\n"
+            "– Subjects with a diagnosis of agitation\n– Subjects with a MMSE score of 5 to 22.",
+            ["Subjects with a previous MRI or CT scan of the brain, performed after the onset of symptoms of "
+             "dementia, with findings consistent with a diagnosis of Alzheimer's disease.",
+             "Subjects with a diagnosis of agitation", "Subjects with a MMSE score of 5 to 22."],
+        ),
+        (  # under a marker, a lower-case line carries on the item above
+            "Inclusion Criteria:\n- Must have progressed after platinum-based chemotherapy\nor chemoradiation "
+            "for SCLC\n- ECOG 0 or 1",
+            ["Must have progressed after platinum-based chemotherapy or chemoradiation for SCLC", "ECOG 0 or 1"],
+        ),
+        (  # unmarked lower-case lines are separate criteria unless the line above stops mid-sentence
+            "Inclusion Criteria:\nage 18 to 75 years\nsigned informed consent\nno prior treatment with\n"
+            "anti-PD-1 antibodies",
+            ["age 18 to 75 years", "signed informed consent", "no prior treatment with anti-PD-1 antibodies"],
+        ),
+        (  # other fields of the page inside its eligibility section are not criteria
+            "Inclusion Criteria:\nSex: All\nMinimum Age: 18\nHealthy Volunteers: f\nAll\n"
+            "• ECOG 0-1\nAre the trial subjects under 18? no\nNumber of subjects for this age range:\n"
+            "F.1.2 Adults (18-64 years) yes",
+            ["ECOG 0-1"],
+        ),
+        (  # a criterion may still start with its own label
+            "Inclusion Criteria:\n1. Age: 18 years or older\n2. Women must use contraception",
+            ["Age: 18 years or older", "Women must use contraception"],
+        ),
+    ],
+)
+def test_split_criteria_joins_hard_wrapped_lines_and_drops_other_fields(text, inclusion):
+    assert split_criteria(text) == (inclusion, [])
