@@ -1,6 +1,8 @@
-"""A batch run: ingest -> extract each document -> store -> merge trials -> summary.
+"""A batch run: read each file -> extract it -> store -> merge trials -> summary.
 
-Documents are extracted concurrently by worker threads; only this module's
+Files are read one at a time as workers free up, so only the documents in flight
+are in memory, however large the batch. Documents are extracted concurrently by
+worker threads; only this module's
 main loop writes to the database, one transaction per group of finished
 documents (at most SAVE_EVERY_S seconds' worth), so a crash (even kill -9)
 loses at most the documents in flight and that last group, whose LLM answers
@@ -20,7 +22,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from pipeline import batch_api, documents, merge, store
 from pipeline.extraction import ExtractionConfig, extract_document
@@ -77,9 +79,7 @@ def git_commit() -> str:
 
 def registry_record_results(document: Document) -> Optional[list[DocumentResult]]:
     """A registry record file becomes exact records, one pseudo-document per record; None if not one."""
-    if document.media_type not in ("application/json", "application/xml"):
-        return None
-    if sniff_registry_format(document.text) is None:
+    if not _is_registry_record(document):
         return None
     results = []
     for registry_record in load_registry_records(Path(document.path)):
@@ -129,11 +129,10 @@ def run_extraction(
     )
     store.start_run(conn, summary.run_id, command=command, endpoint=endpoint_label, model=model,
                     prompt_version=prompt_version, git_commit=git_commit())
-    ingested = documents.ingest(paths, max_bytes=max_bytes, kind=kind)
-    on_total(len(ingested))
-    summary.documents = len(ingested)
-    pending: list[Document] = []
-
+    files = documents.discover(paths)
+    on_total(len(files))
+    summary.documents = len(files)
+    done = frozenset(store.extracted_documents(conn, model, prompt_version)) if not force else frozenset()
     finished: list[DocumentResult] = []
 
     def save_finished() -> None:
@@ -144,35 +143,33 @@ def run_extraction(
             on_progress(result.document.path, result.status)
         finished.clear()
 
-    done = store.extracted_documents(conn, model, prompt_version) if not force else set()
-    for item in ingested:
-        if isinstance(item, documents.IngestFailure):
+    def record(outcome: Outcome) -> None:
+        """Settle one file's outcome; only this thread writes to the database."""
+        if isinstance(outcome, documents.IngestFailure):
             store.record_document_failure(
-                conn, document_id=item.sha256 or "path:" + hashlib.sha256(item.path.encode()).hexdigest(),
-                path=item.path, reason=item.reason, size_bytes=item.size_bytes, run_id=summary.run_id)
+                conn, document_id=outcome.sha256 or "path:" + hashlib.sha256(outcome.path.encode()).hexdigest(),
+                path=outcome.path, reason=outcome.reason, size_bytes=outcome.size_bytes, run_id=summary.run_id)
             summary.failed += 1
-            summary.failures.append((item.path, item.reason))
-            on_progress(item.path, "failed")
-            continue
-        records = _safe_registry_results(item)
-        if isinstance(records, str):
-            summary.failed += 1
-            summary.failures.append((item.path, records))
-            store.record_document_failure(conn, document_id=item.id, path=item.path, reason=records,
-                                          size_bytes=item.size_bytes, run_id=summary.run_id)
-            on_progress(item.path, "failed")
-        elif records is not None:
-            finished.extend(records)
-        elif item.id in done:
+            summary.failures.append((outcome.path, outcome.reason))
+            on_progress(outcome.path, "failed")
+        elif isinstance(outcome, Skipped):
             summary.skipped += 1
-            on_progress(item.path, "skipped")
+            on_progress(outcome.path, "skipped")
         else:
-            pending.append(item)
-    save_finished()
+            finished.extend(outcome)
 
-    if use_batch_api and llm is not None and pending:
+    if use_batch_api and llm is not None:
+        # A pre-pass: the Batch API answers every document's calls into the cache; the run
+        # below then reads each file again and finds its answers there. This pass holds every
+        # pending document at once (one batch is built from them all): shard a huge job.
+        pending = []
+        for path in files:
+            item = documents.read_document(path, max_bytes=max_bytes, kind=kind)
+            if isinstance(item, Document) and item.id not in done and not _is_registry_record(item):
+                pending.append(item)
         report = batch_api.prefill_cache(conn, pending, llm, run_id=summary.run_id, config=config, prompts=prompts,
                                          prices=prices, poll_s=batch_poll_s, on_status=on_status)
+        del pending  # the documents themselves: the run below reads them one at a time
         summary.batch_ids = report.batch_ids
         summary.batch_calls = len(report.calls)
         summary.llm_calls += len(report.calls)
@@ -182,19 +179,24 @@ def run_extraction(
 
     cache = store.DuckDBCache(conn, model=model, prompt_version=prompts.version)  # after the batch filled it
     workers = max(1, concurrency)
-    # Documents are handed to the pool a few at a time, never all at once: waiting on every
-    # submitted future costs the main thread time in proportion to their number at each
-    # completion (quadratic over a batch). Twice the workers keeps each worker busy while
-    # the main thread saves a group.
+    # This thread reads each file just before handing it to the pool, so reading overlaps the
+    # LLM waits and only the documents in flight are in memory (reading in the workers instead
+    # was 4% slower at 64 in flight: more threads contending for the GIL). Files are handed to
+    # the pool a few at a time, never all at once:
+    # waiting on every submitted future costs the main thread time in proportion to their
+    # number at each completion (quadratic over a batch). Twice the workers keeps each worker
+    # busy while the main thread saves a group.
     done_queue: queue.Queue = queue.Queue()
-    to_extract = iter(pending)
+    to_process = iter(files)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         def submit_next() -> int:
-            document = next(to_extract, None)
-            if document is None:
-                return 0
-            pool.submit(_extract_safely, document, llm, cache, config).add_done_callback(done_queue.put)
-            return 1
+            for path in to_process:
+                outcome = _read_file(path, done=done, max_bytes=max_bytes, kind=kind)
+                if isinstance(outcome, Document):
+                    pool.submit(_extract_safely, outcome, llm, cache, config).add_done_callback(done_queue.put)
+                    return 1
+                record(outcome)
+            return 0
 
         in_flight = sum(submit_next() for _ in range(2 * workers))
         last_save = time.perf_counter()
@@ -205,7 +207,8 @@ def run_extraction(
                     completed.append(done_queue.get_nowait())
             except queue.Empty:
                 completed = []
-            finished.extend(future.result() for future in completed)
+            for future in completed:
+                record(future.result())
             in_flight += sum(submit_next() for _ in completed) - len(completed)
             if time.perf_counter() - last_save >= SAVE_EVERY_S:
                 save_finished()
@@ -219,22 +222,49 @@ def run_extraction(
     return summary
 
 
-def _safe_registry_results(document: Document):
+@dataclass(frozen=True)
+class Skipped:
+    """A document already extracted with this model and prompt version."""
+
+    path: str
+
+
+# What one file comes to: why it could not be read, that it was done before, or its results
+# (one per record for a registry record file; one, possibly "failed", for any other document).
+Outcome = Union[documents.IngestFailure, Skipped, list[DocumentResult]]
+
+
+def _is_registry_record(document: Document) -> bool:
+    return document.media_type in ("application/json", "application/xml") and \
+        sniff_registry_format(document.text) is not None
+
+
+def _read_file(path: Path, *, done: frozenset, max_bytes: int, kind) -> Union[Document, Outcome]:
+    """One file, read: the document to extract, or what it comes to without the LLM."""
+    document = documents.read_document(path, max_bytes=max_bytes, kind=kind)
+    if isinstance(document, documents.IngestFailure):
+        return document
     try:
-        return registry_record_results(document)
+        records = registry_record_results(document)
     except Exception as error:  # a malformed record file fails alone
-        return f"unreadable registry record: {type(error).__name__}: {error}"[:500]
+        return documents.IngestFailure(document.path, f"unreadable registry record: {type(error).__name__}: "
+                                                      f"{error}"[:500], document.id, document.size_bytes)
+    if records is not None:
+        return records
+    if document.id in done:
+        return Skipped(document.path)
+    return document
 
 
-def _extract_safely(document, llm, cache, config) -> DocumentResult:
+def _extract_safely(document, llm, cache, config) -> list[DocumentResult]:
     """One document's failure, of any kind, is recorded and the batch goes on."""
     try:
-        return extract_document(document, llm, cache=cache, config=config)
+        return [extract_document(document, llm, cache=cache, config=config)]
     except Exception as error:
         from schemas.trial import TrialRecord
 
-        return DocumentResult(document=document, record=TrialRecord(), status="failed",
-                              error=f"internal error: {type(error).__name__}: {error}"[:500])
+        return [DocumentResult(document=document, record=TrialRecord(), status="failed",
+                               error=f"internal error: {type(error).__name__}: {error}"[:500])]
 
 
 def _count(summary: RunSummary, result: DocumentResult, prices) -> None:

@@ -42,6 +42,26 @@ def test_bad_input_gets_a_clear_outcome_and_the_batch_goes_on(tmp_path, samples_
     assert "Hôpital Européen" in latin.text
 
 
+def test_files_are_read_as_workers_free_up_not_all_before_the_first_extraction(tmp_path, monkeypatch):
+    """Only the documents in flight are in memory: a batch of a million files must not be read
+    up front. With one worker, the pool is handed two documents at a time."""
+    import pipeline.runner as runner
+
+    for number in range(8):
+        (tmp_path / f"t{number}.txt").write_text(f"Trial {number}. Phase 2.\n")
+    events = []
+    read, extract = runner.documents.read_document, runner.extract_document
+    monkeypatch.setattr(runner.documents, "read_document",
+                        lambda path, **kw: events.append(("read", path.name)) or read(path, **kw))
+    monkeypatch.setattr(runner, "extract_document",
+                        lambda document, *a, **kw: events.append(("extract", Path(document.path).name))
+                        or extract(document, *a, **kw))
+    summary = run_extraction([str(tmp_path)], db_path=str(tmp_path / "t.duckdb"), llm=None, endpoint_label="none")
+    assert summary.ok == 8
+    assert events.index(("read", "t7.txt")) > events.index(("extract", "t0.txt"))
+    assert sum(1 for event in events[: events.index(("extract", "t0.txt"))] if event[0] == "read") <= 2
+
+
 def test_document_id_is_the_content_hash(tmp_path):
     (tmp_path / "a.txt").write_text("Phase 2 trial")
     (tmp_path / "b.txt").write_text("Phase 2 trial")
