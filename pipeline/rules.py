@@ -309,6 +309,28 @@ def _read_sponsor(value: str, loose: bool, day_first: Optional[bool]) -> list[Re
     return [(field, stored, start + end) for field, stored, end in _read_sponsor_name(name, loose, day_first)]
 
 
+# "IRAS 277021", "CPMS ID: 44839": the issuing body's name is not part of the id.
+_ID_ISSUER = re.compile(r"(?:IRAS|CPMS|NIHR|HRA|REC)(?:[ \t]+(?:ID|number|no\.?))?[ \t]*:?[ \t]*(?=\d)", re.IGNORECASE)
+
+
+def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) -> list[Read]:
+    """Ids listed under a secondary-id label ("Secondary identifying numbers 20011, CPMS 44839,
+    IRAS 277021"): each one the registry-id normaliser accepts as an id, not a phrase."""
+    reads = []
+    for part in re.finditer(r"[^,;]+", value):
+        raw = _ID_ISSUER.sub("", part.group().strip(), count=1)
+        if len(raw) < 4 or len(re.findall(r"\d", raw)) < 2:
+            continue  # "2", "A1": a list number or a code too short to tell from one
+        try:
+            registry, identifier = normalize.normalize_registry_id(raw)
+        except ValueError:
+            continue
+        stored = _validated("registry_ids", [{"registry": registry, "id": identifier}])
+        if stored is not None:
+            reads.append(("registry_ids", stored[0], part.end()))
+    return reads
+
+
 @dataclass(frozen=True)
 class LabelRule:
     """Labels whose values one reader reads; no reader means: match the label, read nothing."""
@@ -328,6 +350,11 @@ LABEL_RULES: tuple[LabelRule, ...] = (
         r"scientific title", r"official title", r"scientific title of (?:the )?study", r"full title",
     )),
     LabelRule("titles", _title_reader("acronym"), (r"acronym", r"scientific title:acronym")),
+    LabelRule("registry_ids", _read_secondary_ids, (
+        r"iras (?:number|id)", r"cpms (?:number|id)", r"secondary identifying numbers?", r"secondary (?:study )?ids?",
+        r"secondary id numbers?", r"other study id numbers?", r"protocol/serial number",
+        r"sponsor'?s protocol code number", r"study subject id", r"trial identifiers?",
+    )),
     LabelRule("sponsor", _read_sponsor, (
         r"(?:lead |primary )?sponsor", r"leads?", r"name of primary sponsor",
     )),

@@ -546,3 +546,15 @@ def test_typed_interventions(text, expected):
 ])
 def test_masking_stated_in_words(text, expected):
     assert _values(_findings_for_text(text), "masking") == expected
+
+
+def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
+    text = ("IRAS number 277021\nSecondary identifying numbers 20011, CPMS 44839, IRAS 277021\n"
+            "Study subject ID:\n\n2020-YJ012\nTrial identifier NCT01642004, 2011-004792-36, CA209-017\n"
+            "Secondary IDs: N/A\nOther Study ID Numbers: see the sponsor's code A1\n")
+    ids = [(f.value["registry"], f.value["id"]) for f in _findings_for_text(text) if f.field == "registry_ids"]
+    assert sorted(set(ids)) == sorted({("OTHER", "277021"), ("OTHER", "20011"), ("OTHER", "44839"),
+                                       ("OTHER", "2020-YJ012"), ("NCT", "NCT01642004"),
+                                       ("EUDRACT", "2011-004792-36"), ("OTHER", "CA209-017")})
+    for finding in _findings_for_text(text):
+        assert finding.evidence.quote in text
