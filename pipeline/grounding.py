@@ -639,14 +639,38 @@ _OTHER_ROLE_LABEL = re.compile(
     r"|principal investigators?|study (?:director|chair))\s*:?\s*$", re.I)
 
 
-def _labelled_as_another_role(text: str, span: _Span) -> bool:
-    """Whether the label just before a name (on its line, or the line above when the name
-    starts its line) gives it another role than sponsor."""
+def _label_before(text: str, span: _Span) -> str:
+    """The text before a value on its line, or the line above when the value starts its line."""
     line_start = text.rfind("\n", 0, span.start) + 1
     before = text[line_start:span.start]
     if not before.strip() and line_start > 0:
         before = text[text.rfind("\n", 0, line_start - 1) + 1: line_start - 1]
-    return bool(_OTHER_ROLE_LABEL.search(before))
+    return before
+
+
+def _labelled_as_another_role(text: str, span: _Span) -> bool:
+    """Whether the label just before a name gives it another role than sponsor."""
+    return bool(_OTHER_ROLE_LABEL.search(_label_before(text, span)))
+
+
+def _heading_above(text: str, span: _Span, lines: int = 25) -> Optional[str]:
+    """The section label of the nearest heading above a span (within `lines` lines), or None."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    for line in reversed(text[:line_start].splitlines()[-lines:]):
+        label = heading_label(line.strip()) if line.strip() else None
+        if label:
+            return label
+    return None
+
+
+# ISRCTN's "Condition category: Circulatory System" classes the trial; it names no condition.
+_CATEGORY_LABEL = re.compile(r"(?:condition|disease|therapeutic) (?:category|area|class)\s*:?\s*$", re.I)
+
+
+def _not_stated_as_condition(text: str, span: _Span) -> bool:
+    """A disease named in an eligibility criterion ("diagnosis of probable Alzheimer's
+    disease") is who may enrol, not what the trial studies; a category is not a condition."""
+    return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _heading_above(text, span) == "eligibility"
 
 
 _OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
@@ -661,11 +685,7 @@ def _stated_as_outcome(text: str, span: _Span) -> bool:
     line_end = text.find("\n", span.end)
     if _OUTCOME_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
         return True
-    for line in reversed(text[:line_start].splitlines()[-25:]):
-        label = heading_label(line.strip()) if line.strip() else None
-        if label:
-            return label == "outcomes"
-    return False
+    return _heading_above(text, span) == "outcomes"
 
 
 def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[_Span],
@@ -739,7 +759,14 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             _reject(out, finding, "labelled as a collaborator or the responsible party, with no location: not a site")
             return
     else:
-        evidence = _first_free_evidence(document, clean, out, finding, locate.item_spans(name, item), "item")
+        spans = locate.item_spans(name, item)
+        if name == "conditions" and spans:
+            spans = [span for span in spans if not _not_stated_as_condition(locate.text, span)]
+            if not spans:
+                _reject(out, finding, "named only in the eligibility criteria or as a condition category, "
+                                      "not as the condition studied")
+                return
+        evidence = _first_free_evidence(document, clean, out, finding, spans, "item")
         if evidence is None:
             return
     out.values.setdefault(name, []).append(item)
