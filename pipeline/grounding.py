@@ -503,11 +503,40 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
             if not _is_label(out, finding):
                 _ground_scalar(document, clean, locate, finding, out)
         else:
-            for item in value if isinstance(value, list) else [value]:
+            items = value if isinstance(value, list) else [value]
+            if name in _CRITERIA_FIELDS and finding.evidence is None:
+                items = [part for item in items for part in one_criterion_each(item)]
+            for item in items:
                 one = Finding(name, item, finding.method, finding.evidence)
                 if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
                     _ground_item(document, clean, locate, one, out)
     return out
+
+
+_CRITERIA_FIELDS = {"inclusion_criteria", "exclusion_criteria"}
+# Where a page ran several criteria into one item: "; " always; a flattened list's " - ", " * "
+# or " • " when a capital letter or bracket follows ("... (SCLC) - Subjects with ...").
+_CRITERIA_SEPARATOR = re.compile(r";\s+|\s+[-*\u2022]\s+(?=[A-Z(])")
+
+
+def one_criterion_each(item: Any) -> list:
+    """One criterion per item. A part after a dash or bullet must be three words or more, so
+    that "Stage IIIB - IV" stays whole."""
+    if not isinstance(item, str):
+        return [item]
+    parts: list[str] = []
+    position = 0
+    for separator in _CRITERIA_SEPARATOR.finditer(item):
+        following = item[separator.end():]
+        next_stop = _CRITERIA_SEPARATOR.search(following)
+        if not separator.group().startswith(";") and \
+                len(following[: next_stop.start() if next_stop else len(following)].split()) < 3:
+            continue
+        parts.append(item[position:separator.start()])
+        position = separator.end()
+    parts.append(item[position:])
+    parts = [part.strip(" \t;*\u2022-") for part in parts]
+    return [part for part in parts if re.search(r"\w", part)] or [item]
 
 
 def _repeats_a_primary_outcome(out: Grounded, finding: Finding) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.grounding import ground, verify_evidence
+import pytest
+
+from pipeline.grounding import ground, one_criterion_each, verify_evidence
 from pipeline.records import CleanText, Document, Evidence, Finding
 
 
@@ -315,3 +317,20 @@ def test_a_collaborator_or_responsible_party_is_not_the_sponsor():
     document, clean = _doc("Sponsor:\nUCB Pharma\nCollaborator: Parexel\n")
     out = ground(document, clean, [Finding("primary_sponsor", "UCB Pharma", "llm:x")])
     assert out.values == {"primary_sponsor": "UCB Pharma"}
+
+
+@pytest.mark.parametrize("item,criteria", [
+    ("Histologically confirmed NPC (WHO II/III); local recurrence ≥1 year; surgery-ineligible;",
+     ["Histologically confirmed NPC (WHO II/III)", "local recurrence ≥1 year", "surgery-ineligible"]),
+    ("Confirmed SCLC - Subjects with limited or extensive disease - Must have recurrence after chemotherapy",
+     ["Confirmed SCLC", "Subjects with limited or extensive disease", "Must have recurrence after chemotherapy"]),
+    ("* Born at ≥ 29 weeks gestational age * Informed consent form has been signed",
+     ["Born at ≥ 29 weeks gestational age", "Informed consent form has been signed"]),
+    ("Stage IIIB - IV disease", ["Stage IIIB - IV disease"]),  # too short after the dash to be a criterion
+    ("ECOG 0 - 1", ["ECOG 0 - 1"]),
+])
+def test_criteria_run_together_are_split_one_per_item(item, criteria):
+    assert one_criterion_each(item) == criteria
+    document, clean = _doc("Inclusion criteria:\n" + item + "\n")
+    out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
+    assert out.values["inclusion_criteria"] == criteria
