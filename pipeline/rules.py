@@ -8,7 +8,7 @@ can miss a value but not produce one outside the contract. When a field gets sev
 different values (two enrollments, say) all of them are returned; the caller decides.
 
 Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
-rule:title_phase, rule:titles, rule:sponsor, rule:arms, rule:interventions, rule:masking_phrase,
+rule:title_phase, rule:titles, rule:ctgov_title, rule:sponsor, rule:arms, rule:interventions, rule:masking_phrase,
 rule:recruitment_status, rule:study_type, rule:allocation, rule:masking, rule:healthy_volunteers.
 
 Each Finding's evidence runs from the start of the label to the end of the value, in
@@ -715,6 +715,49 @@ def _masking_phrase_hits(text: str, hits: list[_Hit]) -> list[_Hit]:
     return [_Hit("masking", stored, "rule:masking_phrase", match.start(), match.end())]
 
 
+# Classic ClinicalTrials.gov pages print the brief title as the page heading, with no label,
+# right above the identifier once cleaning has dropped the disclaimer between them; a trailing
+# "(C-OPTIMISE)" is the study's acronym.
+_CTGOV_IDENTIFIER = re.compile(r"^ClinicalTrials\.gov Identifier:", re.MULTILINE)
+_TRAILING_ACRONYM = re.compile(r"[ \t]*\((?P<acronym>[A-Z0-9][A-Za-z0-9-]{1,19})\)[ \t]*$")
+
+
+def _ctgov_title_hits(text: str) -> list[_Hit]:
+    identifier = _CTGOV_IDENTIFIER.search(text)
+    if identifier is None:
+        return []
+    end = text.rfind("\n", 0, identifier.start())
+    for _ in range(3):  # the heading, past blank lines and an image line ("![]() |")
+        if end < 0:
+            return []
+        start = text.rfind("\n", 0, end) + 1
+        if re.search(r"[^\W\d_]{2}", text[start:end].replace("![]()", "")):
+            break
+        end = start - 1
+    else:
+        return []
+    above = text[:max(start - 1, 0)].rstrip().rpartition("\n")[2]
+    if above.rstrip(" \t|").endswith(":"):
+        return []  # the value of a field ("Information provided by (Responsible Party):"), not a heading
+    line = text[start:end].rstrip(" \t|")
+    start += len(line) - len(line.lstrip())
+    line = line.strip()
+    if len(line.split()) < 4 or heading_label(line) is not None:
+        return []
+    hits = []
+    acronym = _TRAILING_ACRONYM.search(line)
+    if acronym and sum(ch.isupper() for ch in acronym["acronym"]) >= 2:
+        stored = _validated("acronym", acronym["acronym"])
+        if stored is not None:
+            hits.append(_Hit("acronym", stored, "rule:ctgov_title", start + acronym.start("acronym"),
+                             start + acronym.end("acronym")))
+            line = line[: acronym.start()]
+    stored = _validated("public_title", line)
+    if stored is not None:
+        hits.append(_Hit("public_title", stored, "rule:ctgov_title", start, start + len(line)))
+    return hits
+
+
 def _registry_id_hits(text: str) -> list[_Hit]:
     """Every registry id the shared id finder sees, each as its own finding."""
     hits = []
@@ -750,6 +793,7 @@ def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]
         + _table_hits(text, day_first)
         + _form_hits(text, day_first)
         + _typed_item_hits(text)
+        + _ctgov_title_hits(text)
     )
     hits += _masking_phrase_hits(text, hits)
     findings = []

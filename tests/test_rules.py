@@ -558,3 +558,16 @@ def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
                                        ("EUDRACT", "2011-004792-36"), ("OTHER", "CA209-017")})
     for finding in _findings_for_text(text):
         assert finding.evidence.quote in text
+
+
+def test_classic_clinicaltrials_gov_heading_is_the_brief_title_with_its_acronym():
+    text = ("ClinicalTrials.gov\nTrial record 1 of 1 for:    NCT02505542\n\n"
+            "Study to Evaluate Maintenance of Sustained Remission of axSpA With CZP Compared to Placebo (C-OPTIMISE)\n\n"
+            "ClinicalTrials.gov Identifier: NCT02505542\nRecruitment Status : Completed\n")
+    found = {(f.field, f.value, f.evidence.quote) for f in _findings_for_text(text) if f.method == "rule:ctgov_title"}
+    title = "Study to Evaluate Maintenance of Sustained Remission of axSpA With CZP Compared to Placebo"
+    assert found == {("public_title", title, title), ("acronym", "C-OPTIMISE", "C-OPTIMISE")}
+    # the line above the identifier is a field's value here, not the page heading
+    text = "Sponsor:\nInformation provided by (Responsible Party):\nAmgen Research (Munich) GmbH\n" \
+           "ClinicalTrials.gov Identifier:\nNCT01207388\n"
+    assert not [f for f in _findings_for_text(text) if f.method == "rule:ctgov_title"]
