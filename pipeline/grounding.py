@@ -510,7 +510,25 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                 one = Finding(name, item, finding.method, finding.evidence)
                 if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
                     _ground_item(document, clean, locate, one, out)
+    _healthy_volunteers_from_conditions(out)
     return out
+
+
+# A condition that is healthy people ("Healthy Volunteers", UMIN's "Healthy adult") states that
+# the trial takes healthy volunteers, on the same evidence.
+_HEALTHY_CONDITION = re.compile(
+    r"healthy (?:adult |human )?(?:volunteers?|adults?|subjects?|participants?|individuals?|persons?|people)", re.I)
+
+
+def _healthy_volunteers_from_conditions(out: Grounded) -> None:
+    if "healthy_volunteers" in out.values:
+        return
+    for condition, evidence in zip(out.values.get("conditions", []), out.evidence.get("conditions", [])):
+        if _HEALTHY_CONDITION.fullmatch(str(condition).strip()):
+            out.values["healthy_volunteers"] = True
+            out.evidence["healthy_volunteers"] = [evidence]
+            out.methods["healthy_volunteers"] = "rule:healthy_condition"
+            return
 
 
 _CRITERIA_FIELDS = {"inclusion_criteria", "exclusion_criteria"}

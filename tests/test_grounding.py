@@ -334,3 +334,17 @@ def test_criteria_run_together_are_split_one_per_item(item, criteria):
     document, clean = _doc("Inclusion criteria:\n" + item + "\n")
     out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
     assert out.values["inclusion_criteria"] == criteria
+
+
+def test_a_healthy_people_condition_states_healthy_volunteers():
+    document, clean = _doc("Conditions\nHealthy Volunteers\nInterventions\nBiological: GLA-AF\n")
+    out = ground(document, clean, [Finding("conditions", ["Healthy Volunteers"], "llm:x")])
+    assert out.values == {"conditions": ["Healthy Volunteers"], "healthy_volunteers": True}
+    assert out.evidence["healthy_volunteers"][0].quote == "Healthy Volunteers"
+    document, clean = _doc("Condition: Healthy adult\nAccepts healthy volunteers: No\n")
+    out = ground(document, clean, [Finding("healthy_volunteers", False, "rule:x"),
+                                   Finding("conditions", ["Healthy adult"], "llm:x")])
+    assert out.values["healthy_volunteers"] is False  # a stated answer stands
+    document, clean = _doc("Condition: Healthy adult smokers with COPD\n")
+    out = ground(document, clean, [Finding("conditions", ["Healthy adult smokers with COPD"], "llm:x")])
+    assert "healthy_volunteers" not in out.values
