@@ -189,17 +189,20 @@ def _dates(text: str) -> Iterator[tuple[str, _Span]]:
 # IRB - 2023 Year 10 Month 10 Day", "Anticipated trial start date - ...") does not state this field,
 # even if the value matches; an unlabelled date still may.
 _DATE_LABELS = {
-    "registration_date": r"regist|first (?:submitted|posted|received)|disclos",
+    "registration_date": r"regist|first (?:submitted|posted|received)",
     "start_date": r"start|first (?:enrol|enroll|patient|participant)",
     "primary_completion_date": r"primary completion",
     "completion_date": r"(?<!primary )completion|end of (?:study|trial)|study end|last follow",
 }
-_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|last (?:updated|modified|refreshed|verified|changed)"
+# UMIN's "Date of disclosure of the study information" is when the record went public, not a trial date.
+_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|last (?:updated|modified|refreshed|verified|changed)"
                           r"|results? (?:first )?(?:posted|published)|\bupdated\b|\bverified\b")
 
 
 def _labelled_as_another_date(field_name: str, text: str, span: _Span, previous_end: int) -> bool:
     line_start = text.rfind("\n", 0, span.start) + 1
+    if line_start > 0 and not text[line_start:span.start].strip():
+        line_start = text.rfind("\n", 0, line_start - 1) + 1  # a date on its own line: its label is the line above
     label = text[max(line_start, previous_end, span.start - 80): span.start].lower()
     if re.search(_DATE_LABELS[field_name], label):
         return False

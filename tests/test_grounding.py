@@ -348,3 +348,14 @@ def test_a_healthy_people_condition_states_healthy_volunteers():
     document, clean = _doc("Condition: Healthy adult smokers with COPD\n")
     out = ground(document, clean, [Finding("conditions", ["Healthy adult smokers with COPD"], "llm:x")])
     assert "healthy_volunteers" not in out.values
+
+
+def test_a_date_under_a_label_on_the_line_above_is_that_labels_date():
+    document, clean = _doc("Actual Study Start Date :\nOct 16, 2012\nDate of disclosure of the study information 2020/11/30\n"
+                           "First Posted : July 22, 2015\n")
+    out = ground(document, clean, [Finding("registration_date", "2012-10-16", "llm:x"),
+                                   Finding("registration_date", "2020-11-30", "llm:x"),
+                                   Finding("start_date", "2012-10-16", "llm:x")])
+    assert out.values == {"start_date": "2012-10-16"}
+    out = ground(document, clean, [Finding("registration_date", "2015-07-22", "llm:x")])
+    assert out.values == {"registration_date": "2015-07-22"}
