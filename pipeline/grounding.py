@@ -514,7 +514,24 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                 if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
                     _ground_item(document, clean, locate, one, out)
     _healthy_volunteers_from_conditions(out)
+    _drop_acronym_of_an_intervention(out)
     return out
+
+
+def _drop_acronym_of_an_intervention(out: Grounded) -> None:
+    """An "acronym" that is an intervention's name or a word of it ("GLA" of "GLA-SE", "CZP") is the
+    drug's short name, not the trial's; judged once the interventions are in."""
+    acronym = str(out.values.get("acronym") or "").strip().casefold()
+    if not acronym or out.methods.get("acronym", "").startswith("rule:"):
+        return
+    for intervention in out.values.get("interventions", []):
+        name = str(intervention.get("name") or "").casefold()
+        words = set(re.findall(r"\w+(?:-\w+)*", name)) | set(re.findall(r"\w+", name))  # "gla-se", "gla", "se"
+        if acronym == name or acronym in words:
+            out.rejections.append(Rejection("acronym", out.values.pop("acronym"), out.methods.pop("acronym"),
+                                            "an intervention's short name, not the trial's acronym"))
+            out.evidence.pop("acronym", None)
+            return
 
 
 # A condition that is healthy people ("Healthy Volunteers", UMIN's "Healthy adult") states that
@@ -672,6 +689,12 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             if not spans:
                 _reject(out, finding, "the page labels this organization as a collaborator or the responsible party, "
                                       "not the sponsor")
+                return
+        if name == "acronym" and spans and (len(str(value).split()) > 3 or len(str(value)) > 30):
+            # a short name is an acronym wherever it stands; a phrase is one only where labelled so
+            spans = [span for span in spans if re.search(r"acronym", _label_before(locate.text, span), re.I)]
+            if not spans:
+                _reject(out, finding, "too long for an acronym, and no Acronym label gives it")
                 return
         evidence = _first_free_evidence(document, clean, out, finding, spans)
         if evidence is None:

@@ -359,3 +359,18 @@ def test_a_date_under_a_label_on_the_line_above_is_that_labels_date():
     assert out.values == {"start_date": "2012-10-16"}
     out = ground(document, clean, [Finding("registration_date", "2015-07-22", "llm:x")])
     assert out.values == {"registration_date": "2015-07-22"}
+
+
+def test_an_acronym_is_short_or_labelled_and_is_not_a_drugs_short_name():
+    document, clean = _doc("Qi Stagnation Syndrome and Its Subtype Syndrome Scale\nAcronym: Long Form Of The Trial Name\n"
+                           "Interventions: GLA-SE 5 mcg\n")
+    out = ground(document, clean, [Finding("acronym", "Qi Stagnation Syndrome and Its Subtype Syndrome Scale", "llm:x")])
+    assert "acronym" not in out.values
+    out = ground(document, clean, [Finding("acronym", "Long Form Of The Trial Name", "llm:x")])
+    assert out.values == {"acronym": "Long Form Of The Trial Name"}
+    for short_name in ("GLA-SE", "GLA"):
+        out = ground(document, clean, [Finding("acronym", short_name, "llm:x"),
+                                       Finding("interventions", [{"name": "GLA-SE", "type": None, "description": None}],
+                                               "llm:x")])
+        assert "acronym" not in out.values
+        assert [r.reason for r in out.rejections] == ["an intervention's short name, not the trial's acronym"]
