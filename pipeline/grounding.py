@@ -558,13 +558,16 @@ _CRITERIA_SEPARATOR = re.compile(r";\s+|\s+[-*\u2022]\s+(?=[A-Z(])")
 
 
 def one_criterion_each(item: Any) -> list:
-    """One criterion per item. A part after a dash or bullet must be three words or more, so
-    that "Stage IIIB - IV" stays whole."""
+    """One criterion per item. Separators inside brackets do not split, and a part after a
+    dash or bullet must be three words or more, so that "Stage IIIB - IV" stays whole."""
     if not isinstance(item, str):
         return [item]
     parts: list[str] = []
     position = 0
     for separator in _CRITERIA_SEPARATOR.finditer(item):
+        before = item[:separator.start()]
+        if before.count("(") + before.count("[") > before.count(")") + before.count("]"):
+            continue  # inside brackets: "(combined oral contraceptive pill; injectable ...)" is one criterion
         following = item[separator.end():]
         next_stop = _CRITERIA_SEPARATOR.search(following)
         if not separator.group().startswith(";") and \

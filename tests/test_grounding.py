@@ -328,6 +328,8 @@ def test_a_collaborator_or_responsible_party_is_not_the_sponsor():
      ["Born at ≥ 29 weeks gestational age", "Informed consent form has been signed"]),
     ("Stage IIIB - IV disease", ["Stage IIIB - IV disease"]),  # too short after the dash to be a criterion
     ("ECOG 0 - 1", ["ECOG 0 - 1"]),
+    ("Two methods of contraception (pill; diaphragm; condoms) until week 6; signed consent",
+     ["Two methods of contraception (pill; diaphragm; condoms) until week 6", "signed consent"]),
 ])
 def test_criteria_run_together_are_split_one_per_item(item, criteria):
     assert one_criterion_each(item) == criteria
