@@ -764,6 +764,34 @@ def _stated_as_outcome(text: str, span: _Span) -> bool:
     return _heading_above(text, span) == "outcomes"
 
 
+# A measure cut short by the model ("ORR" of "ORR at 3 months post-radiotherapy", "complete response"
+# of "complete response (CR) rate of each irradiated lesion ...") goes on, in the text, with a
+# bracket or one of these words; it ends at the clause's end.
+_MEASURE_GOES_ON = re.compile(r"[ \t]*(?:\(|(?:of|at|in|per|from|after|during|within|over|on|among|between|by|versus|vs\.?"
+                              r"|assessed|evaluated|measured|defined|according|rate|score)\b)", re.I)
+_TIME_FRAME_CUE = re.compile(r"\d|\b(?:days?|weeks?|months?|years?|hours?|minutes?|baseline|visits?|cycles?|end|follow|"
+                             r"post|pre|until|through|up to|after|before|during|period|time|randomi[sz]ation|discharge|"
+                             r"admission|surgery|treatment|study|trial|screening|dos(?:e|ing)|infusion|delivery|birth)",
+                             re.I)
+
+
+def _whole_measure_end(text: str, span: _Span, limit: int = 250) -> int:
+    """Where the clause holding a measure ends, when the measure stops short of it; else span.end."""
+    if not _MEASURE_GOES_ON.match(text, span.end):
+        return span.end
+    depth = 0
+    for position in range(span.end, min(len(text), span.end + limit)):
+        char = text[position]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (char in ",;:\n[|" or (char == "." and text[position + 1: position + 2] in ("", " ", "\n"))
+                             or text.startswith(" - ", position)):
+            return len(text[:position].rstrip())
+    return span.end  # no end of clause in sight: not one measure
+
+
 def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[_Span],
                          what: str = "value") -> Optional[Evidence]:
     """Evidence from the first span no sibling field already stands on; else reject, saying why."""
@@ -816,6 +844,22 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             if not spans:
                 _reject(out, finding, "not stated as an outcome (no outcome or endpoint label on its line or above it)")
                 return
+            whole_end = _whole_measure_end(locate.text, spans[0])
+            rest = _WS.sub(" ", locate.text[spans[0].end:whole_end]).strip().lower()
+            time_frame = _WS.sub(" ", str(item.get("time_frame") or "")).strip().lower()
+            if time_frame and (re.fullmatch(r"(?:at|over|by|after|within|in|during)\s+" + re.escape(time_frame), rest)
+                               or (re.search(r"\d+\s*(?:days?|weeks?|months?|years?|hours?)\b", rest)
+                                   and time_frame not in rest)):
+                # "mortality | at 25 months": the model split measure and time frame; or this mention
+                # of the measure goes on with another time than the item's
+                whole_end = spans[0].end
+            if whole_end > spans[0].end:  # the model cut the measure short: keep it as the page states it
+                spans[0] = _Span(spans[0].start, whole_end)
+                item[key] = _WS.sub(" ", locate.text[spans[0].start:whole_end])
+            if item.get("time_frame") and not _TIME_FRAME_CUE.search(str(item["time_frame"])):
+                out.rejections.append(Rejection(f"{name}.time_frame", item["time_frame"], finding.method,
+                                                "names no time: not a time frame"))
+                item["time_frame"] = None
         evidence = _first_free_evidence(document, clean, out, finding, spans, f"item's {key}")
         if evidence is None:
             return

@@ -376,3 +376,18 @@ def test_an_acronym_is_short_or_labelled_and_is_not_a_drugs_short_name():
                                                "llm:x")])
         assert "acronym" not in out.values
         assert [r.reason for r in out.rejections] == ["an intervention's short name, not the trial's acronym"]
+
+
+def test_a_measure_cut_short_is_kept_as_the_page_states_it():
+    document, clean = _doc("Key secondary outcomes - complete response (CR) rate of each irradiated lesion evaluated "
+                           "according to RECIST, overall tumor response per patient.\n"
+                           "Primary endpoint: all-cause mortality at 25 months\n")
+    out = ground(document, clean, [
+        Finding("secondary_outcomes", [{"measure": "complete response", "time_frame": "CR rate"}], "llm:x"),
+        Finding("primary_outcomes", [{"measure": "all-cause mortality", "time_frame": "25 months"}], "llm:x"),
+    ])
+    assert out.values["secondary_outcomes"] == [
+        {"measure": "complete response (CR) rate of each irradiated lesion evaluated according to RECIST",
+         "time_frame": None}]  # "CR rate" names no time
+    assert out.values["primary_outcomes"] == [{"measure": "all-cause mortality", "time_frame": "25 months"}]
+    assert out.evidence["secondary_outcomes"][0].quote.endswith("according to RECIST")
