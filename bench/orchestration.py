@@ -150,6 +150,12 @@ def main() -> None:
         # migrating the database, starting the client, merging), not per-document work.
         cpu_rows += [(f"with the LLM client, C={c} ({n} docs)", ms) for c, n, _, _, _, ms in throughput_rows
                      if n >= 128]
+        # Per document beyond the run's fixed costs: the slope between the two largest runs.
+        (_, small, _, _, _, small_ms), (_, large, _, _, _, large_ms) = sorted(
+            throughput_rows, key=lambda row: row[1])[-2:]
+        if large > small:
+            cpu_rows.append((f"with the LLM client, marginal ({small} to {large} docs)",
+                             (large_ms * large - small_ms * small) / (large - small)))
         print(f"CPU rules only: {statistics.median(rules_ms):.1f} ms/doc "
               f"(runs: {', '.join(f'{m:.1f}' for m in rules_ms)})")
 
