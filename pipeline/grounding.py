@@ -629,8 +629,13 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return "a section heading or field label, not a value"
     if name not in ("acronym",) and normalize.is_registry_name(text):
         return "a registry's name, not a value"
-    if any(m.end - m.start >= len(text) - 2 for m in normalize.find_registry_ids(text)):
-        return "a registry id, not a name"
+    ids = normalize.find_registry_ids(text)
+    if any(m.end - m.start >= len(text) - 2 for m in ids) or (
+            ids and not re.search(r"[^\W\d_]", "".join(text[a.end:b.start] for a, b in zip(ids, ids[1:])) +
+                                  text[:ids[0].start] + text[ids[-1].end:])):
+        return "a registry id, not a name"  # "ChiCTR2100050545 ; ChiMCTR2100005248" too
+    if name in _ORGANIZATIONS and re.search(r"\bet al\b", text, re.I):
+        return "a list of authors, not an organization"
     if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:
         return "a category, not a name"
     if name in ("public_title", "scientific_title") and words < 3:
@@ -712,16 +717,19 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
 # Party):" each over a name: neither name is stated as the sponsor.
 _OTHER_ROLE_LABEL = re.compile(
     r"(?:collaborators?|information provided by(?: \(responsible party\))?|responsible party"
-    r"|principal investigators?|study (?:director|chair))\s*:?\s*$", re.I)
+    r"|principal investigators?|study (?:director|chair|leader)|applicant|affiliation|address|contact person"
+    r"|national competent authority)\s*[:|]?\s*$", re.I)
 
 
 def _label_before(text: str, span: _Span) -> str:
-    """The text before a value on its line, or the line above when the value starts its line."""
+    """The text before a value on its line, or the nearest line above when nothing on the value's
+    line labels it (the value starts its line, or sits inside an unlabelled line such as an address)."""
     line_start = text.rfind("\n", 0, span.start) + 1
     before = text[line_start:span.start]
-    if not before.strip() and line_start > 0:
-        before = text[text.rfind("\n", 0, line_start - 1) + 1: line_start - 1]
-    return before
+    if ":" in before or line_start == 0:
+        return before
+    above = text[:line_start].rstrip()  # the nearest line above with text (ChiCTR puts a blank line between)
+    return above[above.rfind("\n") + 1:]
 
 
 def _labelled_as_another_role(text: str, span: _Span) -> bool:

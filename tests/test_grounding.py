@@ -391,3 +391,16 @@ def test_a_measure_cut_short_is_kept_as_the_page_states_it():
          "time_frame": None}]  # "CR rate" names no time
     assert out.values["primary_outcomes"] == [{"measure": "all-cause mortality", "time_frame": "25 months"}]
     assert out.evidence["secondary_outcomes"][0].quote.endswith("according to RECIST")
+
+
+def test_names_under_other_roles_ids_and_author_lists_are_not_the_sponsor():
+    document, clean = _doc("National Competent Authority:Germany - BfArM\nApplicant:\n\nXijing He\n"
+                           "Affiliation |\nBangalore Medical College |\nAddress |\nDept of Medicine, Bangalore Medical "
+                           "College, Fort\nSecondary IDs: ChiCTR2100050545 ; ChiMCTR2100005248\n"
+                           "Authors: Simon B Drysdale, Katrina Cathie et al.\nSponsor: Acme Pharma\n")
+    for name in ("Germany - BfArM", "Xijing He", "Bangalore Medical College", "ChiCTR2100050545 ; ChiMCTR2100005248",
+                 "Simon B Drysdale, Katrina Cathie et al."):
+        out = ground(document, clean, [Finding("primary_sponsor", name, "llm:x")])
+        assert "primary_sponsor" not in out.values, name
+    out = ground(document, clean, [Finding("primary_sponsor", "Acme Pharma", "llm:x")])
+    assert out.values == {"primary_sponsor": "Acme Pharma"}
