@@ -882,9 +882,8 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             # judged after the location is checked: a model adds a city the page never gives
             _reject(out, finding, "the sponsor again, with no location: not a site")
             return
-        if name == "sites" and not item.get("city") and not item.get("country") and \
-                all(_labelled_as_another_role(locate.text, span) for span in spans):
-            _reject(out, finding, "labelled as a collaborator or the responsible party, with no location: not a site")
+        if name == "sites" and all(_labelled_as_another_role(locate.text, span) for span in spans):
+            _reject(out, finding, "labelled as another role (responsible party, affiliation, address): not a site")
             return
     else:
         spans = locate.item_spans(name, item)

@@ -314,6 +314,7 @@ def test_a_collaborator_or_responsible_party_is_not_the_sponsor():
     out = ground(document, clean, [Finding("collaborators", ["Parexel"], "llm:x"),
                                    Finding("sites", [{"name": "UCB Pharma", "city": None, "country": None}], "llm:x")])
     assert out.values == {"collaborators": ["Parexel"]}
+    assert [r.reason for r in out.rejections] == ["labelled as another role (responsible party, affiliation, address): not a site"]
     document, clean = _doc("Sponsor:\nUCB Pharma\nCollaborator: Parexel\n")
     out = ground(document, clean, [Finding("primary_sponsor", "UCB Pharma", "llm:x")])
     assert out.values == {"primary_sponsor": "UCB Pharma"}
