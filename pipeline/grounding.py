@@ -195,7 +195,7 @@ _DATE_LABELS = {
     "completion_date": r"(?<!primary )completion|end of (?:study|trial)|study end|last follow",
 }
 # UMIN's "Date of disclosure of the study information" is when the record went public, not a trial date.
-_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|last (?:updated|modified|refreshed|verified|changed)"
+_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|last (?:update[ds]?|modified|refreshed|verified|changed)"
                           r"|results? (?:first )?(?:posted|published)|\bupdated\b|\bverified\b")
 
 
@@ -640,6 +640,8 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return "a category, not a name"
     if name in ("public_title", "scientific_title") and words < 3:
         return "too short to be a title"
+    if name in ("public_title", "scientific_title") and ids and ids[0].start == 0:
+        return "a registry id run into a title, not a title as the page states it"
     if name in _ORGANIZATIONS and " ".join(re.findall(r"[a-z]+", text.lower())) in _FUNDER_CLASSES:
         return "a class of funder, not an organization"
     acronym = out.values.get("acronym")

@@ -405,3 +405,12 @@ def test_names_under_other_roles_ids_and_author_lists_are_not_the_sponsor():
         assert "primary_sponsor" not in out.values, name
     out = ground(document, clean, [Finding("primary_sponsor", "Acme Pharma", "llm:x")])
     assert out.values == {"primary_sponsor": "Acme Pharma"}
+
+
+def test_a_last_update_is_no_trial_date_and_an_id_run_into_a_title_is_not_a_title():
+    document, clean = _doc("Trial record 1 of 1 for:    NCT02505542\n\nStudy to Evaluate Remission With CZP\n"
+                           "Last Update Posted : February 26, 2014\n")
+    out = ground(document, clean, [Finding("primary_completion_date", "2014-02-26", "llm:x"),
+                                   Finding("scientific_title", "NCT02505542: Study to Evaluate Remission With CZP",
+                                           "llm:x")])
+    assert out.values == {}
