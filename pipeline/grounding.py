@@ -513,9 +513,46 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                 one = Finding(name, item, finding.method, finding.evidence)
                 if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
                     _ground_item(document, clean, locate, one, out)
+    _drop_names_only_in_titles(out, locate, clean, document)
     _healthy_volunteers_from_conditions(out)
     _drop_acronym_of_an_intervention(out)
     return out
+
+
+def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
+    """A title stands on a line of its own, or after a label on its line; a phrase a model took
+    out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
+    line_start = text.rfind("\n", 0, evidence.start) + 1
+    line_end = text.find("\n", evidence.end)
+    before = text[line_start:evidence.start].strip()
+    after = text[evidence.end: len(text) if line_end < 0 else line_end].strip(" \t|")
+    return (not before or before.endswith((":", "|"))) and (not after or bool(re.fullmatch(r"\([^()]{1,40}\)", after)))
+
+
+def _drop_names_only_in_titles(out: Grounded, locate: "_Locator", clean: CleanText, document: Document) -> None:
+    """A condition or intervention the page names only inside its title is not stated as one:
+    where such a phrase starts and ends in "Study of X in Subjects With Active Y (Z) Without W"
+    is a guess (the labelling guide's rule, eval/README.md)."""
+    titles = [(e.start, e.end) for name in ("public_title", "scientific_title") for e in out.evidence.get(name, [])
+              if _stands_as_a_title(document.text, e)]
+    if not titles:
+        return
+    for name in ("conditions", "interventions"):
+        kept_values, kept_evidence = [], []
+        for item, evidence in zip(out.values.get(name, []), out.evidence.get(name, [])):
+            text = item.get("name") if isinstance(item, dict) else item
+            mentions = [clean.raw_span(span.start, span.end) for span in locate.texts(str(text or ""))]
+            if mentions and all(any(a <= start and end <= b for a, b in titles) for start, end in mentions):
+                out.rejections.append(Rejection(name, item, out.methods.get(name, ""),
+                                                "named only inside the title, not stated as one"))
+                continue
+            kept_values.append(item)
+            kept_evidence.append(evidence)
+        if name in out.values:
+            out.values[name], out.evidence[name] = kept_values, kept_evidence
+            if not kept_values:
+                del out.values[name], out.evidence[name]
+                out.methods.pop(name, None)
 
 
 def _drop_acronym_of_an_intervention(out: Grounded) -> None:
