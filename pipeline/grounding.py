@@ -796,6 +796,20 @@ def _not_stated_as_condition(text: str, span: _Span) -> bool:
     return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _heading_above(text, span) == "eligibility"
 
 
+_CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible", re.I)
+
+
+def _stated_as_criterion(text: str, span: _Span) -> bool:
+    """A criterion is one where the page lists criteria: a criteria word on its line, or an
+    eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
+    is not turned into criteria."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    if _CRITERION_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
+        return True
+    return _heading_above(text, span, lines=60) == "eligibility"
+
+
 _OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
 _OUTCOME_CUE = re.compile(r"outcome|endpoint|end[- ]point|measure|time frame", re.I)
 
@@ -926,6 +940,11 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             return
     else:
         spans = locate.item_spans(name, item)
+        if name in _CRITERIA_FIELDS and spans and not finding.method.startswith("rule:"):
+            spans = [span for span in spans if _stated_as_criterion(locate.text, span)]
+            if not spans:
+                _reject(out, finding, "not stated as a criterion (no eligibility heading or criteria label above it)")
+                return
         if name == "conditions" and spans:
             spans = [span for span in spans if not _not_stated_as_condition(locate.text, span)]
             if not spans:

@@ -438,3 +438,13 @@ def test_a_condition_or_intervention_named_only_inside_the_title_is_not_stated_a
     ])
     assert out.values["conditions"] == ["Ankylosing Spondylitis"]
     assert "interventions" not in out.values
+
+
+def test_narrative_prose_is_not_turned_into_criteria():
+    document, clean = _doc("The trial enrolled patients with Parkinson's disease dementia across 20 sites.\n\n"
+                           "Eligibility\n- Aged 50 to 90 years\n")
+    out = ground(document, clean, [Finding("inclusion_criteria", ["Parkinson's disease dementia",
+                                                                  "Aged 50 to 90 years"], "llm:x")])
+    assert out.values == {"inclusion_criteria": ["Aged 50 to 90 years"]}
+    assert [r.reason for r in out.rejections] == [
+        "not stated as a criterion (no eligibility heading or criteria label above it)"]
