@@ -743,6 +743,12 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             if not spans:
                 _reject(out, finding, "too long for an acronym, and no Acronym label gives it")
                 return
+        if name == "scientific_title" and spans:  # an official title is never a phrase cut out of prose
+            spans = [span for span in spans
+                     if _stands_as_a_title(document.text, _evidence(document, clean, span))]
+            if not spans:
+                _reject(out, finding, "a phrase inside a sentence, not a title line")
+                return
         evidence = _first_free_evidence(document, clean, out, finding, spans)
         if evidence is None:
             return

@@ -448,3 +448,19 @@ def test_narrative_prose_is_not_turned_into_criteria():
     assert out.values == {"inclusion_criteria": ["Aged 50 to 90 years"]}
     assert [r.reason for r in out.rejections] == [
         "not stated as a criterion (no eligibility heading or criteria label above it)"]
+
+
+def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
+    text = ("Radiotherapy in Recurrent Nasopharyngeal Carcinoma\n"
+            "This single-arm phase II trial evaluates the safety of a radio-immunotherapy strategy for recurrent NPC.\n"
+            "Official Title: A Single-Arm Phase II Trial of Radio-immunotherapy for Recurrent NPC\n")
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("scientific_title",
+                                           "single-arm phase II trial evaluates the safety of a radio-immunotherapy "
+                                           "strategy", "llm:x")])
+    assert out.values == {}
+    assert [r.reason for r in out.rejections] == ["a phrase inside a sentence, not a title line"]
+    out = ground(document, clean, [Finding("scientific_title",
+                                           "A Single-Arm Phase II Trial of Radio-immunotherapy for Recurrent NPC",
+                                           "llm:x")])
+    assert out.values["scientific_title"] == "A Single-Arm Phase II Trial of Radio-immunotherapy for Recurrent NPC"
