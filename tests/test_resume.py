@@ -22,7 +22,8 @@ def write_documents(folder: Path, n: int, first_id: int = 10000000) -> Path:
     folder.mkdir()
     for k in range(n):
         (folder / f"doc{k:03d}.txt").write_text(
-            f"Trial of Compound {k} in Condition {k}\n\nSponsor: Organisation {k}\nStudy Phase: Phase 2\n"
+            f"Trial of Compound {k} in Condition {k}\n\nSponsor: Organisation {k}\nCondition: Condition {k}\n"
+            f"Study Phase: Phase 2\n"
             f"Target number of participants: {100 + k}\nRegistration: NCT{first_id + k}\n",
             encoding="utf-8",
         )
