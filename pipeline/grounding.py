@@ -9,9 +9,13 @@ states the value, and checks that the span agrees with it:
 - ids: the id must be found by the id parser;
 - free text (titles, names, criteria): a fuzzy alignment (rapidfuzz) of at
   least MIN_TEXT_SIMILARITY against the text.
-A value with no such span is rejected with a reason (it goes to review), and
-a list keeps only its supported items. Offsets found in the cleaned text are
-mapped back to the document through the cleaner's offset map.
+A span must also state the value *as this field*: a name under another role's
+label is not the sponsor, a date under another date's label is not this date,
+a condition named only in the criteria or inside the title line is not the
+condition studied, a criterion stands where the page lists criteria, an outcome
+where it names outcomes. A value with no such span is rejected with a reason
+(it goes to review), and a list keeps only its supported items. Offsets found in
+the cleaned text are mapped back to the document through the cleaner's offset map.
 """
 
 from __future__ import annotations
@@ -734,8 +738,8 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
         if name == "primary_sponsor" and spans:
             spans = [span for span in spans if not _labelled_as_another_role(locate.text, span)]
             if not spans:
-                _reject(out, finding, "the page labels this organization as a collaborator or the responsible party, "
-                                      "not the sponsor")
+                _reject(out, finding, "labelled as another role (collaborator, responsible party, applicant, "
+                                      "affiliation...), not the sponsor")
                 return
         if name == "acronym" and spans and (len(str(value).split()) > 3 or len(str(value)) > 30):
             # a short name is an acronym wherever it stands; a phrase is one only where labelled so

@@ -310,7 +310,7 @@ def test_a_collaborator_or_responsible_party_is_not_the_sponsor():
         out = ground(document, clean, [Finding("primary_sponsor", name, "llm:x")])
         assert "primary_sponsor" not in out.values
         assert [r.reason for r in out.rejections] == [
-            "the page labels this organization as a collaborator or the responsible party, not the sponsor"]
+            "labelled as another role (collaborator, responsible party, applicant, affiliation...), not the sponsor"]
     out = ground(document, clean, [Finding("collaborators", ["Parexel"], "llm:x"),
                                    Finding("sites", [{"name": "UCB Pharma", "city": None, "country": None}], "llm:x")])
     assert out.values == {"collaborators": ["Parexel"]}
