@@ -735,24 +735,21 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             return
     else:
         spans = locate.scalar_spans(name, value)
-        if name == "primary_sponsor" and spans:
-            spans = [span for span in spans if not _labelled_as_another_role(locate.text, span)]
-            if not spans:
-                _reject(out, finding, "labelled as another role (collaborator, responsible party, applicant, "
-                                      "affiliation...), not the sponsor")
-                return
-        if name == "acronym" and spans and (len(str(value).split()) > 3 or len(str(value)) > 30):
+        text = locate.text
+        if name == "primary_sponsor":
+            spans = _spans_where(out, finding, spans, lambda span: not _labelled_as_another_role(text, span),
+                                 "labelled as another role (collaborator, responsible party, applicant, "
+                                 "affiliation...), not the sponsor")
+        elif name == "acronym" and (len(str(value).split()) > 3 or len(str(value)) > 30):
             # a short name is an acronym wherever it stands; a phrase is one only where labelled so
-            spans = [span for span in spans if re.search(r"acronym", _label_before(locate.text, span), re.I)]
-            if not spans:
-                _reject(out, finding, "too long for an acronym, and no Acronym label gives it")
-                return
-        if name == "scientific_title" and spans:  # an official title is never a phrase cut out of prose
-            spans = [span for span in spans
-                     if _stands_as_a_title(document.text, _evidence(document, clean, span))]
-            if not spans:
-                _reject(out, finding, "a phrase inside a sentence, not a title line")
-                return
+            spans = _spans_where(out, finding, spans, lambda span: re.search(r"acronym", _label_before(text, span), re.I),
+                                 "too long for an acronym, and no Acronym label gives it")
+        elif name == "scientific_title":  # an official title is never a phrase cut out of prose
+            spans = _spans_where(out, finding, spans,
+                                 lambda span: _stands_as_a_title(document.text, _evidence(document, clean, span)),
+                                 "a phrase inside a sentence, not a title line")
+        if spans is None:
+            return
         evidence = _first_free_evidence(document, clean, out, finding, spans)
         if evidence is None:
             return
@@ -809,15 +806,20 @@ def _not_stated_as_condition(text: str, span: _Span) -> bool:
 _CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible", re.I)
 
 
+def _said_on_its_line_or_above(text: str, span: _Span, cue: re.Pattern, heading: str, lines: int = 25) -> bool:
+    """A cue word on the span's line, or `heading` the nearest section heading above it."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    if cue.search(text[line_start: len(text) if line_end < 0 else line_end]):
+        return True
+    return _heading_above(text, span, lines) == heading
+
+
 def _stated_as_criterion(text: str, span: _Span) -> bool:
     """A criterion is one where the page lists criteria: a criteria word on its line, or an
     eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
     is not turned into criteria."""
-    line_start = text.rfind("\n", 0, span.start) + 1
-    line_end = text.find("\n", span.end)
-    if _CRITERION_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
-        return True
-    return _heading_above(text, span, lines=60) == "eligibility"
+    return _said_on_its_line_or_above(text, span, _CRITERION_CUE, "eligibility", lines=60)
 
 
 _OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
@@ -828,11 +830,7 @@ def _stated_as_outcome(text: str, span: _Span) -> bool:
     """A measure is an outcome where the page says so: an outcome/endpoint word on its line, or
     an outcomes heading above it before any other heading. "The purpose is to compare the overall
     survival" names a measure; it does not state the trial's primary outcome."""
-    line_start = text.rfind("\n", 0, span.start) + 1
-    line_end = text.find("\n", span.end)
-    if _OUTCOME_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
-        return True
-    return _heading_above(text, span) == "outcomes"
+    return _said_on_its_line_or_above(text, span, _OUTCOME_CUE, "outcomes")
 
 
 # A measure cut short by the model ("ORR" of "ORR at 3 months post-radiotherapy", "complete response"
@@ -846,8 +844,22 @@ _TIME_FRAME_CUE = re.compile(r"\d|\b(?:days?|weeks?|months?|years?|hours?|minute
                              re.I)
 
 
-def _whole_measure_end(text: str, span: _Span, limit: int = 250) -> int:
-    """Where the clause holding a measure ends, when the measure stops short of it; else span.end."""
+def _whole_measure_end(text: str, span: _Span, time_frame: Optional[str]) -> int:
+    """Where the clause holding a measure ends, when the measure stops short of it; else span.end.
+    Not when the rest is only the item's own time frame ("mortality | at 25 months": the model
+    split measure and time frame), nor when it names another time than the item's (this mention
+    of the measure belongs to another outcome)."""
+    end = _clause_end(text, span)
+    rest = _WS.sub(" ", text[span.end:end]).strip().lower()
+    time_frame = _WS.sub(" ", str(time_frame or "")).strip().lower()
+    if time_frame and (re.fullmatch(r"(?:at|over|by|after|within|in|during)\s+" + re.escape(time_frame), rest)
+                       or (re.search(r"\d+\s*(?:days?|weeks?|months?|years?|hours?)\b", rest) and time_frame not in rest)):
+        return span.end
+    return end
+
+
+def _clause_end(text: str, span: _Span, limit: int = 250) -> int:
+    """The end of the clause a measure starts, when the text goes on with it; else span.end."""
     if not _MEASURE_GOES_ON.match(text, span.end):
         return span.end
     depth = 0
@@ -861,6 +873,17 @@ def _whole_measure_end(text: str, span: _Span, limit: int = 250) -> int:
                              or text.startswith(" - ", position)):
             return len(text[:position].rstrip())
     return span.end  # no end of clause in sight: not one measure
+
+
+def _spans_where(out: Grounded, finding: Finding, spans: list[_Span], states_it: Callable[[_Span], Any],
+                 reason: str) -> Optional[list[_Span]]:
+    """The spans that state the value as this field; None (and the finding rejected with
+    `reason`) when the value is found but none of its spans states it so."""
+    kept = [span for span in spans if states_it(span)]
+    if spans and not kept:
+        _reject(out, finding, reason)
+        return None
+    return kept
 
 
 def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[_Span],
@@ -911,19 +934,11 @@ def _ground_item(document, clean, locate, finding, out) -> None:
         item = dict(item)
         spans = locate.texts(item[key]) if item.get(key) else []
         if name in _OUTCOME_FIELDS and spans:
-            spans = [span for span in spans if _stated_as_outcome(locate.text, span)]
-            if not spans:
-                _reject(out, finding, "not stated as an outcome (no outcome or endpoint label on its line or above it)")
+            spans = _spans_where(out, finding, spans, lambda span: _stated_as_outcome(locate.text, span),
+                                 "not stated as an outcome (no outcome or endpoint label on its line or above it)")
+            if spans is None:
                 return
-            whole_end = _whole_measure_end(locate.text, spans[0])
-            rest = _WS.sub(" ", locate.text[spans[0].end:whole_end]).strip().lower()
-            time_frame = _WS.sub(" ", str(item.get("time_frame") or "")).strip().lower()
-            if time_frame and (re.fullmatch(r"(?:at|over|by|after|within|in|during)\s+" + re.escape(time_frame), rest)
-                               or (re.search(r"\d+\s*(?:days?|weeks?|months?|years?|hours?)\b", rest)
-                                   and time_frame not in rest)):
-                # "mortality | at 25 months": the model split measure and time frame; or this mention
-                # of the measure goes on with another time than the item's
-                whole_end = spans[0].end
+            whole_end = _whole_measure_end(locate.text, spans[0], item.get("time_frame"))
             if whole_end > spans[0].end:  # the model cut the measure short: keep it as the page states it
                 spans[0] = _Span(spans[0].start, whole_end)
                 item[key] = _WS.sub(" ", locate.text[spans[0].start:whole_end])
@@ -950,17 +965,15 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             return
     else:
         spans = locate.item_spans(name, item)
-        if name in _CRITERIA_FIELDS and spans and not finding.method.startswith("rule:"):
-            spans = [span for span in spans if _stated_as_criterion(locate.text, span)]
-            if not spans:
-                _reject(out, finding, "not stated as a criterion (no eligibility heading or criteria label above it)")
-                return
-        if name == "conditions" and spans:
-            spans = [span for span in spans if not _not_stated_as_condition(locate.text, span)]
-            if not spans:
-                _reject(out, finding, "named only in the eligibility criteria or as a condition category, "
-                                      "not as the condition studied")
-                return
+        if name in _CRITERIA_FIELDS and not finding.method.startswith("rule:"):
+            spans = _spans_where(out, finding, spans, lambda span: _stated_as_criterion(locate.text, span),
+                                 "not stated as a criterion (no eligibility heading or criteria label above it)")
+        elif name == "conditions":
+            spans = _spans_where(out, finding, spans, lambda span: not _not_stated_as_condition(locate.text, span),
+                                 "named only in the eligibility criteria or as a condition category, "
+                                 "not as the condition studied")
+        if spans is None:
+            return
         evidence = _first_free_evidence(document, clean, out, finding, spans, "item")
         if evidence is None:
             return

@@ -79,7 +79,9 @@ def git_commit() -> str:
 
 def registry_record_results(document: Document) -> Optional[list[DocumentResult]]:
     """A registry record file becomes exact records, one pseudo-document per record; None if not one."""
-    if not _is_registry_record(document):
+    if document.media_type not in ("application/json", "application/xml"):
+        return None
+    if sniff_registry_format(document.text) is None:
         return None
     results = []
     for registry_record in load_registry_records(Path(document.path)):
@@ -162,11 +164,8 @@ def run_extraction(
         # A pre-pass: the Batch API answers every document's calls into the cache; the run
         # below then reads each file again and finds its answers there. This pass holds every
         # pending document at once (one batch is built from them all): shard a huge job.
-        pending = []
-        for path in files:
-            item = documents.read_document(path, max_bytes=max_bytes, kind=kind)
-            if isinstance(item, Document) and item.id not in done and not _is_registry_record(item):
-                pending.append(item)
+        pending = [outcome for outcome in (_read_file(path, done=done, max_bytes=max_bytes, kind=kind) for path in files)
+                   if isinstance(outcome, Document)]
         report = batch_api.prefill_cache(conn, pending, llm, run_id=summary.run_id, config=config, prompts=prompts,
                                          prices=prices, poll_s=batch_poll_s, on_status=on_status)
         del pending  # the documents themselves: the run below reads them one at a time
@@ -182,10 +181,9 @@ def run_extraction(
     # This thread reads each file just before handing it to the pool, so reading overlaps the
     # LLM waits and only the documents in flight are in memory (reading in the workers instead
     # was 4% slower at 64 in flight: more threads contending for the GIL). Files are handed to
-    # the pool a few at a time, never all at once:
-    # waiting on every submitted future costs the main thread time in proportion to their
-    # number at each completion (quadratic over a batch). Twice the workers keeps each worker
-    # busy while the main thread saves a group.
+    # the pool a few at a time, never all at once: waiting on every submitted future costs the
+    # main thread time in proportion to their number at each completion (quadratic over a
+    # batch). Twice the workers keeps each worker busy while the main thread saves a group.
     done_queue: queue.Queue = queue.Queue()
     to_process = iter(files)
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -232,11 +230,6 @@ class Skipped:
 # What one file comes to: why it could not be read, that it was done before, or its results
 # (one per record for a registry record file; one, possibly "failed", for any other document).
 Outcome = Union[documents.IngestFailure, Skipped, list[DocumentResult]]
-
-
-def _is_registry_record(document: Document) -> bool:
-    return document.media_type in ("application/json", "application/xml") and \
-        sniff_registry_format(document.text) is not None
 
 
 def _read_file(path: Path, *, done: frozenset, max_bytes: int, kind) -> Union[Document, Outcome]:
