@@ -28,6 +28,7 @@ import pycountry
 from rapidfuzz import fuzz
 
 from pipeline.records import CleanText, Document, Evidence, Finding, Rejection
+from pipeline.registry_records import DANGLING_WORDS
 from pipeline.sections import heading_label
 from schemas import normalize
 from schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
@@ -67,7 +68,7 @@ class _Span:
     end: int
 
 
-def _find_texts(value: str, text: str, lowered: str) -> list[_Span]:
+def _find_texts(value: str, text: str, lowered: str, fuzzy: bool = True) -> list[_Span]:
     """Every exact (case/whitespace-insensitive) occurrence; else the best fuzzy alignment."""
     needle = _WS.sub(" ", value.strip()).lower()
     if not needle:
@@ -78,7 +79,7 @@ def _find_texts(value: str, text: str, lowered: str) -> list[_Span]:
     exact = [_Span(m.start(), m.end()) for m in re.finditer(pattern, lowered)]
     if exact:
         return exact
-    if len(needle) < 4:
+    if len(needle) < 4 or not fuzzy:
         return []  # too short to align fuzzily without false hits
     alignment = fuzz.partial_ratio_alignment(needle, lowered, score_cutoff=MIN_TEXT_SIMILARITY)
     return [] if alignment is None else [_Span(alignment.dest_start, alignment.dest_end)]
@@ -385,12 +386,33 @@ def _country_names(code: str) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-def _find_country(code: str, text: str, lowered: str) -> Optional[_Span]:
+def _find_countries(code: str, text: str, lowered: str) -> list[_Span]:
+    """Every mention of the country, by any of its names (the longest name first at each place)."""
+    spans: list[_Span] = []
     for name in _country_names(code):
-        match = re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", lowered)
-        if match:
-            return _Span(match.start(), match.end())
-    return None
+        for match in re.finditer(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", lowered):
+            if not any(s.start <= match.start() < s.end for s in spans):
+                spans.append(_Span(match.start(), match.end()))
+    return sorted(spans, key=lambda span: span.start)
+
+
+def _find_country(code: str, text: str, lowered: str) -> Optional[_Span]:
+    return next(iter(_find_countries(code, text, lowered)), None)
+
+
+# "In France, squamous cell carcinomas ... are the 5th most common cancer": a country that opens a
+# sentence of background, not a place the trial runs.
+_BACKGROUND_COUNTRY = re.compile(r"(?:^|[.!?]\s+|\n\s*)in\s+(?:the\s+)?$", re.I)
+
+
+def _not_stated_as_a_place_of_the_trial(text: str, span: _Span) -> bool:
+    """A country in a postal address (of a contact or sponsor: the label "Address" within the
+    three lines above) or opening a sentence of background ("In Indonesia, the prevalence ...")."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    if _BACKGROUND_COUNTRY.search(text[max(0, line_start - 1):span.start]) and text[span.end:span.end + 1] == ",":
+        return True
+    above = text[:line_start].rstrip().splitlines()[-3:]
+    return any(re.search(r"\baddress\b\s*[:|]?\s*$", line.strip(), re.I) for line in above + [text[line_start:span.start]])
 
 
 def _find_exact(value: str, text: str) -> Optional[_Span]:
@@ -427,6 +449,8 @@ class _Locator:
 
     def scalar_spans(self, field_name: str, value: Any) -> list[_Span]:
         """Candidate spans stating a scalar value: every mention of a text, else the one found."""
+        if field_name == "acronym":  # a name of its own, stated exactly: "PIMAV" is not "Pimavanserin"
+            return _find_texts(str(value), self.text, self.lowered, fuzzy=False)
         if field_name in _TEXT_FIELDS:
             return self.texts(value)
         span = self._scalar(field_name, value)
@@ -436,6 +460,8 @@ class _Locator:
         """Candidate spans stating one list item: every mention of a text, else the one found."""
         if field_name in _TEXT_LIST_FIELDS:
             return self.texts(value)
+        if field_name == "countries":
+            return _find_countries(str(value), self.text, self.lowered)
         span = self._item(field_name, value)
         return [span] if span else []
 
@@ -458,8 +484,6 @@ class _Locator:
     def _item(self, field_name: str, value: Any) -> Optional[_Span]:
         if field_name == "phases":
             return _find_enum("phases", value, self.text)
-        if field_name == "countries":
-            return _find_country(str(value), self.text, self.lowered)
         if field_name == "registry_ids":
             wanted = (value["registry"], value["id"])
             for match in normalize.find_registry_ids(self.text):
@@ -661,7 +685,6 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
     if not isinstance(text, str) or not text.strip():
         return None
     text = text.strip()
-    words = len(text.split())
     if normalize.is_not_stated(text):
         return "a placeholder for a missing value, not a value"
     if _ADDRESS.fullmatch(text):
@@ -679,8 +702,8 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return "a list of authors, not an organization"
     if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:
         return "a category, not a name"
-    if name in ("public_title", "scientific_title") and words < 3:
-        return "too short to be a title"
+    if name in ("public_title", "scientific_title") and len(re.findall(r"\b[^\W\d_]{2,}", text)) < 3:
+        return "too short to be a title"  # "EudraCT number 2015-001894-4": a label and a number
     if name in ("public_title", "scientific_title") and ids and ids[0].start == 0:
         return "a registry id run into a title, not a title as the page states it"
     if name in _ORGANIZATIONS and " ".join(re.findall(r"[a-z]+", text.lower())) in _FUNDER_CLASSES:
@@ -744,10 +767,16 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             # a short name is an acronym wherever it stands; a phrase is one only where labelled so
             spans = _spans_where(out, finding, spans, lambda span: re.search(r"acronym", _label_before(text, span), re.I),
                                  "too long for an acronym, and no Acronym label gives it")
+        elif name == "acronym":
+            spans = _spans_where(out, finding, spans, lambda span: not _labelled_as_a_code(text, span),
+                                 "stated as a protocol code or study number, not an acronym")
         elif name == "scientific_title":  # an official title is never a phrase cut out of prose
             spans = _spans_where(out, finding, spans,
                                  lambda span: _stands_as_a_title(document.text, _evidence(document, clean, span)),
                                  "a phrase inside a sentence, not a title line")
+            if spans:
+                spans = _spans_where(out, finding, spans, lambda span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(text, span)),
+                                     "no official or scientific title label gives it")
         if spans is None:
             return
         evidence = _first_free_evidence(document, clean, out, finding, spans)
@@ -758,13 +787,19 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
     out.methods[name] = finding.method
 
 
+_SCIENTIFIC_TITLE_LABEL = re.compile(r"(?<!public )(?<!brief )(?<!lay )title|titre|titel|t\u00edtulo", re.I)
+
+
 # Labels that give an organization a role other than sponsor. Old ClinicalTrials.gov pages show
 # "Sponsor:" with its value lost, then "Collaborator:" and "Information provided by (Responsible
 # Party):" each over a name: neither name is stated as the sponsor.
 _OTHER_ROLE_LABEL = re.compile(
     r"(?:collaborators?|information provided by(?: \(responsible party\))?|responsible party"
     r"|principal investigators?|study (?:director|chair|leader)|applicant|affiliation|address|contact person"
-    r"|national competent authority)\s*[:|]?\s*$", re.I)
+    r"|national competent authority|\u5730\u5740)\s*[:|\uff1a]?\s*$", re.I)  # \u5730\u5740: "address"
+# A site is where the trial runs: an organization labelled as the sponsor, or as a contact's or
+# sponsor's "Organization"/"Institute" (UMIN), is not stated as a site.
+_NOT_A_SITE_LABEL = re.compile(r"(?:sponsor|funder|organi[sz]ation|institute)\s*[:|\-]?\s*$", re.I)
 
 
 def _label_before(text: str, span: _Span) -> str:
@@ -776,6 +811,17 @@ def _label_before(text: str, span: _Span) -> str:
         return before
     above = text[:line_start].rstrip()  # the nearest line above with text (ChiCTR puts a blank line between)
     return above[above.rfind("\n") + 1:]
+
+
+# "Sponsor's Protocol Code Number: ClonDO", "Other Study ID Numbers: MT103-203", or an unlabelled
+# line under the registry id (aggregators list the NCT number, then the sponsor's code).
+_CODE_LABEL = re.compile(r"(?:protocol|code|numbers?|ids?|identifiers?)\s*[:|]?\s*$", re.I)
+
+
+def _labelled_as_a_code(text: str, span: _Span) -> bool:
+    label = _label_before(text, span).strip()
+    ids = normalize.find_registry_ids(label)
+    return bool(_CODE_LABEL.search(label)) or (len(ids) == 1 and ids[0].end - ids[0].start >= len(label) - 1)
 
 
 def _labelled_as_another_role(text: str, span: _Span) -> bool:
@@ -818,8 +864,38 @@ def _said_on_its_line_or_above(text: str, span: _Span, cue: re.Pattern, heading:
 def _stated_as_criterion(text: str, span: _Span) -> bool:
     """A criterion is one where the page lists criteria: a criteria word on its line, or an
     eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
-    is not turned into criteria."""
-    return _said_on_its_line_or_above(text, span, _CRITERION_CUE, "eligibility", lines=60)
+    is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
+    after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
+    dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
+    return _starts_an_item(text, span) and \
+        _said_on_its_line_or_above(text, span, _CRITERION_CUE, "eligibility", lines=60)
+
+
+# What may stand before an item on its line: nothing but a bullet or number, or a sentence end,
+# colon or separator ("Inclusion Criteria: - Men and women >= 18").
+_ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u00b7>]*(?:\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s*)?$", re.I)
+
+
+def _starts_an_item(text: str, span: _Span) -> bool:
+    return bool(_ITEM_START.search(text[text.rfind("\n", 0, span.start) + 1: span.start]))
+
+
+def _cut_off_by_the_end(document_text: str, text: str, span: _Span) -> bool:
+    """The item runs into the end of a document that was cut mid-sentence (scraped previews
+    and dumps often are), so it is not stated whole: it ends on a word that cannot end a
+    phrase ("... minimal residual disease at a"), in a document that stops mid-line after a
+    space, or on the beginning of a word ("The Major Depr": "Depr" starts words elsewhere
+    in the text and never stands alone)."""
+    stated = text[span.start:span.end].rstrip()
+    words = re.findall(r"\w+", stated)
+    if text[span.end:].strip() or not words or re.search(r"[.!?;:)\]\u3002]$", stated):
+        return False
+    last = words[-1].lower()
+    if last in DANGLING_WORDS or last in ("and", "or") or document_text.endswith((" ", "\t")):
+        return True
+    lowered = text.lower()
+    stands_alone_elsewhere = len(re.findall(rf"(?<!\w){re.escape(last)}(?!\w)", lowered)) > 1
+    return not stands_alone_elsewhere and re.search(rf"(?<!\w){re.escape(last)}\w", lowered) is not None
 
 
 _OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
@@ -960,14 +1036,23 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             # judged after the location is checked: a model adds a city the page never gives
             _reject(out, finding, "the sponsor again, with no location: not a site")
             return
-        if name == "sites" and all(_labelled_as_another_role(locate.text, span) for span in spans):
-            _reject(out, finding, "labelled as another role (responsible party, affiliation, address): not a site")
+        if name == "sites" and all(_labelled_as_another_role(locate.text, span) or
+                                   _NOT_A_SITE_LABEL.search(_label_before(locate.text, span)) for span in spans):
+            _reject(out, finding, "labelled as another role (sponsor, responsible party, organization, address): "
+                                  "not a site")
             return
     else:
         spans = locate.item_spans(name, item)
         if name in _CRITERIA_FIELDS and not finding.method.startswith("rule:"):
             spans = _spans_where(out, finding, spans, lambda span: _stated_as_criterion(locate.text, span),
-                                 "not stated as a criterion (no eligibility heading or criteria label above it)")
+                                 "not stated as a criterion (no eligibility heading or criteria label above it, "
+                                 "or a piece of a longer sentence)")
+        if name in _CRITERIA_FIELDS and spans:
+            spans = _spans_where(out, finding, spans, lambda span: not _cut_off_by_the_end(document.text, locate.text, span),
+                                 "cut off by the end of the document: not stated whole")
+        elif name == "countries":
+            spans = _spans_where(out, finding, spans, lambda span: not _not_stated_as_a_place_of_the_trial(locate.text, span),
+                                 "named only in an address or in background prose, not as a place the trial runs")
         elif name == "conditions":
             spans = _spans_where(out, finding, spans, lambda span: not _not_stated_as_condition(locate.text, span),
                                  "named only in the eligibility criteria or as a condition category, "

@@ -240,7 +240,8 @@ _NOT_A_CRITERION = re.compile(
 )
 # Words a criterion cannot end on: a line that stops on one was wrapped mid-sentence. Not "and"
 # or "or": registries list alternatives one per line, each ending "... OR".
-_DANGLING_WORDS = frozenset(
+# Words a complete phrase does not end with: a line ending with one goes on (or was cut).
+DANGLING_WORDS = frozenset(
     "a an the of to with for in on by at from than that who which whose as per be is are has have "
     "between into including".split()
 )
@@ -338,7 +339,7 @@ def _wrapped(previous: str, line: str, *, in_list_item: bool) -> bool:
     previous = previous.rstrip()
     if not previous or not line or previous[-1] in ".;:!?":
         return False
-    dangling = previous[-1] in ",-\u2013/(" or previous.split()[-1].lower() in _DANGLING_WORDS
+    dangling = previous[-1] in ",-\u2013/(" or previous.split()[-1].lower() in DANGLING_WORDS
     continues = line[0].islower() or line[0] == "("
     return (dangling or continues) if in_list_item else (dangling and continues)
 

@@ -139,7 +139,7 @@ def test_a_secondary_outcome_that_repeats_a_primary_one_is_dropped():
 
 
 def test_categories_acronyms_and_short_titles_are_not_names_or_titles():
-    text = ("Prospective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)\nSponsor: PROMISE\n"
+    text = ("Official Title: Prospective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)\nSponsor: PROMISE\n"
             "Arms: Experimental: anatomic testing\nIntervention Type: Drug\nNCT01174550\n")
     document, clean = _doc(text)
     out = ground(document, clean, [
@@ -314,7 +314,8 @@ def test_a_collaborator_or_responsible_party_is_not_the_sponsor():
     out = ground(document, clean, [Finding("collaborators", ["Parexel"], "llm:x"),
                                    Finding("sites", [{"name": "UCB Pharma", "city": None, "country": None}], "llm:x")])
     assert out.values == {"collaborators": ["Parexel"]}
-    assert [r.reason for r in out.rejections] == ["labelled as another role (responsible party, affiliation, address): not a site"]
+    assert [r.reason for r in out.rejections] == [
+        "labelled as another role (sponsor, responsible party, organization, address): not a site"]
     document, clean = _doc("Sponsor:\nUCB Pharma\nCollaborator: Parexel\n")
     out = ground(document, clean, [Finding("primary_sponsor", "UCB Pharma", "llm:x")])
     assert out.values == {"primary_sponsor": "UCB Pharma"}
@@ -447,7 +448,79 @@ def test_narrative_prose_is_not_turned_into_criteria():
                                                                   "Aged 50 to 90 years"], "llm:x")])
     assert out.values == {"inclusion_criteria": ["Aged 50 to 90 years"]}
     assert [r.reason for r in out.rejections] == [
-        "not stated as a criterion (no eligibility heading or criteria label above it)"]
+        "not stated as a criterion (no eligibility heading or criteria label above it, or a piece of a longer sentence)"]
+
+
+def test_a_piece_of_one_criterion_is_not_a_criterion():
+    """"at least one of the following: A, B or C" is one criterion; a model that lists B alone
+    took a piece of it. Items start at a line, bullet, number, sentence or colon."""
+    document, clean = _doc("Eligibility\nPatients met criteria for at least one of the following: "
+                           "Parkinson's disease dementia, dementia with Lewy bodies, or vascular dementia.\n"
+                           "- Aged 50 to 90 years\n2) Signed consent\n")
+    out = ground(document, clean, [Finding("inclusion_criteria", [
+        "Patients met criteria for at least one of the following: Parkinson's disease dementia, dementia with "
+        "Lewy bodies, or vascular dementia", "dementia with Lewy bodies", "Aged 50 to 90 years", "Signed consent"],
+        "llm:x")])
+    assert out.values["inclusion_criteria"] == [
+        "Patients met criteria for at least one of the following: Parkinson's disease dementia, dementia with "
+        "Lewy bodies, or vascular dementia", "Aged 50 to 90 years", "Signed consent"]
+    assert [r.value for r in out.rejections] == ["dementia with Lewy bodies"]
+
+
+@pytest.mark.parametrize("page_end,kept", [
+    ("- Presence of minimal residual disease at a ", False),  # ends on a word no phrase ends with
+    ("- Experienced a depressive episode. The Major Depr", False),  # "Depr" only begins words here
+    ("- Experiencing a major depressive episode after 4 weeks ", False),  # the dump stops after a space
+    ("- Any severe intercurrent disease that may interfere with the current study", True),
+    ("- Inadequate hepatic function", True),
+])
+def test_a_criterion_cut_off_by_the_end_of_a_truncated_page_is_not_stated_whole(page_end, kept):
+    document, clean = _doc("Eligibility\n- Major Depressive Disorder per DSM-5\n" + page_end)
+    item = page_end[2:].strip()
+    out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
+    assert (out.values.get("inclusion_criteria") == [item]) is kept
+    if not kept:
+        assert [r.reason for r in out.rejections] == ["cut off by the end of the document: not stated whole"]
+
+
+def test_a_scientific_title_is_one_a_title_label_gives():
+    """A page's one unlabelled title is its public title; a model that calls it the scientific title
+    is not taken at its word. "Official Title", "Scientific title", "Full title" labels give one."""
+    document, clean = _doc("A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression\n\n"
+                           "Official Title: A Phase 3 Randomized Double-blind Study of Oral Ganaxolone\n"
+                           "Statistical analysis plan\nTo be published later.\n")
+    out = ground(document, clean, [Finding("scientific_title", "A Clinical Trial of Oral Ganaxolone in Women With "
+                                                               "Postpartum Depression", "llm:x")])
+    assert out.values == {}
+    assert [r.reason for r in out.rejections] == ["no official or scientific title label gives it"]
+    out = ground(document, clean, [Finding("scientific_title", "A Phase 3 Randomized Double-blind Study of Oral "
+                                                               "Ganaxolone", "llm:x")])
+    assert out.values == {"scientific_title": "A Phase 3 Randomized Double-blind Study of Oral Ganaxolone"}
+    out = ground(document, clean, [Finding("public_title", "EudraCT number 2015-001894-4", "llm:x")])
+    assert out.values == {}
+
+
+def test_a_country_in_an_address_or_opening_background_prose_is_not_where_the_trial_runs():
+    document, clean = _doc("In France, head and neck cancers are the 5th most common cancer.\n"
+                           "Contact\nAddress |\nDepartment of Medicine, K.R. Road\nBangalore 560002 India |\n")
+    out = ground(document, clean, [Finding("countries", ["FR", "IN"], "llm:x")])
+    assert out.values == {}
+    assert {r.reason for r in out.rejections} == {
+        "named only in an address or in background prose, not as a place the trial runs"}
+    document, clean = _doc("In France, head and neck cancers are common.\nLocations: Strasbourg, France; Bangalore, India\n")
+    out = ground(document, clean, [Finding("countries", ["FR", "IN"], "llm:x")])
+    assert out.values == {"countries": ["FR", "IN"]}
+
+
+def test_an_organization_labelled_sponsor_or_institute_is_not_a_site():
+    document, clean = _doc("Primary Sponsor: Institute - National Cancer Center Hospital East\n"
+                           "Research contact person\nOrganization\n\nKashiwa Hospital\n"
+                           "Recruiting locations\nTokyo Medical Center, Tokyo\n")
+    out = ground(document, clean, [Finding("sites", [
+        {"name": "Institute - National Cancer Center Hospital East", "city": None, "country": None},
+        {"name": "Kashiwa Hospital", "city": None, "country": None},
+        {"name": "Tokyo Medical Center", "city": "Tokyo", "country": None}], "llm:x")])
+    assert [site["name"] for site in out.values["sites"]] == ["Tokyo Medical Center"]
 
 
 def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
@@ -464,3 +537,17 @@ def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
                                            "A Single-Arm Phase II Trial of Radio-immunotherapy for Recurrent NPC",
                                            "llm:x")])
     assert out.values["scientific_title"] == "A Single-Arm Phase II Trial of Radio-immunotherapy for Recurrent NPC"
+
+
+@pytest.mark.parametrize("text,acronym,kept", [
+    ("Study of Blinatumomab in ALL (BLAST)\n\nNCT01207388\nMT103-203\n", "MT103-203", False),  # the code under the id
+    ("Study of Blinatumomab in ALL (BLAST)\n\nNCT01207388\nMT103-203\n", "BLAST", True),
+    ("Sponsor's Protocol Code Number:ClonDO\n", "ClonDO", False),
+    ("Other Study ID Numbers: PROM-01\n", "PROM-01", False),
+    ("1. Pimavanserin lowered the risk of relapse.\n", "PIMAV", False),  # an acronym is stated exactly
+    ("Acronym: PROMISE\n", "PROMISE", True),
+])
+def test_an_acronym_is_stated_exactly_and_not_as_a_protocol_code(text, acronym, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("acronym", acronym, "llm:x")])
+    assert (out.values.get("acronym") == acronym) is kept
