@@ -542,6 +542,7 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                 if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
                     _ground_item(document, clean, locate, one, out)
     _drop_names_only_in_titles(out, locate, clean, document)
+    _complete_enumerations(out, document)
     _healthy_volunteers_from_conditions(out)
     _drop_acronym_of_an_intervention(out)
     return out
@@ -581,6 +582,81 @@ def _drop_names_only_in_titles(out: Grounded, locate: "_Locator", clean: CleanTe
             if not kept_values:
                 del out.values[name], out.evidence[name]
                 out.methods.pop(name, None)
+
+
+def _complete_enumerations(out: Grounded, document: Document) -> None:
+    """"Secondary endpoints include 3-year OS, 3-year PFS, safety (NCI-CTCAE v5.0), and quality of
+    life (EORTC QLQ-C30)": a small model often takes the first items of a run-on list and stops.
+    When two or more accepted outcomes are the leading items of one such list, its other items
+    are stated the same way, and are added with their own evidence."""
+    text = document.text
+    for name in _OUTCOME_FIELDS:
+        by_sentence: dict[int, list[Evidence]] = {}
+        for evidence in sorted(out.evidence.get(name, []), key=lambda evidence: evidence.start):
+            by_sentence.setdefault(_sentence_end(text, evidence.start), []).append(evidence)
+        for sentence_end, listed in by_sentence.items():
+            if len(listed) >= 2 and listed[-1].end <= sentence_end:
+                _add_the_rest_of_a_list(out, name, text, listed, sentence_end)
+
+
+def _add_the_rest_of_a_list(out: Grounded, name: str, text: str, listed: list[Evidence], sentence_end: int) -> None:
+    between = text[listed[0].end: listed[1].start]
+    separator = ";" if ";" in between else "," if "," in between else None
+    if separator is None:
+        return
+    parts = _top_level_parts(text, listed[0].start, sentence_end, separator)
+    starts = {start for start, _ in parts}
+    if any(e.start not in starts for e in listed):
+        return  # the accepted items are not this list's items: leave it
+    if len(listed) == len(parts) and re.search(r"\bor\s*$", text[listed[-2].end:listed[-1].start]):
+        _one_composite_measure(out, name, text, listed)  # "A, B, C, or D": one outcome, any of them
+        return
+    known = {str(item.get("measure") or "").casefold() for field_name in _OUTCOME_FIELDS
+             for item in out.values.get(field_name, [])}
+    for start, end in parts:
+        mine = next((e for e in listed if e.start == start), None)
+        if mine is not None:  # "(DMFS) and toxicities": an item run into the last accepted one
+            rest = re.match(r"\s+and\s+", text[mine.end:end])
+            if not rest:
+                continue
+            start = mine.end + rest.end()
+        measure = _WS.sub(" ", text[start:end]).strip()
+        if measure.casefold() in known or not re.search(r"[^\W\d_]", measure):
+            continue
+        out.values[name].append({"measure": measure, "time_frame": None})
+        out.evidence[name].append(Evidence(start=start, end=end, quote=text[start:end]))
+        known.add(measure.casefold())
+
+
+def _one_composite_measure(out: Grounded, name: str, text: str, listed: list[Evidence]) -> None:
+    start, end = listed[0].start, listed[-1].end
+    keep = [(item, evidence) for item, evidence in zip(out.values[name], out.evidence[name]) if evidence not in listed]
+    measure = _WS.sub(" ", text[start:end]).strip()
+    out.values[name] = [item for item, _ in keep] + [{"measure": measure, "time_frame": None}]
+    out.evidence[name] = [evidence for _, evidence in keep] + [Evidence(start=start, end=end, quote=text[start:end])]
+
+
+def _sentence_end(text: str, start: int) -> int:
+    """Where the sentence holding `start` ends: a full stop before a space, or the line's end."""
+    match = re.compile(r"\.(?=\s|$)|\n").search(text, start)
+    return match.start() if match else len(text)
+
+
+def _top_level_parts(text: str, start: int, end: int, separator: str) -> list[tuple[int, int]]:
+    """(start, end) of the items of text[start:end] split at `separator` outside brackets, each
+    without surrounding space or a leading "and"/"or"."""
+    parts, depth, part_start = [], 0, start
+    for position in range(start, end + 1):
+        char = text[position] if position < end else separator
+        depth += char in "([" 
+        depth -= char in ")]" and depth > 0
+        if char == separator and depth == 0:
+            piece = text[part_start:position]
+            lead = re.match(r"\s*(?:(?:and|or)\s+)?", piece).end()
+            if piece[lead:].strip():
+                parts.append((part_start + lead, part_start + len(piece.rstrip())))
+            part_start = position + 1
+    return parts
 
 
 def _drop_acronym_of_an_intervention(out: Grounded) -> None:
@@ -903,10 +979,15 @@ _OUTCOME_CUE = re.compile(r"outcome|endpoint|end[- ]point|measure|time frame", r
 
 
 def _stated_as_outcome(text: str, span: _Span) -> bool:
-    """A measure is an outcome where the page says so: an outcome/endpoint word on its line, or
-    an outcomes heading above it before any other heading. "The purpose is to compare the overall
-    survival" names a measure; it does not state the trial's primary outcome."""
-    return _said_on_its_line_or_above(text, span, _OUTCOME_CUE, "outcomes")
+    """A measure is an outcome where the page says so: an outcome/endpoint word in its sentence,
+    or an outcomes heading above it before any other heading. "The purpose is to compare the overall
+    survival" names a measure; it does not state the trial's primary outcome, nor does "the 2-year
+    PFS was 45%" in the background sentence before "The primary endpoint is PFS"."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    sentence_start = max(line_start, text.rfind(". ", 0, span.start) + 2)
+    if _OUTCOME_CUE.search(text[sentence_start:_sentence_end(text, span.end)]):
+        return True
+    return _heading_above(text, span) == "outcomes"
 
 
 # A measure cut short by the model ("ORR" of "ORR at 3 months post-radiotherapy", "complete response"
@@ -934,18 +1015,26 @@ def _whole_measure_end(text: str, span: _Span, time_frame: Optional[str]) -> int
     return end
 
 
+_FINITE_VERB = re.compile(r"\s(?:was|were|is|are|will|would|has|have|had)\b", re.I)
+
+
 def _clause_end(text: str, span: _Span, limit: int = 250) -> int:
-    """The end of the clause a measure starts, when the text goes on with it; else span.end."""
-    if not _MEASURE_GOES_ON.match(text, span.end):
+    """The end of the clause a measure starts, when the text goes on with it; else span.end.
+    A composite ("composite endpoint of death, myocardial infarction ... and hospitalization")
+    runs on past its commas, to the sentence's end."""
+    composite = "composite" in text[span.start:span.end].lower()
+    if not (_MEASURE_GOES_ON.match(text, span.end) or (composite and text.startswith(",", span.end))):
         return span.end
     depth = 0
     for position in range(span.end, min(len(text), span.end + limit)):
         char = text[position]
+        if depth == 0 and _FINITE_VERB.match(text, position):
+            return len(text[:position].rstrip())  # "PFS | was approximately 45%": a result, not the measure
         if char == "(":
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
-        elif depth == 0 and (char in ",;:\n[|" or (char == "." and text[position + 1: position + 2] in ("", " ", "\n"))
+        elif depth == 0 and ((char in ",;:\n[|" and not (composite and char == ",")) or (char == "." and text[position + 1: position + 2] in ("", " ", "\n"))
                              or text.startswith(" - ", position)):
             return len(text[:position].rstrip())
     return span.end  # no end of clause in sight: not one measure

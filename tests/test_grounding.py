@@ -551,3 +551,57 @@ def test_an_acronym_is_stated_exactly_and_not_as_a_protocol_code(text, acronym, 
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("acronym", acronym, "llm:x")])
     assert (out.values.get("acronym") == acronym) is kept
+
+
+def test_the_rest_of_a_run_on_outcome_list_is_added_when_the_model_took_its_first_items():
+    text = ("The primary endpoint is ORR. Secondary endpoints include 3-year OS, 3-year PFS, safety "
+            "(NCI-CTCAE v5.0, grade 3 or more), and quality of life (EORTC QLQ-C30). Key eligibility: adults.\n")
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "3-year OS", "time_frame": None},
+                                                                  {"measure": "3-year PFS", "time_frame": None}],
+                                           "llm:x")])
+    assert [item["measure"] for item in out.values["secondary_outcomes"]] == [
+        "3-year OS", "3-year PFS", "safety (NCI-CTCAE v5.0, grade 3 or more)", "quality of life (EORTC QLQ-C30)"]
+    for item, evidence in zip(out.values["secondary_outcomes"], out.evidence["secondary_outcomes"]):
+        assert document.text[evidence.start:evidence.end] == item["measure"]
+
+
+def test_an_item_run_into_the_last_one_is_added_and_a_lone_item_adds_nothing():
+    text = "Secondary endpoints include overall survival (OS), local PFS (LPFS), and distant MFS (DMFS) and toxicities.\n"
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("secondary_outcomes", [
+        {"measure": "local PFS (LPFS)", "time_frame": None}, {"measure": "distant MFS (DMFS)", "time_frame": None}],
+        "llm:x")])
+    assert [item["measure"] for item in out.values["secondary_outcomes"]] == [
+        "local PFS (LPFS)", "distant MFS (DMFS)", "toxicities"]
+    out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "local PFS (LPFS)", "time_frame": None}],
+                                           "llm:x")])
+    assert [item["measure"] for item in out.values["secondary_outcomes"]] == ["local PFS (LPFS)"]
+
+
+def test_a_composite_outcome_is_one_measure():
+    """"A, B, C, or D" is one outcome (any of them); "composite endpoint of A, B and C" runs past its commas."""
+    document, clean = _doc("The primary outcome, all-cause mortality, myocardial infarction, or major complication "
+                           "occurred in 3.3% of patients.\n")
+    out = ground(document, clean, [Finding("primary_outcomes", [
+        {"measure": "all-cause mortality", "time_frame": None}, {"measure": "myocardial infarction", "time_frame": None},
+        {"measure": "major complication", "time_frame": None}], "llm:x")])
+    assert out.values["primary_outcomes"] == [
+        {"measure": "all-cause mortality, myocardial infarction, or major complication", "time_frame": None}]
+    document, clean = _doc("The trial will reduce the composite primary endpoint of death, myocardial infarction "
+                           "and hospitalization for unstable angina. It enrols 10,000 patients.\n")
+    out = ground(document, clean, [Finding("primary_outcomes", [
+        {"measure": "composite primary endpoint of death", "time_frame": None}], "llm:x")])
+    assert out.values["primary_outcomes"] == [{"measure": "composite primary endpoint of death, myocardial infarction "
+                                                          "and hospitalization for unstable angina", "time_frame": None}]
+
+
+def test_an_outcome_is_stated_in_its_own_sentence_and_ends_before_a_result():
+    """A long paragraph line: "the 2-year PFS was 45%" (background) is not the trial's outcome; "The
+    primary endpoint is progression-free survival." is, and the measure stops before any "was"."""
+    document, clean = _doc("Carbon ions improved OS, and the 2-year progression-free survival (PFS) was approximately "
+                           "45%-50%. The primary endpoint is progression-free survival. Patients are followed.\n")
+    out = ground(document, clean, [Finding("primary_outcomes", [{"measure": "progression-free survival",
+                                                                 "time_frame": None}], "llm:x")])
+    assert out.values["primary_outcomes"] == [{"measure": "progression-free survival", "time_frame": None}]
+    assert document.text[out.evidence["primary_outcomes"][0].start:].startswith("progression-free survival. Patients")
