@@ -758,6 +758,31 @@ def _ctgov_title_hits(text: str) -> list[_Hit]:
     return hits
 
 
+# The EU CTR condition block as WHO ICTRP exports it (aggregators copy it, often with its
+# separators lost): "Relapsed Small Cell Lung Cancer;MedDRA version: 18.1;Level: PT;Classification
+# code 10041068;Term: Small cell lung cancer extensive stage;System Organ Class: 10029104 - ...".
+# The condition as the sponsor words it comes first; each MedDRA "Term:" is a condition too.
+_MEDDRA_VERSION = re.compile(r"MedDRA version:", re.I)
+_MEDDRA_TERM = re.compile(r"(?<![^\W\d_])Term:[ \t]*(?P<term>[^;|\n]+?)[ \t;]*(?=System Organ Class|MedDRA version|Level:|[;|\n]|$)", re.I)
+
+
+def _meddra_condition_hits(text: str) -> list[_Hit]:
+    hits = []
+    for line_start, line_end in _lines(text):
+        first = _MEDDRA_VERSION.search(text, line_start, line_end)
+        if first is None:
+            continue
+        lead = re.match(r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^:\n]{0,40}conditions?[^:\n]{0,40}:[ \t]*)?", text[line_start:first.start()])
+        spans = [(line_start + lead.end(), first.start())]
+        spans += [(m.start("term"), m.end("term")) for m in _MEDDRA_TERM.finditer(text, line_start, line_end)]
+        for start, end in spans:
+            name = text[start:end].strip(" \t;")
+            stored = _validated("conditions", [name]) if name and len(name) <= _ITEM_MAX_CHARS else None
+            if stored:
+                hits.append(_Hit("conditions", stored[0], "rule:meddra", start, start + len(text[start:end].rstrip(" \t;"))))
+    return hits
+
+
 def _registry_id_hits(text: str) -> list[_Hit]:
     """Every registry id the shared id finder sees, each as its own finding."""
     hits = []
@@ -794,6 +819,7 @@ def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]
         + _form_hits(text, day_first)
         + _typed_item_hits(text)
         + _ctgov_title_hits(text)
+        + _meddra_condition_hits(text)
     )
     hits += _masking_phrase_hits(text, hits)
     findings = []

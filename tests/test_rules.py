@@ -571,3 +571,21 @@ def test_classic_clinicaltrials_gov_heading_is_the_brief_title_with_its_acronym(
     text = "Sponsor:\nInformation provided by (Responsible Party):\nAmgen Research (Munich) GmbH\n" \
            "ClinicalTrials.gov Identifier:\nNCT01207388\n"
     assert not [f for f in _findings_for_text(text) if f.method == "rule:ctgov_title"]
+
+
+@pytest.mark.parametrize("line", [
+    # separators lost, as an aggregator copies it
+    "- Relapsed Small Cell Lung CancerMedDRA version: 18.1Level: PTClassification code 10041068Term: Small cell lung "
+    "cancer extensive stageSystem Organ Class: 10029104 - Neoplasms benign, malignant and unspecifiedMedDRA version: "
+    "18.1Level: PTClassification code 10041069Term: Small cell lung cancer limited stageSystem Organ Class: 10029104",
+    # as WHO ICTRP exports it
+    "Health condition(s) or problem(s) studied: Relapsed Small Cell Lung Cancer;MedDRA version: 18.1;Level: PT;"
+    "Classification code 10041068;Term: Small cell lung cancer extensive stage;System Organ Class: 10029104 - "
+    "Neoplasms;MedDRA version: 18.1;Level: PT;Classification code 10041069;Term: Small cell lung cancer limited stage",
+])
+def test_an_eu_ctr_meddra_condition_block_gives_its_condition_and_each_term(line):
+    findings = _findings_for_text(f"Conditions\n{line}\nRegistration Number\n")
+    assert _values(findings, "conditions") == [
+        "Relapsed Small Cell Lung Cancer", "Small cell lung cancer extensive stage", "Small cell lung cancer limited stage"]
+    for finding in findings:
+        assert finding.evidence.quote == finding.value
