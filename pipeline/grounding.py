@@ -200,14 +200,14 @@ _DATE_LABELS = {
     "completion_date": r"(?<!primary )completion|end of (?:study|trial)|study end|last follow",
 }
 # UMIN's "Date of disclosure of the study information" is when the record went public, not a trial date.
-_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|last (?:update[ds]?|modified|refreshed|verified|changed)"
+_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|submission|entered in|last (?:update[ds]?|modified|refreshed|verified|changed)"
                           r"|results? (?:first )?(?:posted|published)|\bupdated\b|\bverified\b")
 
 
 def _labelled_as_another_date(field_name: str, text: str, span: _Span, previous_end: int) -> bool:
     line_start = text.rfind("\n", 0, span.start) + 1
     if line_start > 0 and not text[line_start:span.start].strip():
-        line_start = text.rfind("\n", 0, line_start - 1) + 1  # a date on its own line: its label is the line above
+        line_start = _line_above(text, line_start)[0]  # a date on its own line: its label is the line above
     label = text[max(line_start, previous_end, span.start - 80): span.start].lower()
     if re.search(_DATE_LABELS[field_name], label):
         return False
@@ -885,8 +885,15 @@ def _label_before(text: str, span: _Span) -> str:
     before = text[line_start:span.start]
     if ":" in before or line_start == 0:
         return before
-    above = text[:line_start].rstrip()  # the nearest line above with text (ChiCTR puts a blank line between)
-    return above[above.rfind("\n") + 1:]
+    start, end = _line_above(text, line_start)
+    return text[start:end]
+
+
+def _line_above(text: str, line_start: int) -> tuple[int, int]:
+    """(start, end) of the nearest line with text above the line starting at `line_start`
+    (ChiCTR puts a blank line between a label and its value)."""
+    end = len(text[:line_start].rstrip())
+    return text.rfind("\n", 0, end) + 1, end
 
 
 # "Sponsor's Protocol Code Number: ClonDO", "Other Study ID Numbers: MT103-203", or an unlabelled

@@ -605,3 +605,15 @@ def test_an_outcome_is_stated_in_its_own_sentence_and_ends_before_a_result():
                                                                  "time_frame": None}], "llm:x")])
     assert out.values["primary_outcomes"] == [{"measure": "progression-free survival", "time_frame": None}]
     assert document.text[out.evidence["primary_outcomes"][0].start:].startswith("progression-free survival. Patients")
+
+
+@pytest.mark.parametrize("text", [
+    "Date of Last Refreshed on:\n\n2020-05-10\n\n注册时间:\n\nDate of Registration:\n\n2020-05-08\n",  # ChiCTR: blank lines
+    "ISRCTN ISRCTN17473621\nSubmission date\n15/05/2023\nRegistration date\n06/06/2023\n",
+    "Date on which this record was first entered in the EudraCT database:2021-07-01\n",
+])
+def test_a_date_labelled_as_registration_or_submission_is_not_the_start_date(text):
+    document, clean = _doc(text)
+    value = "2020-05-08" if "2020" in text else "2023-05-15" if "ISRCTN" in text else "2021-07-01"
+    out = ground(document, clean, [Finding("start_date", value, "llm:x")])
+    assert out.values == {}
