@@ -548,6 +548,28 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
     return out
 
 
+_QUOTES = r"[\u2018\u2019\u201c\u201d\"']"
+
+
+def _defined_long_form(abbreviation: str, text: str) -> Optional[_Span]:
+    """Where the page defines an abbreviation: the words before "(RIC)" whose initials spell it,
+    through the bracket ("\u2018remote ischaemic conditioning\u2019 (RIC)"). None if it is not one."""
+    if not re.fullmatch(r"[A-Z][A-Za-z]{1,7}", abbreviation) or sum(c.isupper() for c in abbreviation) < 2:
+        return None
+    letters = abbreviation.lower()
+    for match in re.finditer(r"\(\s*" + re.escape(abbreviation) + r"\s*\)", text):
+        window_start = max(0, match.start() - 200)
+        words = list(re.finditer(r"[^\W\d_][\w-]*", text[window_start:match.start()]))
+        initials = ""
+        for word in reversed(words):
+            initials = word.group()[0].lower() + initials
+            if initials == letters:
+                return _Span(window_start + word.start(), match.end())
+            if not letters.endswith(initials):
+                break
+    return None
+
+
 def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
     """A title stands on a line of its own, or after a label on its line; a phrase a model took
     out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
@@ -746,6 +768,7 @@ _CATEGORIES = {
     "experimental", "active comparator", "placebo comparator", "sham comparator", "no intervention", "other",
     "drug", "device", "biological", "procedure", "radiation", "behavioral", "genetic", "dietary supplement",
     "combination product", "diagnostic test", "intervention", "arm", "group",
+    "induction", "consolidation", "maintenance", "definitive", "adjuvant", "neoadjuvant",  # treatment phases
 }
 # ClinicalTrials.gov's funder classes ("Funder Type: Industry"), not organizations.
 _FUNDER_CLASSES = {"industry", "other", "us fed", "u s fed", "fed", "other gov", "indiv", "individual", "network",
@@ -850,8 +873,11 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             spans = _spans_where(out, finding, spans,
                                  lambda span: _stands_as_a_title(document.text, _evidence(document, clean, span)),
                                  "a phrase inside a sentence, not a title line")
-            if spans:
-                spans = _spans_where(out, finding, spans, lambda span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(text, span)),
+            labelled = [span for span in spans or [] if _SCIENTIFIC_TITLE_LABEL.search(_label_before(text, span))]
+            if spans and not labelled and "public_title" not in out.values:
+                name = "public_title"  # a page's unlabelled title line (an aggregator's heading) is its public title
+            elif spans:
+                spans = _spans_where(out, finding, spans, lambda span: span in labelled,
                                      "no official or scientific title label gives it")
         if spans is None:
             return
@@ -1104,7 +1130,12 @@ def _ground_item(document, clean, locate, finding, out) -> None:
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
-        spans = locate.texts(item[key]) if item.get(key) else []
+        long_form = _defined_long_form(str(item.get(key) or ""), locate.text) if name == "interventions" else None
+        if long_form is not None:  # "RIC" where the page defines "remote ischaemic conditioning (RIC)"
+            item[key] = _WS.sub(" ", re.sub(_QUOTES, "", locate.text[long_form.start:long_form.end]))
+            spans = [long_form]
+        else:
+            spans = locate.texts(item[key]) if item.get(key) else []
         if name in _OUTCOME_FIELDS and spans:
             spans = _spans_where(out, finding, spans, lambda span: _stated_as_outcome(locate.text, span),
                                  "not stated as an outcome (no outcome or endpoint label on its line or above it)")

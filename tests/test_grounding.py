@@ -485,13 +485,17 @@ def test_a_criterion_cut_off_by_the_end_of_a_truncated_page_is_not_stated_whole(
 
 def test_a_scientific_title_is_one_a_title_label_gives():
     """A page's one unlabelled title is its public title; a model that calls it the scientific title
-    is not taken at its word. "Official Title", "Scientific title", "Full title" labels give one."""
+    is not taken at its word (it becomes the public title when the page has no other). "Official Title", "Scientific title", "Full title" labels give one."""
     document, clean = _doc("A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression\n\n"
                            "Official Title: A Phase 3 Randomized Double-blind Study of Oral Ganaxolone\n"
                            "Statistical analysis plan\nTo be published later.\n")
     out = ground(document, clean, [Finding("scientific_title", "A Clinical Trial of Oral Ganaxolone in Women With "
                                                                "Postpartum Depression", "llm:x")])
-    assert out.values == {}
+    assert out.values == {"public_title": "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression"}
+    out = ground(document, clean, [
+        Finding("public_title", "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression", "llm:x"),
+        Finding("scientific_title", "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression", "llm:x")])
+    assert out.values == {"public_title": "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression"}
     assert [r.reason for r in out.rejections] == ["no official or scientific title label gives it"]
     out = ground(document, clean, [Finding("scientific_title", "A Phase 3 Randomized Double-blind Study of Oral "
                                                                "Ganaxolone", "llm:x")])
@@ -616,4 +620,25 @@ def test_a_date_labelled_as_registration_or_submission_is_not_the_start_date(tex
     document, clean = _doc(text)
     value = "2020-05-08" if "2020" in text else "2023-05-15" if "ISRCTN" in text else "2021-07-01"
     out = ground(document, clean, [Finding("start_date", value, "llm:x")])
+    assert out.values == {}
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("RIC", "remote ischaemic conditioning (RIC)"),
+    ("CTA", "computed tomographic angiography (CTA)"),  # the words whose initials spell it
+    ("ECG", None),  # not defined on the page: kept as the model gave it, if stated
+])
+def test_an_intervention_abbreviation_the_page_defines_is_stated_as_its_long_form(name, expected):
+    document, clean = _doc("Intervention: \u2018remote ischaemic conditioning\u2019 (RIC) after stroke.\n"
+                           "Technology such as coronary computed tomographic angiography (CTA) is uncertain. ECG too.\n")
+    out = ground(document, clean, [Finding("interventions", [{"name": name, "type": None, "description": None}],
+                                           "llm:x")])
+    assert out.values["interventions"][0]["name"] == (expected or name)
+
+
+def test_a_treatment_phase_is_not_an_intervention_name():
+    document, clean = _doc("Induction: low-dose RT plus anti-PD-1\nDefinitive: IMRT 2 Gy x 28\n")
+    out = ground(document, clean, [Finding("interventions", [
+        {"name": "Induction", "type": "DRUG", "description": None},
+        {"name": "Definitive", "type": "RADIATION", "description": None}], "llm:x")])
     assert out.values == {}
