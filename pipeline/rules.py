@@ -325,10 +325,16 @@ def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) ->
             registry, identifier = normalize.normalize_registry_id(raw)
         except ValueError:
             continue
-        stored = _validated("registry_ids", [{"registry": registry, "id": identifier}])
+        stored = _validated_id(registry, identifier)
         if stored is not None:
-            reads.append(("registry_ids", stored[0], part.end()))
+            reads.append(("registry_ids", stored, part.end()))
     return reads
+
+
+def _validated_id(registry: str, identifier: str) -> Optional[dict]:
+    """One registry id as TrialRecord stores it, or None when the schema rejects it."""
+    stored = _validated("registry_ids", [{"registry": registry, "id": identifier}])
+    return stored[0] if stored is not None else None
 
 
 @dataclass(frozen=True)
@@ -787,9 +793,9 @@ def _registry_id_hits(text: str) -> list[_Hit]:
     """Every registry id the shared id finder sees, each as its own finding."""
     hits = []
     for match in normalize.find_registry_ids(text):
-        stored = _validated("registry_ids", [{"registry": match.registry, "id": match.id}])
+        stored = _validated_id(match.registry, match.id)
         if stored is not None:
-            hits.append(_Hit("registry_ids", stored[0], "rule:registry_ids", match.start, match.end))
+            hits.append(_Hit("registry_ids", stored, "rule:registry_ids", match.start, match.end))
     return hits
 
 
