@@ -543,6 +543,7 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                     _ground_item(document, clean, locate, one, out)
     _drop_names_only_in_titles(out, locate, clean, document)
     _complete_enumerations(out, document)
+    _complete_labelled_lists(out, locate, clean, document)
     _healthy_volunteers_from_conditions(out)
     _drop_acronym_of_an_intervention(out)
     return out
@@ -551,9 +552,12 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
 _QUOTES = r"[\u2018\u2019\u201c\u201d\"']"
 
 
+_CONNECTORS = frozenset("and plus of the with for in to on by or versus vs".split())
+
+
 def _defined_long_form(abbreviation: str, text: str) -> Optional[_Span]:
-    """Where the page defines an abbreviation: the words before "(RIC)" whose initials spell it,
-    through the bracket ("\u2018remote ischaemic conditioning\u2019 (RIC)"). None if it is not one."""
+    """Where the page defines an abbreviation: the words before "(RIC)" whose initials spell it
+    (small connecting words inside it need not), through the bracket ("\u2018remote ischaemic conditioning\u2019 (RIC)"). None if it is not one."""
     if not re.fullmatch(r"[A-Z][A-Za-z]{1,7}", abbreviation) or sum(c.isupper() for c in abbreviation) < 2:
         return None
     letters = abbreviation.lower()
@@ -562,6 +566,8 @@ def _defined_long_form(abbreviation: str, text: str) -> Optional[_Span]:
         words = list(re.finditer(r"[^\W\d_][\w-]*", text[window_start:match.start()]))
         initials = ""
         for word in reversed(words):
+            if word.group().lower() in _CONNECTORS:
+                continue  # "laboratory plus clinical monitoring (LCM)"
             initials = word.group()[0].lower() + initials
             if initials == letters:
                 return _Span(window_start + word.start(), match.end())
@@ -656,6 +662,38 @@ def _one_composite_measure(out: Grounded, name: str, text: str, listed: list[Evi
     measure = _WS.sub(" ", text[start:end]).strip()
     out.values[name] = [item for item, _ in keep] + [{"measure": measure, "time_frame": None}]
     out.evidence[name] = [evidence for _, evidence in keep] + [Evidence(start=start, end=end, quote=text[start:end])]
+
+
+# A line that is a field's label and a comma list of its values ("Treatment induction chemotherapy,
+# carbon-ion radiotherapy, Camrelizumab" on an aggregator card).
+_LIST_LINE_LABELS = {
+    "interventions": r"treatments?|interventions?(?:/treatments?)?|intervention/treatment",
+    "conditions": r"conditions?|diseases?|condition or disease",
+}
+
+
+def _complete_labelled_lists(out: Grounded, locate: "_Locator", clean: CleanText, document: Document) -> None:
+    """When an accepted item is one of the values of such a line, the line's other values are
+    items too: a model that names one of three treatments listed together has not read the rest."""
+    text = locate.text
+    for name, labels in _LIST_LINE_LABELS.items():
+        accepted = out.values.get(name, [])
+        names = {str(item.get("name") if isinstance(item, dict) else item).strip().casefold() for item in accepted}
+        if not accepted:
+            continue
+        for line in re.finditer(rf"^[ \t]*(?:{labels})\b[ \t]*[:|]?[ \t]*(?P<list>[^\n]+)$", text, re.I | re.M):
+            parts = _top_level_parts(text, line.start("list"), line.end("list"), ",")
+            values = [_WS.sub(" ", text[start:end]).strip() for start, end in parts]
+            if len(parts) < 2 or not names & {value.casefold() for value in values}:
+                continue
+            for (start, end), value in zip(parts, values):
+                if value.casefold() in names or not re.search(r"[^\W\d_]{3}", value) or len(value) > 120:
+                    continue
+                raw_start, raw_end = clean.raw_span(start, end)
+                out.values[name].append({"name": value, "type": None, "description": None} if name == "interventions"
+                                        else value)
+                out.evidence[name].append(Evidence(raw_start, raw_end, document.text[raw_start:raw_end]))
+                names.add(value.casefold())
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -1130,7 +1168,7 @@ def _ground_item(document, clean, locate, finding, out) -> None:
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
-        long_form = _defined_long_form(str(item.get(key) or ""), locate.text) if name == "interventions" else None
+        long_form = _defined_long_form(str(item.get(key) or ""), locate.text) if name in ("interventions", "arms") else None
         if long_form is not None:  # "RIC" where the page defines "remote ischaemic conditioning (RIC)"
             item[key] = _WS.sub(" ", re.sub(_QUOTES, "", locate.text[long_form.start:long_form.end]))
             spans = [long_form]

@@ -636,6 +636,30 @@ def test_an_intervention_abbreviation_the_page_defines_is_stated_as_its_long_for
     assert out.values["interventions"][0]["name"] == (expected or name)
 
 
+def test_an_arm_abbreviation_is_stated_as_its_long_form_connecting_words_and_all():
+    document, clean = _doc("Children were randomised to clinically driven monitoring (CDM) or laboratory plus "
+                           "clinical monitoring (LCM).\n")
+    out = ground(document, clean, [Finding("arms", [{"label": "CDM", "type": None, "description": None},
+                                                    {"label": "LCM", "type": None, "description": None}], "llm:x")])
+    assert [arm["label"] for arm in out.values["arms"]] == [
+        "clinically driven monitoring (CDM)", "laboratory plus clinical monitoring (LCM)"]
+
+
+def test_the_other_values_of_a_labelled_list_line_are_added_when_the_model_named_one():
+    document, clean = _doc("Condition Nasopharyngeal Carcinoma\n"
+                           "Treatment induction chemotherapy, carbon-ion radiotherapy, Camrelizumab\n"
+                           "Camrelizumab, a PD-1 inhibitor, is given every 3 weeks.\n")
+    out = ground(document, clean, [Finding("interventions", [{"name": "Camrelizumab", "type": "DRUG",
+                                                              "description": None}], "llm:x")])
+    assert [item["name"] for item in out.values["interventions"]] == [
+        "Camrelizumab", "induction chemotherapy", "carbon-ion radiotherapy"]
+    for item, evidence in zip(out.values["interventions"], out.evidence["interventions"]):
+        assert evidence.quote == item["name"]
+    out = ground(document, clean, [Finding("interventions", [{"name": "radiotherapy", "type": None,
+                                                              "description": None}], "llm:x")])
+    assert [item["name"] for item in out.values["interventions"]] == ["radiotherapy"]  # not one of the line's values
+
+
 def test_a_treatment_phase_is_not_an_intervention_name():
     document, clean = _doc("Induction: low-dose RT plus anti-PD-1\nDefinitive: IMRT 2 Gy x 28\n")
     out = ground(document, clean, [Finding("interventions", [
