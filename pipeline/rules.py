@@ -309,6 +309,22 @@ def _read_sponsor(value: str, loose: bool, day_first: Optional[bool]) -> list[Re
     return [(field, stored, start + end) for field, stored, end in _read_sponsor_name(name, loose, day_first)]
 
 
+# A person as ChiCTR and ITMCTR print one under a role label ("Study leader:", "Applicant:"):
+# two to four words of letters, or a name in Chinese characters.
+_PERSON_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|['.\-])*(?:[ \t]+[^\W\d_](?:[^\W\d_]|['.\-])*){1,3}|[\u4e00-\u9fff]{2,4}")
+
+
+def _contact_reader(role: str) -> Reader:
+    def read(value: str, loose: bool, _day_first: Optional[bool]) -> list[Read]:
+        name = value.strip()
+        if not loose or not _PERSON_NAME.fullmatch(name) or heading_label(name) is not None:
+            return []  # loose only: "Applicant: the university's ethics committee approved ..." is prose
+        stored = _validated_item("contacts", {"name": name, "role": role})
+        return [("contacts", stored, len(value.rstrip()))] if stored is not None else []
+
+    return read
+
+
 # "IRAS 277021", "CPMS ID: 44839": the issuing body's name is not part of the id.
 _ID_ISSUER = re.compile(r"(?:IRAS|CPMS|NIHR|HRA|REC)(?:[ \t]+(?:ID|number|no\.?))?[ \t]*:?[ \t]*(?=\d)", re.IGNORECASE)
 
@@ -419,6 +435,8 @@ LABEL_RULES: tuple[LabelRule, ...] = (
     LabelRule("allocation", _choice_reader("allocation"), (r"allocation", r"randomi[sz]ation")),
     LabelRule("allocation", None, (r"randomi[sz]ation unit", r"dynamic allocation")),
     LabelRule("masking", _choice_reader("masking"), (r"masking", r"blinding")),
+    LabelRule("contacts", _contact_reader("Study leader"), (r"study leader",)),
+    LabelRule("contacts", _contact_reader("Applicant"), (r"applicant",)),
     LabelRule("healthy_volunteers", _choice_reader("healthy_volunteers"), (
         r"(?:accepts )?healthy volunteers", r"volunteers",
     )),
@@ -800,13 +818,16 @@ def _registry_id_hits(text: str) -> list[_Hit]:
 
 
 def _without_repeats(hits: list[_Hit]) -> list[_Hit]:
-    """Drop a hit that repeats an earlier one's field and value over an overlapping span."""
+    """Drop a hit that repeats an earlier one's field and value over an overlapping span, and a
+    contact already named (ChiCTR's applicant is often the study leader too)."""
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
         if not any(
             k.field == hit.field and k.value == hit.value and k.start < hit.end and hit.start < k.end
             for k in kept
-        ):
+        ) and not (hit.field == "contacts" and any(
+            k.field == "contacts" and k.value["name"].casefold() == hit.value["name"].casefold() for k in kept
+        )):
             kept.append(hit)
     return kept
 

@@ -589,3 +589,12 @@ def test_an_eu_ctr_meddra_condition_block_gives_its_condition_and_each_term(line
         "Relapsed Small Cell Lung Cancer", "Small cell lung cancer extensive stage", "Small cell lung cancer limited stage"]
     for finding in findings:
         assert finding.evidence.quote == finding.value
+
+
+def test_chictr_role_labels_give_contacts_each_person_once():
+    text = ("申请注册联系人:\n\nApplicant:\n\nXijing He \n\n研究负责人:\n\nStudy leader:\n\nXijing He \n\n"
+            "Study leader's telephone:\n\n+86 17729109026 \n")
+    assert _values(_findings_for_text(text), "contacts") == [
+        {"name": "Xijing He", "role": "Applicant", "affiliation": None, "email": None, "phone": None}]
+    text = "Applicant:\n\nFang Ge\n\nStudy leader:\n\nHu Zhi-xi\n\nApplicant: the ethics committee of the university\n"
+    assert [c["name"] for c in _values(_findings_for_text(text), "contacts")] == ["Fang Ge", "Hu Zhi-xi"]
