@@ -633,9 +633,8 @@ def _add_the_rest_of_a_list(out: Grounded, name: str, text: str, listed: list[Ev
     if separator is None:
         return
     parts = _top_level_parts(text, listed[0].start, sentence_end, separator)
-    starts = {start for start, _ in parts}
-    if any(e.start not in starts for e in listed):
-        return  # the accepted items are not this list's items: leave it
+    if [start for start, _ in parts[:len(listed)]] != [e.start for e in listed]:
+        return  # the accepted items are not this list's leading items ("OS, measured at 2 years, and PFS"): leave it
     if len(listed) == len(parts) and re.search(r"\bor\s*$", text[listed[-2].end:listed[-1].start]):
         _one_composite_measure(out, name, text, listed)  # "A, B, C, or D": one outcome, any of them
         return

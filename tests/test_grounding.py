@@ -666,3 +666,12 @@ def test_a_treatment_phase_is_not_an_intervention_name():
         {"name": "Induction", "type": "DRUG", "description": None},
         {"name": "Definitive", "type": "RADIATION", "description": None}], "llm:x")])
     assert out.values == {}
+
+
+def test_a_list_is_completed_only_from_its_leading_items():
+    """"OS, measured at 2 years, and PFS": the accepted items are not a list's leading run, so
+    "measured at 2 years" is not taken for an outcome."""
+    document, clean = _doc("Secondary endpoints are OS, measured at 2 years, and PFS.\n")
+    out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "OS", "time_frame": None},
+                                                                  {"measure": "PFS", "time_frame": None}], "llm:x")])
+    assert [item["measure"] for item in out.values["secondary_outcomes"]] == ["OS", "PFS"]
