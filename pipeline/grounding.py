@@ -411,7 +411,7 @@ def _not_stated_as_a_place_of_the_trial(text: str, span: _Span) -> bool:
     line_start = text.rfind("\n", 0, span.start) + 1
     if _BACKGROUND_COUNTRY.search(text[max(0, line_start - 1):span.start]) and text[span.end:span.end + 1] == ",":
         return True
-    above = text[:line_start].rstrip().splitlines()[-3:]
+    above = text[:line_start].rstrip().rsplit("\n", 3)[-3:]
     return any(re.search(r"\baddress\b\s*[:|]?\s*$", line.strip(), re.I) for line in above + [text[line_start:span.start]])
 
 
@@ -707,7 +707,7 @@ def _top_level_parts(text: str, start: int, end: int, separator: str) -> list[tu
     parts, depth, part_start = [], 0, start
     for position in range(start, end + 1):
         char = text[position] if position < end else separator
-        depth += char in "([" 
+        depth += char in "(["
         depth -= char in ")]" and depth > 0
         if char == separator and depth == 0:
             piece = text[part_start:position]
@@ -998,23 +998,19 @@ def _not_stated_as_condition(text: str, span: _Span) -> bool:
 _CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible", re.I)
 
 
-def _said_on_its_line_or_above(text: str, span: _Span, cue: re.Pattern, heading: str, lines: int = 25) -> bool:
-    """A cue word on the span's line, or `heading` the nearest section heading above it."""
-    line_start = text.rfind("\n", 0, span.start) + 1
-    line_end = text.find("\n", span.end)
-    if cue.search(text[line_start: len(text) if line_end < 0 else line_end]):
-        return True
-    return _heading_above(text, span, lines) == heading
-
-
 def _stated_as_criterion(text: str, span: _Span) -> bool:
     """A criterion is one where the page lists criteria: a criteria word on its line, or an
     eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
     is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
     after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
     dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
-    return _starts_an_item(text, span) and \
-        _said_on_its_line_or_above(text, span, _CRITERION_CUE, "eligibility", lines=60)
+    if not _starts_an_item(text, span):
+        return False
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    if _CRITERION_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
+        return True
+    return _heading_above(text, span, lines=60) == "eligibility"
 
 
 # What may stand before an item on its line: nothing but a bullet or number, or a sentence end,
@@ -1207,13 +1203,15 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             return
     else:
         spans = locate.item_spans(name, item)
-        if name in _CRITERIA_FIELDS and not finding.method.startswith("rule:"):
-            spans = _spans_where(out, finding, spans, lambda span: _stated_as_criterion(locate.text, span),
-                                 "not stated as a criterion (no eligibility heading or criteria label above it, "
-                                 "or a piece of a longer sentence)")
-        if name in _CRITERIA_FIELDS and spans:
-            spans = _spans_where(out, finding, spans, lambda span: not _cut_off_by_the_end(document.text, locate.text, span),
-                                 "cut off by the end of the document: not stated whole")
+        if name in _CRITERIA_FIELDS:
+            if not finding.method.startswith("rule:"):
+                spans = _spans_where(out, finding, spans, lambda span: _stated_as_criterion(locate.text, span),
+                                     "not stated as a criterion (no eligibility heading or criteria label above it, "
+                                     "or a piece of a longer sentence)")
+            if spans:
+                spans = _spans_where(out, finding, spans,
+                                     lambda span: not _cut_off_by_the_end(document.text, locate.text, span),
+                                     "cut off by the end of the document: not stated whole")
         elif name == "countries":
             spans = _spans_where(out, finding, spans, lambda span: not _not_stated_as_a_place_of_the_trial(locate.text, span),
                                  "named only in an address or in background prose, not as a place the trial runs")

@@ -238,9 +238,9 @@ _NOT_A_CRITERION = re.compile(
     r"|all|both",  # "Female" alone can be a criterion; "All" is the sex field's value
     re.IGNORECASE,
 )
-# Words a criterion cannot end on: a line that stops on one was wrapped mid-sentence. Not "and"
-# or "or": registries list alternatives one per line, each ending "... OR".
-# Words a complete phrase does not end with: a line ending with one goes on (or was cut).
+# Words a complete phrase does not end with: a criterion line that stops on one was wrapped
+# mid-sentence (grounding: or cut off by a truncated page). Not "and" or "or": registries list
+# alternatives one per line, each ending "... OR".
 DANGLING_WORDS = frozenset(
     "a an the of to with for in on by at from than that who which whose as per be is are has have "
     "between into including".split()
