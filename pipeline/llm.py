@@ -354,14 +354,17 @@ class LLMClient:
 
     def _first_attempt(self, body: dict):
         """One chat completion through openai alone, with transport retries, into the ledger.
-        The body is posted as it is (openai's documented route for a raw request body): it is
-        already plain JSON, and the typed create() would walk every message and the whole
-        schema to transform it, a third of the client's CPU per call."""
+        The body goes as JSON bytes and the reply comes back as bytes (openai's documented
+        route for raw requests): the typed create() would walk every message and the whole
+        schema to transform it, and openai's lenient reading of the reply walks it field by
+        field in Python; pydantic-core reads it in one pass. Together that was a quarter of
+        the client's CPU per call, which bounds throughput at 64 requests in flight (bench/)."""
+        content = json.dumps(body).encode()
         for attempt in self.transport_retrying():
             with attempt:
                 self._on_request()
                 try:
-                    response = self._raw.post("/chat/completions", body=body, cast_to=ChatCompletion)
+                    response = _chat_completion(self._raw.post("/chat/completions", content=content, cast_to=bytes))
                 except Exception as error:
                     self._on_error(error)
                     raise
@@ -382,6 +385,16 @@ class LLMClient:
                     temperature=0,
                     extra_body=extra_body,
                 )
+
+
+def _chat_completion(reply: bytes) -> ChatCompletion:
+    """The reply as openai's ChatCompletion: validated in one pass, or, for a server whose
+    reply strays from the spec (a missing id, a float timestamp), read as leniently as
+    openai itself reads it."""
+    try:
+        return ChatCompletion.model_validate_json(reply)
+    except ValidationError:
+        return ChatCompletion.construct(**json.loads(reply))
 
 
 def _total_tokens(response) -> int:

@@ -409,3 +409,50 @@ def test_settled_criteria_are_not_sent_when_only_statements_are_open(samples_dir
     assert not {"inclusion_criteria", "exclusion_criteria"} & set(call.fields)
     assert "Age ≥ 18 and < 70 years of age" in call.chunk.text
     assert "Presence of distant metastasis" not in call.chunk.text
+
+
+def test_an_error_in_the_run_finishes_only_the_documents_in_flight(tmp_path):
+    """The run's own loop fails (here: a progress callback raises, as Ctrl-C would): the error
+    reaches the caller once the documents in flight are done; documents read ahead for the
+    workers are not extracted, and no worker thread is left behind."""
+    import gc
+    import threading
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for k in range(40):
+        (folder / f"d{k:02d}.txt").write_text(f"Trial of Compound {k}\nSponsor: Organisation {k}\n", encoding="utf-8")
+    asked = []
+
+    def answer(request_json):
+        asked.append(1)
+        return {}
+
+    def stop_at_the_first(path, status):
+        raise RuntimeError("stopped by the user")
+
+    with ScriptedLLM(responder=answer, latency_s=1.0) as server:
+        with pytest.raises(RuntimeError, match="stopped by the user"):
+            run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                           endpoint_label="s", concurrency=4, on_progress=stop_at_the_first)
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("trialsift-worker")]
+    assert gc.get_freeze_count() == 0  # the objects frozen for the run are handed back to the collector
+    # The first 4 finish after 1 s and their workers take the next 4 before the first save
+    # raises; the 4 then waiting for a worker are dropped (a thread pool would run them too).
+    assert len(asked) == 8, f"{len(asked)} requests"
+
+
+def test_a_reply_that_strays_from_the_spec_is_still_read():
+    """Replies are validated in one pass; a server that leaves out what the spec requires (no
+    id, no created, a float timestamp) is read as leniently as openai itself reads it."""
+    from pipeline.llm import _chat_completion
+
+    choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '{"phase": null}'}}
+    usage = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
+    spec = {"id": "c1", "object": "chat.completion", "created": 1, "model": "m", "choices": [choice], "usage": usage}
+    stray = {"created": 1.5, "model": "m", "choices": [choice], "usage": usage}
+    for reply in (spec, stray):
+        completion = _chat_completion(json.dumps(reply).encode())
+        assert completion.choices[0].message.content == '{"phase": null}'
+        assert completion.choices[0].finish_reason == "stop"
+        assert completion.usage.prompt_tokens == 12
