@@ -3,7 +3,9 @@
 Generates valid TrialRecords (schemas/trial.py), wraps them as MergedTrials and
 times pipeline.store.replace_trials into a fresh database (target >= 20,000
 records/s): every table, trials_flat included, in one transaction. Then it times typical queries over trials_flat and the
-normalized tables, median of 5 runs each (target < 100 ms).
+normalized tables, median of 5 runs each (target < 100 ms). Also timed, with no target in
+issue 8: merging the documents behind those trials (one registry record each, plus an id-less
+press item with the same title for every fourth) with pipeline.merge.merge_all.
 
     python -m bench.duckdb_scale [--records 100000]
 """
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 from pipeline import store
-from pipeline.merge import MergedTrial
+from pipeline.merge import MergedTrial, SourceDocument, merge_all
 from schemas.trial import TrialRecord
 
 INSERT_TARGET_PER_S = 20_000
@@ -64,6 +66,17 @@ def time_store_path(db_path: Path, trials: list[MergedTrial]) -> float:
     seconds = time.perf_counter() - started
     conn.close()
     return seconds
+
+
+def time_merge(trials: list[MergedTrial]) -> tuple[float, int, int]:
+    """(seconds, documents, trials) of merge_all over one registry document per trial and an
+    id-less press item, linked by its exact title, for every fourth: linking at scale."""
+    sources = [SourceDocument(trial.sources[0][0], "registry", trial.record) for trial in trials]
+    sources += [SourceDocument(f"press{number:08d}", "press", TrialRecord(public_title=trial.record.public_title))
+                for number, trial in enumerate(trials[::4])]
+    started = time.perf_counter()
+    merged = merge_all(sources)
+    return time.perf_counter() - started, len(sources), len(merged)
 
 
 QUERIES = {
@@ -123,11 +136,16 @@ def main() -> None:
             store_seconds.append(time_store_path(work_dir / f"store{repeat}.duckdb", trials))
             print(f"store.replace_trials run {repeat + 1}: {store_seconds[-1]:.2f} s")
         timings = time_queries(work_dir / "store0.duckdb")
+    merge_seconds, merge_documents, merged_trials = time_merge(trials)
+    if merged_trials != len(trials):
+        raise SystemExit(f"merge linked {merge_documents} documents into {merged_trials} trials, not {len(trials)}")
 
     store_rate = args.records / statistics.median(store_seconds)
     print(f"\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
     print(f"| store.replace_trials, records/s (median of {args.repeats}) | {store_rate:,.0f} | >= {INSERT_TARGET_PER_S:,} "
           f"| {store_rate / INSERT_TARGET_PER_S:.2f} | {'yes' if store_rate >= INSERT_TARGET_PER_S else 'no'} |")
+    print(f"| merge.merge_all, {merge_documents:,} documents into {merged_trials:,} trials | {merge_seconds:.1f} s "
+          f"({merge_documents / merge_seconds:,.0f} documents/s) | (none) | | |")
     for name, (median_ms, rows) in timings.items():
         print(f"| query: {name} ({rows} rows), median ms | {median_ms:.1f} | < {QUERY_LIMIT_MS:.0f} "
               f"| {median_ms / QUERY_LIMIT_MS:.2f} | {'yes' if median_ms < QUERY_LIMIT_MS else 'no'} |")

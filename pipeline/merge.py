@@ -90,11 +90,16 @@ def link(sources: list[SourceDocument]) -> list[list[tuple[SourceDocument, str]]
                 reason.setdefault(seen_ids[pair], f"registry id {pair[1]}")
             else:
                 seen_ids[pair] = source.document_id
-    by_title: dict[str, str] = {}
+    # Titles link id-less documents only: ids are the stronger evidence. An id-less document
+    # joins another id-less one with its title, and the first document with ids that has it.
+    id_less = [(source, _title_key(source.record)) for source in sources if not _ids(source.record)]
+    with_ids_by_title: dict[str, str] = {}
     for source in sources:
-        if _ids(source.record):
-            continue  # id-less documents only: ids are the stronger evidence
-        key = _title_key(source.record)
+        key = _title_key(source.record) if _ids(source.record) else None
+        if key is not None:
+            with_ids_by_title.setdefault(key, source.document_id)
+    by_title: dict[str, str] = {}
+    for source, key in id_less:
         if key is None:
             continue
         if key in by_title:
@@ -103,14 +108,10 @@ def link(sources: list[SourceDocument]) -> list[list[tuple[SourceDocument, str]]
             reason.setdefault(by_title[key], "exact title match")
         else:
             by_title[key] = source.document_id
-    for source in sources:  # an id-less document may still match a titled document with ids
-        key = _title_key(source.record)
-        if not _ids(source.record) and key:
-            for other in sources:
-                if other is not source and _ids(other.record) and _title_key(other.record) == key:
-                    groups.union(source.document_id, other.document_id)
-                    reason[source.document_id] = "exact title match"
-                    break
+    for source, key in id_less:
+        if key in with_ids_by_title:
+            groups.union(source.document_id, with_ids_by_title[key])
+            reason[source.document_id] = "exact title match"
     clusters: dict[str, list[tuple[SourceDocument, str]]] = {}
     for source in sources:
         clusters.setdefault(groups.find(source.document_id), []).append(

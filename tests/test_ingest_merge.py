@@ -109,3 +109,16 @@ def test_documents_without_ids_link_only_on_an_exact_title():
     assert sorted(len(t.sources) for t in trials) == [1, 2]
     linked = next(t for t in trials if len(t.sources) == 2)
     assert {why for _, why in linked.sources} == {"exact title match"}
+
+
+def test_a_document_without_ids_joins_the_first_trial_with_ids_that_has_its_title():
+    """Titles never merge two documents that have ids (two registrations of one title are two
+    trials), but a press item without an id joins the first of them, in document order."""
+    title = "Ganaxolone in Women With Postpartum Depression: a Randomized Trial"
+    first = _src("1" * 64, "registry", public_title=title, registry_ids=[{"registry": "NCT", "id": "NCT01000001"}])
+    second = _src("2" * 64, "registry", public_title=title, registry_ids=[{"registry": "NCT", "id": "NCT01000002"}])
+    press = _src("3" * 64, "press", public_title=title.lower())
+    trials = {t.trial_id: t for t in merge_all([first, second, press])}
+    assert set(trials) == {"NCT01000001", "NCT01000002"}
+    assert trials["NCT01000001"].sources == [("1" * 64, "only document"), ("3" * 64, "exact title match")]
+    assert trials["NCT01000002"].sources == [("2" * 64, "only document")]
