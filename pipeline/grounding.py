@@ -695,6 +695,11 @@ def _complete_labelled_lists(out: Grounded, locate: "_Locator", clean: CleanText
                 names.add(value.casefold())
 
 
+def _sentence_start(text: str, end: int) -> int:
+    """Where the sentence holding `end` starts: after a full stop and a space, or the line's start."""
+    return max(text.rfind("\n", 0, end) + 1, text.rfind(". ", 0, end) + 2)
+
+
 def _sentence_end(text: str, start: int) -> int:
     """Where the sentence holding `start` ends: a full stop before a space, or the line's end."""
     match = re.compile(r"\.(?=\s|$)|\n").search(text, start)
@@ -1049,9 +1054,7 @@ def _stated_as_outcome(text: str, span: _Span) -> bool:
     or an outcomes heading above it before any other heading. "The purpose is to compare the overall
     survival" names a measure; it does not state the trial's primary outcome, nor does "the 2-year
     PFS was 45%" in the background sentence before "The primary endpoint is PFS"."""
-    line_start = text.rfind("\n", 0, span.start) + 1
-    sentence_start = max(line_start, text.rfind(". ", 0, span.start) + 2)
-    if _OUTCOME_CUE.search(text[sentence_start:_sentence_end(text, span.end)]):
+    if _OUTCOME_CUE.search(text[_sentence_start(text, span.start):_sentence_end(text, span.end)]):
         return True
     return _heading_above(text, span) == "outcomes"
 
