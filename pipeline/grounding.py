@@ -612,6 +612,11 @@ def _drop_names_only_in_titles(out: Grounded, locate: "_Locator", clean: CleanTe
                 out.methods.pop(name, None)
 
 
+# The method of an item grounding added because the model named others of its list: stored with
+# the item's evidence, so a reviewer sees which items no model or rule proposed.
+LIST_COMPLETION = "grounding:list"
+
+
 def _complete_enumerations(out: Grounded, document: Document) -> None:
     """"Secondary endpoints include 3-year OS, 3-year PFS, safety (NCI-CTCAE v5.0), and quality of
     life (EORTC QLQ-C30)": a small model often takes the first items of a run-on list and stops.
@@ -651,7 +656,7 @@ def _add_the_rest_of_a_list(out: Grounded, name: str, text: str, listed: list[Ev
         if measure.casefold() in known or not re.search(r"[^\W\d_]", measure):
             continue
         out.values[name].append({"measure": measure, "time_frame": None})
-        out.evidence[name].append(Evidence(start=start, end=end, quote=text[start:end]))
+        out.evidence[name].append(Evidence(start=start, end=end, quote=text[start:end], method=LIST_COMPLETION))
         known.add(measure.casefold())
 
 
@@ -691,7 +696,8 @@ def _complete_labelled_lists(out: Grounded, locate: "_Locator", clean: CleanText
                 raw_start, raw_end = clean.raw_span(start, end)
                 out.values[name].append({"name": value, "type": None, "description": None} if name == "interventions"
                                         else value)
-                out.evidence[name].append(Evidence(raw_start, raw_end, document.text[raw_start:raw_end]))
+                out.evidence[name].append(Evidence(raw_start, raw_end, document.text[raw_start:raw_end],
+                                                   method=LIST_COMPLETION))
                 names.add(value.casefold())
 
 

@@ -94,6 +94,7 @@ class Evidence:
     start: int
     end: int
     quote: str
+    method: str = ""  # how this item was found, when not as its field was (e.g. grounding:list)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from dataclasses import asdict
 from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
@@ -296,7 +295,8 @@ def save_document_results(conn, results: list[DocumentResult], *, run_id: str, m
                 value = stored[index] if isinstance(stored, list) and index < len(stored) else stored
                 evidence_rows.append(key | {
                     "field": name, "item": index, "value": json.dumps(value), "start_offset": ev.start,
-                    "end_offset": ev.end, "quote": ev.quote, "method": result.methods.get(name, "")})
+                    "end_offset": ev.end, "quote": ev.quote,
+                    "method": ev.method or result.methods.get(name, "")})
         review_rows += [key | {"field": r.field, "value": json.dumps(r.value, default=str), "method": r.method,
                                "reason": r.reason, "run_id": run_id} for r in result.rejections]
         calls += result.calls

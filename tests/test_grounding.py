@@ -568,6 +568,9 @@ def test_the_rest_of_a_run_on_outcome_list_is_added_when_the_model_took_its_firs
         "3-year OS", "3-year PFS", "safety (NCI-CTCAE v5.0, grade 3 or more)", "quality of life (EORTC QLQ-C30)"]
     for item, evidence in zip(out.values["secondary_outcomes"], out.evidence["secondary_outcomes"]):
         assert document.text[evidence.start:evidence.end] == item["measure"]
+    # the model's items keep their field's method; the two added ones say how they came
+    assert [evidence.method for evidence in out.evidence["secondary_outcomes"]] == [
+        "", "", "grounding:list", "grounding:list"]
 
 
 def test_an_item_run_into_the_last_one_is_added_and_a_lone_item_adds_nothing():
@@ -655,6 +658,7 @@ def test_the_other_values_of_a_labelled_list_line_are_added_when_the_model_named
         "Camrelizumab", "induction chemotherapy", "carbon-ion radiotherapy"]
     for item, evidence in zip(out.values["interventions"], out.evidence["interventions"]):
         assert evidence.quote == item["name"]
+    assert [evidence.method for evidence in out.evidence["interventions"]] == ["", "grounding:list", "grounding:list"]
     out = ground(document, clean, [Finding("interventions", [{"name": "radiotherapy", "type": None,
                                                               "description": None}], "llm:x")])
     assert [item["name"] for item in out.values["interventions"]] == ["radiotherapy"]  # not one of the line's values
