@@ -682,9 +682,9 @@ def _complete_labelled_lists(out: Grounded, locate: "_Locator", clean: CleanText
     text = locate.text
     for name, labels in _LIST_LINE_LABELS.items():
         accepted = out.values.get(name, [])
-        names = {str(item.get("name") if isinstance(item, dict) else item).strip().casefold() for item in accepted}
         if not accepted:
             continue
+        names = {str(item.get("name") if isinstance(item, dict) else item).strip().casefold() for item in accepted}
         for line in re.finditer(rf"^[ \t]*(?:{labels})\b[ \t]*[:|]?[ \t]*(?P<list>[^\n]+)$", text, re.I | re.M):
             parts = _top_level_parts(text, line.start("list"), line.end("list"), ",")
             values = [_WS.sub(" ", text[start:end]).strip() for start, end in parts]

@@ -92,11 +92,13 @@ def link(sources: list[SourceDocument]) -> list[list[tuple[SourceDocument, str]]
                 seen_ids[pair] = source.document_id
     # Titles link id-less documents only: ids are the stronger evidence. An id-less document
     # joins another id-less one with its title, and the first document with ids that has it.
-    id_less = [(source, _title_key(source.record)) for source in sources if not _ids(source.record)]
+    id_less: list[tuple[SourceDocument, Optional[str]]] = []
     with_ids_by_title: dict[str, str] = {}
     for source in sources:
-        key = _title_key(source.record) if _ids(source.record) else None
-        if key is not None:
+        key = _title_key(source.record)
+        if not _ids(source.record):
+            id_less.append((source, key))
+        elif key is not None:
             with_ids_by_title.setdefault(key, source.document_id)
     by_title: dict[str, str] = {}
     for source, key in id_less:

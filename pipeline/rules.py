@@ -822,12 +822,11 @@ def _without_repeats(hits: list[_Hit]) -> list[_Hit]:
     contact already named (ChiCTR's applicant is often the study leader too)."""
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
-        if not any(
-            k.field == hit.field and k.value == hit.value and k.start < hit.end and hit.start < k.end
-            for k in kept
-        ) and not (hit.field == "contacts" and any(
-            k.field == "contacts" and k.value["name"].casefold() == hit.value["name"].casefold() for k in kept
-        )):
+        repeated = any(k.field == hit.field and k.value == hit.value and k.start < hit.end and hit.start < k.end
+                       for k in kept)
+        named_before = hit.field == "contacts" and any(
+            k.field == "contacts" and k.value["name"].casefold() == hit.value["name"].casefold() for k in kept)
+        if not repeated and not named_before:
             kept.append(hit)
     return kept
 

@@ -20,7 +20,7 @@ from pipeline.runner import run_extraction
 from tests.scripted_llm import ScriptedLLM
 from tests.test_extraction_loop import asked_keys, client_for
 from tests.test_resume import truthful
-from tests.test_resume import write_documents
+from tests.test_extraction_loop import write_documents
 
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 PRICES = {"scripted-model": {"prompt": 1.0, "completion": 4.0}}

@@ -42,6 +42,19 @@ def asked_keys(request_json: dict) -> list[str]:
     return list(schema["properties"])
 
 
+def write_documents(folder: Path, n: int, first_id: int = 10000000) -> Path:
+    """n short trial documents, each with its own id, sponsor, title and condition."""
+    folder.mkdir()
+    for k in range(n):
+        (folder / f"doc{k:03d}.txt").write_text(
+            f"Trial of Compound {k} in Condition {k}\n\nSponsor: Organisation {k}\nCondition: Condition {k}\n"
+            f"Study Phase: Phase 2\n"
+            f"Target number of participants: {100 + k}\nRegistration: NCT{first_id + k}\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
 def answer_from(truth: dict):
     def responder(request_json: dict):
         return {key: truth.get(key) for key in asked_keys(request_json)}
@@ -376,10 +389,7 @@ def test_an_answer_cut_off_once_is_asked_again_and_kept_whole(seed_002, tmp_path
 
 def test_a_request_rate_limit_spaces_requests_across_workers(tmp_path):
     """600 requests a minute: one every 0.1 s, whatever the concurrency."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for k in range(6):
-        (folder / f"d{k}.txt").write_text(f"Trial of Compound {k}\nSponsor: Organisation {k}\n", encoding="utf-8")
+    folder = write_documents(tmp_path / "docs", 6)
     arrivals = []
 
     def answer(request_json):
@@ -418,10 +428,7 @@ def test_an_error_in_the_run_finishes_only_the_documents_in_flight(tmp_path):
     import gc
     import threading
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for k in range(40):
-        (folder / f"d{k:02d}.txt").write_text(f"Trial of Compound {k}\nSponsor: Organisation {k}\n", encoding="utf-8")
+    folder = write_documents(tmp_path / "docs", 40)
     asked = []
 
     def answer(request_json):

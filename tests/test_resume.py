@@ -12,22 +12,9 @@ from pathlib import Path
 import duckdb
 
 from tests.scripted_llm import FaultPlan, ScriptedLLM
-from tests.test_extraction_loop import asked_keys
+from tests.test_extraction_loop import asked_keys, write_documents
 
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
-
-
-def write_documents(folder: Path, n: int, first_id: int = 10000000) -> Path:
-    """n short trial documents, each with its own id, sponsor, title and condition."""
-    folder.mkdir()
-    for k in range(n):
-        (folder / f"doc{k:03d}.txt").write_text(
-            f"Trial of Compound {k} in Condition {k}\n\nSponsor: Organisation {k}\nCondition: Condition {k}\n"
-            f"Study Phase: Phase 2\n"
-            f"Target number of participants: {100 + k}\nRegistration: NCT{first_id + k}\n",
-            encoding="utf-8",
-        )
-    return folder
 
 
 def truthful(request_json):
