@@ -160,9 +160,7 @@ _ENROLLMENT_CONTEXT = re.compile(
 def _counts_of_participants(text: str) -> Iterator[tuple[float, _Span]]:
     """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18")."""
     for number, span in _numbers(text):
-        line_start = text.rfind("\n", 0, span.start) + 1
-        line_end = text.find("\n", span.end)
-        line_end = len(text) if line_end < 0 else line_end
+        line_start, line_end = _line_start(text, span.start), _line_end(text, span.end)
         window = text[max(line_start, span.start - 60): min(line_end, span.end + 40)]
         if _ENROLLMENT_CONTEXT.search(window):
             yield number, span
@@ -205,7 +203,7 @@ _NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|submi
 
 
 def _labelled_as_another_date(field_name: str, text: str, span: _Span, previous_end: int) -> bool:
-    line_start = text.rfind("\n", 0, span.start) + 1
+    line_start = _line_start(text, span.start)
     if line_start > 0 and not text[line_start:span.start].strip():
         line_start = _line_above(text, line_start)[0]  # a date on its own line: its label is the line above
     label = text[max(line_start, previous_end, span.start - 80): span.start].lower()
@@ -408,7 +406,7 @@ _BACKGROUND_COUNTRY = re.compile(r"(?:^|[.!?]\s+|\n\s*)in\s+(?:the\s+)?$", re.I)
 def _not_stated_as_a_place_of_the_trial(text: str, span: _Span) -> bool:
     """A country in a postal address (of a contact or sponsor: the label "Address" within the
     three lines above) or opening a sentence of background ("In Indonesia, the prevalence ...")."""
-    line_start = text.rfind("\n", 0, span.start) + 1
+    line_start = _line_start(text, span.start)
     if _BACKGROUND_COUNTRY.search(text[max(0, line_start - 1):span.start]) and text[span.end:span.end + 1] == ",":
         return True
     above = text[:line_start].rstrip().rsplit("\n", 3)[-3:]
@@ -579,10 +577,8 @@ def _defined_long_form(abbreviation: str, text: str) -> Optional[_Span]:
 def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
     """A title stands on a line of its own, or after a label on its line; a phrase a model took
     out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
-    line_start = text.rfind("\n", 0, evidence.start) + 1
-    line_end = text.find("\n", evidence.end)
-    before = text[line_start:evidence.start].strip()
-    after = text[evidence.end: len(text) if line_end < 0 else line_end].strip(" \t|")
+    before = text[_line_start(text, evidence.start):evidence.start].strip()
+    after = text[evidence.end:_line_end(text, evidence.end)].strip(" \t|")
     return (not before or before.endswith((":", "|"))) and (not after or bool(re.fullmatch(r"\([^()]{1,40}\)", after)))
 
 
@@ -703,7 +699,7 @@ def _complete_labelled_lists(out: Grounded, locate: "_Locator", clean: CleanText
 
 def _sentence_start(text: str, end: int) -> int:
     """Where the sentence holding `end` starts: after a full stop and a space, or the line's start."""
-    return max(text.rfind("\n", 0, end) + 1, text.rfind(". ", 0, end) + 2)
+    return max(_line_start(text, end), text.rfind(". ", 0, end) + 2)
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -955,7 +951,7 @@ _NOT_A_SITE_LABEL = re.compile(r"(?:sponsor|funder|organi[sz]ation|institute)\s*
 def _label_before(text: str, span: _Span) -> str:
     """The text before a value on its line, or the nearest line above when nothing on the value's
     line labels it (the value starts its line, or sits inside an unlabelled line such as an address)."""
-    line_start = text.rfind("\n", 0, span.start) + 1
+    line_start = _line_start(text, span.start)
     before = text[line_start:span.start]
     if ":" in before or line_start == 0:
         return before
@@ -963,11 +959,22 @@ def _label_before(text: str, span: _Span) -> str:
     return text[start:end]
 
 
+def _line_start(text: str, position: int) -> int:
+    """Where the line holding `position` starts."""
+    return text.rfind("\n", 0, position) + 1
+
+
+def _line_end(text: str, position: int) -> int:
+    """Where the line holding `position` ends: its newline, or the end of the text."""
+    end = text.find("\n", position)
+    return len(text) if end < 0 else end
+
+
 def _line_above(text: str, line_start: int) -> tuple[int, int]:
     """(start, end) of the nearest line with text above the line starting at `line_start`
     (ChiCTR puts a blank line between a label and its value)."""
     end = len(text[:line_start].rstrip())
-    return text.rfind("\n", 0, end) + 1, end
+    return _line_start(text, end), end
 
 
 # "Sponsor's Protocol Code Number: ClonDO", "Other Study ID Numbers: MT103-203", or an unlabelled
@@ -988,7 +995,7 @@ def _labelled_as_another_role(text: str, span: _Span) -> bool:
 
 def _heading_above(text: str, span: _Span, lines: int = 25) -> Optional[str]:
     """The section label of the nearest heading above a span (within `lines` lines), or None."""
-    line_start = text.rfind("\n", 0, span.start) + 1
+    line_start = _line_start(text, span.start)
     for line in reversed(text[:line_start].splitlines()[-lines:]):
         label = heading_label(line.strip()) if line.strip() else None
         if label:
@@ -1017,9 +1024,7 @@ def _stated_as_criterion(text: str, span: _Span) -> bool:
     dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
     if not _starts_an_item(text, span):
         return False
-    line_start = text.rfind("\n", 0, span.start) + 1
-    line_end = text.find("\n", span.end)
-    if _CRITERION_CUE.search(text[line_start: len(text) if line_end < 0 else line_end]):
+    if _CRITERION_CUE.search(text[_line_start(text, span.start):_line_end(text, span.end)]):
         return True
     return _heading_above(text, span, lines=60) == "eligibility"
 
@@ -1030,7 +1035,7 @@ _ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u0
 
 
 def _starts_an_item(text: str, span: _Span) -> bool:
-    return bool(_ITEM_START.search(text[text.rfind("\n", 0, span.start) + 1: span.start]))
+    return bool(_ITEM_START.search(text[_line_start(text, span.start):span.start]))
 
 
 def _cut_off_by_the_end(document_text: str, text: str, span: _Span) -> bool:
