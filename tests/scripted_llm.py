@@ -314,8 +314,11 @@ class ScriptedLLM:
 
     def __init__(self, responder: Optional[Responder] = None, faults: FaultPlan = FaultPlan(),
                  latency_s: float = 0.0, max_in_flight: Optional[int] = None, seed: int = 0,
-                 model: str = "scripted-model") -> None:
+                 model: str = "scripted-model", keep_requests: bool = True) -> None:
         self.model, self.faults, self.latency_s = model, faults, latency_s
+        # A benchmark's hundreds of thousands of requests would fill the heap that the
+        # server's garbage collector walks, with every handler stalled: it can keep none.
+        self.keep_requests = keep_requests
         self._script = Script([] if responder is None else responder)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -348,7 +351,7 @@ class ScriptedLLM:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request, in the order the server decided on them."""
+        """Every request, in the order the server decided on them (none if not keep_requests)."""
         with self._lock:
             return list(self._requests)
 
@@ -365,12 +368,16 @@ class ScriptedLLM:
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
+            self._keep(request)
+
+    def _keep(self, request: RecordedRequest) -> None:
+        if self.keep_requests:
             self._requests.append(request)
 
     def decide(self, request: RecordedRequest) -> Decision:
         """Record a chat request and choose its fate: a fault first, else the script's next step."""
         with self._lock:
-            self._requests.append(request)
+            self._keep(request)
             completion_id = f"chatcmpl-{next(self._completion_ids):06d}"
             fault = self.faults.draw(self._rng)
             if fault == "timeout":  # counted now: by the time it hangs up, the test may be reading stats

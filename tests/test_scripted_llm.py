@@ -56,6 +56,16 @@ def test_scripted_steps_come_back_in_order_and_requests_are_recorded():
     assert server.stats == {"ok": 2}
 
 
+def test_a_server_that_keeps_no_requests_still_answers_in_order_and_counts():
+    with ScriptedLLM(responder=[{"phase": "PHASE2"}, {"phase": "PHASE3"}], keep_requests=False) as server:
+        client = client_for(server)
+        answers = [json.loads(ask(client).choices[0].message.content) for _ in range(2)]
+        client.models.list()
+
+    assert answers == [{"phase": "PHASE2"}, {"phase": "PHASE3"}]
+    assert server.requests == [] and server.stats == {"ok": 2}
+
+
 def test_health_and_models_endpoints():
     with ScriptedLLM(model="tiny-model") as server:
         models = client_for(server).models.list()
