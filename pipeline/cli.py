@@ -35,6 +35,11 @@ errors = Console(stderr=True)
 
 DbOption = typer.Option(store.DEFAULT_DB, "--db", help="DuckDB file")
 
+# `trialsift extract` exits 0 when every document was extracted whole (or was done before), 1 on an
+# error that stopped the run, 2 on a usage error, and this when the run finished but some documents
+# failed or are partial: all of it is stored, with reasons, so a script can tell the cases apart.
+EXIT_SOME_DOCUMENTS_INCOMPLETE = 3
+
 
 def _precedence(option: str) -> tuple[str, ...]:
     """--precedence "registry,aggregator,news" -> ("registry", "aggregator", "news")."""
@@ -87,6 +92,11 @@ def extract(
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
     _print_summary(summary)
+    if summary.failed or summary.partial:
+        errors.print(f"{summary.failed} failed and {summary.partial} partial of {summary.documents} documents "
+                     "(reasons above and in the documents table): running the same command "
+                     "again retries just those")
+        raise typer.Exit(EXIT_SOME_DOCUMENTS_INCOMPLETE)
 
 
 @app.command()

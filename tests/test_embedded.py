@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from pipeline import embedded
+from pipeline.cli import EXIT_SOME_DOCUMENTS_INCOMPLETE
 
 pytestmark = pytest.mark.embedded
 
@@ -96,7 +97,8 @@ def test_prompt_injection_does_not_steer_the_embedded_model(tmp_path):
     _require_embedded_model()
     (tmp_path / "injected.txt").write_text(INJECTED_PAGE, encoding="utf-8")
     result = _cli("extract", "injected.txt", "--db", "t.duckdb", cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # 3: the run finished with the document partial (a 0.5B model's answer may stay invalid)
+    assert result.returncode in (0, EXIT_SOME_DOCUMENTS_INCOMPLETE), result.stdout + result.stderr
     conn = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
     phases, enrollment = conn.execute("SELECT phases, target_enrollment FROM trials_flat").fetchone()
     answered = conn.execute("SELECT count(*) FROM llm_calls WHERE outcome IN ('ok', 'validation_error')").fetchone()[0]

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import duckdb
 import pytest
@@ -14,12 +15,13 @@ import pytest
 from pipeline import store
 from pipeline.runner import run_extraction
 from schemas.trial import CONTRACT_KEYS
+from tests.scripted_llm import HttpError, ScriptedLLM
 
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}  # wide enough that tables are not abbreviated
+def cli(*args: str, cwd: Path, env: Optional[dict] = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}  # wide enough that tables are not abbreviated
     return subprocess.run([TRIALSIFT, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -107,6 +109,30 @@ def test_export_per_document_uses_exactly_the_contract_keys(samples_db, tmp_path
     parquet = cli("export", "--format", "parquet", "-o", str(tmp_path / "t.parquet"), "--db", str(samples_db), cwd=tmp_path)
     assert parquet.returncode == 0, parquet.stderr
     assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 't.parquet'}'").fetchone() == (4,)
+
+
+def test_extract_exits_0_only_when_every_document_was_extracted_whole(tmp_path, samples_dir):
+    whole = cli("extract", str(samples_dir), "--no-llm", "--db", "whole.duckdb", cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+
+    (tmp_path / "empty.txt").write_text("")
+    mixed = cli("extract", str(samples_dir), "empty.txt", "--no-llm", "--db", "mixed.duckdb", cwd=tmp_path)
+    assert mixed.returncode == 3, mixed.stderr
+    assert "1 failed and 0 partial of 6 documents" in mixed.stderr
+    conn = duckdb.connect(str(tmp_path / "mixed.duckdb"), read_only=True)
+    statuses = sorted(conn.execute("SELECT status FROM documents").fetchall())
+    conn.close()
+    assert statuses == [("failed",)] + [("ok",)] * 5, "the batch went on, and the failure is stored"
+
+
+def test_extract_exits_3_when_the_model_fails_and_documents_are_partial(tmp_path, samples_dir):
+    with ScriptedLLM(responder=lambda request: HttpError(400, "this endpoint refuses everything")) as server:
+        result = cli("extract", str(samples_dir / "002_62fd2beb726bde5a.txt"), "--model", "scripted",
+                     "--db", "t.duckdb", cwd=tmp_path,
+                     env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "0 failed and 1 partial of 1 documents" in result.stderr
+    assert "running the same command again retries just those" in " ".join(result.stderr.split())
 
 
 def test_show_finds_a_trial_by_any_of_its_ids(samples_db):
