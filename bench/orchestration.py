@@ -33,6 +33,7 @@ import pstats
 import statistics
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 from pipeline.documents import read_document
@@ -100,12 +101,12 @@ def request_body() -> bytes:
 
 def raw_client_rate(base_url: str, body: bytes, concurrency: int, requests_each: int) -> float:
     """Requests/s with `concurrency` keep-alive connections, each posting `body` `requests_each` times."""
-    host, port = base_url.split("//")[1].split("/")[0].rsplit(":", 1)
-    request = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    url = urllib.parse.urlsplit(base_url)
+    request = (f"POST {url.path}/chat/completions HTTP/1.1\r\nHost: {url.netloc}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
 
     async def connection() -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
         for _ in range(requests_each):
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")

@@ -16,6 +16,7 @@ from pipeline import store
 from pipeline.runner import run_extraction
 from schemas.trial import CONTRACT_KEYS
 from tests.scripted_llm import HttpError, ScriptedLLM
+from tests.test_extraction_loop import SEED_002
 
 TRIALSIFT = str(Path(sys.executable).with_name("trialsift"))
 
@@ -127,7 +128,7 @@ def test_extract_exits_0_only_when_every_document_was_extracted_whole(tmp_path, 
 
 def test_extract_exits_3_when_the_model_fails_and_documents_are_partial(tmp_path, samples_dir):
     with ScriptedLLM(responder=lambda request: HttpError(400, "this endpoint refuses everything")) as server:
-        result = cli("extract", str(samples_dir / "002_62fd2beb726bde5a.txt"), "--model", "scripted",
+        result = cli("extract", str(samples_dir / SEED_002), "--model", "scripted",
                      "--db", "t.duckdb", cwd=tmp_path,
                      env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"})
     assert result.returncode == 3, result.stdout + result.stderr
