@@ -5,7 +5,8 @@ Single-shot: the whole raw document and every contract key in one call (`trialsi
 (`extraction.plan_document`).
 
 1. Prompt tokens, every gold document: both plans rendered into the embedded model's chat
-   format and counted with its own tokenizer (read from the GGUF; no model is run).
+   format and counted with its own tokenizer (the embedded llama.cpp server's /tokenize; nothing
+   is generated).
 2. Prompt + completion tokens as measured (the llm_calls ledger) in eval runs of both
    strategies stored in an eval database, over the documents both runs extracted.
 
@@ -15,10 +16,12 @@ Single-shot: the whole raw document and every contract key in one call (`trialsi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
 from collections import defaultdict
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -32,10 +35,23 @@ from pipeline.prompting import load_prompts
 TARGET_REDUCTION = 0.40
 
 
-def chat_tokens(tokenizer, messages: list[dict]) -> int:
+class ServerTokenizer:
+    """The model's own tokenizer, through its llama.cpp server's /tokenize endpoint."""
+
+    def __init__(self, base_url: str) -> None:
+        self.url = base_url.removesuffix("/v1") + "/tokenize"
+
+    def count(self, text: str) -> int:
+        request = urllib.request.Request(self.url, data=json.dumps({"content": text, "parse_special": True}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return len(json.load(response)["tokens"])
+
+
+def chat_tokens(tokenizer: ServerTokenizer, messages: list[dict]) -> int:
     """Tokens of the messages in Qwen2.5's chat format (what llama.cpp's server builds from them)."""
     text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
-    return len(tokenizer.tokenize(text.encode(), add_bos=False, special=True))
+    return tokenizer.count(text)
 
 
 def planned_prompt_tokens(tokenizer, documents, strategy: str) -> dict[str, int]:
@@ -71,13 +87,12 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("RESULTS-tokens.md"))
     args = parser.parse_args()
 
-    import llama_cpp  # the embedded extra; only the vocabulary is loaded
-
     pack = embedded.MODEL_PACKS[args.model]
-    tokenizer = llama_cpp.Llama(str(embedded.ensure_model(pack)), vocab_only=True, verbose=False)
     documents, note = evaluation.gold_documents()
-    pipeline = planned_prompt_tokens(tokenizer, documents, "pipeline")
-    single = planned_prompt_tokens(tokenizer, documents, "single-shot")
+    with embedded.LlamaServer(embedded.ensure_model(pack), pack.alias, context_tokens=2048) as server:
+        tokenizer = ServerTokenizer(server.base_url)
+        pipeline = planned_prompt_tokens(tokenizer, documents, "pipeline")
+        single = planned_prompt_tokens(tokenizer, documents, "single-shot")
 
     by_kind = defaultdict(lambda: [0, 0, 0])
     for gold in documents:

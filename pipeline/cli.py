@@ -334,6 +334,7 @@ def eval_(
         None, "--compare", help="Compare two stored eval runs A B (ids, 'previous', 'latest') instead of running one"),
     only: list[str] = typer.Option([], help="Score only the gold documents whose source matches this glob "
                                             "(repeatable), e.g. 'seeds/*'"),
+    split: Optional[str] = typer.Option(None, help="Score one split only: dev or validation (default both)"),
     single_shot: bool = typer.Option(False, "--single-shot", help="Baseline: the whole raw document and every key in "
                                      "one call (no cleaning, sections or rules), to measure what the pipeline adds"),
 ):
@@ -346,7 +347,7 @@ def eval_(
         return
     def job(llm, label, **progress_hooks):
         return evaluation.run_eval(corpus, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
-                                   only=only, config=ExtractionConfig(strategy="single-shot" if single_shot else "pipeline"),
+                                   only=only, split=split, config=ExtractionConfig(strategy="single-shot" if single_shot else "pipeline"),
                                    **progress_hooks)
 
     try:

@@ -5,8 +5,9 @@ their versions are pinned, their files are read through package metadata
 (never imported), and the assembled file must match a known size and sha256
 before any server is pointed at it.
 
-The server is llama-cpp-python's OpenAI-compatible server, started as a child
-process on 127.0.0.1 with a free port. The child is told by the kernel to die
+The server is llama.cpp's own OpenAI-compatible HTTP server, from xllamacpp's
+prebuilt wheels (nothing to compile), started as a child process
+(pipeline/llama_server.py) on 127.0.0.1 with a free port. The child is told by the kernel to die
 with its parent (PR_SET_PDEATHSIG), so even kill -9 of trialsift leaves no
 orphan. `trialsift serve` writes a small state file so that later `extract`
 runs reuse the warm server instead of loading the model again.
@@ -214,7 +215,7 @@ def _write_stamp(pack: ModelPack, path: Path) -> None:
 
 def llama_server_available() -> bool:
     try:
-        metadata.distribution("llama_cpp_python")
+        metadata.distribution("xllamacpp")
     except metadata.PackageNotFoundError:
         return False
     return True
@@ -229,7 +230,7 @@ def _free_port() -> int:
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     PR_SET_PDEATHSIG = 1
     try:
-        # SIGKILL, not SIGTERM: uvicorn's graceful shutdown would wait for a generation in flight.
+        # SIGKILL, not SIGTERM: a graceful shutdown would wait for a generation in flight.
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         pass  # not Linux: the parent's atexit/signal handlers still stop the server
@@ -239,12 +240,14 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 @dataclass
 class LlamaServer:
-    """A llama-cpp-python OpenAI-compatible server process on 127.0.0.1."""
+    """A llama.cpp OpenAI-compatible server process on 127.0.0.1."""
 
     model_file: Path
     model_alias: str
     threads: int = os.cpu_count() or 2
     context_tokens: int = 16384
+    # Prompt tokens per forward pass: the whole prompt of a typical call in one or two.
+    batch_tokens: int = 512
     port: int = 0
     process: Optional[subprocess.Popen] = None
     log_path: Optional[Path] = None
@@ -255,22 +258,17 @@ class LlamaServer:
 
     def start(self, timeout_s: float = 180.0, *, survive_parent: bool = False) -> "LlamaServer":
         if not llama_server_available():
-            raise ModelError(
-                "the embedded model needs llama-cpp-python's server: "
-                "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install '.[local]'"
-            )
+            raise ModelError("the embedded model needs llama.cpp's server: pip install '.[local]' (xllamacpp)")
         self.port = self.port or _free_port()
         self.log_path = cache_dir() / f"llama-server-{self.port}.log"
         command = [
-            sys.executable, "-m", "pipeline.llama_server",  # llama_cpp.server, sampling as llama.cpp's does
+            sys.executable, "-m", "pipeline.llama_server",
             "--model", str(self.model_file),
-            "--model_alias", self.model_alias,
-            "--host", "127.0.0.1",
+            "--alias", self.model_alias,
             "--port", str(self.port),
-            "--n_threads", str(self.threads),
-            "--n_threads_batch", str(self.threads),
-            "--n_ctx", str(self.context_tokens),
-            "--verbose", "False",
+            "--threads", str(self.threads),
+            "--ctx", str(self.context_tokens),
+            "--batch", str(self.batch_tokens),
         ]
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(

@@ -57,10 +57,10 @@ def open_endpoint(model: Optional[str] = None, *, context_tokens: int = 16384) -
         alias = pack.alias
         warm = embedded.running_server(alias)
         if warm:
-            yield Endpoint(warm, LOCAL_KEY, alias, "json_object_schema", f"embedded:{alias} (warm server)",
-                           EMBEDDED_VALIDATION_RETRIES)
+            yield Endpoint(warm, LOCAL_KEY, alias, "json_schema", f"embedded:{alias} (warm server)",
+                           EMBEDDED_VALIDATION_RETRIES, llama_cpp=True)
             return
         path = embedded.ensure_model(pack)
     with embedded.LlamaServer(path, alias, context_tokens=context_tokens) as server:
-        yield Endpoint(server.base_url, LOCAL_KEY, alias, "json_object_schema", f"embedded:{alias}",
-                       EMBEDDED_VALIDATION_RETRIES)
+        yield Endpoint(server.base_url, LOCAL_KEY, alias, "json_schema", f"embedded:{alias}",
+                       EMBEDDED_VALIDATION_RETRIES, llama_cpp=True)

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from pipeline import store
+from pipeline.eval_split import SPLITS, site_of, split_of
+from pipeline.eval_stats import Interval, ScoredDocument, SiteOut, bootstrap_intervals, leave_one_site_out, site_macro_f1
 from pipeline.extraction import ExtractionConfig
 from pipeline.llm import LLMClient
 from pipeline.runner import RunSummary, git_commit, run_extraction
@@ -52,11 +54,14 @@ class EvalError(ValueError):
 class GoldDoc:
     """One gold-labelled document: where it is, its kind, and its expected labels."""
 
-    source: str  # as the gold file names it, relative to the corpus root ("noisy/x.txt", "seeds/y.txt")
+    source: str  # as the gold file names it: relative to the corpus root ("noisy/x.txt", "seeds/y.txt"),
+    # or to the repository for the pages collected into eval/pages/ ("eval/pages/x.txt")
     path: Path  # the file on disk
     kind: str
     labels: dict
     sha256: str
+    site: str = "seeds"  # eval_split.site_of its URL
+    split: str = "dev"  # eval_split.split_of its site
 
 
 def default_corpus_root() -> Path:
@@ -70,13 +75,21 @@ def _corpus(corpus_root: Optional[Path]) -> tuple[Path, bool]:
     return root, root.is_dir()
 
 
-def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = ()) -> tuple[list[GoldDoc], str]:
+COLLECTED_PREFIX = "eval/pages/"  # pages collected into the repository (eval/README.md)
+
+
+def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
+                   split: Optional[str] = None) -> tuple[list[GoldDoc], str]:
     """The documents to score and a sentence saying which set they are.
 
-    With a corpus every gold file is used; without one, only the seeds, read from
-    data/samples/. `only` keeps the sources matching any of its globs ("seeds/*"). Any document whose
-    bytes differ from its gold file's sha256 is refused: its labels describe other text.
+    The pages collected into eval/pages/ are always there; with a corpus, its gold documents too;
+    without one, of the corpus only the seeds, read from data/samples/. `only` keeps the sources
+    matching any of its globs ("seeds/*"); `split` keeps one split ("dev" or "validation").
+    Validation documents come first, so that a run cut short has scored them. Any document
+    whose bytes differ from its gold file's sha256 is refused: its labels describe other text.
     """
+    if split is not None and split not in SPLITS:
+        raise EvalError(f"unknown split '{split}': choose one of {', '.join(SPLITS)}")
     root, have_corpus = _corpus(corpus_root)
     gold_files = sorted(GOLD_DIR.glob("*.json"))
     if not gold_files:
@@ -88,21 +101,31 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = ())
         source = gold["source"]
         if only and not any(fnmatch.fnmatch(source, pattern) for pattern in only):
             continue
-        if have_corpus:
+        site = site_of(gold["url"])
+        if split is not None and split_of(site) != split:
+            continue
+        if source.startswith(COLLECTED_PREFIX):
+            path = REPO_ROOT / source
+        elif have_corpus:
             path = root / source
         elif source.startswith("seeds/"):
             path = SAMPLES_DIR / Path(source).name
         else:
             continue
-        docs.append(GoldDoc(source=source, path=path, kind=gold["kind"], labels=gold["labels"], sha256=gold["sha256"]))
+        docs.append(GoldDoc(source=source, path=path, kind=gold["kind"], labels=gold["labels"], sha256=gold["sha256"],
+                            site=site, split=split_of(site)))
 
     _check_documents(docs)
     if not docs:
-        raise EvalError(f"no gold document matches --only {' '.join(only)}")
-    subset = f" matching {' or '.join(only)}" if only else ""
+        raise EvalError("no gold document matches " + " and ".join(
+            ([f"--only {' '.join(only)}"] if only else []) + ([f"--split {split}"] if split else [])))
+    docs.sort(key=lambda doc: (doc.split != "validation", doc.source))
+    subset = (f" matching {' or '.join(only)}" if only else "") + (f" of the {split} split" if split else "")
+    counts = ", ".join(f"{sum(d.split == name for d in docs)} {name}" for name in SPLITS)
     if have_corpus:
-        return docs, f"scored {len(docs)} documents{subset} from {root}"
-    return docs, f"corpus not found at {root}: scoring the {len(docs)} bundled seed documents{subset} only"
+        return docs, f"scored {len(docs)} documents{subset} ({counts}) from {root} and {COLLECTED_PREFIX}"
+    return docs, (f"corpus not found at {root}: scoring the {len(docs)} documents{subset} ({counts}) of "
+                  f"{COLLECTED_PREFIX} and the bundled seeds only")
 
 
 def _check_documents(docs: list[GoldDoc]) -> None:
@@ -134,6 +157,39 @@ class DocumentScore:
 
 
 @dataclass
+class SplitScore:
+    """The scores of one split (or of all documents), with how far they can be trusted."""
+
+    name: str  # 'all', 'dev' or 'validation'
+    scorecard: Scorecard
+    intervals: dict[str, Interval]  # bootstrap 95% intervals: per field F1, '_micro', '_hallucination'
+    sites_out: list[SiteOut]  # leave-one-site-out micro-F1, lowest first
+    site_macro_f1: Optional[float]
+    sites: int
+
+
+def split_scores(documents: list["DocumentScore"]) -> dict[str, SplitScore]:
+    """Scores of all documents and of each split present, in that order."""
+    groups = {"all": documents}
+    for name in SPLITS:
+        members = [d for d in documents if d.gold.split == name]
+        if members and len(members) < len(documents):
+            groups[name] = members
+    result = {}
+    for name, members in groups.items():
+        scored = [ScoredDocument(d.gold.site, compare_record(d.predicted, d.gold.labels)) for d in members]
+        result[name] = SplitScore(
+            name=name,
+            scorecard=score([(d.predicted, d.gold.labels, d.gold.kind) for d in members]),
+            intervals=bootstrap_intervals(scored),
+            sites_out=leave_one_site_out(scored),
+            site_macro_f1=site_macro_f1(scored),
+            sites=len({d.gold.site for d in members}),
+        )
+    return result
+
+
+@dataclass
 class EvalRun:
     eval_id: str
     created_at: datetime
@@ -149,6 +205,7 @@ class EvalRun:
     documents: list[DocumentScore]
     extraction: RunSummary
     notes: list[str] = field(default_factory=list)
+    splits: dict[str, SplitScore] = field(default_factory=dict)  # 'all', then 'dev' / 'validation' if both
 
 
 def run_eval(
@@ -160,12 +217,13 @@ def run_eval(
     concurrency: int = 1,
     config: ExtractionConfig = ExtractionConfig(),
     only: Sequence[str] = (),
+    split: Optional[str] = None,
     on_progress: Callable[[str, str], None] = lambda path, status: None,
     on_total: Callable[[int], None] = lambda total: None,
 ) -> EvalRun:
     """Extract the gold documents into `db_path`, score them, store and return the eval run."""
     commit = git_commit()  # the code that runs is the code at the start: a long eval can outlive a commit
-    docs, corpus_note = gold_documents(corpus_root, only)
+    docs, corpus_note = gold_documents(corpus_root, only, split)
     root, have_corpus = _corpus(corpus_root)
     summary = run_extraction(
         [str(doc.path) for doc in docs], db_path=db_path, llm=llm, endpoint_label=endpoint_label,
@@ -175,6 +233,7 @@ def run_eval(
     conn = store.connect(db_path)
     try:
         scored = _predictions(conn, docs, model=summary.model, prompt_version=summary.prompt_version)
+        splits = split_scores(scored)
         run = EvalRun(
             eval_id=uuid.uuid4().hex[:12],
             created_at=datetime.now(timezone.utc).replace(tzinfo=None),
@@ -186,10 +245,11 @@ def run_eval(
             git_commit=commit,
             corpus=str(root if have_corpus else SAMPLES_DIR),
             corpus_note=corpus_note,
-            scorecard=score([(d.predicted, d.gold.labels, d.gold.kind) for d in scored]),
+            scorecard=splits["all"].scorecard,
             documents=scored,
             extraction=summary,
             notes=[corpus_note] + _status_notes(scored),
+            splits=splits,
         )
         save_eval(conn, run)
     finally:
@@ -230,11 +290,17 @@ def save_eval(conn, run: EvalRun) -> None:
     """The run, its per-field scores (overall and per kind) and per-document results, in one transaction."""
     card = run.scorecard
     micro, macro = card.micro, card.macro
-    field_rows = [{"eval_id": run.eval_id, **row} for row in card.to_rows()]
+    field_rows = []
+    for split in run.splits.values() or [SplitScore("all", card, {}, [], None, 0)]:
+        for row in split.scorecard.to_rows():
+            name = "_micro" if row["field"] == "_micro" else row["field"]
+            low, high = split.intervals.get(name, (None, None)) if row["kind"] == "all" else (None, None)
+            field_rows.append({"eval_id": run.eval_id, **row, "split": split.name, "f1_low": low, "f1_high": high})
     document_rows = [
         {"eval_id": run.eval_id, "document_id": doc.gold.sha256, "source": doc.gold.source, "kind": doc.gold.kind,
          "field": name, "predicted": json.dumps(doc.predicted.get(name)), "gold": json.dumps(doc.gold.labels.get(name)),
-         "tp": counts.tp, "fp": counts.fp, "fn": counts.fn, "hallucinated": bool(counts.hallucinations)}
+         "tp": counts.tp, "fp": counts.fp, "fn": counts.fn, "hallucinated": bool(counts.hallucinations),
+         "site": doc.gold.site, "split": doc.gold.split}
         for doc in run.documents
         for name, counts in compare_record(doc.predicted, doc.gold.labels).items()
     ]
@@ -266,6 +332,7 @@ class FieldDelta:
     field: str
     before: dict[str, Optional[float]]
     after: dict[str, Optional[float]]
+    split: str = "all"  # 'all', 'dev' or 'validation'
 
     def delta(self, metric: str) -> Optional[float]:
         a, b = self.before[metric], self.after[metric]
@@ -288,7 +355,7 @@ class FieldDelta:
 class Comparison:
     a: dict  # the eval_runs row of the earlier ("before") run
     b: dict  # the eval_runs row of the later ("after") run
-    fields: list[FieldDelta]  # every contract field, then '_micro' and '_macro'
+    fields: list[FieldDelta]  # every contract field, then '_micro' and '_macro'; for 'all', then each split
     warnings: list[str]
 
     @property
@@ -310,9 +377,12 @@ def compare(db_path: str, a: str, b: str) -> Comparison:
         scores_a, scores_b = _field_scores(conn, run_a["eval_id"]), _field_scores(conn, run_b["eval_id"])
     finally:
         conn.close()
-    names = list(scores_a) + [name for name in scores_b if name not in scores_a]
     empty = dict.fromkeys(METRICS)
-    deltas = [FieldDelta(name, scores_a.get(name, empty), scores_b.get(name, empty)) for name in names]
+    deltas = []
+    for split in ["all", *[name for name in SPLITS if name in scores_a and name in scores_b]]:
+        a_split, b_split = scores_a.get(split, {}), scores_b.get(split, {})
+        names = list(a_split) + [name for name in b_split if name not in a_split]
+        deltas += [FieldDelta(name, a_split.get(name, empty), b_split.get(name, empty), split) for name in names]
     warnings = []
     if (run_a["corpus"], run_a["documents"]) != (run_b["corpus"], run_b["documents"]):
         warnings.append(
@@ -339,10 +409,14 @@ def _eval_row(conn, wanted: str) -> dict:
     return matches[0]
 
 
-def _field_scores(conn, eval_id: str) -> dict[str, dict[str, Optional[float]]]:
+def _field_scores(conn, eval_id: str) -> dict[str, dict[str, dict[str, Optional[float]]]]:
+    """split -> field -> metric, from the rows over all kinds."""
     rows = conn.execute(
-        f"SELECT field, {', '.join(METRICS)} FROM eval_field_scores WHERE eval_id = ? AND kind = 'all' "
-        "ORDER BY rowid",
+        f"SELECT coalesce(split, 'all'), field, {', '.join(METRICS)} FROM eval_field_scores "
+        "WHERE eval_id = ? AND kind = 'all' ORDER BY rowid",
         [eval_id],
     ).fetchall()
-    return {row[0]: dict(zip(METRICS, row[1:])) for row in rows}
+    scores: dict[str, dict[str, dict[str, Optional[float]]]] = {}
+    for split, name, *values in rows:
+        scores.setdefault(split, {})[name] = dict(zip(METRICS, values))
+    return scores

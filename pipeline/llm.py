@@ -43,6 +43,17 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object_schema")
 
+# Greedy decoding, stated in every request rather than left to a server's defaults (which
+# differ: llama.cpp's repeat penalty is 1.0, llama-cpp-python's 1.1), so that two servers
+# given the same request answer alike. Any OpenAI-compatible server takes these.
+SAMPLING = {"temperature": 0, "top_p": 1.0, "seed": 0}
+# What llama.cpp's server also reads (OpenAI's API refuses unknown keys, so only servers known
+# to be llama.cpp get them): top-k 1 is greedy whatever the temperature; a mild repeat penalty
+# keeps a small model from looping on a list until max_tokens; cache_prompt keeps the KV of
+# the shared prefix (rules, key definitions, the excerpt) for the next request.
+LLAMA_CPP_SAMPLING = {"top_k": 1, "min_p": 0.0, "repeat_penalty": 1.1, "repeat_last_n": 64,
+                      "cache_prompt": True}
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -54,6 +65,12 @@ class Endpoint:
     structured_output: str = "json_schema"
     label: str = "openai-compatible"
     validation_retries: int = 2  # re-asks (with the validation error) after an invalid answer
+    llama_cpp: bool = False  # a llama.cpp server: send its own sampling keys too
+
+    @property
+    def sampling(self) -> dict:
+        """Every sampling setting a request carries to this endpoint."""
+        return {**SAMPLING, **LLAMA_CPP_SAMPLING} if self.llama_cpp else dict(SAMPLING)
 
     def __repr__(self) -> str:  # never print the key
         return f"Endpoint({self.label}, {self.base_url}, model={self.model})"
@@ -70,6 +87,7 @@ class CallRecord:
     outcome: str  # ok | validation_error | incomplete | http_<status> | timeout | connection_error | error
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_prompt_tokens: int = 0  # of prompt_tokens, those the server had in its prompt cache
     latency_ms: float = 0.0
     error: Optional[str] = None
     document_id: str = ""
@@ -235,6 +253,8 @@ class LLMClient:
         usage = getattr(response, "usage", None)
         record.prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
         record.completion_tokens = getattr(usage, "completion_tokens", 0) or 0
+        details = getattr(usage, "prompt_tokens_details", None)
+        record.cached_prompt_tokens = getattr(details, "cached_tokens", 0) or 0
         finish = response.choices[0].finish_reason if getattr(response, "choices", None) else None
         record.outcome = "incomplete" if finish == "length" else "ok"
 
@@ -307,12 +327,13 @@ class LLMClient:
                      max_tokens: Optional[int] = None) -> dict:
         """The chat-completion body of a first attempt: what a live call sends, and a batch line."""
         body = {"model": self.endpoint.model, "messages": messages,
-                "max_tokens": max_tokens or self.max_output_tokens, "temperature": 0}
+                "max_tokens": max_tokens or self.max_output_tokens, **self.endpoint.sampling}
         if self.structured_output == "json_object_schema":
             body["response_format"] = {"type": "json_object", "schema": _grammar_schema(response_model)}
         else:
+            schema = _grammar_schema(response_model) if self.endpoint.llama_cpp else _response_schema(response_model)
             body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": response_model.__name__[:64], "schema": _response_schema(response_model)}}
+                "name": response_model.__name__[:64], "schema": schema}}
         return body
 
     @staticmethod
@@ -348,8 +369,9 @@ class LLMClient:
             reask = handle_reask_kwargs(conversation, instructor.Mode.JSON_SCHEMA, response, invalid)
             remaining = None if token_budget is None else token_budget - used
             # instructor writes a json_schema response_format itself; llama-cpp-python's form it does not know
-            extra_body = ({"response_format": body["response_format"]}
-                          if self.structured_output == "json_object_schema" else None)
+            extra_body = {key: value for key, value in self.endpoint.sampling.items() if key != "temperature"}
+            if self.structured_output == "json_object_schema":
+                extra_body["response_format"] = body["response_format"]
             return self._reask(response_model, reask["messages"], remaining, max_tokens, extra_body)
 
     def _first_attempt(self, body: dict):

@@ -47,13 +47,14 @@ def load_prompts(directory: Path = PROMPTS_DIR) -> PromptSet:
 def render_messages(prompts: PromptSet, fields: tuple[str, ...], text: str) -> list[dict[str, str]]:
     """Chat messages asking for `fields` from `text`.
 
-    The fields are stated in the prompt as well as in the schema: small models return
-    mostly nulls without it (and the embedded model never sees the schema, which only
-    constrains its sampling). They come after the excerpt, so that successive calls about
-    one document share their longest prefix (rules + excerpt), which llama.cpp's server
-    reuses from its KV cache instead of reading the excerpt again for every field group.
+    The system message is the same for every call: the rules and the definition of every
+    key (small models return mostly nulls without the definitions, and the embedded model
+    never sees the schema, which only constrains its sampling). A server's prompt cache
+    (llama.cpp's keeps the KV of the longest common prefix) then reads it once per run,
+    not once per call. The user message puts the excerpt before the asked keys, so that
+    successive calls about one document share the excerpt as well.
     """
-    field_lines = "\n".join(f"- {f}: {prompts.field_descriptions[f]}" for f in fields)
-    system = prompts.system.substitute()
-    user = prompts.user.substitute(text=text, fields=field_lines)
+    definitions = "\n".join(f"- {key}: {text_}" for key, text_ in prompts.field_descriptions.items())
+    system = prompts.system.substitute(field_definitions=definitions)
+    user = prompts.user.substitute(text=text, fields=", ".join(fields))
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -16,7 +16,7 @@ from typing import Optional
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.evaluation import Comparison, EvalRun
+from pipeline.evaluation import Comparison, EvalRun, SplitScore
 from pipeline.scoring import Scorecard
 
 REPORT_NAME = "eval-report.md"
@@ -66,6 +66,57 @@ def kind_rows(card: Scorecard) -> list[list[str]]:
     return rows
 
 
+def _interval(interval) -> str:
+    low, high = interval if interval else (None, None)
+    return "" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
+
+
+def _shown_splits(run: EvalRun) -> list[SplitScore]:
+    """The splits side by side: dev and validation when the run has both, else all documents."""
+    named = [split for name, split in run.splits.items() if name != "all"]
+    return named or [run.splits["all"]] if run.splits else []
+
+
+def split_summary_rows(run: EvalRun) -> list[list[str]]:
+    """One row per split: documents, sites, micro P/R/F1 with its interval, hallucination rate with
+    its interval, the mean of per-site F1, and the lowest leave-one-site-out F1."""
+    rows = []
+    for split in run.splits.values():
+        micro = split.scorecard.micro
+        lowest = split.sites_out[0] if split.sites_out else None
+        rows.append([
+            split.name, str(split.scorecard.documents), str(split.sites),
+            _number(micro.precision), _number(micro.recall),
+            f"{_number(micro.f1)} {_interval(split.intervals.get('_micro'))}",
+            f"{_number(micro.hallucination_rate)} {_interval(split.intervals.get('_hallucination'))} "
+            f"({micro.hallucinations}/{micro.gold_empty})",
+            _number(split.site_macro_f1),
+            f"{_number(lowest.f1_without)} (without {lowest.site})" if lowest else "",
+        ])
+    return rows
+
+
+SPLIT_COLUMNS = ("split", "documents", "sites", "micro P", "micro R", "micro F1 [95% CI]",
+                 "hallucination rate [95% CI]", "mean per-site F1", "lowest leave-one-site-out F1")
+
+
+def split_field_rows(run: EvalRun) -> tuple[list[str], list[list[str]]]:
+    """Per-field F1 with its interval, one column per split shown."""
+    splits = _shown_splits(run)
+    columns = ["field"] + [f"{split.name} F1 [95% CI]" for split in splits] + [f"{split.name} tp/fp/fn" for split in splits]
+    rows = []
+    for name in (splits[0].scorecard.per_field if splits else {}):
+        cells = [name]
+        for split in splits:
+            counts = split.scorecard.per_field[name]
+            cells.append(f"{_number(counts.f1)} {_interval(split.intervals.get(name))}".strip())
+        for split in splits:
+            counts = split.scorecard.per_field[name]
+            cells.append(f"{counts.tp}/{counts.fp}/{counts.fn}")
+        rows.append(cells)
+    return columns, rows
+
+
 def summary_lines(run: EvalRun) -> list[tuple[str, str]]:
     card, summary = run.scorecard, run.extraction
     micro = card.micro
@@ -93,6 +144,10 @@ def print_eval(run: EvalRun, console: Console) -> None:
     for name, value in summary_lines(run):
         overview.add_row(name, value)
     console.print(overview)
+    if len(run.splits) > 1:
+        console.print(_table("per split (bootstrap 95% intervals)", SPLIT_COLUMNS, split_summary_rows(run)))
+        columns, rows = split_field_rows(run)
+        console.print(_table("per field and split", columns, rows))
     console.print(_table("per field (all documents)", FIELD_COLUMNS, field_rows(run.scorecard), summary_rows=2))
     console.print(_table("per document kind", KIND_COLUMNS, kind_rows(run.scorecard)))
     for note in run.notes[1:]:  # the first is the corpus note, shown above
@@ -112,7 +167,7 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
     """Fields whose scores changed (and the micro and macro rows), with a verdict each."""
     a, b = comparison.a, comparison.b
     table = Table(title=f"eval {a['eval_id']} ({a['model']}) -> {b['eval_id']} ({b['model']})")
-    for column in ("field", "F1 A", "F1 B", "ΔF1", "ΔP", "ΔR", "halluc. A", "halluc. B", "verdict"):
+    for column in ("split", "field", "F1 A", "F1 B", "ΔF1", "ΔP", "ΔR", "halluc. A", "halluc. B", "verdict"):
         table.add_column(column, justify="left" if column in ("field", "verdict") else "right", no_wrap=column == "field")
     unchanged = 0
     for delta in comparison.fields:
@@ -122,7 +177,7 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
             continue
         verdict = "[red]regression[/]" if delta.regression else "[green]improvement[/]" if delta.improvement else ""
         table.add_row(
-            delta.field.lstrip("_"), _number(delta.before["f1"]), _number(delta.after["f1"]),
+            delta.split, delta.field.lstrip("_"), _number(delta.before["f1"]), _number(delta.after["f1"]),
             _signed(delta.delta("f1")), _signed(delta.delta("precision")), _signed(delta.delta("recall")),
             _number(delta.before["hallucination_rate"]), _number(delta.after["hallucination_rate"]), verdict,
         )
@@ -154,13 +209,25 @@ def write_report(run: EvalRun, directory: Path) -> ReportFiles:
     chart_path: Optional[Path] = directory / CHART_NAME
     note = None
     try:
-        draw_f1_chart(run.scorecard, chart_path, title=f"Per-field F1, eval {run.eval_id} ({run.model})")
+        draw_f1_chart(_shown_splits(run) or [SplitScore("all", run.scorecard, {}, [], None, 0)], chart_path,
+                      title=f"Per-field F1 with bootstrap 95% intervals, eval {run.eval_id} ({run.model})")
     except ImportError:
         chart_path = None
         note = "chart not drawn: matplotlib is not installed (pip install 'trialsift[report]')"
 
     lines = ["# trialsift eval report", "", run.corpus_note, ""]
     lines += [f"- **{name}**: {value}" for name, value in summary_lines(run)]
+    if len(run.splits) > 1:
+        lines += ["", "## Per split", "",
+                  "Split by site (pipeline/eval_split.py): validation pages come from sites no code was written "
+                  "against. Intervals: bootstrap over documents, 1,000 resamples. Leave-one-site-out: micro-F1 "
+                  "of the split without one site's pages (the lowest shown).", ""]
+        lines += _markdown_table(SPLIT_COLUMNS, split_summary_rows(run))
+        columns, rows = split_field_rows(run)
+        lines += ["", "## Per field and split", ""] + _markdown_table(columns, rows)
+        for split in _shown_splits(run):
+            lines += ["", f"### Per document kind ({split.name})", ""]
+            lines += _markdown_table(KIND_COLUMNS, kind_rows(split.scorecard))
     lines += ["", "## Per field (all documents)", ""]
     lines += _markdown_table(FIELD_COLUMNS, field_rows(run.scorecard))
     lines += ["", "Hallucinations: documents with no gold value for the field that got a value anyway, "
@@ -183,27 +250,37 @@ def _markdown_table(columns, rows) -> list[str]:
     return [line(columns), line(["---"] + ["---:"] * (len(columns) - 1))] + [line(row) for row in rows]
 
 
-def draw_f1_chart(card: Scorecard, path: Path, *, title: str) -> None:
-    """Horizontal bars of per-field F1; fields with no gold or predicted value are left out.
+def draw_f1_chart(splits: list[SplitScore], path: Path, *, title: str) -> None:
+    """Horizontal bars of per-field F1, one bar per split with its bootstrap interval; fields no
+    split has a value for are left out.
 
     Uses matplotlib's object API (no pyplot), so no global figure state and no display needed.
     Raises ImportError without matplotlib.
     """
     from matplotlib.figure import Figure
 
-    scored = [(name, counts.f1) for name, counts in card.per_field.items() if counts.f1 is not None]
-    names = [name for name, _ in scored]
-    values = [f1 for _, f1 in scored]
-    figure = Figure(figsize=(8, 0.28 * len(names) + 1.2))
+    names = [name for name in splits[0].scorecard.per_field
+             if any(split.scorecard.per_field[name].f1 is not None for split in splits)]
+    height = 0.8 / len(splits)
+    colors = ("#4C72B0", "#DD8452", "#55A868")
+    figure = Figure(figsize=(8, 0.32 * len(names) * max(1, len(splits) * 0.7) + 1.4))
     axes = figure.add_subplot()
-    positions = range(len(names))
-    axes.barh(positions, values, color="#4C72B0")
-    axes.set_yticks(list(positions), names, fontsize=8)
+    for index, split in enumerate(splits):
+        positions = [row + (index - (len(splits) - 1) / 2) * height for row in range(len(names))]
+        values = [split.scorecard.per_field[name].f1 or 0.0 for name in names]
+        errors = [[], []]
+        for name, value in zip(names, values):
+            low, high = split.intervals.get(name, (None, None))
+            errors[0].append(max(0.0, value - low) if low is not None else 0.0)
+            errors[1].append(max(0.0, high - value) if high is not None else 0.0)
+        axes.barh(positions, values, height=height, color=colors[index % len(colors)],
+                  xerr=errors, error_kw={"elinewidth": 0.8, "capsize": 1.5},
+                  label=f"{split.name} ({split.scorecard.documents} documents)")
+    axes.set_yticks(list(range(len(names))), names, fontsize=8)
     axes.invert_yaxis()  # contract order, top to bottom
     axes.set_xlim(0, 1)
     axes.set_xlabel("F1")
     axes.set_title(title, fontsize=10)
-    for position, value in zip(positions, values):
-        axes.text(min(value + 0.01, 0.93), position, f"{value:.2f}", va="center", fontsize=7)
+    axes.legend(fontsize=8, loc="lower right")
     figure.tight_layout()
     figure.savefig(path, format="png", dpi=100)

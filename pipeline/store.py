@@ -153,6 +153,20 @@ MIGRATIONS: list[str] = [
         chunk_sha256 VARCHAR
     );
     """,
+    # 5: prompt tokens a server answered from its prompt cache (OpenAI's usage.prompt_tokens_details),
+    # so a run's ledger tells what the model really had to read.
+    """
+    ALTER TABLE llm_calls ADD COLUMN cached_prompt_tokens BIGINT DEFAULT 0;
+    """,
+    # 6: eval scores per split (pipeline/eval_split.py: 'all', 'dev', 'validation') with bootstrap 95%
+    # intervals of F1; each scored document's site and split.
+    """
+    ALTER TABLE eval_field_scores ADD COLUMN split VARCHAR DEFAULT 'all';
+    ALTER TABLE eval_field_scores ADD COLUMN f1_low DOUBLE;
+    ALTER TABLE eval_field_scores ADD COLUMN f1_high DOUBLE;
+    ALTER TABLE eval_document_results ADD COLUMN site VARCHAR;
+    ALTER TABLE eval_document_results ADD COLUMN split VARCHAR;
+    """,
 ]
 
 def _now() -> datetime:
@@ -337,7 +351,8 @@ def insert_calls(conn, calls: list, *, run_id: str, prices=None) -> None:
     insert_rows(conn, "llm_calls", [
         {"run_id": run_id, "document_id": c.document_id, "field_group": c.group, "chunk_sha256": c.chunk_sha256,
          "model": c.model, "attempt": c.attempt, "outcome": c.outcome, "prompt_tokens": c.prompt_tokens,
-         "completion_tokens": c.completion_tokens, "latency_ms": c.latency_ms, "cost_usd": call_cost(c, prices),
+         "completion_tokens": c.completion_tokens, "cached_prompt_tokens": c.cached_prompt_tokens,
+         "latency_ms": c.latency_ms, "cost_usd": call_cost(c, prices),
          "error": c.error, "called_at": now, "api": c.api}
         for c in calls])
 

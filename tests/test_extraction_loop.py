@@ -487,3 +487,44 @@ def test_items_added_by_list_completion_are_stored_with_their_own_method(tmp_pat
     assert [(name, method.split(":")[0]) for name, method in rows] == [
         ("Camrelizumab", "llm"), ("induction chemotherapy", "grounding"), ("carbon-ion radiotherapy", "grounding")]
     assert rows[1][1] == rows[2][1] == "grounding:list"
+
+
+@pytest.mark.parametrize("llama_cpp", [False, True])
+def test_every_request_states_its_sampling_settings(seed_002, tmp_path, llama_cpp):
+    """Greedy decoding is written into each request, not left to a server's defaults; a llama.cpp
+    server also gets its own keys (top-k, repeat penalty, prompt cache), and no other server does
+    (OpenAI's API refuses keys it does not know)."""
+    with ScriptedLLM(answer_from(SEED_002_TRUTH)) as server:
+        endpoint = Endpoint(server.base_url, "test-key-123456", "scripted-model", "json_schema", "scripted",
+                            llama_cpp=llama_cpp)
+        run_extraction([str(seed_002)], db_path=str(tmp_path / "t.duckdb"), llm=LLMClient(endpoint),
+                       endpoint_label="scripted")
+        bodies = [request.body for request in server.chat_requests]
+    assert bodies
+    for body in bodies:
+        assert (body["temperature"], body["top_p"], body["seed"]) == (0, 1.0, 0)
+        assert body["max_tokens"] > 0
+        llama_keys = {"top_k", "min_p", "repeat_penalty", "repeat_last_n", "cache_prompt"}
+        if llama_cpp:
+            assert llama_keys <= set(body) and body["top_k"] == 1 and body["cache_prompt"] is True
+            schema = body["response_format"]["json_schema"]["schema"]
+            assert schema["required"] == list(schema["properties"]), "a grammar server is asked for every key"
+        else:
+            assert not llama_keys & set(body)
+
+
+def test_every_call_shares_one_system_message_and_the_excerpt_leads_the_user_message(seed_002, tmp_path):
+    """Successive requests share their longest prefix, which a server's prompt cache reads once:
+    the system message is the same for every call of every document, and the user message
+    starts with the excerpt and ends with the keys asked."""
+    with ScriptedLLM(answer_from(SEED_002_TRUTH)) as server:
+        run_extraction([str(seed_002)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                       endpoint_label="scripted", config=ExtractionConfig(max_chunk_chars=1500))
+        bodies = [request.body for request in server.chat_requests]
+    assert len(bodies) >= 2
+    systems = {body["messages"][0]["content"] for body in bodies}
+    assert len(systems) == 1
+    for body in bodies:
+        user = body["messages"][1]["content"]
+        assert user.startswith("Excerpt:\n<<<\n")
+        assert user.rstrip().endswith(", ".join(asked_keys(body)))
