@@ -170,14 +170,7 @@ def _find_integer(value: int, text: str) -> Optional[_Span]:
     return next((span for number, span in _counts_of_participants(text) if number == value), None)
 
 
-_DATE_PATTERNS = [
-    r"\d{4}\s*Year\s*\d{1,2}\s*Month(?:\s*\d{1,2}\s*Day)?",
-    r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?",
-    r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}",
-    r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?[A-Z][a-z]{2,8}\.?,?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?\d{4}",
-    r"\b(?:19|20)\d{2}\b",
-]
-_DATE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS))
+_DATE = normalize.DATE_IN_TEXT
 
 
 def _dates(text: str) -> Iterator[tuple[str, _Span]]:

@@ -223,21 +223,7 @@ def _read_age_range(
 # Trial Registered Prospectively"); the normaliser parses it at its own precision. A
 # numeric date such as 06/07/2020 is refused by the normaliser as ambiguous; when the
 # document shows its order elsewhere (some date with a part above 12) it is read that way.
-_MONTH_NAME = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_DATE = re.compile(
-    r"(?:\d{4}[ \t]*year[ \t]*\d{1,2}[ \t]*month(?:[ \t]*\d{1,2}[ \t]*day)?"  # UMIN
-    r"|\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?"  # 2025-10-10, 2026/01/15, 2015-09
-    rf"|{_MONTH_NAME}[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"  # Dec 20, 2025
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ \t]+{_MONTH_NAME},?[ \t]+\d{{4}}"  # 15 October 2025
-    rf"|{_MONTH_NAME},?[ \t]+\d{{4}}"  # September 2015
-    r"|(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})"  # 19/08/2021
-    r"|(?:19|20)\d{2})"  # 2019
-    r"(?![\w]|[-/.]\d)",  # "2015-001894-41" is an id, not the year 2015
-    re.IGNORECASE,
-)
+_DATE = normalize.DATE_IN_TEXT
 _NUMERIC_DATE = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.]\d{4}(?![\d/.])")
 
 

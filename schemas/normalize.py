@@ -188,6 +188,29 @@ _YEAR_FIRST = re.compile(
     r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?",
     re.ASCII,
 )
+# Where a date is written in running text: the one detector that rules (reading labelled dates)
+# and grounding (checking a date is stated) share. Month names in English; numeric day/month
+# order is resolved by the reader (group "first" / "second"). Forms: "2023 Year 10 Month 26 Day",
+# "2025年10月10日", "2025-10-10", "Dec 20, 2025", "15 October 2025", "10-Oct-2025", "September 2015",
+# "19/08/2021", "19-08-2021", "2019". A run of digits and hyphens that goes on ("2015-001894-41", an EudraCT
+# number) is an id, not a date.
+MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+DATE_IN_TEXT = re.compile(
+    r"(?<![\d-])(?:\d{4}[ \t]*(?:year|年)[ \t]*\d{1,2}[ \t]*(?:month|月)(?:[ \t]*\d{1,2}[ \t]*(?:day|日))?"
+    r"|\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?"
+    rf"|{MONTH_NAME}[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?:[ \t]+|-){MONTH_NAME},?(?:[ \t]+|-)\d{{4}}"
+    rf"|{MONTH_NAME},?(?:[ \t]+|-)\d{{4}}"
+    r"|(?P<first>\d{1,2})([/.-])(?P<second>\d{1,2})\2(?P<year>\d{4})"
+    r"|(?:19|20)\d{2})"
+    r"(?![^\W_]|[-/.]\d)",
+    re.IGNORECASE,
+)
+
+
 # UMIN "2023 Year 10 Month 26 Day"; Chinese/Japanese "2020年5月8日"
 _YEAR_MONTH_DAY_WORDS = re.compile(
     r"(\d{4})\s*(?:year|年)\s*(\d{1,2})\s*(?:month|月)(?:\s*(\d{1,2})\s*(?:day|日))?",

@@ -679,3 +679,29 @@ def test_a_list_is_completed_only_from_its_leading_items():
     out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "OS", "time_frame": None},
                                                                   {"measure": "PFS", "time_frame": None}], "llm:x")])
     assert [item["measure"] for item in out.values["secondary_outcomes"]] == ["OS", "PFS"]
+
+
+@pytest.mark.parametrize("text, value, quote", [
+    ("試験開始日 Study start date: 2025年10月10日", "2025-10-10", "2025年10月10日"),
+    ("Study start date: 10-Oct-2025", "2025-10-10", "10-Oct-2025"),
+    ("Start Date 19-08-2021\nEnd Date 30-12-2023", "2021-08-19", "19-08-2021"),
+    ("Date study starts: 2023 Year 10 Month 26 Day", "2023-10-26", "2023 Year 10 Month 26 Day"),
+])
+def test_dates_are_found_in_every_common_written_form(text, value, quote):
+    """One date detector (schemas.normalize.DATE_IN_TEXT) for rules and grounding: CJK dates,
+    day-month-name-year with hyphens, and day-first numeric dates are statements of a date."""
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("start_date", value, "llm:x")])
+    assert out.values == {"start_date": value}
+    assert out.evidence["start_date"][0].quote == quote
+
+
+@pytest.mark.parametrize("text, value", [
+    ("EudraCT number: 2015-001894-41", "2015"),  # an id, not a year
+    ("Study start date: 10-Oct-2025", "2025"),  # the stated precision is a day, not a year
+    ("Last updated: 2025年10月10日", "2025-10-10"),  # labelled as another kind of date
+])
+def test_what_is_not_a_statement_of_the_date(text, value):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("start_date", value, "llm:x")])
+    assert "start_date" not in out.values
