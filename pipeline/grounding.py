@@ -20,6 +20,7 @@ the cleaned text are mapped back to the document through the cleaner's offset ma
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
@@ -365,6 +366,7 @@ def unstatable_fields(clean: CleanText) -> set[str]:
     return unstatable
 
 
+@functools.lru_cache(maxsize=None)
 def _country_names(code: str) -> list[str]:
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
@@ -374,6 +376,7 @@ def _country_names(code: str) -> list[str]:
              "KR": ["Korea", "South Korea"], "RU": ["Russia"], "IR": ["Iran"], "TW": ["Taiwan"],
              "CN": ["China"], "VN": ["Vietnam"], "CZ": ["Czech Republic", "Czechia"]}
     names.update(extra.get(code, []))
+    names.update(normalize.country_names_in_other_languages(code))
     return sorted(names, key=len, reverse=True)
 
 
@@ -899,6 +902,10 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
             spans = _spans_where(out, finding, spans, lambda span: not _labelled_as_another_role(text, span),
                                  "labelled as another role (collaborator, responsible party, applicant, "
                                  "affiliation...), not the sponsor")
+            if spans:
+                spans = _spans_where(out, finding, spans, lambda span: _stated_as_sponsor(text, span),
+                                     "no sponsor, funder or conductor cue on its line or the line above: "
+                                     "an organization the page names, not one it names as the sponsor")
         elif name == "acronym" and (len(str(value).split()) > 3 or len(str(value)) > 30):
             # a short name is an acronym wherever it stands; a phrase is one only where labelled so
             spans = _spans_where(out, finding, spans, lambda span: re.search(r"acronym", _label_before(text, span), re.I),
@@ -979,6 +986,37 @@ def _labelled_as_a_code(text: str, span: _Span) -> bool:
     label = _label_before(text, span).strip()
     ids = normalize.find_registry_ids(label)
     return bool(_CODE_LABEL.search(label)) or (len(ids) == 1 and ids[0].end - ids[0].start >= len(label) - 1)
+
+
+# A sponsor is a role a page gives an organization, with a label or a phrase on its line or the
+# line above ("Sponsor:", "Primary sponsor", "funded by", "conducted by", a company announcing its
+# trial; the same words in the registries' other languages). Any other organization a page names
+# (a registry, a site, a trial group, a drug in a link list) is not stated as the sponsor.
+_SPONSOR_CUE = re.compile(
+    r"sponsor|fund|financ|conduct|run by|led by|organi[sz]ed by|initiat|compan|announc"
+    r"|\u7533\u529e|\u8d44\u52a9|\u4e3b\u529e|\u4e3b\u8fa6|\u5b9f\u65bd|\u4e3b\u50ac|\u30b9\u30dd\u30f3\u30b5\u30fc"  # 申办 资助 主办 主辦 実施 主催 スポンサー
+    r"|\uc2a4\ud3f0\uc11c|\uc758\ub8b0|promot|patrocin|f\u00f6rder|auftraggeber",  # 스폰서 의뢰
+    re.I)
+
+
+def _stated_as_sponsor(text: str, span: _Span) -> bool:
+    line_start = _line_start(text, span.start)
+    window_start = _line_above(text, line_start)[0] if line_start > 0 else line_start
+    return bool(_SPONSOR_CUE.search(text[window_start:_line_end(text, span.end)]))
+
+
+# A site is a place the trial runs: with no city or country, its name or a label on its line or
+# the line above must say so ("Locations", "Study site", a hospital, clinic or centre).
+_SITE_CUE = re.compile(
+    r"locat|\bsites?\b|cent(?:re|er)|hospital|clinic|klinik|h\u00f4pital|universit|institut|recruit"
+    r"|\u533b\u9662|\u75c5\u9662|\ubcd1\uc6d0",  # 医院 病院 병원
+    re.I)
+
+
+def _stated_as_a_place(text: str, span: _Span) -> bool:
+    line_start = _line_start(text, span.start)
+    window_start = _line_above(text, line_start)[0] if line_start > 0 else line_start
+    return bool(_SITE_CUE.search(text[window_start:_line_end(text, span.end)]))
 
 
 def _labelled_as_another_role(text: str, span: _Span) -> bool:
@@ -1207,6 +1245,11 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                                    _NOT_A_SITE_LABEL.search(_label_before(locate.text, span)) for span in spans):
             _reject(out, finding, "labelled as another role (sponsor, responsible party, organization, address): "
                                   "not a site")
+            return
+        if name == "sites" and not item.get("city") and not item.get("country") and \
+                not any(_stated_as_a_place(locate.text, span) for span in spans):
+            _reject(out, finding, "no location, and nothing on its line or the line above says it is a "
+                                  "place the trial runs: an organization the page names, not a site")
             return
     else:
         spans = locate.item_spans(name, item)

@@ -22,6 +22,7 @@ synonym table; registry ids come last.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -388,6 +389,52 @@ _COUNTRY_ALIASES = {
 }
 
 
+# Country names as registries and pages in other languages write them ("中国", "Deutschland",
+# "España", "대한민국"): pycountry's own translations of ISO 3166, for the languages of the
+# registries and pages trialsift reads. A name two countries share in a language is left out.
+COUNTRY_NAME_LANGUAGES = ("zh_CN", "zh_TW", "zh_HK", "ja", "ko", "fr", "de", "es", "it", "pt", "pt_BR",
+                          "nl", "ru", "fa", "ar", "tr", "pl", "th", "vi", "id", "ca", "cs", "sv", "da")
+
+
+@functools.lru_cache(maxsize=1)
+def _translated_country_names() -> dict[str, str]:
+    """casefolded translated name -> alpha-2 code."""
+    import gettext
+
+    found: dict[str, set[str]] = {}
+    for language in COUNTRY_NAME_LANGUAGES:
+        try:
+            translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:
+            continue
+        for country in pycountry.countries:
+            for attribute in ("name", "official_name", "common_name"):
+                english = getattr(country, attribute, None)
+                local = translation.gettext(english) if english else None
+                if local and local != english and len(local) >= 2:
+                    found.setdefault(local.casefold(), set()).add(country.alpha_2)
+    return {name: codes.pop() for name, codes in found.items() if len(codes) == 1}
+
+
+def country_names_in_other_languages(code: str) -> list[str]:
+    """The translated names of one country (as pycountry gives them, not casefolded)."""
+    import gettext
+
+    country = pycountry.countries.get(alpha_2=code)
+    names = set()
+    for language in COUNTRY_NAME_LANGUAGES:
+        try:
+            translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:
+            continue
+        for attribute in ("name", "official_name", "common_name"):
+            english = getattr(country, attribute, None) if country else None
+            local = translation.gettext(english) if english else None
+            if local and local != english and _translated_country_names().get(local.casefold()) == code:
+                names.add(local)
+    return sorted(names)
+
+
 def normalize_country(value):
     """Country name or code -> ISO 3166-1 alpha-2 ("United States" -> "US")."""
     if value is None:
@@ -398,7 +445,7 @@ def normalize_country(value):
         return text
     if is_not_stated(text):
         return None
-    alias = _COUNTRY_ALIASES.get(_key(text))
+    alias = _COUNTRY_ALIASES.get(_key(text)) or _translated_country_names().get(text.casefold())
     if alias:
         return alias
     if not re.search(r"\d", text):  # numeric ISO codes ("756") are too easily garbage

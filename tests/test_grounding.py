@@ -705,3 +705,53 @@ def test_what_is_not_a_statement_of_the_date(text, value):
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("start_date", value, "llm:x")])
     assert "start_date" not in out.values
+
+
+@pytest.mark.parametrize("text, sponsor", [
+    ("Sponsor: Acme University\nPhase 2", "Acme University"),
+    ("Primary sponsor\n\nAcme University Hospital\n", "Acme University Hospital"),
+    ("Acme Pharma, a clinical-stage company, announced today the first patient dosed", "Acme Pharma"),
+    ("申办单位:\nAcme Hospital\n", "Acme Hospital"),
+    ("The trial is funded by the Acme Foundation.", "Acme Foundation"),
+])
+def test_a_sponsor_is_an_organization_the_page_gives_that_role(text, sponsor):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("primary_sponsor", sponsor, "llm:x")])
+    assert out.values == {"primary_sponsor": sponsor}
+
+
+@pytest.mark.parametrize("text, named", [
+    ("Registered at the Chinese Clinical Trial Registry\nTitle: A study of X", "Chinese Clinical Trial Registry"),
+    ("Related drugs\nEmpagliflozin\nDapagliflozin", "Empagliflozin"),
+    ("Locations\nMayo Clinic Depression Center, Rochester", "Mayo Clinic Depression Center"),
+    ("Collaborator:\nAcme University\nSponsor:", "Acme University"),
+])
+def test_an_organization_merely_named_is_not_the_sponsor(text, named):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("primary_sponsor", named, "llm:x")])
+    assert "primary_sponsor" not in out.values
+    assert out.rejections
+
+
+@pytest.mark.parametrize("text, code, stated", [
+    ("国家:\n中国\n", "CN", True),
+    ("Land: Deutschland", "DE", True),
+    ("País: España", "ES", True),
+    ("中国临床试验注册中心", "CN", False),  # the registry's name holds the word; it states no country
+])
+def test_countries_are_found_by_their_names_in_other_languages(text, code, stated):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("countries", [code], "llm:x")])
+    assert (out.values.get("countries") == [code]) is stated
+
+
+@pytest.mark.parametrize("text, site, kept", [
+    ("Locations\nAcme Research Unit\n", "Acme Research Unit", True),
+    ("Acme University Hospital is recruiting", "Acme University Hospital", True),
+    ("Related drugs\nEmpagliflozin\n", "Empagliflozin", False),
+    ("Acme Holdings Ltd reported results", "Acme Holdings Ltd", False),
+])
+def test_a_site_without_a_location_must_be_stated_as_a_place(text, site, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("sites", [{"name": site}], "llm:x")])
+    assert bool(out.values.get("sites")) is kept

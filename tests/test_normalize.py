@@ -709,3 +709,17 @@ def test_trial_record_accepts_document_wording():
 def test_trial_record_reports_a_readable_error(field, value, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         TrialRecord(**{field: value})
+
+
+@pytest.mark.parametrize("written, code", [("中国", "CN"), ("美国", "US"), ("Deutschland", "DE"), ("España", "ES"),
+                                           ("대한민국", "KR"), ("日本", "JP"), ("Italia", "IT")])
+def test_country_names_in_the_registries_languages(written, code):
+    assert n.normalize_country(written) == code
+
+
+@pytest.mark.parametrize("written", ["北京", "Hubei", "World", "Country 1"])
+def test_places_that_are_not_countries_are_refused_or_empty(written):
+    try:
+        assert n.normalize_country(written) is None
+    except ValueError:
+        pass
