@@ -1041,7 +1041,16 @@ _CATEGORY_LABEL = re.compile(r"(?:condition|disease|therapeutic) (?:category|are
 def _not_stated_as_condition(text: str, span: _Span) -> bool:
     """A disease named in an eligibility criterion ("diagnosis of probable Alzheimer's
     disease") is who may enrol, not what the trial studies; a category is not a condition."""
-    return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _heading_above(text, span) == "eligibility"
+    return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _in_eligibility_criteria(text, span)
+
+
+def _in_eligibility_criteria(text: str, span: _Span) -> bool:
+    """Whether a span stands in the eligibility criteria: a criteria word on its line, or an
+    eligibility heading above it. A drug or disease named there says who may enrol ("prior
+    methotrexate", "diagnosis of asthma"), not what the trial gives or studies."""
+    if _CRITERION_CUE.search(text[_line_start(text, span.start):_line_end(text, span.end)]):
+        return True
+    return _heading_above(text, span, lines=60) == "eligibility"
 
 
 _CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible", re.I)
@@ -1214,6 +1223,11 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             spans = [long_form]
         else:
             spans = locate.texts(item[key]) if item.get(key) else []
+        if name in ("interventions", "arms") and spans:
+            spans = _spans_where(out, finding, spans, lambda span: not _in_eligibility_criteria(locate.text, span),
+                                 "named only in the eligibility criteria: who may enrol, not what the trial gives")
+            if spans is None:
+                return
         if name in _OUTCOME_FIELDS and spans:
             spans = _spans_where(out, finding, spans, lambda span: _stated_as_outcome(locate.text, span),
                                  "not stated as an outcome (no outcome or endpoint label on its line or above it)")
@@ -1269,6 +1283,7 @@ def _ground_item(document, clean, locate, finding, out) -> None:
             spans = _spans_where(out, finding, spans, lambda span: not _not_stated_as_condition(locate.text, span),
                                  "named only in the eligibility criteria or as a condition category, "
                                  "not as the condition studied")
+
         if spans is None:
             return
         evidence = _first_free_evidence(document, clean, out, finding, spans, "item")

@@ -755,3 +755,16 @@ def test_a_site_without_a_location_must_be_stated_as_a_place(text, site, kept):
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("sites", [{"name": site}], "llm:x")])
     assert bool(out.values.get("sites")) is kept
+
+
+@pytest.mark.parametrize("text, field, item, kept", [
+    ("Intervention\nDrug: Metformin 500 mg\n", "interventions", {"name": "Metformin 500 mg"}, True),
+    ("Inclusion Criteria:\n- Treated with metformin for 3 months\n", "interventions", {"name": "metformin"}, False),
+    ("Eligibility\n\nAge 18 or over\nAdvanced heart failure\n", "interventions", {"name": "Advanced heart failure"}, False),
+    ("Exclusion criteria: major depressive disorder\n", "conditions", "major depressive disorder", False),
+    ("Condition: Major depressive disorder\n", "conditions", "Major depressive disorder", True),
+])
+def test_what_the_criteria_name_is_not_what_the_trial_gives_or_studies(text, field, item, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding(field, [item], "llm:x")])
+    assert bool(out.values.get(field)) is kept
