@@ -222,7 +222,9 @@ def _find_date(field_name: str, value: str, text: str) -> Optional[_Span]:
 
 # Surface forms that can state each enum value; the schema's own normalizer has the last word.
 _ENUM_PATTERNS: dict[str, str] = {
-    "phases": r"phase[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b",
+    "phases": r"(?:phase|fase|f\u00e1ze|faza)[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b"
+              # CJK: "III期临床" (期 alone is also a cancer stage), "第3相", "3상", "Ⅱ/Ⅲ期临床"
+              r"|\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?(?:\s*[/\u3001~\uff0f-]\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?)?\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)",
     "recruitment_status": r"not yet recruiting|recruiting|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
     "study_type": r"interventional|observational|expanded access",
     "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|randomi[sz]es?\b|randomly (?:assigned|allocated)|single[- ]arm"
@@ -891,6 +893,16 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
         if out.values[name] != value:
             _reject(out, finding, f"conflicts with the accepted value {out.values[name]!r} ({out.methods[name]})")
         return
+    if name == "phases" and finding.evidence is None and len(value) > 1:
+        # A list of phases is a value of its own ("Phase 2/3"), but where the page states only some
+        # of the answer's phases, those are what it states.
+        stated = [phase for phase in value if _find_enum("phases", phase, locate.text)]
+        if stated and stated != list(value):
+            for phase in value:
+                if phase not in stated:
+                    out.rejections.append(Rejection(name, phase, finding.method, "no span of the source text states this phase"))
+            finding = Finding(name, stated, finding.method)
+            value = stated
     if finding.evidence is not None:
         evidence = _checked_evidence(document, finding, out)
         if evidence is None:

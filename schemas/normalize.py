@@ -543,8 +543,30 @@ _PHASE_RANGE = re.compile(  # matched against _key() text: "phase 2 3", "phase 1
 )
 
 
+# Phases as other languages write them: "fase III" (es, it, pt, ca), "Phase II" (de, fr), "fáze",
+# "faza", and the CJK counters "III期临床" / "第3相" / "3상" (Chinese, Japanese, Korean; a Chinese
+# 期 counts only before 临床/试验/研究, since "III期肺癌" is a cancer stage), with their numerals;
+# rewritten to the English form before reading.
+_PHASE_WORD_ELSEWHERE = re.compile(r"\b(?:fase|f\u00e1ze|faza|\u0444\u0430\u0437\u0430)\b", re.I)
+_CJK_PHASE = re.compile(
+    r"\u7b2c?\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)([abc]?)"
+    r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)([abc]?))?"
+    r"\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)", re.I)  # 期 相 상
+_CJK_NUMERALS = {"\u4e00": "1", "\u4e8c": "2", "\u4e09": "3", "\u56db": "4",
+                 "\u2160": "1", "\u2161": "2", "\u2162": "3", "\u2163": "4"}
+
+
+def _phase_in_english(text: str) -> str:
+    def cjk(m: re.Match) -> str:
+        first = _CJK_NUMERALS.get(m[1], m[1]) + m[2]
+        second = f"/{_CJK_NUMERALS.get(m[3], m[3])}{m[4]}" if m[3] else ""
+        return f" phase {first}{second} "
+    return _PHASE_WORD_ELSEWHERE.sub("phase", _CJK_PHASE.sub(cjk, text)).strip()
+
+
 def _phases_in(text: str) -> list[str] | None:
     """Phases one string states, or None when it is not a phase."""
+    text = _phase_in_english(text)
     word = _lookup(_PHASE_WORDS, text)
     if word is not None:
         return [word]

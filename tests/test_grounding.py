@@ -768,3 +768,18 @@ def test_what_the_criteria_name_is_not_what_the_trial_gives_or_studies(text, fie
     document, clean = _doc(text)
     out = ground(document, clean, [Finding(field, [item], "llm:x")])
     assert bool(out.values.get(field)) is kept
+
+
+@pytest.mark.parametrize("text, answer, stored", [
+    ("Studio di fase III, randomizzato", ["PHASE3"], ["PHASE3"]),
+    ("一项III期临床试验", ["PHASE3"], ["PHASE3"]),
+    ("第III相試験を開始", ["PHASE3"], ["PHASE3"]),
+    ("임상 3상 시험", ["PHASE3"], ["PHASE3"]),
+    ("III期非小细胞肺癌患者", ["PHASE3"], None),  # a cancer stage, not a phase
+    ("A Phase III, randomized study", ["PHASE3", "PHASE4"], ["PHASE3"]),  # the part the page states
+    ("A Phase 2/3 study", ["PHASE2", "PHASE3"], ["PHASE2", "PHASE3"]),
+])
+def test_phases_stated_in_other_languages_and_the_stated_part_of_an_answer(text, answer, stored):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("phases", answer, "llm:x")])
+    assert out.values.get("phases") == stored

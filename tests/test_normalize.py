@@ -723,3 +723,11 @@ def test_places_that_are_not_countries_are_refused_or_empty(written):
         assert n.normalize_country(written) is None
     except ValueError:
         pass
+
+
+@pytest.mark.parametrize("written, phases", [
+    ("fase III", ["PHASE3"]), ("Fase 2", ["PHASE2"]), ("III期临床", ["PHASE3"]), ("第3相", ["PHASE3"]),
+    ("3상", ["PHASE3"]), ("Ⅱ/Ⅲ期临床", ["PHASE2", "PHASE3"]), ("第I相", ["PHASE1"]),
+])
+def test_phases_as_other_languages_write_them(written, phases):
+    assert n.normalize_phases(written) == phases
