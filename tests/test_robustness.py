@@ -1,0 +1,34 @@
+"""Hostile input, endpoints and operators (issue 20): each fault found by probing, reproduced
+with real files, a real DuckDB and, where a model is involved, a misbehaving scripted server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipeline.runner import run_extraction
+
+
+def statuses(db: Path) -> dict[str, str]:
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        return {Path(path).name: status for path, status in
+                conn.execute("SELECT path, status FROM documents").fetchall()}
+    finally:
+        conn.close()
+
+
+def test_an_ingestion_fault_fails_its_document_not_the_run(tmp_path, monkeypatch):
+    # As when a fresh install lacked lxml_html_clean: importing the HTML extractor raises.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.html").write_text("<html><body><p>Study Phase: Phase 3</p></body></html>", encoding="utf-8")
+    (folder / "b.txt").write_text("Trial of Drug Z\nStudy Phase: Phase 2\nRegistration: NCT01234567\n")
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # `import trafilatura` raises ImportError
+    summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=None, endpoint_label="none")
+    assert summary.documents == 2 and summary.ok == 1 and summary.failed == 1
+    reason = dict((Path(p).name, r) for p, r in summary.failures)["a.html"]
+    assert reason.startswith("cannot ingest: ModuleNotFoundError")
+    assert statuses(tmp_path / "t.duckdb") == {"a.html": "failed", "b.txt": "ok"}
