@@ -18,6 +18,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import os
 import queue
 import subprocess
 import threading
@@ -172,7 +173,7 @@ def run_extraction(
         """Settle one file's outcome; only this thread writes to the database."""
         if isinstance(outcome, documents.IngestFailure):
             store.record_document_failure(
-                conn, document_id=outcome.sha256 or "path:" + hashlib.sha256(outcome.path.encode()).hexdigest(),
+                conn, document_id=outcome.sha256 or "path:" + hashlib.sha256(os.fsencode(outcome.path)).hexdigest(),
                 path=outcome.path, reason=outcome.reason, size_bytes=outcome.size_bytes, run_id=summary.run_id)
             summary.failed += 1
             summary.failures.append((outcome.path, outcome.reason))

@@ -3,12 +3,15 @@ with real files, a real DuckDB and, where a model is involved, a misbehaving scr
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import duckdb
 
 from pipeline.runner import run_extraction
+from tests.scripted_llm import ScriptedLLM
+from tests.test_extraction_loop import answer_from, client_for, write_documents
 
 
 def statuses(db: Path) -> dict[str, str]:
@@ -32,3 +35,16 @@ def test_an_ingestion_fault_fails_its_document_not_the_run(tmp_path, monkeypatch
     reason = dict((Path(p).name, r) for p, r in summary.failures)["a.html"]
     assert reason.startswith("cannot ingest: ModuleNotFoundError")
     assert statuses(tmp_path / "t.duckdb") == {"a.html": "failed", "b.txt": "ok"}
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_and_nothing_is_paid_twice(tmp_path):
+    folder = write_documents(tmp_path / "in", 2)
+    odd = Path(os.fsdecode(bytes(folder) + b"/odd\xff.txt"))  # not valid UTF-8, as on many Linux disks
+    (folder / "doc001.txt").rename(odd)
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=answer_from({"public_title": "Trial of Compound 1 in Condition 1"})) as server:
+        first = run_extraction([str(folder)], db_path=str(db), llm=client_for(server), endpoint_label="scripted")
+        again = run_extraction([str(folder)], db_path=str(db), llm=client_for(server), endpoint_label="scripted")
+    assert first.failed == 0 and first.ok == 2 and first.llm_calls > 0
+    assert again.skipped == 2 and again.llm_calls == 0, "the answers were saved, so nothing is asked again"
+    assert set(statuses(db)) == {"doc000.txt", "odd\\xff.txt"}
