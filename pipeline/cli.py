@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import embedded, evaluation, store
+from pipeline import documents, embedded, evaluation, store
 from pipeline import report as reporting
 from pipeline.batch_api import BatchError
 from pipeline.endpoints import choose_pack, open_endpoint
@@ -71,6 +71,12 @@ def extract(
                                             help="At most this many LLM requests a minute (all workers together)"),
 ):
     """Extract trials from documents into DuckDB, then print a summary."""
+    # Options are checked before anything is opened: a bad value must not touch the database.
+    if kind is not None and kind not in documents.KINDS:
+        _fail(f"--kind must be one of {', '.join(documents.KINDS)}, not '{kind}'", 2)
+    unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
+    if unknown:
+        _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
     # A plain `kill` ends us through SystemExit, so the embedded server is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     price_table = json.loads(prices.read_text()) if prices else None
@@ -239,6 +245,8 @@ def export(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (parquet needs one); default stdout"),
 ):
     """Export records with exactly the contract's key names."""
+    if format not in ("jsonl", "csv", "parquet"):
+        _fail("--format must be jsonl, csv or parquet", 2)
     try:
         export_records(db, format=format, per_document=per_document, output=output)
     except (ValueError, FileNotFoundError) as error:

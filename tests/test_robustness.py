@@ -11,6 +11,7 @@ import duckdb
 
 from pipeline.runner import run_extraction
 from tests.scripted_llm import ScriptedLLM
+from tests.test_store_cli import cli
 from tests.test_extraction_loop import answer_from, client_for, write_documents
 
 
@@ -48,3 +49,14 @@ def test_a_file_name_that_is_not_utf8_is_stored_and_nothing_is_paid_twice(tmp_pa
     assert first.failed == 0 and first.ok == 2 and first.llm_calls > 0
     assert again.skipped == 2 and again.llm_calls == 0, "the answers were saved, so nothing is asked again"
     assert set(statuses(db)) == {"doc000.txt", "odd\\xff.txt"}
+
+
+def test_an_invalid_option_value_is_a_usage_error_that_touches_nothing(tmp_path, samples_dir):
+    assert cli("extract", str(samples_dir), "--no-llm", "--db", "t.duckdb", cwd=tmp_path).returncode == 0
+    before = statuses(tmp_path / "t.duckdb")
+    for option in (["--kind", "foo"], ["--precedence", "registry,blog"]):
+        result = cli("extract", str(samples_dir), "--no-llm", "--db", "t.duckdb", *option, cwd=tmp_path)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert option[0] in result.stderr
+    assert statuses(tmp_path / "t.duckdb") == before == {name: "ok" for name in before}
+    assert cli("export", "--format", "xlsx", "--db", "t.duckdb", cwd=tmp_path).returncode == 2
