@@ -39,6 +39,17 @@ DbOption = typer.Option(store.DEFAULT_DB, "--db", help="DuckDB file")
 # error that stopped the run, 2 on a usage error, and this when the run finished but some documents
 # failed or are partial: all of it is stored, with reasons, so a script can tell the cases apart.
 EXIT_SOME_DOCUMENTS_INCOMPLETE = 3
+# Stopped by Ctrl-C or SIGTERM (128 + the signal's number, as shells report it).
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _raise_terminated(*_) -> None:
+    raise Terminated()
 
 
 def _precedence(option: str) -> tuple[str, ...]:
@@ -77,8 +88,9 @@ def extract(
     unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
     if unknown:
         _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
-    # A plain `kill` ends us through SystemExit, so the embedded server is stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # A plain `kill` stops the run as Ctrl-C does: what was saved stays, the run is marked
+    # interrupted and the embedded server is stopped on the way out.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     price_table = json.loads(prices.read_text()) if prices else None
     config = ExtractionConfig(token_budget=token_budget)
     if batch and not no_llm and configured_endpoint(model) is None:
@@ -97,6 +109,10 @@ def extract(
         summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm)
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
+    except KeyboardInterrupt as stop:
+        errors.print(f"interrupted: the documents finished so far are saved in {db} and the run is marked "
+                     "interrupted; running the same command again resumes")
+        raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     _print_summary(summary)
     if summary.failed or summary.partial:
         errors.print(f"{summary.failed} failed and {summary.partial} partial of {summary.documents} documents "

@@ -333,7 +333,7 @@ def save_document_results(conn, results: list[DocumentResult], *, run_id: str, m
         insert_calls(conn, calls, run_id=run_id, prices=prices)
         insert_rows(conn, "llm_cache", list({row["key"]: row for row in answers}.values()), verb="INSERT OR REPLACE")
         conn.execute("COMMIT")
-    except Exception:
+    except BaseException:  # Ctrl-C too: the connection must stay usable to save the rest
         conn.execute("ROLLBACK")
         raise
 
@@ -374,7 +374,7 @@ def record_batch_job(conn, *, batch: dict, run_id: str, base_url: str, model: st
              batch["status"], _now()])
         insert_rows(conn, "batch_requests", [{"batch_id": batch["id"], **request} for request in requests])
         conn.execute("COMMIT")
-    except Exception:
+    except BaseException:  # Ctrl-C too: the connection must stay usable to save the rest
         conn.execute("ROLLBACK")
         raise
 
@@ -527,7 +527,7 @@ def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
                 conn.execute(sql)
             conn.execute("DROP TABLE merged")
             conn.execute("COMMIT")
-        except Exception:
+        except BaseException:
             conn.execute("ROLLBACK")
             raise
     return count
@@ -539,6 +539,12 @@ def start_run(conn, run_id: str, *, command: str, endpoint: str, model: str, pro
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
         [run_id, _now(), command, endpoint, model, prompt_version, SCHEMA_VERSION, git_commit],
     )
+
+
+def mark_abandoned_runs(conn) -> None:
+    """Runs still 'running' when a writer opens the database were killed (kill -9, a crash, a
+    power cut): DuckDB lets one process write a file, so none of them is still going."""
+    conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
 
 def finish_run(conn, run_id: str, summary: dict) -> None:

@@ -4,15 +4,19 @@ with real files, a real DuckDB and, where a model is involved, a misbehaving scr
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipeline.runner import run_extraction
-from tests.scripted_llm import ScriptedLLM
-from tests.test_store_cli import cli
-from tests.test_extraction_loop import answer_from, client_for, write_documents
+from tests.scripted_llm import Delay, ScriptedLLM
+from tests.test_extraction_loop import answer_from, client_for, query, write_documents
+from tests.test_store_cli import TRIALSIFT, cli
 
 
 def statuses(db: Path) -> dict[str, str]:
@@ -60,3 +64,61 @@ def test_an_invalid_option_value_is_a_usage_error_that_touches_nothing(tmp_path,
         assert option[0] in result.stderr
     assert statuses(tmp_path / "t.duckdb") == before == {name: "ok" for name in before}
     assert cli("export", "--format", "xlsx", "--db", "t.duckdb", cwd=tmp_path).returncode == 2
+
+
+def _hanging_after_first(request_json):
+    """Answers the request about Compound 0; every other request hangs (an endpoint gone silent)."""
+    if "Compound 0 " in request_json["messages"][-1]["content"]:
+        return answer_from({})(request_json)
+    return Delay(600, then={})
+
+
+def _start_extract(folder: Path, db: Path, server: ScriptedLLM) -> subprocess.Popen:
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key", "COLUMNS": "200"}
+    return subprocess.Popen([TRIALSIFT, "extract", str(folder), "--db", str(db), "--model", "scripted"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_requests(server: ScriptedLLM, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(server.chat_requests) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # the first document's answer is saved (groups are saved every 0.5 s)
+
+
+@pytest.mark.parametrize("signal_number, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_term_stops_a_hung_run_promptly_keeping_what_was_saved(tmp_path, signal_number, status):
+    folder = write_documents(tmp_path / "in", 3)
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=_hanging_after_first) as server:
+        run = _start_extract(folder, db, server)
+        _wait_for_requests(server, 2)
+        stopped_at = time.monotonic()
+        run.send_signal(signal_number)
+        _, stderr = run.communicate(timeout=30)
+        took = time.monotonic() - stopped_at
+    assert run.returncode == status, stderr
+    assert took < 10, f"took {took:.1f} s to stop"
+    assert "interrupted" in stderr and "resumes" in " ".join(stderr.split())
+    assert query(db, "SELECT status FROM runs") == [("interrupted",)]
+    assert query(db, "SELECT count(*) FROM trials_flat") == [(1,)], "the saved document's trial is there"
+    assert statuses(db) == {"doc000.txt": "ok"}
+
+
+def test_a_run_killed_with_kill_9_is_marked_interrupted_and_its_trials_are_there(tmp_path):
+    folder = write_documents(tmp_path / "in", 3)
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=_hanging_after_first) as server:
+        run = _start_extract(folder, db, server)
+        _wait_for_requests(server, 2)
+        run.kill()
+        run.communicate(timeout=30)
+    conn = duckdb.connect(str(db))  # not read-only: a killed writer leaves a WAL to replay
+    try:
+        assert conn.execute("SELECT count(*) FROM trials_flat").fetchone() == (1,)
+    finally:
+        conn.close()
+    with ScriptedLLM(responder=answer_from({})) as server:
+        assert cli("extract", str(folder), "--db", str(db), "--model", "scripted", cwd=tmp_path,
+                   env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"}).returncode == 0
+    assert sorted(query(db, "SELECT status FROM runs")) == [("finished",), ("interrupted",)]
