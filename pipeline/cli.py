@@ -23,7 +23,7 @@ from pipeline.batch_api import BatchError
 from pipeline.endpoints import choose_pack, open_endpoint
 from pipeline.export import export_records
 from pipeline.extraction import ExtractionConfig
-from pipeline.llm import LLMClient, configured_endpoint, redact
+from pipeline.llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, LLMClient, configured_endpoint, redact
 from pipeline.merge import DEFAULT_PRECEDENCE
 from pipeline.review import UnknownTrial, render_review, resolve_trial_id
 from pipeline.runner import RunSummary, run_extraction
@@ -72,7 +72,14 @@ def extract(
     max_bytes: int = typer.Option(5 * 1024 * 1024, help="Refuse files larger than this"),
     force: bool = typer.Option(False, help="Re-extract documents already extracted with this model and prompt"),
     no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
-    token_budget: int = typer.Option(60_000, help="Per-document token budget, retries included"),
+    token_budget: int = typer.Option(60_000, min=1, help="Per-document token budget: all of a document's calls, "
+                                     "retries included; a call that would go over it is not sent"),
+    run_token_budget: Optional[int] = typer.Option(None, min=1, help="Token budget of the whole run (all documents); "
+                                                   "once spent, no more calls are sent"),
+    call_timeout: Optional[float] = typer.Option(None, "--call-timeout", min=1,
+                                                 help="Seconds one LLM call may take, retries included (default "
+                                                      f"{REMOTE_CALL_TIMEOUT_S:g} for a remote endpoint, "
+                                                      f"{EMBEDDED_CALL_TIMEOUT_S:g} for the embedded model)"),
     prices: Optional[Path] = typer.Option(None, help="JSON price table {model: {prompt: $/1M, completion: $/1M}}"),
     precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
     batch: bool = typer.Option(False, "--batch-api", help="Send the LLM requests as OpenAI Batch API jobs (half price, "
@@ -106,7 +113,8 @@ def extract(
         )
 
     try:
-        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm)
+        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm,
+                                  call_timeout_s=call_timeout, run_token_budget=run_token_budget)
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
     except KeyboardInterrupt as stop:
@@ -137,7 +145,8 @@ def combine(
 
 
 def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False,
-                    requests_per_minute: Optional[float] = None):
+                    requests_per_minute: Optional[float] = None, call_timeout_s: Optional[float] = None,
+                    run_token_budget: Optional[int] = None):
     """Run job(llm, endpoint_label, on_total=..., on_progress=...) under a progress bar, with the
     endpoint the user configured, the embedded model, or no model at all (--no-llm)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -152,7 +161,8 @@ def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str
         if no_llm:
             return start(None, "none (rules and registry records only)")
         with open_endpoint(model) as endpoint:
-            return start(LLMClient(endpoint, requests_per_minute=requests_per_minute), endpoint.label)
+            return start(LLMClient(endpoint, requests_per_minute=requests_per_minute, call_timeout_s=call_timeout_s,
+                                   run_token_budget=run_token_budget), endpoint.label)
 
 
 def _print_summary(s: RunSummary) -> None:

@@ -13,8 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.extraction import ExtractionConfig
 from pipeline.runner import run_extraction
-from tests.scripted_llm import Delay, ScriptedLLM
+from tests.scripted_llm import Delay, Drip, ScriptedLLM
 from tests.test_extraction_loop import answer_from, client_for, query, write_documents
 from tests.test_store_cli import TRIALSIFT, cli
 
@@ -122,3 +123,57 @@ def test_a_run_killed_with_kill_9_is_marked_interrupted_and_its_trials_are_there
         assert cli("extract", str(folder), "--db", str(db), "--model", "scripted", cwd=tmp_path,
                    env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"}).returncode == 0
     assert sorted(query(db, "SELECT status FROM runs")) == [("finished",), ("interrupted",)]
+
+
+@pytest.mark.parametrize("misbehaviour", [Drip(0.2, then={}), Delay(600, then={})], ids=["dripping", "hung"])
+def test_a_call_ends_at_its_deadline_however_the_endpoint_stalls(tmp_path, misbehaviour):
+    folder = write_documents(tmp_path / "in", 1)
+    with ScriptedLLM(responder=lambda request: misbehaviour) as server:
+        started = time.monotonic()
+        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"),
+                                 llm=client_for(server, call_timeout_s=2), endpoint_label="scripted")
+        took = time.monotonic() - started
+    assert took < 2 * 2 + 6, f"{took:.1f} s for calls with a 2 s deadline"
+    assert summary.partial + summary.failed == 1
+    reason = (summary.partials + summary.failures)[0][1]
+    assert "call deadline of 2 s" in reason and "--call-timeout" in reason
+    outcomes = query(tmp_path / "t.duckdb", "SELECT DISTINCT outcome FROM llm_calls")
+    assert outcomes == [("timeout",)], "recorded as timed out, never as ok"
+
+
+def test_call_timeout_option_bounds_a_hung_endpoint_from_the_command_line(tmp_path):
+    folder = write_documents(tmp_path / "in", 1)
+    with ScriptedLLM(responder=lambda request: Delay(600, then={})) as server:
+        started = time.monotonic()
+        result = cli("extract", str(folder), "--db", "t.duckdb", "--model", "scripted", "--call-timeout", "2",
+                     cwd=tmp_path, env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"})
+        took = time.monotonic() - started
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert took < 30 and "call deadline of 2 s" in " ".join(result.stdout.split())
+
+
+def test_the_token_budget_bounds_every_call_of_a_huge_document(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    words = " ".join(f"word{k} of a very long single line without any structure" for k in range(12_000))
+    (folder / "huge.txt").write_text(f"Trial of Compound 1 in Condition 1. Sponsor: Organisation 1. {words}\n")
+    budget = 5_000
+    with ScriptedLLM(responder=answer_from({})) as server:
+        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                                 endpoint_label="scripted", config=ExtractionConfig(token_budget=budget))
+    assert summary.prompt_tokens + summary.completion_tokens <= budget
+    assert summary.partial + summary.failed == 1
+    assert "token budget is spent" in (summary.partials + summary.failures)[0][1]
+
+
+def test_a_run_token_budget_bounds_a_whole_batch(tmp_path):
+    folder = write_documents(tmp_path / "in", 6)
+    with ScriptedLLM(responder=answer_from({})) as server:
+        one = run_extraction([str(folder / "doc000.txt")], db_path=str(tmp_path / "one.duckdb"),
+                             llm=client_for(server), endpoint_label="scripted")
+        per_document = one.prompt_tokens + one.completion_tokens
+        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), endpoint_label="scripted",
+                                 llm=client_for(server, run_token_budget=2 * per_document))
+    assert summary.prompt_tokens + summary.completion_tokens <= 3 * per_document
+    assert summary.ok <= 3 and summary.ok + summary.partial + summary.failed == 6
+    assert any("run's token budget" in reason for _, reason in summary.partials + summary.failures)
