@@ -269,12 +269,14 @@ def export(
     format: str = typer.Option("jsonl", "--format", help="jsonl, csv or parquet"),
     per_document: bool = typer.Option(False, "--per-document", help="One record per source document instead of per trial"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (parquet needs one); default stdout"),
+    neutralize: bool = typer.Option(True, "--neutralize/--no-neutralize",
+                                    help="CSV: prefix cells starting with = + - @ with ' so spreadsheets do not run them"),
 ):
     """Export records with exactly the contract's key names."""
     if format not in ("jsonl", "csv", "parquet"):
         _fail("--format must be jsonl, csv or parquet", 2)
     try:
-        export_records(db, format=format, per_document=per_document, output=output)
+        export_records(db, format=format, per_document=per_document, output=output, neutralize=neutralize)
     except (ValueError, FileNotFoundError) as error:
         _fail(str(error))
 

@@ -3,6 +3,8 @@ with real files, a real DuckDB and, where a model is involved, a misbehaving scr
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -227,3 +229,19 @@ def test_an_injected_value_is_neither_shown_to_the_model_nor_stored(tmp_path):
     assert "99999" not in prompts
     rows = query(tmp_path / "t.duckdb", "SELECT phases, target_enrollment FROM trials_flat")
     assert rows and all(row == ("PHASE2", 120) for row in rows), rows
+
+
+def test_csv_export_neutralizes_formulas_unless_told_not_to(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text('Public title: =HYPERLINK("http://evil.example","click")\n'
+                                  "Sponsor: @SUM(1+1)\nStudy Phase: Phase 2\nRegistration: NCT01234567\n")
+    assert cli("extract", str(folder), "--no-llm", "--db", "t.duckdb", cwd=tmp_path).returncode == 0
+    raw_values = [v for row in csv.reader(io.StringIO(
+        cli("export", "--format", "csv", "--no-neutralize", "--db", "t.duckdb", cwd=tmp_path).stdout)) for v in row]
+    hostile = [v for v in raw_values if v.startswith(("=", "+", "-", "@"))]
+    assert hostile, "the page's formula reached a stored value (the premise of the test)"
+    safe = cli("export", "--format", "csv", "--db", "t.duckdb", cwd=tmp_path)
+    values = [v for row in csv.reader(io.StringIO(safe.stdout)) for v in row]
+    assert not [v for v in values if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert all("'" + v in values for v in hostile)
