@@ -121,6 +121,13 @@ _PHRASES: tuple[tuple[str, str, str, bool], ...] = (
                                          r"earlier|all|any|your|the|system)\b.{0,30}\b(instructions?|prompts?)\b"
                                          r"|\b(system prompt|new instructions?:|(note|message|instructions?) (to|for)"
                                          r" (the )?(ai|llm|language model|model|assistant|chatbot)s?\b)", False),
+    # ... in other languages, in chat-template markup, or as a turn of a chat transcript.
+    ("instructions-to-model", _ANYWHERE, r"\bignore[zr]?\b.{0,40}\binstructions?\b|\bignorier\w*\b.{0,40}\banweisung"
+                                         r"|\bignor[ae]\w*\b.{0,40}\binstruc(ciones|ções|cao|ção|ciones)"
+                                         r"|忽略.{0,15}(指令|指示|提示|说明)|無視.{0,15}(指示|命令)"
+                                         r"|<\|im_(start|end)\|>|\[/?inst\]|<</?sys>>", False),
+    ("instructions-to-model", _START, r"(#+ ?)?(assistant|system|ai|chatgpt|gpt(-?\d+\w*)?|llm|claude|chatbot)"
+                                      r"( (prompt|message|note|instruction))?\s*:|#+ ?(instruction|response)\b", False),
     ("attribution", _START, r"(this content was sourced from|disclaimer: curated by)\b", False),
     # Registry site chrome: disclaimers, banners, menus of ClinicalTrials.gov,
     # UMIN and the EU Clinical Trials Register.
@@ -161,6 +168,11 @@ _COMPILED_PHRASES = tuple(
 # table is then walked in order only for the few lines that hit.
 _ANY_AT_START = re.compile("|".join(f"(?:{p})" for _, where, p, _ in _PHRASES if where == _START))
 _ANY_ANYWHERE = re.compile("|".join(f"(?:{p})" for _, where, p, _ in _PHRASES if where == _ANYWHERE))
+# Text addressed to a model, for instructions wrapped over several lines (_addressed_to_model).
+_TO_MODEL = re.compile("|".join(f"(?:{p})" for category, where, p, _ in _PHRASES
+                                if category == "instructions-to-model" and where == _ANYWHERE))
+_ROLE_TURN = re.compile("|".join(f"(?:{p})" for category, where, p, _ in _PHRASES
+                                 if category == "instructions-to-model" and where == _START))
 
 # Words of buttons and navigation; a short line made only of these is UI text.
 _UI_WORDS = frozenset(
@@ -456,8 +468,38 @@ def profiles_by_site(documents: list[Document], min_documents: int = 2) -> dict[
 # --- Cleaning -------------------------------------------------------------------
 
 
+def _addressed_to_model(lines: list[_Line]) -> set[int]:
+    """Starts of lines that address a model only together: an instruction wrapped over two or
+    three lines ("Ignore all" / "previous instructions ..."), or an HTML comment that holds one.
+    Single lines are the phrase table's job; a window counts only when the match begins in its
+    first line and ends in its last, so an innocent neighbour is never taken with it."""
+    shown = [(line, _folded(_visible(line.text))) for line in lines if _visible(line.text)]
+    marked: set[int] = set()
+    for i in range(len(shown)):
+        for span in (2, 3):
+            window = shown[i:i + span]
+            if len(window) < span:
+                break
+            joined = " ".join(folded for _, folded in window)
+            last_starts = len(joined) - len(window[-1][1])
+            if any(m.start() < len(window[0][1]) and m.end() > last_starts for m in _TO_MODEL.finditer(joined)):
+                marked.update(line.start for line, _ in window)
+                break
+    comment: list[_Line] = []
+    for line, folded in shown:  # <!-- ... --> in a text file: hidden from a reader, shown to a model
+        if "<!--" in folded or comment:
+            comment.append(line)
+        if comment and "-->" in folded:
+            text = " ".join(_folded(_visible(c.text)) for c in comment)
+            if _TO_MODEL.search(text) or any(_ROLE_TURN.match(_folded(_visible(c.text)).lstrip("<!- ")) for c in comment):
+                marked.update(c.start for c in comment)
+            comment = []
+    return marked
+
+
 def _judge_lines(
-    lines: Iterable[_Line], light: bool, site_profile: SiteProfile | None, empty_fields: set[int]
+    lines: Iterable[_Line], light: bool, site_profile: SiteProfile | None, empty_fields: set[int],
+    to_model: set[int] = frozenset(),
 ) -> Iterator[tuple[_Line, str | None]]:
     """Each line with None to keep it, or the reason to drop it. Blank lines get None."""
     block: str | None = None  # the category of the boilerplate block we are in
@@ -471,6 +513,9 @@ def _judge_lines(
             continue
         if line.start in empty_fields:
             yield line, "empty-field"
+            continue
+        if line.start in to_model:
+            yield line, "boilerplate-phrase:instructions-to-model"
             continue
         folded = _folded(visible) if len(visible) <= _MAX_PHRASE_LINE_CHARS else visible.casefold()
         heading = heading_label(visible)
@@ -558,7 +603,7 @@ def clean(document: Document, site_profile: SiteProfile | None = None) -> CleanT
     dropped_while_waiting = _Ranges()
     lines = list(_iter_lines(text))
     empty_fields = _empty_form_fields(lines) if _UMIN_LAYOUT.search(text) else set()
-    for line, reason in _judge_lines(lines, light, site_profile, empty_fields):
+    for line, reason in _judge_lines(lines, light, site_profile, empty_fields, _addressed_to_model(lines)):
         is_content = reason is None and bool(_visible(line.text))
         if is_content:
             if waiting_blank is not None:

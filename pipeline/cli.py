@@ -17,13 +17,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import embedded, evaluation, store
+from pipeline import documents, embedded, evaluation, store
 from pipeline import report as reporting
 from pipeline.batch_api import BatchError
 from pipeline.endpoints import choose_pack, open_endpoint
 from pipeline.export import export_records
 from pipeline.extraction import ExtractionConfig
-from pipeline.llm import LLMClient, configured_endpoint, redact
+from pipeline.llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, LLMClient, configured_endpoint, redact
 from pipeline.merge import DEFAULT_PRECEDENCE
 from pipeline.review import UnknownTrial, render_review, resolve_trial_id
 from pipeline.runner import RunSummary, run_extraction
@@ -39,6 +39,17 @@ DbOption = typer.Option(store.DEFAULT_DB, "--db", help="DuckDB file")
 # error that stopped the run, 2 on a usage error, and this when the run finished but some documents
 # failed or are partial: all of it is stored, with reasons, so a script can tell the cases apart.
 EXIT_SOME_DOCUMENTS_INCOMPLETE = 3
+# Stopped by Ctrl-C or SIGTERM (128 + the signal's number, as shells report it).
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _raise_terminated(*_) -> None:
+    raise Terminated()
 
 
 def _precedence(option: str) -> tuple[str, ...]:
@@ -61,7 +72,14 @@ def extract(
     max_bytes: int = typer.Option(5 * 1024 * 1024, help="Refuse files larger than this"),
     force: bool = typer.Option(False, help="Re-extract documents already extracted with this model and prompt"),
     no_llm: bool = typer.Option(False, "--no-llm", help="Rules and registry records only: no model at all"),
-    token_budget: int = typer.Option(60_000, help="Per-document token budget, retries included"),
+    token_budget: int = typer.Option(60_000, min=1, help="Per-document token budget: all of a document's calls, "
+                                     "retries included; a call that would go over it is not sent"),
+    run_token_budget: Optional[int] = typer.Option(None, min=1, help="Token budget of the whole run (all documents); "
+                                                   "once spent, no more calls are sent"),
+    call_timeout: Optional[float] = typer.Option(None, "--call-timeout", min=1,
+                                                 help="Seconds one LLM call may take, retries included (default "
+                                                      f"{REMOTE_CALL_TIMEOUT_S:g} for a remote endpoint, "
+                                                      f"{EMBEDDED_CALL_TIMEOUT_S:g} for the embedded model)"),
     prices: Optional[Path] = typer.Option(None, help="JSON price table {model: {prompt: $/1M, completion: $/1M}}"),
     precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
     batch: bool = typer.Option(False, "--batch-api", help="Send the LLM requests as OpenAI Batch API jobs (half price, "
@@ -71,8 +89,15 @@ def extract(
                                             help="At most this many LLM requests a minute (all workers together)"),
 ):
     """Extract trials from documents into DuckDB, then print a summary."""
-    # A plain `kill` ends us through SystemExit, so the embedded server is stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Options are checked before anything is opened: a bad value must not touch the database.
+    if kind is not None and kind not in documents.KINDS:
+        _fail(f"--kind must be one of {', '.join(documents.KINDS)}, not '{kind}'", 2)
+    unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
+    if unknown:
+        _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
+    # A plain `kill` stops the run as Ctrl-C does: what was saved stays, the run is marked
+    # interrupted and the embedded server is stopped on the way out.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     price_table = json.loads(prices.read_text()) if prices else None
     config = ExtractionConfig(token_budget=token_budget)
     if batch and not no_llm and configured_endpoint(model) is None:
@@ -88,9 +113,14 @@ def extract(
         )
 
     try:
-        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm)
+        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm,
+                                  call_timeout_s=call_timeout, run_token_budget=run_token_budget)
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
+    except KeyboardInterrupt as stop:
+        errors.print(f"interrupted: the documents finished so far are saved in {db} and the run is marked "
+                     "interrupted; running the same command again resumes")
+        raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     _print_summary(summary)
     if summary.failed or summary.partial:
         errors.print(f"{summary.failed} failed and {summary.partial} partial of {summary.documents} documents "
@@ -115,7 +145,8 @@ def combine(
 
 
 def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False,
-                    requests_per_minute: Optional[float] = None):
+                    requests_per_minute: Optional[float] = None, call_timeout_s: Optional[float] = None,
+                    run_token_budget: Optional[int] = None):
     """Run job(llm, endpoint_label, on_total=..., on_progress=...) under a progress bar, with the
     endpoint the user configured, the embedded model, or no model at all (--no-llm)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -130,7 +161,8 @@ def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str
         if no_llm:
             return start(None, "none (rules and registry records only)")
         with open_endpoint(model) as endpoint:
-            return start(LLMClient(endpoint, requests_per_minute=requests_per_minute), endpoint.label)
+            return start(LLMClient(endpoint, requests_per_minute=requests_per_minute, call_timeout_s=call_timeout_s,
+                                   run_token_budget=run_token_budget), endpoint.label)
 
 
 def _print_summary(s: RunSummary) -> None:
@@ -237,10 +269,14 @@ def export(
     format: str = typer.Option("jsonl", "--format", help="jsonl, csv or parquet"),
     per_document: bool = typer.Option(False, "--per-document", help="One record per source document instead of per trial"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (parquet needs one); default stdout"),
+    neutralize: bool = typer.Option(True, "--neutralize/--no-neutralize",
+                                    help="CSV: prefix cells starting with = + - @ with ' so spreadsheets do not run them"),
 ):
     """Export records with exactly the contract's key names."""
+    if format not in ("jsonl", "csv", "parquet"):
+        _fail("--format must be jsonl, csv or parquet", 2)
     try:
-        export_records(db, format=format, per_document=per_document, output=output)
+        export_records(db, format=format, per_document=per_document, output=output, neutralize=neutralize)
     except (ValueError, FileNotFoundError) as error:
         _fail(str(error))
 

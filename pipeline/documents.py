@@ -59,6 +59,13 @@ def discover(paths: Iterable[str]) -> list[Path]:
 def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: Optional[str] = None) -> Ingested:
     """One file -> a Document, or an IngestFailure saying why it cannot be one."""
     try:
+        return _read_document(path, max_bytes=max_bytes, kind=kind)
+    except Exception as error:  # a fault in a decoder or an HTML library fails this file, never the batch
+        return IngestFailure(str(path), f"cannot ingest: {type(error).__name__}: {error}"[:500])
+
+
+def _read_document(path: Path, *, max_bytes: int, kind: Optional[str]) -> Ingested:
+    try:
         data = path.read_bytes()
     except OSError as error:
         return IngestFailure(str(path), f"cannot read file: {error.strerror or error}")

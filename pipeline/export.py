@@ -3,6 +3,10 @@
 Each record holds every TrialRecord key plus what identifies it: `trial_id`
 for trials; `document_id` and `path` with --per-document. CSV flattens lists as JSON strings; parquet goes
 through DuckDB's own writer.
+
+CSV cells that a spreadsheet would run as a formula (text starting with =, +, -, @, a tab or a
+carriage return, e.g. "=HYPERLINK(...)" from a hostile page) get a leading apostrophe, as OWASP
+recommends against CSV injection; `neutralize=False` writes them raw.
 """
 
 from __future__ import annotations
@@ -38,7 +42,16 @@ def _records(db_path: str, per_document: bool) -> list[dict]:
         conn.close()
 
 
-def export_records(db_path: str, *, format: str, per_document: bool, output: Optional[Path]) -> int:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralized(cell):
+    """A text cell a spreadsheet would evaluate, made inert with a leading apostrophe."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
+
+
+def export_records(db_path: str, *, format: str, per_document: bool, output: Optional[Path],
+                   neutralize: bool = True) -> int:
     if format not in ("jsonl", "csv", "parquet"):
         raise ValueError("--format must be jsonl, csv or parquet")
     records = _records(db_path, per_document)
@@ -66,10 +79,9 @@ def export_records(db_path: str, *, format: str, per_document: bool, output: Opt
             writer = csv.writer(out)
             writer.writerow(columns)
             for record in records:
-                writer.writerow([
-                    json.dumps(record.get(k), ensure_ascii=False) if isinstance(record.get(k), (list, dict))
-                    else record.get(k) for k in columns
-                ])
+                row = [json.dumps(record.get(k), ensure_ascii=False) if isinstance(record.get(k), (list, dict))
+                       else record.get(k) for k in columns]
+                writer.writerow([neutralized(cell) for cell in row] if neutralize else row)
     finally:
         if output:
             out.close()

@@ -19,6 +19,11 @@ json_schema to json_object_schema when the server rejects the former.
 
 Every HTTP attempt becomes a CallRecord (tokens, latency, outcome) for the
 ledger; API keys never appear in them.
+
+Limits: one call (its attempts, retries and re-asks together) ends at a deadline,
+however slowly the server sends its answer; a call whose prompt alone is over
+what is left of the document's token budget, or made after the run's token
+budget is spent, is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ from typing import Any, Optional
 import instructor
 import jiter
 import openai
+
+try:  # the HTTP library openai is built on (httpx2 from openai 3, httpx before)
+    import httpx2 as http
+except ImportError:  # pragma: no cover
+    import httpx as http
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException, TokenBudgetExceeded
 from instructor.processing import handle_reask_kwargs
 from openai.types.chat import ChatCompletion
@@ -42,6 +52,11 @@ from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object_schema")
+# The default deadline of one call: a remote endpoint answers in seconds, so a hung one should
+# cost a few minutes at most; the embedded model on a few CPU cores may need several minutes.
+REMOTE_CALL_TIMEOUT_S = 180.0
+EMBEDDED_CALL_TIMEOUT_S = 900.0
+_STREAMED_BODY = {"X-Stainless-Raw-Response": "stream"}  # openai hands back the reply unread
 
 # Greedy decoding, stated in every request rather than left to a server's defaults (which
 # differ: llama.cpp's repeat penalty is 1.0, llama-cpp-python's 1.1), so that two servers
@@ -94,6 +109,19 @@ class CallRecord:
     api: str = "chat"  # chat (a live request) | batch (a line of an OpenAI Batch API job, half price)
 
 
+def default_call_timeout_s(endpoint: Endpoint) -> float:
+    return EMBEDDED_CALL_TIMEOUT_S if endpoint.label.startswith("embedded") else REMOTE_CALL_TIMEOUT_S
+
+
+class CallDeadlineExceeded(openai.APITimeoutError):
+    """A call ran past its deadline: never retried (the deadline covers the retries)."""
+
+    def __init__(self, request, seconds: float):
+        super().__init__(request=request)
+        self.message = f"no complete answer within the call deadline of {seconds:g} s"
+        self.args = (self.message,)
+
+
 class ExtractionFailed(Exception):
     """A group could not be extracted after all retries; the reason is user-readable."""
 
@@ -122,6 +150,8 @@ def _api_error(error: BaseException) -> BaseException:
 
 def _is_transient(error: BaseException) -> bool:
     error = _api_error(error)
+    if isinstance(error, CallDeadlineExceeded):
+        return False
     if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError)):
         return True
     return isinstance(error, openai.APIStatusError) and error.status_code >= 500
@@ -196,8 +226,14 @@ class LLMClient:
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 30.0,
         requests_per_minute: Optional[float] = None,
+        call_timeout_s: Optional[float] = None,
+        run_token_budget: Optional[int] = None,
     ):
         self.endpoint = endpoint
+        self.call_timeout_s = call_timeout_s or default_call_timeout_s(endpoint)
+        self.run_token_budget = run_token_budget
+        self._run_tokens = 0  # spent by every call of this client, all threads together
+        self._run_tokens_lock = threading.Lock()
         self._rate = RateLimiter(requests_per_minute) if requests_per_minute else None
         self.structured_output = endpoint.structured_output
         self.transport_retries = transport_retries
@@ -255,6 +291,8 @@ class LLMClient:
         record.completion_tokens = getattr(usage, "completion_tokens", 0) or 0
         details = getattr(usage, "prompt_tokens_details", None)
         record.cached_prompt_tokens = getattr(details, "cached_tokens", 0) or 0
+        with self._run_tokens_lock:
+            self._run_tokens += record.prompt_tokens + record.completion_tokens
         finish = response.choices[0].finish_reason if getattr(response, "choices", None) else None
         record.outcome = "incomplete" if finish == "length" else "ok"
 
@@ -285,14 +323,40 @@ class LLMClient:
 
         Raises ExtractionFailed (with the attempts) when retries are exhausted.
         """
+        refusal = self._over_budget(messages, token_budget)
+        if refusal:
+            raise ExtractionFailed(refusal, [])
         self._local.calls = calls = []
         self._local.group, self._local.chunk = group, chunk_sha256
+        self._local.deadline = time.monotonic() + self.call_timeout_s
         try:
             return self._extract_with_fallback(response_model, messages, token_budget), calls
         except Exception as error:  # every failure becomes a recorded, readable reason
             raise ExtractionFailed(self._redact(_reason(error)), list(calls), _last_json(error)) from error
         finally:
-            self._local.calls = None
+            self._local.calls = self._local.deadline = None
+
+    def _over_budget(self, messages: list[dict[str, str]], token_budget: Optional[int]) -> Optional[str]:
+        """Why a call must not be sent, if it must not: its prompt alone (about 4 characters a
+        token) is over what is left of the document's budget, or the run's budget is spent."""
+        if self.run_token_budget is not None and self._run_tokens >= self.run_token_budget:
+            return f"the run's token budget of {self.run_token_budget} tokens is spent (--run-token-budget)"
+        prompt_tokens = sum(len(str(m.get("content") or "")) for m in messages) // 4
+        if token_budget is not None and prompt_tokens > token_budget:
+            return (f"the document's token budget is spent: {token_budget} tokens left, the next call's prompt "
+                    f"needs about {prompt_tokens} (--token-budget)")
+        return None
+
+    def _time_left(self) -> Optional[float]:
+        """Seconds left before the current call's deadline (None outside a call); raises
+        CallDeadlineExceeded once it has passed."""
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise CallDeadlineExceeded(http.Request("POST", str(self._raw.base_url)), self.call_timeout_s)
+        return left
 
     def _extract_with_fallback(self, response_model, messages, token_budget):
         """One more try for an answer cut off at max tokens, with twice the room (a long answer
@@ -315,10 +379,19 @@ class LLMClient:
 
     def transport_retrying(self) -> Retrying:
         """The retry policy for transport faults, shared with the Batch API's file and batch calls."""
+        def wait(state: RetryCallState) -> float:  # never past the call's deadline
+            deadline = getattr(self._local, "deadline", None)
+            hinted = self._wait(state)
+            return hinted if deadline is None else max(0.0, min(hinted, deadline - time.monotonic()))
+
+        def deadline_passed(state: RetryCallState) -> bool:
+            deadline = getattr(self._local, "deadline", None)
+            return deadline is not None and time.monotonic() >= deadline
+
         return Retrying(
             retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(self.transport_retries + 1),
-            wait=self._wait,
+            stop=stop_after_attempt(self.transport_retries + 1) | deadline_passed,
+            wait=wait,
             reraise=True,
         )
 
@@ -386,12 +459,38 @@ class LLMClient:
             with attempt:
                 self._on_request()
                 try:
-                    response = _chat_completion(self._raw.post("/chat/completions", content=content, cast_to=bytes))
+                    response = _chat_completion(self._post_before_deadline(content))
                 except Exception as error:
                     self._on_error(error)
                     raise
                 self._on_response(response)
                 return response
+
+    def _post_before_deadline(self, content: bytes) -> bytes:
+        """The reply's bytes, read in pieces so that the call's deadline holds even against a
+        server that sends its answer a byte at a time (a read timeout alone restarts with
+        every byte)."""
+        left = self._time_left()
+        timeout = self._raw.timeout if left is None else min(left, _seconds(self._raw.timeout))
+        try:
+            response = self._raw.post("/chat/completions", content=content, cast_to=http.Response,
+                                      options={"headers": _STREAMED_BODY, "timeout": timeout})
+        except openai.APITimeoutError:
+            self._time_left()  # the deadline, not just one read, is what ran out: say so
+            raise
+        try:
+            pieces = []
+            for piece in response.iter_bytes():
+                pieces.append(piece)
+                self._time_left()
+            return b"".join(pieces)
+        except CallDeadlineExceeded as late:
+            late.request = response.request
+            raise
+        except http.TimeoutException as error:  # a read timed out after openai handed the reply over
+            raise openai.APITimeoutError(request=response.request) from error
+        finally:
+            response.close()
 
     def _reask(self, response_model, messages, token_budget, max_tokens, extra_body):
         """instructor's re-ask loop, from a conversation that already holds an invalid answer."""
@@ -406,7 +505,16 @@ class LLMClient:
                     max_tokens=max_tokens,
                     temperature=0,
                     extra_body=extra_body,
+                    timeout=min(self._time_left() or self.call_timeout_s, _seconds(self._raw.timeout)),
                 )
+
+
+def _seconds(timeout) -> float:
+    """A client timeout (seconds or a timeout object) as seconds, for the tightest read."""
+    if isinstance(timeout, (int, float)):
+        return float(timeout)
+    values = [v for v in (getattr(timeout, "read", None), getattr(timeout, "connect", None)) if v]
+    return float(max(values)) if values else REMOTE_CALL_TIMEOUT_S
 
 
 def _chat_completion(reply: bytes) -> ChatCompletion:
@@ -497,6 +605,8 @@ def _reason(error: BaseException) -> str:
     name = type(error).__name__
     if isinstance(error, openai.APIStatusError):
         return f"HTTP {error.status_code} from the LLM endpoint after retries"
+    if isinstance(error, CallDeadlineExceeded):
+        return f"{error.message} (raise it with --call-timeout)"
     if isinstance(error, openai.APITimeoutError):
         return "the LLM endpoint timed out after retries"
     if isinstance(error, openai.APIConnectionError):

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import os
 import queue
 import subprocess
 import threading
@@ -36,6 +37,13 @@ from pipeline.registry_records import load_registry_records, sniff_registry_form
 
 # Finished documents are written together, in one transaction, at most this often.
 SAVE_EVERY_S = 0.5
+# The trial tables are rebuilt during a run too (a killed run leaves them current to within this
+# long), but never so often that rebuilding costs more than a twentieth of the run's time.
+MERGE_EVERY_S = 30.0
+MERGE_SHARE = 0.05
+# On Ctrl-C or SIGTERM, documents in flight get this long to finish before the run stops; their
+# calls are not waited for (one may take minutes) and are asked again by the next run.
+STOP_GRACE_S = 2.0
 
 
 @dataclass
@@ -62,11 +70,11 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     partials: list[tuple[str, str]] = field(default_factory=list)
 
-    def as_row(self) -> dict:
+    def as_row(self, status: str = "finished") -> dict:
         row = {k: getattr(self, k) for k in (
             "documents", "ok", "partial", "failed", "skipped", "llm_calls", "cached_calls",
             "prompt_tokens", "completion_tokens", "cost_usd", "seconds")}
-        row["status"] = "finished"
+        row["status"] = status
         return row
 
 
@@ -152,8 +160,32 @@ def run_extraction(
         run_id=uuid.uuid4().hex[:12], db_path=db_path, endpoint=endpoint_label, model=model,
         prompt_version=prompt_version,
     )
+    store.mark_abandoned_runs(conn)
     store.start_run(conn, summary.run_id, command=command, endpoint=endpoint_label, model=model,
                     prompt_version=prompt_version, git_commit=git_commit())
+    try:
+        _run(summary, conn, paths, llm=llm, concurrency=concurrency, max_bytes=max_bytes, kind=kind, config=config,
+             prices=prices, force=force, precedence=precedence, on_progress=on_progress, on_total=on_total,
+             on_status=on_status, use_batch_api=use_batch_api, batch_poll_s=batch_poll_s, prompts=prompts,
+             started=started)
+    except BaseException as error:
+        # What was saved stays; the trial tables are brought up to date with it and the run
+        # is marked, so `trialsift runs` tells an interrupted or broken run from a finished one.
+        with contextlib.suppress(Exception):
+            summary.trials = store.merge_trials(conn, precedence)
+        with contextlib.suppress(Exception):
+            summary.seconds = round(time.perf_counter() - started, 2)
+            interrupted = isinstance(error, (KeyboardInterrupt, SystemExit))
+            store.finish_run(conn, summary.run_id, summary.as_row("interrupted" if interrupted else "failed"))
+        conn.close()
+        raise
+    conn.close()
+    return summary
+
+
+def _run(summary: RunSummary, conn, paths, *, llm, concurrency, max_bytes, kind, config, prices, force, precedence,
+         on_progress, on_total, on_status, use_batch_api, batch_poll_s, prompts, started) -> None:
+    model, prompt_version = summary.model, summary.prompt_version
     files = documents.discover(paths)
     on_total(len(files))
     summary.documents = len(files)
@@ -172,7 +204,7 @@ def run_extraction(
         """Settle one file's outcome; only this thread writes to the database."""
         if isinstance(outcome, documents.IngestFailure):
             store.record_document_failure(
-                conn, document_id=outcome.sha256 or "path:" + hashlib.sha256(outcome.path.encode()).hexdigest(),
+                conn, document_id=outcome.sha256 or "path:" + hashlib.sha256(os.fsencode(outcome.path)).hexdigest(),
                 path=outcome.path, reason=outcome.reason, size_bytes=outcome.size_bytes, run_id=summary.run_id)
             summary.failed += 1
             summary.failures.append((outcome.path, outcome.reason))
@@ -230,6 +262,7 @@ def run_extraction(
                for n in range(workers)]
     for thread in threads:
         thread.start()
+    merge_due = 0.0  # the first saved group is merged at once: a run killed early still leaves its trials
     try:
         in_flight = sum(hand_out_next() for _ in range(2 * workers))
         last_save = time.perf_counter()
@@ -244,25 +277,46 @@ def run_extraction(
                 record(outcome)
             in_flight += sum(hand_out_next() for _ in finished_now) - len(finished_now)
             if time.perf_counter() - last_save >= SAVE_EVERY_S:
+                wrote = bool(finished)
                 save_finished()
                 last_save = time.perf_counter()
-    finally:
-        # After an error here (or Ctrl-C) the documents waiting for a worker are dropped: only
-        # those already in flight are finished before the error is raised.
-        with contextlib.suppress(queue.Empty):
-            while True:
-                to_extract.get_nowait()
-        for _ in threads:
-            to_extract.put(None)
-        for thread in threads:
-            thread.join()
+                if wrote and last_save >= merge_due:
+                    merge_started = time.perf_counter()
+                    summary.trials = store.merge_trials(conn, precedence)
+                    took = time.perf_counter() - merge_started
+                    merge_due = time.perf_counter() + max(MERGE_EVERY_S, took / MERGE_SHARE)
+    except BaseException as error:
+        # Ctrl-C, SIGTERM or an error: the documents waiting for a worker are dropped, those in
+        # flight are finished (on Ctrl-C or SIGTERM, those that finish within a short grace),
+        # and whatever finished is saved before the error goes on up.
+        stopped = isinstance(error, (KeyboardInterrupt, SystemExit))
+        _stop_workers(to_extract, threads, grace_s=STOP_GRACE_S if stopped else None)
+        with contextlib.suppress(Exception):
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    record(extracted.get_nowait())
+            save_finished()
+        raise
+    _stop_workers(to_extract, threads, grace_s=None)
     save_finished()
 
     summary.trials = store.merge_trials(conn, precedence)
     summary.seconds = round(time.perf_counter() - started, 2)
     store.finish_run(conn, summary.run_id, summary.as_row())
-    conn.close()
-    return summary
+
+
+def _stop_workers(to_extract: queue.SimpleQueue, threads: list, *, grace_s: Optional[float]) -> None:
+    """Drop the documents not yet handed to a worker and end the workers: waiting for each
+    (grace_s None), or for at most grace_s in all (worker threads are daemons: one still in a
+    call is abandoned with the process)."""
+    with contextlib.suppress(queue.Empty):
+        while True:
+            to_extract.get_nowait()
+    for _ in threads:
+        to_extract.put(None)
+    deadline = None if grace_s is None else time.monotonic() + grace_s
+    for thread in threads:
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ uses: a read-only connection plus a statement check.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from functools import lru_cache
@@ -259,15 +260,31 @@ def insert_rows(conn, table: str, rows: list, *, verb: str = "INSERT") -> None:
     structure = json.dumps([{name: types[name] for name in rows[0]}])
     conn.execute(
         f"{verb} INTO {table} BY NAME SELECT unnest(from_json(?, ?), recursive := true)",
-        [json.dumps(rows, default=str), structure],
+        [_valid_unicode(json.dumps(rows, default=str, ensure_ascii=False)), structure],
     )
+
+
+def _valid_unicode(text: str) -> str:
+    """DuckDB refuses text with lone surrogates (what Python makes of undecodable bytes in a
+    file name); they become U+FFFD so one odd name cannot roll back a whole save group."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
+def storable_path(path: str) -> str:
+    """A path as valid text: bytes of a file name that are not UTF-8 are written as \\xNN, so the
+    name stays readable and distinct instead of failing the save."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def record_document_failure(conn, *, document_id: str, path: str, reason: str, size_bytes: int, run_id: str) -> None:
     conn.execute(
         """INSERT OR REPLACE INTO documents (document_id, path, size_bytes, status, reason, last_run_id, updated_at)
            VALUES (?, ?, ?, 'failed', ?, ?, ?)""",
-        [document_id, path, size_bytes, reason, run_id, _now()],
+        [document_id, storable_path(path), size_bytes, _valid_unicode(reason), run_id, _now()],
     )
 
 
@@ -294,7 +311,7 @@ def save_document_results(conn, results: list[DocumentResult], *, run_id: str, m
         doc = result.document
         key = {"document_id": doc.id, "model": model, "prompt_version": prompt_version}
         document_rows.append({
-            "document_id": doc.id, "path": doc.path, "url": doc.url,
+            "document_id": doc.id, "path": storable_path(doc.path), "url": doc.url,
             "kind": doc.kind or ("registry-record" if result.method == "registry-record" else None),
             "media_type": doc.media_type, "encoding": doc.encoding, "size_bytes": doc.size_bytes, "text": doc.text,
             "status": result.status, "reason": result.error, "last_run_id": run_id, "updated_at": now})
@@ -330,7 +347,7 @@ def save_document_results(conn, results: list[DocumentResult], *, run_id: str, m
         insert_calls(conn, calls, run_id=run_id, prices=prices)
         insert_rows(conn, "llm_cache", list({row["key"]: row for row in answers}.values()), verb="INSERT OR REPLACE")
         conn.execute("COMMIT")
-    except Exception:
+    except BaseException:  # Ctrl-C too: the connection must stay usable to save the rest
         conn.execute("ROLLBACK")
         raise
 
@@ -372,7 +389,7 @@ def record_batch_job(conn, *, batch: dict, run_id: str, base_url: str, model: st
              batch["status"], _now()])
         insert_rows(conn, "batch_requests", [{"batch_id": batch["id"], **request} for request in requests])
         conn.execute("COMMIT")
-    except Exception:
+    except BaseException:  # Ctrl-C too: the connection must stay usable to save the rest
         conn.execute("ROLLBACK")
         raise
 
@@ -525,7 +542,7 @@ def replace_trials(conn, trials: Iterable[MergedTrial]) -> int:
                 conn.execute(sql)
             conn.execute("DROP TABLE merged")
             conn.execute("COMMIT")
-        except Exception:
+        except BaseException:
             conn.execute("ROLLBACK")
             raise
     return count
@@ -537,6 +554,12 @@ def start_run(conn, run_id: str, *, command: str, endpoint: str, model: str, pro
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
         [run_id, _now(), command, endpoint, model, prompt_version, SCHEMA_VERSION, git_commit],
     )
+
+
+def mark_abandoned_runs(conn) -> None:
+    """Runs still 'running' when a writer opens the database were killed (kill -9, a crash, a
+    power cut): DuckDB lets one process write a file, so none of them is still going."""
+    conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
 
 def finish_run(conn, run_id: str, summary: dict) -> None:

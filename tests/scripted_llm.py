@@ -65,8 +65,17 @@ class Delay:
     then: Optional["Step"] = None
 
 
+@dataclass(frozen=True)
+class Drip:
+    """Answer with `then`, its body sent one byte every `interval_s` (a server that never
+    stalls long enough for a read timeout, yet never finishes in time)."""
+
+    interval_s: float
+    then: "Step"
+
+
 # A step is a dict (sent as JSON content), a str (sent as raw content), or one of the above.
-Step = Union[dict, str, HttpError, Truncated, ToolCall, Delay]
+Step = Union[dict, str, HttpError, Truncated, ToolCall, Delay, Drip]
 Responder = Union[list, tuple, Callable[[dict], Step]]
 
 SCRIPT_EXHAUSTED = HttpError(500, "script exhausted")
@@ -150,6 +159,8 @@ def _tokens(text: str) -> int:
 
 def render(step: Step, request_json: dict, completion_id: str, model: str) -> tuple[int, dict, dict, str]:
     """(status, JSON payload, headers, outcome) of one step answering one request."""
+    if isinstance(step, Drip):
+        return render(step.then, request_json, completion_id, model)
     if isinstance(step, HttpError):
         body = step.body if isinstance(step.body, dict) else _error_body(step.body, step.status)
         return step.status, body, dict(step.headers), f"http_{step.status}"
@@ -394,8 +405,9 @@ class ScriptedLLM:
                 self._stats["script_exhausted"] += 1
             return Decision(self.latency_s + wait_s, step, completion_id, None)
 
-    def serve(self, decision: Decision, request_json: dict) -> Optional[tuple[int, dict, dict]]:
-        """Wait as decided, holding an in-flight slot; then (status, payload, headers), or None to hang up."""
+    def serve(self, decision: Decision, request_json: dict) -> Optional[tuple[int, dict, dict, float]]:
+        """Wait as decided, holding an in-flight slot; then (status, payload, headers, seconds between
+        the body's bytes), or None to hang up."""
         if self._in_flight:
             self._in_flight.acquire()  # excess requests queue here, as at a saturated server
         try:
@@ -404,7 +416,7 @@ class ScriptedLLM:
                 return None
             status, payload, headers, outcome = render(decision.step, request_json, decision.completion_id, self.model)
             self._count(decision.fault or outcome)
-            return status, payload, headers
+            return status, payload, headers, decision.step.interval_s if isinstance(decision.step, Drip) else 0.0
         finally:
             if self._in_flight:
                 self._in_flight.release()
@@ -511,11 +523,28 @@ class _Handler(BaseHTTPRequestHandler):
         if reply is None:  # timeout fault: the client gave up long ago; hang up without a word
             self.close_connection = True
             return
-        status, payload, headers = reply
+        status, payload, headers, drip_s = reply
         if status == 200 and request.body.get("stream"):
             include_usage = bool((request.body.get("stream_options") or {}).get("include_usage"))
             return self._send(200, as_sse(payload, include_usage), "text/event-stream")
+        if drip_s:
+            return self._send_dripping(json.dumps(payload).encode(), drip_s, app)
         self._send_json(status, payload, headers)
+
+    def _send_dripping(self, body: bytes, interval_s: float, app: ScriptedLLM) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for index in range(len(body)):
+                if app._stopping.wait(interval_s):
+                    break
+                self.wfile.write(body[index:index + 1])
+                self.wfile.flush()
+        except OSError:  # the client gave up
+            self.close_connection = True
 
     def _headers(self) -> dict:
         return {name.lower(): value for name, value in self.headers.items()}

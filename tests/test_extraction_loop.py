@@ -155,10 +155,12 @@ def test_schema_invalid_output_is_rejected_not_coerced(seed_002, tmp_path):
 
 def test_a_token_budget_spent_by_an_invalid_answer_stops_the_re_asks(seed_002, tmp_path):
     """The budget counts every attempt's tokens; once an invalid answer has spent it, no re-ask
-    is sent, and the document says why."""
-    with ScriptedLLM(responder=lambda request_json: "{not json") as server:
+    is sent, and the document says why. (The first prompt fits the budget: a call whose prompt
+    alone is over it is never sent.)"""
+    long_invalid = "{not json" + " x" * 20_000  # about 10,000 completion tokens
+    with ScriptedLLM(responder=lambda request_json: long_invalid) as server:
         summary = run_extraction([str(seed_002)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
-                                 endpoint_label="scripted", config=ExtractionConfig(token_budget=50))
+                                 endpoint_label="scripted", config=ExtractionConfig(token_budget=8_000))
         sent = len(server.chat_requests)
     assert sent == 1, "no re-ask once the budget is spent"
     assert summary.ok == 0
