@@ -762,11 +762,34 @@ _CRITERIA_FIELDS = {"inclusion_criteria", "exclusion_criteria"}
 _CRITERIA_SEPARATOR = re.compile(r";\s+|\s+[-*\u2022]\s+(?=[A-Z(])")
 
 
+# A numbered list run into one line: " 2. " before a capital, where the numbers count up.
+_INLINE_NUMBER = re.compile(r"\s+(\d{1,2})[.)]\s+(?=[A-Z(])")
+# A connector left at the end of an item of a flattened list ("... within six months. AND").
+_TRAILING_CONNECTOR = re.compile(r"\s+(?:AND|OR|and/or)\s*$")
+
+
+def _numbered_parts(item: str) -> list[str]:
+    """"Age 18-65 2. Able to consent 3. No prior therapy" -> its three items; an item whose
+    inline numbers do not count up from 2 (a dose "2. 5 mg", a list "1. 3. 5.") stays whole."""
+    cuts = [m for m in _INLINE_NUMBER.finditer(item)]
+    if not cuts or [int(m.group(1)) for m in cuts] != list(range(2, len(cuts) + 2)):
+        return [item]
+    starts = [0] + [m.end() for m in cuts]
+    ends = [m.start() for m in cuts] + [len(item)]
+    return [item[a:b] for a, b in zip(starts, ends)]
+
+
 def one_criterion_each(item: Any) -> list:
     """One criterion per item. Separators inside brackets do not split, and a part after a
-    dash or bullet must be three words or more, so that "Stage IIIB - IV" stays whole."""
+    dash or bullet must be three words or more, so that "Stage IIIB - IV" stays whole. A
+    numbered list run into one item is split at its numbers, and a connector a flattened list
+    leaves at an item's end ("AND") is not part of the criterion."""
     if not isinstance(item, str):
         return [item]
+    numbered = _numbered_parts(item)
+    if len(numbered) > 1:
+        return [part for piece in numbered for part in one_criterion_each(piece)]
+    item = _TRAILING_CONNECTOR.sub("", item)
     parts: list[str] = []
     position = 0
     for separator in _CRITERIA_SEPARATOR.finditer(item):
@@ -1086,8 +1109,14 @@ def _stated_as_criterion(text: str, span: _Span) -> bool:
 _ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u00b7>]*(?:\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s*)?$", re.I)
 
 
+# An item number inside a line ("... any race/ethnicity 2. Mayo Clinic inpatient"), before a capital.
+_INLINE_ITEM_NUMBER = re.compile(r"\s\d{1,2}[.)]\s+$")
+
+
 def _starts_an_item(text: str, span: _Span) -> bool:
-    return bool(_ITEM_START.search(text[_line_start(text, span.start):span.start]))
+    before = text[_line_start(text, span.start):span.start]
+    return bool(_ITEM_START.search(before)) or (
+        bool(_INLINE_ITEM_NUMBER.search(before)) and text[span.start:span.start + 1].isupper())
 
 
 def _cut_off_by_the_end(document_text: str, text: str, span: _Span) -> bool:

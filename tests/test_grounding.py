@@ -783,3 +783,23 @@ def test_phases_stated_in_other_languages_and_the_stated_part_of_an_answer(text,
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("phases", answer, "llm:x")])
     assert out.values.get("phases") == stored
+
+
+def test_a_numbered_list_run_into_one_line_gives_one_criterion_per_number():
+    text = ("Inclusion Criteria:\n1. Age 18-65, male or female 2. Outpatient of the study clinic "
+            "3. Ability to provide informed consent\n")
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("inclusion_criteria", [
+        "Age 18-65, male or female 2. Outpatient of the study clinic 3. Ability to provide informed consent"], "llm:x")])
+    assert out.values["inclusion_criteria"] == [
+        "Age 18-65, male or female", "Outpatient of the study clinic", "Ability to provide informed consent"]
+
+
+@pytest.mark.parametrize("item", ["Dose of 2. 5 mg daily for 3 days", "Items 1. 3. 5. of the scale"])
+def test_numbers_that_do_not_count_up_do_not_split_a_criterion(item):
+    assert one_criterion_each(item) == [item]
+
+
+def test_a_connector_a_flattened_list_leaves_is_not_part_of_the_criterion():
+    assert one_criterion_each("Hospitalization for heart failure within six months. AND") == [
+        "Hospitalization for heart failure within six months."]
