@@ -32,6 +32,7 @@ import functools
 import json
 import os
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -411,8 +412,9 @@ class LLMClient:
 
     @staticmethod
     def parse_answer(response_model: type[BaseModel], content: str) -> BaseModel:
-        """Validate a model's answer text (code fences allowed); raises pydantic's ValidationError."""
-        return response_model.model_validate_json(_without_fences(content))
+        """Validate a model's answer text (code fences and unpaired surrogate escapes allowed);
+        raises pydantic's ValidationError."""
+        return response_model.model_validate_json(_answer_json(content))
 
     def _extract_once(self, response_model, messages, token_budget, max_tokens):
         """A plain openai call first; instructor only when the answer is invalid.
@@ -542,17 +544,31 @@ def _last_json(error: BaseException) -> Optional[dict]:
     except (AttributeError, IndexError):
         return None
     try:
-        value = jiter.from_json(_without_fences(text).encode(), partial_mode=True)
+        value = jiter.from_json(_answer_json(text).encode(), partial_mode=True)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
 
 
-def _without_fences(text: str) -> str:
+def _answer_json(text: str) -> str:
+    """A model's answer as strict JSON: without code fences, and with each unpaired UTF-16
+    surrogate escape ('\\uD83C' alone) as U+FFFD. JSON's grammar allows such escapes, so a
+    grammar-constrained model can write them (copying an unusual character), but they encode
+    no character and strict parsers refuse the whole answer for one of them."""
     text = text.strip()
     if text.startswith("```"):
         text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
-    return text
+    return _ESCAPE.sub(_paired_or_replaced, text) if "\\u" in text.lower() else text
+
+
+# Escapes scanned left to right, so an escaped backslash ('\\\\') is consumed before what follows it.
+_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a surrogate pair
+                     r"|\\u(?P<lone>[dD][89a-fA-F][0-9a-fA-F]{2})"  # a surrogate alone
+                     r"|\\.", re.S)
+
+
+def _paired_or_replaced(match: re.Match) -> str:
+    return "\\ufffd" if match.group("lone") else match.group(0)
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipeline.extraction import ExtractionConfig
-from pipeline.llm import Endpoint, LLMClient
+from pipeline.llm import Endpoint, LLMClient, _answer_json
 from pipeline.runner import run_extraction
 from schemas.trial import CONTRACT_KEYS
 from tests.scripted_llm import FaultPlan, HttpError, ScriptedLLM
@@ -320,6 +320,25 @@ def test_api_key_never_reaches_the_database(seed_002, tmp_path, monkeypatch):
     text = "".join(p.read_text(errors="replace") for p in dump.iterdir() if p.is_file())
     assert "HTTP 401" in text
     assert "test-key-123456" not in text
+
+
+def test_an_unpaired_surrogate_escape_costs_one_character_not_the_answer(seed_002, tmp_path):
+    """JSON's grammar allows a lone UTF-16 surrogate escape, so a grammar-constrained model can
+    write one; it is read as U+FFFD instead of failing the whole answer (or asking again)."""
+    good = answer_from(SEED_002_TRUTH)
+
+    def responder(request_json):
+        answer = json.dumps(good(request_json))
+        # the first string value gets an escaped backslash, a lone high surrogate, then '\\uDFE6' as text
+        return answer.replace('": "', '": "D1 \\\\\\uD83C\\\\uDFE6 ', 1)
+
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=responder) as server:
+        summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="s")
+    assert summary.ok == 1
+    assert trial_row(db)["primary_sponsor"] == "Jiangxi Provincial Cancer Hospital"
+    assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["ok"]
+    assert json.loads(_answer_json('{"a": "\\uD83C\\uDFE6 \\\\uD83C \\uDFE6"}')) == {"a": "\U0001F3E6 \\uD83C \ufffd"}
 
 
 def test_valid_fields_survive_an_answer_that_stays_invalid(seed_002, tmp_path):
