@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline import documents, embedded, evaluation, store
 from pipeline import report as reporting
@@ -58,8 +59,19 @@ def _precedence(option: str) -> tuple[str, ...]:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    errors.print(f"[bold red]error:[/] {redact(message)}")
+    errors.print(_labelled("error:", "bold red", redact(message)))
     raise typer.Exit(code)
+
+
+def _plain(value) -> Text:
+    """Data (stored values, paths, reasons, model names) as literal text: rich would read
+    '[...]' in it as markup, hiding text, rendering links, or raising on a stray '[/]'."""
+    return Text("" if value is None else str(value))
+
+
+def _labelled(label: str, style: str, data) -> Text:
+    """A styled label, then data as literal text (no markup, no :emoji: codes)."""
+    return Text.assemble((label, style), " ", _plain(data))
 
 
 @app.command()
@@ -109,7 +121,8 @@ def extract(
             paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
             max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
             precedence=_precedence(precedence),
-            use_batch_api=batch, batch_poll_s=batch_poll_seconds, on_status=console.log, **progress_hooks,
+            use_batch_api=batch, batch_poll_s=batch_poll_seconds, on_status=lambda message: console.log(_plain(message)),
+            **progress_hooks,
         )
 
     try:
@@ -118,8 +131,8 @@ def extract(
     except (embedded.ModelError, BatchError) as error:
         _fail(str(error))
     except KeyboardInterrupt as stop:
-        errors.print(f"interrupted: the documents finished so far are saved in {db} and the run is marked "
-                     "interrupted; running the same command again resumes")
+        errors.print(_plain(f"interrupted: the documents finished so far are saved in {db} and the run is marked "
+                            "interrupted; running the same command again resumes"))
         raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     _print_summary(summary)
     if summary.failed or summary.partial:
@@ -140,8 +153,8 @@ def combine(
         summary = combine_shards(db, shards, _precedence(precedence))
     except (FileNotFoundError, ValueError, duckdb.Error) as error:
         _fail(f"could not combine: {error}")
-    console.print(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
-                  f"{summary.extractions} extractions, {summary.trials} trials")
+    console.print(_plain(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
+                  f"{summary.extractions} extractions, {summary.trials} trials"))
 
 
 def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False,
@@ -167,9 +180,9 @@ def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str
 
 def _print_summary(s: RunSummary) -> None:
     table = Table(title=f"trialsift run {s.run_id}", show_header=False)
-    table.add_row("database", s.db_path)
-    table.add_row("endpoint / model", f"{s.endpoint} / {s.model}")
-    table.add_row("prompt version", s.prompt_version)
+    table.add_row("database", _plain(s.db_path))
+    table.add_row("endpoint / model", _plain(f"{s.endpoint} / {s.model}"))
+    table.add_row("prompt version", _plain(s.prompt_version))
     table.add_row("documents", f"{s.documents}: {s.ok} ok, {s.partial} partial, {s.failed} failed, {s.skipped} already done")
     table.add_row("trials in database", str(s.trials))
     calls = f"{s.llm_calls}"
@@ -182,9 +195,9 @@ def _print_summary(s: RunSummary) -> None:
     table.add_row("time", f"{s.seconds:.1f} s")
     console.print(table)
     for path, reason in s.partials:
-        console.print(f"[yellow]partial[/] {path}: {reason}")
+        console.print(_labelled("partial", "yellow", f"{path}: {reason}"))
     for path, reason in s.failures:
-        console.print(f"[red]failed[/] {path}: {reason}")
+        console.print(_labelled("failed", "red", f"{path}: {reason}"))
 
 
 def _render(columns, rows, fmt: str) -> None:
@@ -197,9 +210,11 @@ def _render(columns, rows, fmt: str) -> None:
         writer.writerows(rows)
         print(buffer.getvalue(), end="")
     else:
-        table = Table(*columns)
+        table = Table()
+        for column in columns:
+            table.add_column(_plain(column))
         for row in rows:
-            table.add_row(*["" if v is None else str(v) for v in row])
+            table.add_row(*map(_plain, row))
         console.print(table)
 
 
@@ -247,7 +262,7 @@ def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)
         conn.close()
     record = json.loads(rows[0][0])
     origin = {f: d[:8] for f, d in field_sources}
-    table = Table(title=f"{trial_id}  ({rows[0][1]} source document(s))", show_lines=False)
+    table = Table(title=_plain(f"{trial_id}  ({rows[0][1]} source document(s))"), show_lines=False)
     table.add_column("field")
     table.add_column("value")
     table.add_column("from doc")
@@ -255,12 +270,12 @@ def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)
         if value in (None, [], ""):
             continue
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        table.add_row(name, text if len(text) < 400 else text[:400] + " ...", origin.get(name, ""))
+        table.add_row(name, _plain(text if len(text) < 400 else text[:400] + " ..."), origin.get(name, ""))
     console.print(table)
     for doc_id, path, kind, why in sources:
-        console.print(f"source {doc_id[:8]}  {kind or 'unknown kind'}  {path}  (linked by {why})")
+        console.print(_plain(f"source {doc_id[:8]}  {kind or 'unknown kind'}  {path}  (linked by {why})"))
     for name, chosen, other, other_doc in conflicts:
-        console.print(f"[yellow]conflict[/] {name}: kept {chosen}, document {other_doc[:8]} says {other}")
+        console.print(_labelled("conflict", "yellow", f"{name}: kept {chosen}, document {other_doc[:8]} says {other}"))
 
 
 @app.command()
@@ -303,13 +318,14 @@ def models():
     table = Table("alias", "model", "installed", "verified", "size")
     for pack in embedded.MODEL_PACKS.values():
         installed = embedded.parts_installed(pack)
-        table.add_row(pack.alias, pack.name, "yes" if installed else "no",
+        table.add_row(pack.alias, _plain(pack.name), "yes" if installed else "no",
                       "yes" if embedded.is_verified(pack) else ("not yet (verified on first use)" if installed else "no"),
                       f"{pack.size / 1e6:.0f} MB")
     console.print(table)
     remote = configured_endpoint()
     if remote:
-        console.print(f"active endpoint: {remote.base_url or 'https://api.openai.com/v1'} (model {remote.model}, from OPENAI_* variables)")
+        console.print(_plain(f"active endpoint: {remote.base_url or 'https://api.openai.com/v1'} (model {remote.model}, "
+                             "from OPENAI_* variables)"))
     else:
         warm = [url for url in map(embedded.running_server, embedded.MODEL_PACKS) if url]
         try:
@@ -317,8 +333,8 @@ def models():
         except embedded.ModelError:
             active = None
         where = f"warm server at {warm[0]}" if warm else "a server started per command"
-        console.print(f"active endpoint: embedded model '{active}' ({where})" if active
-                      else "active endpoint: none (no OPENAI_* variables, no embedded model installed)")
+        console.print(_plain(f"active endpoint: embedded model '{active}' ({where})" if active
+                             else "active endpoint: none (no OPENAI_* variables, no embedded model installed)"))
     console.print(f"llama.cpp server installed: {'yes' if embedded.llama_server_available() else 'no'}")
 
 
@@ -331,7 +347,7 @@ def serve(model: Optional[str] = typer.Option(None, help="default, fast or a .gg
     except embedded.ModelError as error:
         _fail(str(error))
     embedded.write_server_state(server)
-    console.print(f"serving '{pack.alias}' at {server.base_url} (Ctrl-C to stop)")
+    console.print(_plain(f"serving '{pack.alias}' at {server.base_url} (Ctrl-C to stop)"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.process.wait()
@@ -394,7 +410,7 @@ def eval_(
     reporting.print_eval(result, console)
     if report:
         files = reporting.write_report(result, report)
-        console.print(f"report: {files.markdown}" + (f" (chart {files.chart})" if files.chart else f" ({files.note})"))
+        console.print(_plain(f"report: {files.markdown}" + (f" (chart {files.chart})" if files.chart else f" ({files.note})")))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Optional
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.evaluation import Comparison, EvalRun, SplitScore
 from pipeline.scoring import Scorecard
@@ -142,7 +143,7 @@ def print_eval(run: EvalRun, console: Console) -> None:
     console.print(run.corpus_note, soft_wrap=True, markup=False, highlight=False)  # unwrapped: easy to grep
     overview = Table(title=f"trialsift eval {run.eval_id}", show_header=False)
     for name, value in summary_lines(run):
-        overview.add_row(name, value)
+        overview.add_row(name, Text(value))  # literal: a model name or path may hold '[...]' 
     console.print(overview)
     if len(run.splits) > 1:
         console.print(_table("per split (bootstrap 95% intervals)", SPLIT_COLUMNS, split_summary_rows(run)))
@@ -151,7 +152,7 @@ def print_eval(run: EvalRun, console: Console) -> None:
     console.print(_table("per field (all documents)", FIELD_COLUMNS, field_rows(run.scorecard), summary_rows=2))
     console.print(_table("per document kind", KIND_COLUMNS, kind_rows(run.scorecard)))
     for note in run.notes[1:]:  # the first is the corpus note, shown above
-        console.print(f"[yellow]note[/] {note}")
+        console.print(Text.assemble(("note", "yellow"), " ", note))
 
 
 def _table(title: str, columns, rows, summary_rows: int = 0) -> Table:
@@ -166,7 +167,7 @@ def _table(title: str, columns, rows, summary_rows: int = 0) -> Table:
 def print_comparison(comparison: Comparison, console: Console) -> None:
     """Fields whose scores changed (and the micro and macro rows), with a verdict each."""
     a, b = comparison.a, comparison.b
-    table = Table(title=f"eval {a['eval_id']} ({a['model']}) -> {b['eval_id']} ({b['model']})")
+    table = Table(title=Text(f"eval {a['eval_id']} ({a['model']}) -> {b['eval_id']} ({b['model']})"))
     for column in ("split", "field", "F1 A", "F1 B", "ΔF1", "ΔP", "ΔR", "halluc. A", "halluc. B", "verdict"):
         table.add_column(column, justify="left" if column in ("field", "verdict") else "right", no_wrap=column == "field")
     unchanged = 0
@@ -185,7 +186,7 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
     console.print(f"{unchanged} field(s) unchanged; {len(comparison.regressions)} regression(s), "
                   f"{len(comparison.improvements)} improvement(s)")
     for warning in comparison.warnings:
-        console.print(f"[yellow]warning[/] {warning}")
+        console.print(Text.assemble(("warning", "yellow"), " ", warning))
 
 
 def _signed(value: Optional[float]) -> str:

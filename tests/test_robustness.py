@@ -245,3 +245,29 @@ def test_csv_export_neutralizes_formulas_unless_told_not_to(tmp_path):
     values = [v for row in csv.reader(io.StringIO(safe.stdout)) for v in row]
     assert not [v for v in values if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert all("'" + v in values for v in hostile)
+
+
+MARKUP = "[bold]Drug[/bold] [link=http://evil.example]Z[/link] [/]"
+
+
+def test_values_and_paths_are_shown_literally_never_as_markup(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "[").mkdir(parents=True)  # with the file names below, paths hold '[/]'
+    (folder / "[" / "]a.txt").write_text(f"Public title: Trial of {MARKUP}\nSponsor: Org [red]Y[/red]\n"
+                                         "Study Phase: Phase 2\nRegistration: NCT01234567\n")
+    (folder / "[" / "]empty.txt").write_text("")
+    extract = cli("extract", str(folder), "--no-llm", "--db", "t.duckdb", cwd=tmp_path)
+    assert extract.returncode == 3, extract.stdout + extract.stderr  # the empty file failed, nothing crashed
+    assert "[/]empty.txt: empty file" in " ".join(extract.stdout.split())
+    stored = query(tmp_path / "t.duckdb", "SELECT public_title FROM trials_flat")
+    assert MARKUP in stored[0][0], "the page's markup reached a stored value (the premise of the test)"
+    table = cli("sql", "SELECT public_title, primary_sponsor FROM trials_flat", "--db", "t.duckdb", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert MARKUP in table.stdout and "Org [red]Y[/red]" in table.stdout
+    paths = cli("sql", "SELECT path FROM documents ORDER BY path", "--db", "t.duckdb", cwd=tmp_path)
+    assert paths.returncode == 0 and "[/]a.txt" in paths.stdout, paths.stderr
+    show = cli("show", "NCT01234567", "--db", "t.duckdb", cwd=tmp_path)
+    assert show.returncode == 0, show.stderr
+    assert MARKUP in show.stdout and "[/]a.txt" in show.stdout
+    missing = cli("show", "[/]", "--db", "t.duckdb", cwd=tmp_path)
+    assert missing.returncode == 1 and "no trial '[/]'" in missing.stderr, missing.stderr
