@@ -138,7 +138,8 @@ def _finish(conn, llm: LLMClient, batch_id: str, cache, report: BatchReport, *, 
         content = _call(llm, client.files.content, file_id).text
         for line in content.splitlines():
             if line.strip():
-                call = _ingest_line(json.loads(line), asked, cache, llm, prompts)
+                # the whole line, answer and error alike, without the key a server may echo
+                call = _ingest_line(json.loads(llm.without_key(line)), asked, cache, llm, prompts)
                 if call is not None:
                     calls.append(call)
     store.insert_calls(conn, calls, run_id=run_id, prices=prices)

@@ -255,7 +255,7 @@ class LLMClient:
         self._client.on("completion:error", self._on_error)
         self._client.on("parse:error", self._on_parse_error)
 
-    def _redact(self, text: str) -> str:
+    def without_key(self, text: str) -> str:
         """Keys never reach the ledger, the logs or exports, even when a server echoes them."""
         key = self.endpoint.api_key
         return redact(text.replace(key, "***") if key and len(key) >= 6 else text)
@@ -282,6 +282,13 @@ class LLMClient:
         )
 
     def _on_response(self, response: Any, *args, **kwargs) -> None:
+        # Every live answer (first attempts and instructor's re-asks) passes here before it is
+        # parsed, cached, or kept as a failure's last output: a server that echoes the request's
+        # Authorization header loses the key here, before anything can store it.
+        for choice in getattr(response, "choices", None) or []:
+            message = getattr(choice, "message", None)
+            if message is not None and isinstance(message.content, str):
+                message.content = self.without_key(message.content)
         calls = self._current()
         if not calls:
             return
@@ -302,13 +309,13 @@ class LLMClient:
         if calls and calls[-1].outcome == "pending":
             calls[-1].latency_ms = (time.perf_counter() - self._local.started) * 1000
             calls[-1].outcome = _outcome_of(error)
-            calls[-1].error = self._redact(str(error))[:500]
+            calls[-1].error = self.without_key(str(error))[:500]
 
     def _on_parse_error(self, error: BaseException, *args, **kwargs) -> None:
         calls = self._current()
         if calls:
             calls[-1].outcome = "validation_error"
-            calls[-1].error = self._redact(str(error))[:500]
+            calls[-1].error = self.without_key(str(error))[:500]
 
     # -- the one public operation ---------------------------------------------------------------
     def extract(
@@ -333,7 +340,7 @@ class LLMClient:
         try:
             return self._extract_with_fallback(response_model, messages, token_budget), calls
         except Exception as error:  # every failure becomes a recorded, readable reason
-            raise ExtractionFailed(self._redact(_reason(error)), list(calls), _last_json(error)) from error
+            raise ExtractionFailed(self.without_key(_reason(error)), list(calls), _last_json(error)) from error
         finally:
             self._local.calls = self._local.deadline = None
 

@@ -271,3 +271,38 @@ def test_values_and_paths_are_shown_literally_never_as_markup(tmp_path):
     assert MARKUP in show.stdout and "[/]a.txt" in show.stdout
     missing = cli("show", "[/]", "--db", "t.duckdb", cwd=tmp_path)
     assert missing.returncode == 1 and "no trial '[/]'" in missing.stderr, missing.stderr
+
+
+def _echoing_the_key(key: str):
+    """An endpoint that echoes the request's Authorization header in its answers: the first
+    answer is invalid (so the key also reaches a validation error and a re-ask), the rest are
+    valid answers whose values hold the header."""
+    echo = f"Authorization: Bearer {key}"
+    asked = []
+
+    def responder(request_json):
+        asked.append(request_json)
+        if len(asked) == 1:
+            return f"not JSON, but the header: {echo}"
+        return answer_from({"public_title": echo, "primary_sponsor": f"Bearer {key}"})(request_json)
+    return responder
+
+
+@pytest.mark.parametrize("batch_api", [False, True], ids=["live", "batch-api"])
+def test_an_endpoint_echoing_the_api_key_gets_it_stored_nowhere(tmp_path, batch_api):
+    folder = write_documents(tmp_path / "in", 2)
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=_echoing_the_key("test-key-123456")) as server:
+        client = client_for(server)
+        assert client.endpoint.api_key == "test-key-123456"
+        summary = run_extraction([str(folder)], db_path=str(db), llm=client, endpoint_label="scripted",
+                                 use_batch_api=batch_api, batch_poll_s=0.01)
+    assert summary.documents == 2 and summary.llm_calls + summary.batch_calls >= 3
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        dumps = {table: str(conn.execute(f'SELECT * FROM "{table}"').fetchall()) for table in tables}
+    finally:
+        conn.close()
+    assert not [table for table, dump in dumps.items() if "test-key-123456" in dump]
+    assert "Bearer ***" in dumps["llm_cache"] and "Bearer ***" in dumps["review"], "the answers were stored, redacted"
