@@ -107,6 +107,10 @@ def extract(
     unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
     if unknown:
         _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
+    unmatched = documents.unmatched_inputs(paths)
+    if unmatched:
+        _fail(f"nothing to extract at {', '.join(map(repr, unmatched))}: no such file, or no file the glob or "
+              "folder holds is a document (.txt .md .html .htm, registry .json/.xml)", 2)
     # A plain `kill` stops the run as Ctrl-C does: what was saved stays, the run is marked
     # interrupted and the embedded server is stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_terminated)

@@ -3,7 +3,9 @@
 A document's id is the sha256 of its bytes, so the same file ingested twice,
 under any name, is one document. Text is decoded as UTF-8, or with the
 encoding charset-normalizer detects; HTML goes through trafilatura. A sidecar
-`<file>.meta.json` may give {"url": ..., "kind": "press|news|registry|aggregator"}.
+`<file>.meta.json` may give {"url": ..., "kind": "press|news|registry|aggregator"}; one that
+is not such an object fails its document with the reason. A .json or .xml file is read only
+as a registry record (pipeline/registry_records.py); any other is refused, never sent to a model.
 Bad input never raises out of here: it becomes an IngestFailure with a reason.
 """
 
@@ -18,11 +20,14 @@ from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from pipeline.records import Document
+from pipeline.registry_records import sniff_registry_format
 
 TEXT_SUFFIXES = {".txt": "text/plain", ".md": "text/markdown", ".html": "text/html", ".htm": "text/html"}
 RECORD_SUFFIXES = {".json": "application/json", ".xml": "application/xml"}
 KINDS = ("press", "news", "registry", "aggregator")
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+NOT_A_REGISTRY_RECORD = ("not a registry record: .json and .xml files are read only as registry records "
+                         "(ClinicalTrials.gov API v2 or v1 JSON, its legacy XML, ctrdata exports)")
 
 
 @dataclass(frozen=True)
@@ -40,20 +45,35 @@ def discover(paths: Iterable[str]) -> list[Path]:
     """Expand files, folders (recursively) and globs into a sorted, de-duplicated file list."""
     found: dict[str, Path] = {}
     for raw in paths:
-        matches = glob.glob(raw, recursive=True) if glob.has_magic(raw) else [raw]
-        for match in matches:
-            path = Path(match)
-            if path.is_dir():
-                candidates = (
-                    p for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES | RECORD_SUFFIXES
-                    and not p.name.endswith(".meta.json")
-                )
-            else:
-                candidates = [path]
-            for candidate in candidates:
-                found.setdefault(str(candidate.resolve()), candidate)
+        for candidate in _expand(raw):
+            found.setdefault(str(candidate.resolve()), candidate)
     return sorted(found.values(), key=lambda p: str(p))
+
+
+def unmatched_inputs(paths: Iterable[str]) -> list[str]:
+    """The inputs that give no file at all: a glob matching nothing, a path that does not exist,
+    a folder without one document file. Asking for them is a mistake to report, not an empty
+    batch to finish successfully (stops at each input's first file, so a huge folder costs little)."""
+    def nothing(raw: str) -> bool:
+        first = next(iter(_expand(raw)), None)
+        return first is None or not os.path.lexists(first)
+
+    return [raw for raw in paths if nothing(raw)]
+
+
+def _expand(raw: str) -> Iterable[Path]:
+    # A name that exists is that file or folder, even with glob characters in it ('a[1].txt').
+    matches = glob.glob(raw, recursive=True) if glob.has_magic(raw) and not os.path.lexists(raw) else [raw]
+    for match in matches:
+        path = Path(match)
+        if path.is_dir():
+            yield from (
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES | RECORD_SUFFIXES
+                and not p.name.endswith(".meta.json")
+            )
+        else:  # a path that does not exist too: reading it fails it with its reason
+            yield path
 
 
 def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: Optional[str] = None) -> Ingested:
@@ -87,11 +107,18 @@ def _read_document(path: Path, *, max_bytes: int, kind: Optional[str]) -> Ingest
     if decoded is None:
         return fail("binary file: not text in any detectable encoding")
     text, encoding = decoded
+    if media_type in RECORD_SUFFIXES.values() and sniff_registry_format(text) is None:
+        # JSON and XML are structured data, not pages: only a registry record is a trial document.
+        # Anything else (a config file with a password, another tool's export) is refused here,
+        # never sent to a model or stored.
+        return fail(NOT_A_REGISTRY_RECORD)
     if media_type == "text/html":
         text = html_to_text(text)
     if not text.strip():
         return fail("no text after decoding" if media_type != "text/html" else "no text found in the HTML")
-    meta = _sidecar(path)
+    meta, problem = _sidecar(path)
+    if problem:
+        return fail(problem)
     doc_kind = kind or meta.get("kind")
     if doc_kind is not None and doc_kind not in KINDS:
         return fail(f"unknown document kind '{doc_kind}' (one of {', '.join(KINDS)})")
@@ -165,15 +192,26 @@ def html_to_text(html: str) -> str:
     return "".join(parser.parts).strip()
 
 
-def _sidecar(path: Path) -> dict:
+def _sidecar(path: Path) -> tuple[dict, Optional[str]]:
+    """The sidecar's metadata, and what is wrong with it if anything is: a sidecar that cannot be
+    read as {"url": "...", "kind": "..."} fails its document instead of being ignored, since the
+    kind it was meant to give decides the document's precedence when trials merge."""
     meta_path = path.with_name(path.name + ".meta.json")
     if not meta_path.exists():
-        return {}
+        return {}, None
+    where = f"sidecar {meta_path.name}"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        return meta if isinstance(meta, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    except OSError as error:
+        return {}, f"cannot read {where}: {error.strerror or error}"
+    except ValueError as error:
+        return {}, f"{where} is not valid JSON: {error}"[:500]
+    if not isinstance(meta, dict):
+        return {}, f'{where} must be a JSON object such as {{"kind": "news", "url": "https://..."}}'
+    wrong = [key for key in ("url", "kind") if key in meta and not isinstance(meta[key], (str, type(None)))]
+    if wrong:
+        return {}, f"{where}: {' and '.join(wrong)} must be text"
+    return meta, None
 
 
 def relative_to_cwd(path: str) -> str:

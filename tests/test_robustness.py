@@ -306,3 +306,51 @@ def test_an_endpoint_echoing_the_api_key_gets_it_stored_nowhere(tmp_path, batch_
         conn.close()
     assert not [table for table, dump in dumps.items() if "test-key-123456" in dump]
     assert "Bearer ***" in dumps["llm_cache"] and "Bearer ***" in dumps["review"], "the answers were stored, redacted"
+
+
+def test_an_input_matching_nothing_is_a_usage_error(tmp_path, samples_dir):
+    (tmp_path / "empty-folder").mkdir()
+    (tmp_path / "a[1].txt").write_text("Study Phase: Phase 2\nRegistration: NCT01234567\n")
+    for nothing in ("*.nothing", "missing.txt", "empty-folder", "no-such-folder/**/*.txt"):
+        result = cli("extract", str(samples_dir), nothing, "--no-llm", "--db", "t.duckdb", cwd=tmp_path)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"nothing to extract at '{nothing}'" in " ".join(result.stderr.split())
+        assert not (tmp_path / "t.duckdb").exists(), "refused before the database is opened"
+    literal = cli("extract", "a[1].txt", "--no-llm", "--db", "t.duckdb", cwd=tmp_path)
+    assert literal.returncode == 0, literal.stdout + literal.stderr
+    assert statuses(tmp_path / "t.duckdb") == {"a[1].txt": "ok"}, "a name that exists is that file, not a glob"
+
+
+def test_json_or_xml_that_is_not_a_registry_record_is_refused_not_sent_to_the_model(tmp_path, samples_dir):
+    folder = write_documents(tmp_path / "in", 1)
+    (folder / "config.json").write_text('{"database": {"user": "admin", "password": "hunter2-secret"}}')
+    (folder / "feed.xml").write_text("<?xml version='1.0'?><rss><title>Trial of Drug Z, Phase 2</title></rss>")
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=answer_from({})) as server:
+        summary = run_extraction([str(folder)], db_path=str(db), llm=client_for(server), endpoint_label="scripted")
+        prompts = " ".join(json.dumps(request.body["messages"]) for request in server.chat_requests)
+    assert summary.ok == 1 and summary.failed == 2
+    assert "hunter2" not in prompts and "<rss>" not in prompts and "Compound 0" in prompts
+    reasons = dict((Path(p).name, r) for p, r in summary.failures)
+    assert set(reasons) == {"config.json", "feed.xml"}
+    assert all(reason.startswith("not a registry record") for reason in reasons.values())
+    assert "hunter2" not in str(query(db, "SELECT * FROM documents"))
+    record = {"protocolSection": {"identificationModule": {"nctId": "NCT07654321", "briefTitle": "Trial of Drug Q"}}}
+    (folder / "NCT07654321.json").write_text(json.dumps(record))  # a registry record still is one
+    again = run_extraction([str(folder)], db_path=str(db), llm=None, endpoint_label="none")
+    assert again.failed == 2 and statuses(db)["NCT07654321.json"] == "ok"
+    assert ("NCT07654321",) in query(db, "SELECT trial_id FROM trials")
+
+
+def test_a_malformed_sidecar_fails_its_document_with_the_reason(tmp_path):
+    folder = write_documents(tmp_path / "in", 4)
+    (folder / "doc000.txt.meta.json").write_text('{"kind": "news", "url": ')  # cut off
+    (folder / "doc001.txt.meta.json").write_text('["news"]')
+    (folder / "doc002.txt.meta.json").write_text('{"kind": ["news"]}')
+    (folder / "doc003.txt.meta.json").write_text('{"kind": "news", "url": "https://example.org/1"}')
+    summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=None, endpoint_label="none")
+    reasons = dict((Path(p).name, r) for p, r in summary.failures)
+    assert summary.ok == 1 and set(reasons) == {"doc000.txt", "doc001.txt", "doc002.txt"}
+    assert reasons["doc000.txt"].startswith("sidecar doc000.txt.meta.json is not valid JSON")
+    assert "must be a JSON object" in reasons["doc001.txt"] and "kind must be text" in reasons["doc002.txt"]
+    assert query(tmp_path / "t.duckdb", "SELECT kind FROM documents WHERE status = 'ok'") == [("news",)]
