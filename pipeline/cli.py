@@ -209,7 +209,7 @@ def _render(columns, rows, fmt: str) -> None:
         print(json.dumps(store.as_dicts(columns, rows), default=str, indent=2))
     elif fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, lineterminator="\n")  # lines as a terminal and Unix tools expect them
         writer.writerow(columns)
         writer.writerows(rows)
         print(buffer.getvalue(), end="")
@@ -227,15 +227,20 @@ def sql(
     query: str = typer.Argument(..., help="One read-only SQL statement"),
     db: str = DbOption,
     format: str = typer.Option("table", "--format", help="table, csv or json"),
+    timeout: float = typer.Option(store.DEFAULT_QUERY_TIMEOUT_S, "--timeout", min=0.001,
+                                  help="Stop the query after this many seconds"),
 ):
-    """Run a read-only SQL query against the database."""
+    """Run a read-only SQL query against the database (Ctrl-C or --timeout stops it)."""
     if format not in ("table", "csv", "json"):
         _fail("--format must be table, csv or json", 2)
     try:
-        columns, rows = store.read_only_query(db, query)
+        columns, rows = store.read_only_query(db, query, timeout_s=timeout)
     except store.UnsafeQuery as error:
         _fail(f"refused: {error}", 2)
-    except FileNotFoundError as error:
+    except KeyboardInterrupt:
+        errors.print("interrupted: the query was stopped")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    except (FileNotFoundError, store.QueryTimeout) as error:
         _fail(str(error))
     except Exception as error:  # duckdb's own errors are clear enough
         _fail(str(error).splitlines()[0])

@@ -4,7 +4,7 @@ Writes are idempotent: documents are keyed by content hash, extractions by
 (document, model, prompt version, schema version), and the trial tables are
 rebuilt from the latest extraction of every document, so re-running the same
 documents never duplicates anything. `read_only_query` is what `trialsift sql`
-uses: a read-only connection plus a statement check.
+uses: a read-only connection without file access, plus DuckDB's own parse of the statement.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+import time
 from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
@@ -574,33 +576,42 @@ def finish_run(conn, run_id: str, summary: dict) -> None:
 
 # --- reading -------------------------------------------------------------------------------------
 
-_WRITE_WORDS = re.compile(
-    r"\b(insert|update|delete|create|drop|alter|attach|detach|copy|export|import|install|load|pragma|set|"
-    r"call|checkpoint|vacuum|begin|commit|rollback|truncate|replace|grant|use)\b",
-    re.IGNORECASE,
-)
-_FILE_FUNCTIONS = re.compile(r"\b(read_\w+|write_\w+|glob|sniff_csv|parquet_\w+)\s*\(", re.IGNORECASE)
-
-
 class UnsafeQuery(ValueError):
     """`trialsift sql` refuses anything but reading the database."""
 
 
+class QueryTimeout(RuntimeError):
+    """A query ran past its time limit and was interrupted."""
+
+
+DEFAULT_QUERY_TIMEOUT_S = 60.0
+# Statement types that only read. DuckDB's parser reports DESCRIBE, SHOW, SUMMARIZE, FROM-first,
+# VALUES, TABLE and table-valued PRAGMAs as SELECT; EXPLAIN is allowed around a SELECT only.
+_READING = {duckdb.StatementType.SELECT}
+
+
 def check_read_only(sql: str) -> None:
-    stripped = re.sub(r"'(?:[^']|'')*'", "''", sql)  # string literals may say anything
-    stripped = re.sub(r"--[^\n]*|/\*.*?\*/", " ", stripped, flags=re.S)
-    statements = [s for s in stripped.split(";") if s.strip()]
+    """Exactly one statement, which only reads, as DuckDB's own parser sees it: strings, quoted
+    identifiers ('"update"'), dollar-quoted text ('$$ ; $$') and comments are tokens, never
+    mistaken for statements or keywords. Reading files is stopped by the connection itself
+    (connect_read_only), whatever function a query calls."""
+    statements = duckdb.extract_statements(sql)  # a ParserException for what is not SQL
     if len(statements) != 1:
         raise UnsafeQuery("give exactly one statement")
-    first = statements[0].strip().split(None, 1)[0].lower()
-    if first not in ("select", "with", "from", "describe", "show", "summarize", "explain", "values", "table"):
-        raise UnsafeQuery(f"only read-only queries are allowed (SELECT, WITH, DESCRIBE, SHOW), not {first.upper()}")
-    word = _WRITE_WORDS.search(stripped)
-    if word:
-        raise UnsafeQuery(f"'{word.group(1).upper()}' is not allowed: trialsift sql is read-only")
-    func = _FILE_FUNCTIONS.search(stripped)
-    if func:
-        raise UnsafeQuery(f"'{func.group(1)}' reads or writes files outside the database and is not allowed")
+    statement = statements[0]
+    kind = statement.type
+    if kind == duckdb.StatementType.EXPLAIN:
+        inner = re.sub(r"^\s*explain(?:\s+analy[sz]e)?\b", "", statement.query, flags=re.IGNORECASE)
+        try:
+            inner_statements = duckdb.extract_statements(inner)
+        except duckdb.Error:
+            inner_statements = []
+        if len(inner_statements) == 1 and inner_statements[0].type in _READING:
+            return
+    elif kind in _READING:
+        return
+    raise UnsafeQuery(f"only read-only queries are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), "
+                      f"not {kind.name}: trialsift sql is read-only")
 
 
 def connect_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -610,15 +621,48 @@ def connect_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
 
 
-def read_only_query(db_path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+def read_only_query(db_path: str | Path, sql: str, *,
+                    timeout_s: Optional[float] = DEFAULT_QUERY_TIMEOUT_S) -> tuple[list[str], list[tuple]]:
+    """Columns and rows of one read-only statement. It runs in a worker thread so that the
+    caller's thread stays free to interrupt it: at `timeout_s` (QueryTimeout) or on Ctrl-C
+    (KeyboardInterrupt, raised once DuckDB has stopped), where a query running in the calling
+    thread would hold it until the query ends. A file it tries to read is refused (UnsafeQuery)."""
     check_read_only(sql)
     conn = connect_read_only(db_path)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            cursor = conn.execute(sql)
+            outcome["columns"] = [d[0] for d in cursor.description] if cursor.description else []
+            outcome["rows"] = cursor.fetchall()
+        except BaseException as error:  # handed to the calling thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="trialsift-sql", daemon=True)
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        cursor = conn.execute(sql)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        return columns, cursor.fetchall()
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.05)
+                if deadline is not None and time.monotonic() >= deadline and worker.is_alive():
+                    conn.interrupt()
+                    worker.join()
+                    raise QueryTimeout(f"the query was stopped after {timeout_s:g} s (raise the limit with --timeout)")
+        except KeyboardInterrupt:
+            conn.interrupt()
+            worker.join()
+            raise
     finally:
         conn.close()
+    error = outcome.get("error")
+    if isinstance(error, duckdb.PermissionException):
+        raise UnsafeQuery("the query reads or writes files outside the database, which trialsift sql does not "
+                          "allow") from None
+    if error is not None:
+        raise error
+    return outcome["columns"], outcome["rows"]
 
 
 def as_dicts(columns: list[str], rows: list[tuple]) -> list[dict[str, Any]]:

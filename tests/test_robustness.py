@@ -354,3 +354,59 @@ def test_a_malformed_sidecar_fails_its_document_with_the_reason(tmp_path):
     assert reasons["doc000.txt"].startswith("sidecar doc000.txt.meta.json is not valid JSON")
     assert "must be a JSON object" in reasons["doc001.txt"] and "kind must be text" in reasons["doc002.txt"]
     assert query(tmp_path / "t.duckdb", "SELECT kind FROM documents WHERE status = 'ok'") == [("news",)]
+
+
+@pytest.fixture(scope="module")
+def one_document_db(tmp_path_factory, samples_dir) -> Path:
+    folder = tmp_path_factory.mktemp("one")
+    run_extraction([str(samples_dir / "001_3d5e767ef9ecad4c.txt")], db_path=str(folder / "t.duckdb"), llm=None,
+                   endpoint_label="none")
+    return folder / "t.duckdb"
+
+
+@pytest.mark.parametrize("statement, expected", [
+    ("SELECT replace('Phase 2', '2', 'II') AS p", "Phase II"),
+    ('SELECT 1 AS "update"', "update"),
+    ("SELECT $$ ; DROP TABLE trials $$ AS s", "; DROP TABLE trials"),
+    ("SELECT 'delete; insert' AS s -- a comment with update", "delete; insert"),
+    ("EXPLAIN SELECT * FROM trials", "physical_plan"),
+    ("DESCRIBE trials", "trial_id"),
+    ("PRAGMA table_info('trials')", "trial_id"),
+])
+def test_sql_reads_what_only_reads_however_it_is_written(one_document_db, statement, expected):
+    result = cli("sql", statement, "--db", str(one_document_db), "--format", "json", cwd=one_document_db.parent)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+def test_sql_csv_lines_end_with_a_newline_only(one_document_db):
+    result = subprocess.run([TRIALSIFT, "sql", "SELECT trial_id, 'a' AS b FROM trials", "--db", str(one_document_db),
+                             "--format", "csv"], cwd=one_document_db.parent, capture_output=True, timeout=120)
+    assert result.returncode == 0 and b"\r" not in result.stdout
+    assert result.stdout.startswith(b"trial_id,b\n") and result.stdout.endswith(b",a\n")
+
+
+ENDLESS = "SELECT sum(hash(range)) FROM range(1000000000000)"  # hours of work, in constant memory
+
+
+def test_sql_stops_a_query_at_its_timeout(one_document_db):
+    started = time.monotonic()
+    result = cli("sql", ENDLESS, "--db", str(one_document_db), "--timeout", "1", cwd=one_document_db.parent)
+    took = time.monotonic() - started
+    assert result.returncode == 1 and "stopped after 1 s" in result.stderr, result.stderr
+    assert took < 20, f"took {took:.1f} s"
+
+
+def test_ctrl_c_stops_a_query(one_document_db):
+    run = subprocess.Popen([TRIALSIFT, "sql", ENDLESS, "--db", str(one_document_db)], cwd=one_document_db.parent,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)  # started and busy
+        assert run.poll() is None
+        stopped_at = time.monotonic()
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 130 and "interrupted" in stderr, stderr
+    assert time.monotonic() - stopped_at < 5
