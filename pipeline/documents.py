@@ -15,6 +15,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
@@ -146,6 +147,9 @@ def _decode(data: bytes) -> Optional[tuple[str, str]]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mostly_utf8 = _utf8_with_replacement(data)
+    if mostly_utf8 is not None:
+        return mostly_utf8
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -157,6 +161,25 @@ def _decode(data: bytes) -> Optional[tuple[str, str]]:
     if controls > max(5, len(text[:20000]) // 100):
         return None
     return text, best.encoding
+
+
+def _utf8_with_replacement(data: bytes) -> Optional[tuple[str, str]]:
+    """UTF-8 text with a few corrupt bytes (a truncated copy, one stray legacy byte) as UTF-8, the
+    bad bytes replaced by U+FFFD and counted in the encoding, instead of the whole file guessed as
+    a legacy code page. The criterion: at least as many valid multi-byte UTF-8 characters as
+    invalid bytes. Legacy-encoded text almost never forms a valid multi-byte sequence (a lead
+    byte 0xC2-0xF4 followed by the right number of bytes 0x80-0xBF), so it has many invalid
+    bytes and few or no valid sequences; ASCII with a lone high byte has none and is left to
+    the detector."""
+    text = data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    invalid = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
+    multibyte = sum(1 for ch in text if ord(ch) > 127) - invalid
+    if multibyte == 0 or invalid > multibyte:
+        return None
+    text = re.sub("[\udc80-\udcff]", "\ufffd", text)
+    return text, f"utf-8 ({invalid} invalid byte{'s' if invalid > 1 else ''} replaced)"
 
 
 def html_to_text(html: str) -> str:

@@ -410,3 +410,28 @@ def test_ctrl_c_stops_a_query(one_document_db):
         run.kill()
     assert run.returncode == 130 and "interrupted" in stderr, stderr
     assert time.monotonic() - stopped_at < 5
+
+
+FRENCH = ("Étude randomisée de phase 3 évaluant l'efficacité et la tolérance du traitement chez des patients âgés "
+          "de 18 ans ou plus.\nCritères d'inclusion : consentement éclairé signé ; patients atteints d'un cancer du "
+          "poumon non à petites cellules.\nPromoteur : Hôpital Européen Georges-Pompidou, Paris. Durée prévue de "
+          "l'étude : 24 mois. Nombre de participants prévu : 120.\n")
+
+
+def test_utf8_with_a_few_bad_bytes_stays_utf8_and_says_so(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "damaged.txt").write_bytes("Trial of Drug Z\nInclusion: age ≥1 year, weight ≤ 40 kg, 中国\n".encode()
+                                         + b"Sponsor: Org\xe9nisation Z \xff\n")
+    (folder / "latin1.txt").write_bytes(FRENCH.encode("latin-1"))
+    (folder / "german.txt").write_bytes("Studie der Universität München: Patienten über 18 Jahre, Größe.\n"
+                                        .encode("latin-1"))
+    db = tmp_path / "t.duckdb"
+    run_extraction([str(folder)], db_path=str(db), llm=None, endpoint_label="none")
+    rows = {Path(path).name: (encoding, text) for path, encoding, text in
+            query(db, "SELECT path, encoding, text FROM documents")}
+    encoding, text = rows["damaged.txt"]
+    assert encoding == "utf-8 (2 invalid bytes replaced)"
+    assert "age ≥1 year, weight ≤ 40 kg, 中国" in text and "Org\ufffdnisation Z \ufffd" in text
+    assert rows["latin1.txt"][1] == FRENCH and not rows["latin1.txt"][0].startswith("utf-8")
+    assert "Universität München" in rows["german.txt"][1] and "Größe" in rows["german.txt"][1]
