@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
@@ -87,19 +88,16 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: Optio
 
 def _read_document(path: Path, *, max_bytes: int, kind: Optional[str]) -> Ingested:
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path, max_bytes)
     except OSError as error:
         return IngestFailure(str(path), f"cannot read file: {error.strerror or error}")
+    except _NotReadable as refused:
+        return IngestFailure(str(path), refused.reason, size_bytes=refused.size)
     sha = hashlib.sha256(data).hexdigest()
     size = len(data)
     fail = lambda reason: IngestFailure(str(path), reason, sha, size)  # noqa: E731
     if size == 0:
         return fail("empty file")
-    if size > max_bytes:
-        return fail(
-            f"file too large: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
-            "(raise it with --max-bytes)"
-        )
     suffix = path.suffix.lower()
     media_type = TEXT_SUFFIXES.get(suffix) or RECORD_SUFFIXES.get(suffix)
     if media_type is None:
@@ -133,6 +131,39 @@ def _read_document(path: Path, *, max_bytes: int, kind: Optional[str]) -> Ingest
         url=meta.get("url"),
         size_bytes=size,
     )
+
+
+class _NotReadable(Exception):
+    def __init__(self, reason: str, size: int = 0):
+        self.reason, self.size = reason, size
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return (f"file too large: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
+            "(raise it with --max-bytes)")
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most max_bytes, judged by the open file's own stat before
+    anything is read: a pipe or device could block forever or never end, and a huge file would
+    be held in memory whole only to be refused. Opened without blocking (a FIFO with no writer
+    would block open itself); a file that grows past the limit after the check is refused too."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "not a regular file")
+            raise _NotReadable(f"not a regular file: {what}")
+        if info.st_size > max_bytes:
+            raise _NotReadable(_too_large(info.st_size, max_bytes), info.st_size)
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _NotReadable(_too_large(len(data), max_bytes), len(data))
+    return data
 
 
 def ingest(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES, kind: Optional[str] = None) -> list[Ingested]:

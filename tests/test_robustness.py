@@ -435,3 +435,27 @@ def test_utf8_with_a_few_bad_bytes_stays_utf8_and_says_so(tmp_path):
     assert "age ≥1 year, weight ≤ 40 kg, 中国" in text and "Org\ufffdnisation Z \ufffd" in text
     assert rows["latin1.txt"][1] == FRENCH and not rows["latin1.txt"][0].startswith("utf-8")
     assert "Universität München" in rows["german.txt"][1] and "Größe" in rows["german.txt"][1]
+
+
+@pytest.mark.timeout(120)
+def test_a_pipe_a_device_or_a_huge_file_fails_alone_without_being_read(tmp_path):
+    import resource
+
+    folder = write_documents(tmp_path / "in", 1)
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # no writer: opening or reading it the ordinary way blocks forever
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as out:
+        out.truncate(400 * 1024 * 1024)  # sparse: 400 MB that take no disk
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    summary = run_extraction([str(folder), str(fifo), str(huge), "/dev/zero"], db_path=str(tmp_path / "t.duckdb"),
+                             llm=None, endpoint_label="none")
+    grew_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    reasons = dict((Path(p).name, r) for p, r in summary.failures)
+    assert summary.ok == 1 and summary.failed == 3
+    assert reasons["pipe.txt"] == "not a regular file: a named pipe (FIFO)"
+    assert reasons["zero"] == "not a regular file: a character device"
+    assert reasons["huge.txt"].startswith("file too large: 419.4 MB is over the 5.2 MB limit")
+    assert grew_mb < 100, f"memory grew by {grew_mb:.0f} MB: the huge file was read"
+    assert query(tmp_path / "t.duckdb", "SELECT size_bytes FROM documents WHERE path LIKE '%huge.txt'") == \
+        [(400 * 1024 * 1024,)]
