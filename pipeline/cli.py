@@ -132,7 +132,7 @@ def extract(
     try:
         summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm,
                                   call_timeout_s=call_timeout, run_token_budget=run_token_budget)
-    except (embedded.ModelError, BatchError) as error:
+    except (embedded.ModelError, BatchError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     except KeyboardInterrupt as stop:
         errors.print(_plain(f"interrupted: the documents finished so far are saved in {db} and the run is marked "
@@ -240,7 +240,7 @@ def sql(
     except KeyboardInterrupt:
         errors.print("interrupted: the query was stopped")
         raise typer.Exit(EXIT_INTERRUPTED)
-    except (FileNotFoundError, store.QueryTimeout) as error:
+    except (FileNotFoundError, store.QueryTimeout, store.DatabaseUnavailable) as error:
         _fail(str(error))
     except Exception as error:  # duckdb's own errors are clear enough
         _fail(str(error).splitlines()[0])
@@ -252,7 +252,7 @@ def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)
     """Show one merged trial: its fields, where each came from, and any conflicts."""
     try:
         conn = store.connect_read_only(db)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     try:
         trial_id = resolve_trial_id(conn, trial_id)
@@ -301,7 +301,7 @@ def export(
         _fail("--format must be jsonl, csv or parquet", 2)
     try:
         export_records(db, format=format, per_document=per_document, output=output, neutralize=neutralize)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
 
 
@@ -316,7 +316,7 @@ def runs(db: str = DbOption, limit: int = typer.Option(20, help="How many recent
                    prompt_tokens + completion_tokens AS tokens, round(cost_usd, 4) AS "cost $",
                    round(seconds, 1) AS seconds
             FROM runs ORDER BY started_at DESC LIMIT {int(limit)}""")
-    except FileNotFoundError as error:
+    except (FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     _render(columns, rows, "table")
 
@@ -376,7 +376,7 @@ def review(
     """Write an HTML page showing each source document of a trial with its evidence highlighted."""
     try:
         page = render_review(db, trial_id)
-    except (UnknownTrial, FileNotFoundError) as error:
+    except (UnknownTrial, FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     html.write_text(page, encoding="utf-8")
     print(html)

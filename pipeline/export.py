@@ -20,13 +20,12 @@ from typing import Optional
 
 import duckdb
 
+from pipeline import store
 from schemas.trial import CONTRACT_KEYS
 
 
 def _records(db_path: str, per_document: bool) -> list[dict]:
-    if not Path(db_path).exists():
-        raise FileNotFoundError(f"no database at {db_path}: run `trialsift extract` first")
-    conn = duckdb.connect(db_path, read_only=True)
+    conn = store.connect_read_only(db_path)
     try:
         if per_document:
             rows = conn.execute(

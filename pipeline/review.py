@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-import duckdb
-
+from pipeline import store
 from schemas.trial import TrialRecord
 
 
@@ -251,9 +250,7 @@ mark.overlap { outline: 1px dashed #555; }
 
 def render_review(db_path: str | Path, trial_id: str) -> str:
     """The review page for one trial (by trial id or any registry id), as an HTML string."""
-    if not Path(db_path).exists():
-        raise FileNotFoundError(f"no database at {db_path}: run `trialsift extract` first")
-    conn = duckdb.connect(str(db_path), read_only=True)
+    conn = store.connect_read_only(db_path)
     try:
         trial_id = resolve_trial_id(conn, trial_id)
         record = json.loads(conn.execute("SELECT record FROM trials WHERE trial_id = ?", [trial_id]).fetchone()[0])

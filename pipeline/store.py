@@ -176,9 +176,31 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be opened for this command: said in one line."""
+
+
+def _open(path: str | Path, **options) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, with why it failed in one line (held by another process, not a database
+    file, a folder, a folder that does not exist) instead of a traceback."""
+    if Path(path).is_dir():
+        raise DatabaseUnavailable(f"cannot open the database {path}: it is a folder (give a file with --db)")
+    try:
+        return duckdb.connect(str(path), **options)
+    except duckdb.Error as error:
+        raise DatabaseUnavailable(f"cannot open the database {path}: {str(error).splitlines()[0]}") from None
+
+
 def connect(path: str | Path = DEFAULT_DB) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) and migrate the database to the current schema version."""
-    conn = duckdb.connect(str(path))
+    """Open (creating if needed) and migrate the database to the current schema version.
+    Refuses a database written by a newer trialsift (its schema is unknown here) and a DuckDB
+    file of some other program (nothing is added to it)."""
+    conn = _open(path)
+    try:
+        _check_ours(conn, path)
+    except BaseException:
+        conn.close()
+        raise
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
     applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
     for version, sql in enumerate(MIGRATIONS, start=1):
@@ -189,6 +211,20 @@ def connect(path: str | Path = DEFAULT_DB) -> duckdb.DuckDBPyConnection:
         conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, _now()])
         conn.execute("COMMIT")
     return conn
+
+
+def _check_ours(conn, path) -> None:
+    tables = {row[0] for row in conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if not tables:
+        return  # a new database
+    if "schema_migrations" not in tables:
+        raise DatabaseUnavailable(f"{path} is a DuckDB database but not trialsift's (no schema_migrations table): "
+                                  "give another file with --db")
+    newest = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+    if newest > len(MIGRATIONS):
+        raise DatabaseUnavailable(f"{path} has schema version {newest}, newer than this trialsift knows "
+                                  f"({len(MIGRATIONS)}): upgrade trialsift to use it")
 
 
 def schema_version(conn) -> int:
@@ -618,7 +654,7 @@ def connect_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
     """A connection that can only read this database file (no files, no extensions)."""
     if not Path(db_path).exists():
         raise FileNotFoundError(f"no database at {db_path}: run `trialsift extract` first")
-    return duckdb.connect(str(db_path), read_only=True, config={"enable_external_access": False})
+    return _open(db_path, read_only=True, config={"enable_external_access": False})
 
 
 def read_only_query(db_path: str | Path, sql: str, *,

@@ -459,3 +459,45 @@ def test_a_pipe_a_device_or_a_huge_file_fails_alone_without_being_read(tmp_path)
     assert grew_mb < 100, f"memory grew by {grew_mb:.0f} MB: the huge file was read"
     assert query(tmp_path / "t.duckdb", "SELECT size_bytes FROM documents WHERE path LIKE '%huge.txt'") == \
         [(400 * 1024 * 1024,)]
+
+
+def _holding_the_write_lock(db: Path) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(120)", str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path, samples_dir):
+    doc = str(samples_dir / "001_3d5e767ef9ecad4c.txt")
+    assert cli("extract", doc, "--no-llm", "--db", "good.duckdb", cwd=tmp_path).returncode == 0
+    newer = tmp_path / "newer.duckdb"
+    newer.write_bytes((tmp_path / "good.duckdb").read_bytes())
+    conn = duckdb.connect(str(newer))
+    conn.execute("INSERT INTO schema_migrations VALUES (999, now())")
+    conn.close()
+    foreign = tmp_path / "foreign.duckdb"
+    conn = duckdb.connect(str(foreign))
+    conn.execute("CREATE TABLE accounts (name VARCHAR)")
+    conn.close()
+    (tmp_path / "folder.duckdb").mkdir()
+    (tmp_path / "corrupt.duckdb").write_bytes(b"this is not a database" * 1000)
+    cases = {"folder.duckdb": "it is a folder", "missing/t.duckdb": "cannot open the database",
+             "newer.duckdb": "schema version 999, newer than", "foreign.duckdb": "not trialsift's",
+             "corrupt.duckdb": "cannot open the database"}
+    for db, expected in cases.items():
+        result = cli("extract", doc, "--no-llm", "--db", db, cwd=tmp_path)
+        assert result.returncode == 1 and expected in " ".join(result.stderr.split()), (db, result.stderr)
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 3, result.stderr
+    assert query(foreign, "SELECT table_name FROM duckdb_tables()") == [("accounts",)], "nothing added to it"
+    holder = _holding_the_write_lock(tmp_path / "good.duckdb")
+    try:
+        for command in (["extract", doc, "--no-llm"], ["show", "UMIN000060367"], ["export"], ["runs"],
+                        ["sql", "SELECT 1"], ["review", "UMIN000060367", "--html", "r.html"]):
+            result = cli(*command, "--db", "good.duckdb", cwd=tmp_path)
+            assert result.returncode == 1, (command, result.stdout + result.stderr)
+            assert "Traceback" not in result.stderr and "cannot open the database" in result.stderr, result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
