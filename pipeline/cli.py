@@ -155,7 +155,7 @@ def combine(
     """Combine shard databases into one and merge their trials again (a job split across processes or machines)."""
     try:
         summary = combine_shards(db, shards, _precedence(precedence))
-    except (FileNotFoundError, ValueError, duckdb.Error) as error:
+    except (FileNotFoundError, ValueError, duckdb.Error, store.DatabaseUnavailable) as error:
         _fail(f"could not combine: {error}")
     console.print(_plain(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
                   f"{summary.extractions} extractions, {summary.trials} trials"))
@@ -414,7 +414,7 @@ def eval_(
     try:
         result = _run_with_model(job, model=model, no_llm=no_llm, description="extracting the gold documents",
                                  transient=True)
-    except (embedded.ModelError, evaluation.EvalError) as error:
+    except (embedded.ModelError, evaluation.EvalError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     reporting.print_eval(result, console)
     if report:
