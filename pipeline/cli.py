@@ -18,17 +18,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from pipeline import documents, embedded, evaluation, store
-from pipeline import report as reporting
-from pipeline.batch_api import BatchError
-from pipeline.endpoints import choose_pack, open_endpoint
-from pipeline.export import export_records
-from pipeline.extraction import ExtractionConfig
-from pipeline.llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, LLMClient, configured_endpoint, redact
-from pipeline.merge import DEFAULT_PRECEDENCE
-from pipeline.review import UnknownTrial, render_review, resolve_trial_id
-from pipeline.runner import RunSummary, run_extraction
-from pipeline.shards import combine_shards
+from . import documents, embedded, evaluation, store
+from . import report as reporting
+from .batch_api import BatchError
+from .endpoints import choose_pack, open_endpoint
+from .export import export_records
+from .extraction import ExtractionConfig
+from .llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, LLMClient, configured_endpoint, redact
+from .merge import DEFAULT_PRECEDENCE
+from .review import UnknownTrial, render_review, resolve_trial_id
+from .runner import RunSummary, run_extraction
+from .shards import combine_shards
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()

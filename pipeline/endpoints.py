@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-from pipeline import embedded
-from pipeline.llm import Endpoint, configured_endpoint
+from . import embedded
+from .llm import Endpoint, configured_endpoint
 
 LOCAL_KEY = "embedded-no-key"
 # The embedded model is not re-asked after an invalid answer: at temperature 0 a small model

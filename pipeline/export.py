@@ -20,8 +20,8 @@ from typing import Optional
 
 import duckdb
 
-from pipeline import store
-from schemas.trial import CONTRACT_KEYS
+from . import store
+from ..schemas.trial import CONTRACT_KEYS
 
 
 def _records(db_path: str, per_document: bool) -> list[dict]:

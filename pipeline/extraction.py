@@ -22,14 +22,14 @@ from typing import Optional, Protocol
 
 from pydantic import ValidationError
 
-from pipeline import chunking, cleaning, grounding, rules, sections
-from pipeline.llm import ExtractionFailed, LLMClient
-from pipeline.prompting import PromptSet, load_prompts, render_messages
-from pipeline.records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
-from pipeline.registry_records import inline_criteria_text, split_criteria
-from schemas.groups import FIELD_GROUPS, group_model
-from schemas.normalize import find_registry_ids
-from schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
+from . import chunking, cleaning, grounding, rules, sections
+from .llm import ExtractionFailed, LLMClient
+from .prompting import PromptSet, load_prompts, render_messages
+from .records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
+from .registry_records import inline_criteria_text, split_criteria
+from ..schemas.groups import FIELD_GROUPS, group_model
+from ..schemas.normalize import find_registry_ids
+from ..schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 
 # Fields only code may fill: an id a model writes is too easily one it read elsewhere.
 RULE_ONLY_FIELDS = {"registry_ids"}

@@ -1,0 +1,1 @@
+"""trialsift: noisy clinical-trial documents in, a clean, grounded, queryable trial database out."""
