@@ -31,7 +31,7 @@ from . import store
 from .eval_split import SPLITS, site_of, split_of
 from .eval_stats import Interval, ScoredDocument, SiteOut, bootstrap_intervals, leave_one_site_out, site_macro_f1
 from .extraction import ExtractionConfig
-from .llm import LLMClient
+from .llm import LanguageModel
 from .package import checkout_root, code_version, resource_dir
 from .runner import RunSummary, run_extraction
 from .scoring import Scorecard, compare_record, score
@@ -223,7 +223,7 @@ def run_eval(
     corpus_root: Optional[Path] = None,
     *,
     db_path: str = DEFAULT_EVAL_DB,
-    llm: Optional[LLMClient],
+    llm: Optional[LanguageModel],
     endpoint_label: str,
     concurrency: int = 1,
     config: ExtractionConfig = ExtractionConfig(),

@@ -29,7 +29,7 @@ from typing import Callable, Optional, Union
 
 from . import batch_api, documents, merge, store
 from .extraction import ExtractionConfig, extract_document
-from .llm import LLMClient
+from .llm import LanguageModel, LLMClient
 from .package import code_version
 from .prompting import load_prompts
 from .records import Document, DocumentResult
@@ -125,7 +125,7 @@ def run_extraction(
     paths: list[str],
     *,
     db_path: str,
-    llm: Optional[LLMClient],
+    llm: Optional[LanguageModel],
     endpoint_label: str,
     concurrency: int = 1,
     max_bytes: int = documents.DEFAULT_MAX_BYTES,
@@ -144,7 +144,7 @@ def run_extraction(
     started = time.perf_counter()
     prompts = load_prompts()
     prompt_version = config.prompt_version(prompts)
-    model = llm.endpoint.model if llm else "none"
+    model = llm.model if llm else "none"
     conn = store.connect(db_path)
     summary = RunSummary(
         run_id=uuid.uuid4().hex[:12], db_path=db_path, endpoint=endpoint_label, model=model,
@@ -206,6 +206,9 @@ def _run(summary: RunSummary, conn, paths, *, llm, concurrency, max_bytes, kind,
             finished.extend(outcome)
 
     if use_batch_api and llm is not None:
+        if not isinstance(llm, LLMClient):
+            raise ValueError("the Batch API needs an OpenAI-compatible endpoint (an LLMClient), not "
+                             f"{type(llm).__name__}")
         # A pre-pass: the Batch API answers every document's calls into the cache; the run
         # below then reads each file again and finds its answers there. This pass holds every
         # pending document at once (one batch is built from them all): shard a huge job.
