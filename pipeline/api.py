@@ -19,7 +19,7 @@ from . import documents, evaluation, export, review, shards, store
 from .endpoints import open_embedded_endpoint, open_endpoint
 from .evaluation import EvalRun
 from .extraction import ExtractionConfig, extract_document
-from .llm import CallRecord, Endpoint, ExtractionFailed, LanguageModel, LLMClient
+from .llm import CallRecord, Endpoint, ExtractionFailed, LanguageModel, LLMClient, configured_endpoint
 from .merge import DEFAULT_PRECEDENCE
 from .records import Document, DocumentResult
 from .runner import RunSummary, registry_record_results, run_extraction
@@ -27,7 +27,7 @@ from ..schemas.trial import TrialRecord
 
 __all__ = [
     "extract", "Extraction", "Evidence", "Refusal", "Usage", "Database", "Trial", "LanguageModel",
-    "OpenAICompatibleModel", "EmbeddedModel", "open_model", "DocumentError",
+    "OpenAICompatibleModel", "EmbeddedModel", "open_model", "DocumentError", "OptionError",
     "TrialRecord", "RunSummary", "EvalRun", "ExtractionFailed", "CallRecord",
 ]
 
@@ -35,6 +35,10 @@ __all__ = [
 _DOCUMENT_SUFFIXES = tuple(documents.TEXT_SUFFIXES) + tuple(documents.RECORD_SUFFIXES)
 _HTML_START = re.compile(r"\A\s*(?:<!doctype html|<html\b|<head\b|<body\b)", re.IGNORECASE)
 TEXT_SOURCE = "<text>"  # the path an Extraction of a string gives
+
+
+class OptionError(ValueError):
+    """An argument is invalid (nothing was opened, started or written); the message says which."""
 
 
 class DocumentError(ValueError):
@@ -132,6 +136,13 @@ def open_model(model: ModelChoice = None, **client_options: Any) -> Iterator[Lan
         return
     with open_endpoint(model) as endpoint:
         yield LLMClient(endpoint, **client_options)
+
+
+def _has_batch_api(model: ModelChoice) -> bool:
+    """Whether the model a call would use is an OpenAI-compatible endpoint (the embedded one has no Batch API)."""
+    if model is None or isinstance(model, str):
+        return configured_endpoint(model) is not None
+    return isinstance(model, LLMClient) and not model.label.startswith("embedded")
 
 
 def model_label(model: LanguageModel) -> str:
@@ -328,6 +339,27 @@ class Trial:
     conflicts: list[dict]  # field, chosen_value, other_value, other_document
 
 
+def check_extract_arguments(paths: Sequence[str], *, model: ModelChoice = None, no_llm: bool = False,
+                            kind: Optional[str] = None, precedence: Sequence[str] = DEFAULT_PRECEDENCE,
+                            batch_api: bool = False) -> None:
+    """Database.extract's arguments, checked before anything is opened: a bad value must not touch
+    the database nor start a model. Raises OptionError."""
+    if kind is not None and kind not in documents.KINDS:
+        raise OptionError(f"kind must be one of {', '.join(documents.KINDS)}, not '{kind}'")
+    unknown = set(precedence) - set(DEFAULT_PRECEDENCE)
+    if unknown:
+        raise OptionError(f"precedence: unknown kind(s) {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(DEFAULT_PRECEDENCE)})")
+    unmatched = documents.unmatched_inputs(paths)
+    if unmatched:
+        raise OptionError(f"nothing to extract at {', '.join(map(repr, unmatched))}: no such file, or no "
+                          "file the glob or folder holds is a document (.txt .md .html .htm, registry "
+                          ".json/.xml)")
+    if batch_api and not no_llm and not _has_batch_api(model):
+        raise OptionError("the Batch API needs an endpoint with the OpenAI Batch API (set OPENAI_BASE_URL/"
+                          "OPENAI_API_KEY); the embedded model has none")
+
+
 class Database:
     """A trialsift DuckDB file: batch extraction into it (resumable), and reading it back.
 
@@ -356,17 +388,8 @@ class Database:
         not listed go to the model's client (call_timeout_s, requests_per_minute, run_token_budget).
         """
         paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
-        if kind is not None and kind not in documents.KINDS:
-            raise ValueError(f"kind must be one of {', '.join(documents.KINDS)}, not '{kind}'")
-        unknown = set(precedence) - set(DEFAULT_PRECEDENCE)
-        if unknown:
-            raise ValueError(f"unknown precedence kind(s) {', '.join(sorted(unknown))} "
-                             f"(known: {', '.join(DEFAULT_PRECEDENCE)})")
-        unmatched = documents.unmatched_inputs(paths)
-        if unmatched:
-            raise FileNotFoundError(f"nothing to extract at {', '.join(map(repr, unmatched))}: no such file, or no "
-                                    "file the glob or folder holds is a document (.txt .md .html .htm, registry "
-                                    ".json/.xml)")
+        check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind, precedence=precedence,
+                                batch_api=batch_api)
 
         def run(llm: Optional[LanguageModel], label: str) -> RunSummary:
             return run_extraction(paths, db_path=self.path, llm=llm, endpoint_label=label, concurrency=concurrency,
@@ -378,9 +401,6 @@ class Database:
         if no_llm:
             return run(None, NO_MODEL_LABEL)
         with open_model(model, **client_options) as llm:
-            if batch_api and (not isinstance(llm, LLMClient) or llm.label.startswith("embedded")):
-                raise ValueError("the Batch API needs an OpenAI-compatible endpoint with it (set OPENAI_BASE_URL/"
-                                 "OPENAI_API_KEY); the embedded model has none")
             return run(llm, model_label(llm))
 
     def trials(self) -> list[dict]:
