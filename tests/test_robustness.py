@@ -77,10 +77,18 @@ def _hanging_after_first(request_json):
     return Delay(600, then={})
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a shell starts background jobs (pytest run with `&`, under
+    nohup) with SIGINT ignored, their children inherit that, and Python then never raises
+    KeyboardInterrupt, so a test of Ctrl-C would test how it was launched."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_extract(folder: Path, db: Path, server: ScriptedLLM) -> subprocess.Popen:
     env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key", "COLUMNS": "200"}
     return subprocess.Popen([TRIALSIFT, "extract", str(folder), "--db", str(db), "--model", "scripted"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_in_a_terminal)
 
 
 def _wait_for_requests(server: ScriptedLLM, n: int) -> None:
@@ -399,7 +407,7 @@ def test_sql_stops_a_query_at_its_timeout(one_document_db):
 
 def test_ctrl_c_stops_a_query(one_document_db):
     run = subprocess.Popen([TRIALSIFT, "sql", ENDLESS, "--db", str(one_document_db)], cwd=one_document_db.parent,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal)
     try:
         time.sleep(3)  # started and busy
         assert run.poll() is None
