@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from pipeline import documents, embedded, evaluation, store
+from pipeline import distributed, documents, embedded, evaluation, parquet_io, store
 from pipeline import report as reporting
 from pipeline.batch_api import BatchError
 from pipeline.endpoints import choose_pack, open_endpoint
@@ -99,8 +99,15 @@ def extract(
     batch_poll_seconds: float = typer.Option(30.0, help="Seconds between Batch API status checks"),
     max_rpm: Optional[float] = typer.Option(None, "--max-rpm", min=0.001,
                                             help="At most this many LLM requests a minute (all workers together)"),
+    engine: str = typer.Option("local", help="local: this process, into --db; ray: a Ray cluster, into Parquet "
+                               "under --out (then `trialsift load`)"),
+    address: Optional[str] = typer.Option(None, help="--engine ray: the Ray cluster (ray://HOST:10001 or HOST:6379; "
+                                          "default: $RAY_ADDRESS, else a new local cluster)"),
+    workers: int = typer.Option(distributed.DEFAULT_WORKERS, min=1,
+                                help="--engine ray: actors extracting at once (each with --concurrency in flight)"),
+    out: str = typer.Option("trialsift-results", help="--engine ray: the results folder (Parquet)"),
 ):
-    """Extract trials from documents into DuckDB, then print a summary."""
+    """Extract trials from documents into DuckDB (or, with --engine ray, into Parquet), then print a summary."""
     # Options are checked before anything is opened: a bad value must not touch the database.
     if kind is not None and kind not in documents.KINDS:
         _fail(f"--kind must be one of {', '.join(documents.KINDS)}, not '{kind}'", 2)
@@ -119,6 +126,14 @@ def extract(
     if batch and not no_llm and configured_endpoint(model) is None:
         _fail("--batch-api needs an endpoint with the OpenAI Batch API (set OPENAI_BASE_URL/OPENAI_API_KEY); "
               "the embedded model has none", 2)
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, not '{engine}'", 2)
+    if engine == "ray":
+        _extract_on_ray(paths, model=model, no_llm=no_llm, batch=batch, out=out, address=address, workers=workers,
+                        concurrency=concurrency, kind=kind, max_bytes=max_bytes, force=force, config=config,
+                        prices=price_table, requests_per_minute=max_rpm, call_timeout_s=call_timeout,
+                        run_token_budget=run_token_budget)
+        return
 
     def job(llm, label, **progress_hooks):
         return run_extraction(
@@ -139,11 +154,58 @@ def extract(
                             "interrupted; running the same command again resumes"))
         raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     _print_summary(summary)
+    _exit_if_incomplete(summary)
+
+
+def _exit_if_incomplete(summary: RunSummary) -> None:
     if summary.failed or summary.partial:
         errors.print(f"{summary.failed} failed and {summary.partial} partial of {summary.documents} documents "
                      "(reasons above and in the documents table): running the same command "
                      "again retries just those")
         raise typer.Exit(EXIT_SOME_DOCUMENTS_INCOMPLETE)
+
+
+def _extract_on_ray(paths, *, model, no_llm, batch, out, address, workers, concurrency, kind, max_bytes, force,
+                    config, prices, requests_per_minute, call_timeout_s, run_token_budget) -> None:
+    """`extract --engine ray`: the same extraction on a Ray cluster, into Parquet under --out."""
+    if batch:
+        _fail("--batch-api runs on one machine: leave out --engine ray", 2)
+    endpoint = None if no_llm else configured_endpoint(model)
+    if endpoint is None and not no_llm:
+        _fail("--engine ray needs an OpenAI-compatible endpoint every worker can reach (set OPENAI_BASE_URL and "
+              "OPENAI_API_KEY: a vLLM pool, a hosted API, a llama.cpp server); the embedded model runs "
+              "with --engine local only", 2)
+    if Path(out).exists() and not Path(out).is_dir():
+        _fail(f"--out {out} is a file: give a folder for the results", 2)
+    # The run-wide limits are shared out: each of the workers gets its part of the rate and of
+    # the token budget, so all of them together stay within what was asked.
+    client_options = {"call_timeout_s": call_timeout_s,
+                      "requests_per_minute": requests_per_minute / workers if requests_per_minute else None,
+                      "run_token_budget": max(1, run_token_budget // workers) if run_token_budget else None}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("extracting on Ray", total=None)
+        try:
+            summary = distributed.run_ray_extraction(
+                paths, out_dir=out, endpoint=endpoint,
+                endpoint_label=endpoint.label if endpoint else "none (rules and registry records only)",
+                address=address, workers=workers, in_flight=concurrency, client_options=client_options,
+                max_bytes=max_bytes, kind=kind, config=config, prices=prices, force=force,
+                on_total=lambda n: progress.update(task, total=n),
+                on_progress=lambda path, status: progress.advance(task),
+                on_status=lambda message: console.log(_plain(message)))
+        except distributed.RayUnavailable as error:
+            _fail(str(error))
+        except KeyboardInterrupt as stop:
+            errors.print(_plain(f"interrupted: the documents finished so far are saved in {out}; running the same "
+                                "command again resumes"))
+            raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
+        except Exception as error:  # the cluster failed the job (a node lost beyond Ray's retries, ...)
+            _fail(f"the Ray job failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}; "
+                  f"what finished is saved in {out} and running the same command again resumes")
+    _print_summary(summary, results_folder=True)
+    console.print(_plain(f"load the results into DuckDB with: trialsift load {out} --db {store.DEFAULT_DB}"))
+    _exit_if_incomplete(summary)
 
 
 @app.command()
@@ -158,6 +220,24 @@ def combine(
     except (FileNotFoundError, ValueError, duckdb.Error, store.DatabaseUnavailable) as error:
         _fail(f"could not combine: {error}")
     console.print(_plain(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
+                  f"{summary.extractions} extractions, {summary.trials} trials"))
+
+
+@app.command()
+def load(
+    results: str = typer.Argument(..., help="A results folder written by `trialsift extract --engine ray --out`"),
+    db: str = DbOption,
+    precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
+):
+    """Load a Ray job's Parquet results into DuckDB and merge trials over everything (loading again changes nothing)."""
+    unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
+    if unknown:
+        _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
+    try:
+        summary = parquet_io.load_results(db, results, _precedence(precedence))
+    except (FileNotFoundError, duckdb.Error, store.DatabaseUnavailable) as error:
+        _fail(f"could not load: {error}")
+    console.print(_plain(f"{db}: {summary.parts} part(s) loaded from {results}: {summary.documents} documents, "
                   f"{summary.extractions} extractions, {summary.trials} trials"))
 
 
@@ -182,13 +262,13 @@ def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str
                                    run_token_budget=run_token_budget), endpoint.label)
 
 
-def _print_summary(s: RunSummary) -> None:
+def _print_summary(s: RunSummary, results_folder: bool = False) -> None:
     table = Table(title=f"trialsift run {s.run_id}", show_header=False)
-    table.add_row("database", _plain(s.db_path))
+    table.add_row("results (Parquet)" if results_folder else "database", _plain(s.db_path))
     table.add_row("endpoint / model", _plain(f"{s.endpoint} / {s.model}"))
     table.add_row("prompt version", _plain(s.prompt_version))
     table.add_row("documents", f"{s.documents}: {s.ok} ok, {s.partial} partial, {s.failed} failed, {s.skipped} already done")
-    table.add_row("trials in database", str(s.trials))
+    table.add_row("trials in database", "merged by `trialsift load`" if results_folder else str(s.trials))
     calls = f"{s.llm_calls}"
     if s.batch_ids:
         calls += f" ({s.batch_calls} in Batch API job{'s' if len(s.batch_ids) > 1 else ''} {', '.join(s.batch_ids)})"
