@@ -197,6 +197,8 @@ def run_ray_extraction(
 
 def _execute(ray, files: list[str], summary: RunSummary, *, out_dir, endpoint, client_options, workers, in_flight,
              batch_size, max_bytes, kind, config, prices, done, cached, on_progress) -> None:
+    # Ray Data's default scheduling strategy, SPREAD, puts the actors on as many nodes as there
+    # are: a node lost takes the fewest batches with it.
     dataset = ray.data.from_items([{"path": path} for path in files])
     results = dataset.map_batches(
         ExtractionActor,
@@ -205,8 +207,6 @@ def _execute(ray, files: list[str], summary: RunSummary, *, out_dir, endpoint, c
         compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=BATCHES_IN_FLIGHT_PER_ACTOR,
                                            max_concurrent_calls_per_actor=BATCHES_IN_FLIGHT_PER_ACTOR,
                                            enable_true_multi_threading=True),
-        # Actors on as many nodes as there are: a node lost takes the fewest batches with it.
-        scheduling_strategy="SPREAD",
         num_cpus=ACTOR_CPUS,
         fn_constructor_kwargs=dict(
             out_dir=str(Path(out_dir).resolve()), endpoint=endpoint, client_options=client_options,

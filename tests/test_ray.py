@@ -22,7 +22,6 @@ import pytest
 ray = pytest.importorskip("ray", reason="the Ray engine's tests need the ray extra: pip install '.[ray]'")
 pytest.importorskip("ray.data")
 from ray.cluster_utils import Cluster  # noqa: E402
-from ray.util.state import list_actors  # noqa: E402
 
 from pipeline import parquet_io  # noqa: E402
 from pipeline.distributed import run_ray_extraction  # noqa: E402
@@ -42,12 +41,24 @@ FAST_RETRIES = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05}
 def cluster():
     """A head node and a worker node, one CPU each (the machine is shared: few CPUs)."""
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
+    add_node(cluster)
     ray.init(address=cluster.address, log_to_driver=False)
     yield cluster
     ray.shutdown()
     cluster.shutdown()
+
+
+def add_node(cluster: Cluster):
+    """A worker node. Ray gives a new raylet 30 s to register, which a loaded 2-core machine can
+    miss (the other node processes still starting): a node that timed out is asked for again."""
+    for attempt in range(3):
+        try:
+            node = cluster.add_node(num_cpus=1)
+            cluster.wait_for_nodes()
+            return node
+        except Exception as error:  # noqa: BLE001 (Ray raises a bare Exception for this timeout)
+            if "timed out during startup" not in str(error) or attempt == 2:
+                raise
 
 
 def endpoint_of(server: ScriptedLLM) -> Endpoint:
@@ -141,8 +152,18 @@ def _in_background(run) -> tuple[threading.Thread, dict]:
 
 
 def _extraction_actor_pids() -> list[int]:
-    return [actor.pid for actor in list_actors(filters=[("state", "=", "ALIVE")], detail=True)
-            if "ExtractionActor" in (actor.class_name or "") or "MapWorker" in (actor.class_name or "")]
+    """The pids of the job's extraction actors: Ray titles an actor's process after its class
+    (ray::MapWorker(MapBatches(ExtractionActor))...). Read from /proc: Ray's state API needs the
+    dashboard, which this cluster does not run."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(b"ray::MapWorker(MapBatches(ExtractionActor))"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def test_a_killed_worker_loses_and_duplicates_nothing(cluster, tmp_path, samples_dir):
@@ -166,8 +187,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(cluster, tmp_path, samples
 
 
 def test_a_removed_node_loses_and_duplicates_nothing(cluster, tmp_path, samples_dir):
-    extra = cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
+    extra = add_node(cluster)
     folder = corpus(tmp_path / "docs", samples_dir, copies=8)
     with ScriptedLLM(responder=answer_from(TRUTH)) as quick:
         local = local_database(folder, tmp_path / "local.duckdb", quick)
