@@ -40,7 +40,8 @@ FAST_RETRIES = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05}
 @pytest.fixture(scope="module")
 def cluster():
     """A head node and a worker node, one CPU each (the machine is shared: few CPUs)."""
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster = Cluster()
+    add_node(cluster, include_dashboard=False)  # the first node added is the head
     add_node(cluster)
     ray.init(address=cluster.address, log_to_driver=False)
     yield cluster
@@ -48,12 +49,12 @@ def cluster():
     cluster.shutdown()
 
 
-def add_node(cluster: Cluster):
-    """A worker node. Ray gives a new raylet 30 s to register, which a loaded 2-core machine can
-    miss (the other node processes still starting): a node that timed out is asked for again."""
+def add_node(cluster: Cluster, **options):
+    """A node with one CPU. Ray gives a new raylet 30 s to register, which a loaded 2-core machine
+    can miss (the other node processes still starting): a node that timed out is asked for again."""
     for attempt in range(3):
         try:
-            node = cluster.add_node(num_cpus=1)
+            node = cluster.add_node(num_cpus=1, **options)
             cluster.wait_for_nodes()
             return node
         except Exception as error:  # noqa: BLE001 (Ray raises a bare Exception for this timeout)
