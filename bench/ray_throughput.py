@@ -40,9 +40,10 @@ from pipeline.llm import Endpoint
 RATIO_TARGET = 0.85
 
 
-def _ray_processes_cpu() -> dict[int, float]:
+def _ray_processes_cpu(workers: set[int] = None) -> dict[int, float]:
     """CPU seconds (user + system) of each live Ray process on this machine, read from /proc:
-    its workers (titled ray::...), raylet, GCS and the other daemons it starts."""
+    its workers (titled ray::...), raylet, GCS and the other daemons it starts. The pids of the
+    job's extraction actors are added to `workers`."""
     tick = os.sysconf("SC_CLK_TCK")
     found = {}
     for entry in os.scandir("/proc"):
@@ -53,6 +54,8 @@ def _ray_processes_cpu() -> dict[int, float]:
             if not any(mark in cmdline for mark in (b"ray::", b"raylet", b"gcs_server", b"ray/_private",
                                                      b"default_worker.py", b"dashboard")):
                 continue
+            if workers is not None and cmdline.startswith(b"ray::MapWorker"):
+                workers.add(int(entry.name))
             fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
             found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
         except (OSError, IndexError, ValueError):
@@ -69,12 +72,13 @@ class RayCpu:
         self.interval_s = interval_s
         self._before: dict[int, float] = {}
         self._last: dict[int, float] = {}
+        self.workers: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while True:
-            self._last.update(_ray_processes_cpu())
+            self._last.update(_ray_processes_cpu(self.workers))
             if self._stop.wait(self.interval_s):
                 return
 
@@ -83,11 +87,14 @@ class RayCpu:
         self._thread.start()
         return self
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """(CPU seconds of the extraction actors, of every other Ray process)."""
         self._stop.set()
         self._thread.join()
-        self._last.update(_ray_processes_cpu())
-        return sum(used - self._before.get(pid, 0.0) for pid, used in self._last.items())
+        self._last.update(_ray_processes_cpu(self.workers))
+        used = {pid: cpu - self._before.get(pid, 0.0) for pid, cpu in self._last.items()}
+        actors = sum(cpu for pid, cpu in used.items() if pid in self.workers)
+        return actors, sum(used.values()) - actors
 
 
 def ray_run(paths: list[str], out: Path, base_url: str, *, workers: int, in_flight: int) -> dict:
@@ -98,13 +105,14 @@ def ray_run(paths: list[str], out: Path, base_url: str, *, workers: int, in_flig
     summary = run_ray_extraction(paths, out_dir=str(out), endpoint=endpoint, endpoint_label="bench", workers=workers,
                                  in_flight=in_flight, on_progress=lambda path, status: finished_at.append(time.perf_counter()))
     wall, driver_cpu = time.perf_counter() - wall, time.process_time() - driver_cpu
-    ray_cpu = cpu.stop()
+    actor_cpu, daemon_cpu = cpu.stop()
     check(summary, len(paths))
     # Steady state: from the first batch's results to the last (documents finished in between).
     first_batch = in_flight  # a batch is `in_flight` documents: the first ones arrive together
     steady = (len(finished_at) - first_batch) / (finished_at[-1] - finished_at[first_batch - 1])
     return {"summary": summary, "wall": wall, "rate": len(paths) / wall, "steady_rate": steady,
-            "driver_cpu_ms": 1000 * driver_cpu / len(paths), "ray_cpu_ms": 1000 * ray_cpu / len(paths)}
+            "driver_cpu_ms": 1000 * driver_cpu / len(paths), "actor_cpu_ms": 1000 * actor_cpu / len(paths),
+            "daemon_cpu_ms": 1000 * daemon_cpu / len(paths), "daemon_cpu_s_per_s": daemon_cpu / wall}
 
 
 def copies_of_parts(source: Path, target: Path, copies: int) -> int:
@@ -158,22 +166,27 @@ def main() -> None:
             ray.shutdown()
         print(f"ray: {result['rate']:.1f} docs/s end to end ({result['wall']:.1f} s) -> {result['rate'] / ideal:.3f} "
               f"of ideal; steady {result['steady_rate']:.1f} docs/s -> {result['steady_rate'] / ideal:.3f} of ideal; "
-              f"CPU per document: driver {result['driver_cpu_ms']:.2f} ms, Ray processes "
-              f"{result['ray_cpu_ms']:.2f} ms")
+              f"CPU per document: driver {result['driver_cpu_ms']:.2f} ms, extraction actors "
+              f"{result['actor_cpu_ms']:.2f} ms (their start included), Ray's other processes "
+              f"{result['daemon_cpu_ms']:.2f} ms ({result['daemon_cpu_s_per_s']:.2f} CPU-s per second of the job)")
 
         parts = copies_of_parts(work / "out", work / "big", args.load_copies)
         documents = args.documents * args.load_copies
-        started = time.perf_counter()
-        loaded = parquet_io.load_results(str(work / "big.duckdb"), work / "big")
-        load_s = time.perf_counter() - started
+        # What load_results does, in its two steps, timed apart: the copy in, then the trial merge.
         conn = store.connect(work / "big.duckdb")
-        merge_started = time.perf_counter()
-        store.merge_trials(conn, merge.DEFAULT_PRECEDENCE)
-        merge_s = time.perf_counter() - merge_started
+        started = time.perf_counter()
+        conn.execute("BEGIN")
+        parquet_io._load(conn, work / "big")
+        conn.execute("COMMIT")
+        copy_s = time.perf_counter() - started
+        started = time.perf_counter()
+        trials = store.merge_trials(conn, merge.DEFAULT_PRECEDENCE)
+        merge_s = time.perf_counter() - started
+        loaded = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         conn.close()
-        assert loaded.documents == documents, (loaded.documents, documents)
-        print(f"load: {documents} documents in {parts} parts: {load_s:.1f} s in all, of which merging "
-              f"{loaded.trials} trials about {merge_s:.1f} s (timed again on its own)")
+        assert loaded == documents, (loaded, documents)
+        print(f"load: {documents} documents in {parts} parts: copied in {copy_s:.1f} s "
+              f"({documents / copy_s:,.0f} documents/s), then {trials} trials merged in {merge_s:.1f} s")
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"ray {ray.__version__}, load average {os.getloadavg()[0]:.2f}")
 
