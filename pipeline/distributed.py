@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 import uuid
@@ -170,11 +171,17 @@ def run_ray_extraction(
     started_here = False
     try:
         if not ray.is_initialized():
+            # ray.init installs its own SIGTERM handler; the caller's (the CLI's: stop as on Ctrl-C,
+            # mark the run interrupted, exit 143) is put back.
+            sigterm = signal.getsignal(signal.SIGTERM)
             try:
                 ray.init(address=address, log_to_driver=False, include_dashboard=False)
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise RayUnavailable(f"cannot reach the Ray cluster at {address or 'a new local cluster'}: "
                                      f"{str(error).splitlines()[0]}") from None
+            finally:
+                if threading.current_thread() is threading.main_thread() and sigterm is not None:
+                    signal.signal(signal.SIGTERM, sigterm)
             started_here = True
         if files:
             on_status(f"{len(files)} files, {len(done)} done before; {workers} workers x {in_flight} in flight")
