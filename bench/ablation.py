@@ -23,13 +23,13 @@ from typing import Callable, Iterator, Optional
 
 import duckdb
 
-from pipeline import evaluation, grounding
-from pipeline.documents import read_document
-from pipeline.eval_split import DEV, VALIDATION
-from pipeline.extraction import ExtractionConfig, extract_document
-from pipeline.llm import Endpoint, LLMClient
-from pipeline.prompting import load_prompts
-from pipeline.scoring import FieldCounts, compare_record
+from trialsift.pipeline import evaluation, grounding
+from trialsift.pipeline.documents import read_document
+from trialsift.pipeline.eval_split import DEV, VALIDATION
+from trialsift.pipeline.extraction import ExtractionConfig, extract_document
+from trialsift.pipeline.llm import Endpoint, LLMClient
+from trialsift.pipeline.prompting import load_prompts
+from trialsift.pipeline.scoring import FieldCounts, compare_record
 
 # Each step: the grounding function turned off, and what it returns when off.
 _KEEP = lambda *args, **kwargs: None  # noqa: E731 - a resolve step that changes nothing

@@ -46,12 +46,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
-from pipeline.cleaning import clean, profiles_by_site, site_of
-from pipeline.documents import read_document
-from pipeline.records import CleanText, Document
-from pipeline.sections import FIELD_GROUP_SECTIONS, detect_sections, text_for_group
-from schemas.groups import GROUP_OF_FIELD
-from schemas.trial import CONTRACT_KEYS, is_empty
+from trialsift.pipeline.cleaning import clean, profiles_by_site, site_of
+from trialsift.pipeline.documents import read_document
+from trialsift.pipeline.records import CleanText, Document
+from trialsift.pipeline.sections import FIELD_GROUP_SECTIONS, detect_sections, text_for_group
+from trialsift.schemas.groups import GROUP_OF_FIELD
+from trialsift.schemas.trial import CONTRACT_KEYS, is_empty
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO_ROOT / "eval" / "gold"

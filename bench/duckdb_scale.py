@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import store
-from pipeline.merge import MergedTrial, SourceDocument, merge_all
-from schemas.trial import TrialRecord
+from trialsift.pipeline import store
+from trialsift.pipeline.merge import MergedTrial, SourceDocument, merge_all
+from trialsift.schemas.trial import TrialRecord
 
 INSERT_TARGET_PER_S = 20_000
 QUERY_LIMIT_MS = 100.0

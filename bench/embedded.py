@@ -30,7 +30,7 @@ from typing import Optional
 
 import duckdb
 
-from pipeline import embedded
+from trialsift.pipeline import embedded
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.cli import EXIT_SOME_DOCUMENTS_INCOMPLETE
+from trialsift.pipeline.cli import EXIT_SOME_DOCUMENTS_INCOMPLETE
 from tests.scripted_llm import FaultPlan, ScriptedLLM
 from tests.test_extraction_loop import asked_keys
 from tests.test_resume import database_content, saved_extractions

@@ -36,10 +36,10 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from pipeline.documents import read_document
-from pipeline.extraction import extract_document
-from pipeline.llm import Endpoint, LLMClient
-from pipeline.runner import run_extraction
+from trialsift.pipeline.documents import read_document
+from trialsift.pipeline.extraction import extract_document
+from trialsift.pipeline.llm import Endpoint, LLMClient
+from trialsift.pipeline.runner import run_extraction
 from tests.scripted_llm import ScriptedLLM
 from tests.test_extraction_loop import asked_keys
 

@@ -33,9 +33,9 @@ import duckdb
 import ray
 
 from bench.orchestration import ServerProcess, check, client, timed_run, write_documents
-from pipeline import merge, parquet_io, store
-from pipeline.distributed import run_ray_extraction
-from pipeline.llm import Endpoint
+from trialsift.pipeline import merge, parquet_io, store
+from trialsift.pipeline.distributed import run_ray_extraction
+from trialsift.pipeline.llm import Endpoint
 
 RATIO_TARGET = 0.85
 

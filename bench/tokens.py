@@ -27,10 +27,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import embedded, evaluation
-from pipeline.documents import read_document
-from pipeline.extraction import ExtractionConfig, plan_document
-from pipeline.prompting import load_prompts
+from trialsift.pipeline import embedded, evaluation
+from trialsift.pipeline.documents import read_document
+from trialsift.pipeline.extraction import ExtractionConfig, plan_document
+from trialsift.pipeline.prompting import load_prompts
 
 TARGET_REDUCTION = 0.40
 

@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from eval.derive_gold import unstated_values  # noqa: E402
-from schemas.trial import CONTRACT_KEYS, TrialRecord  # noqa: E402
+from trialsift.schemas.trial import CONTRACT_KEYS, TrialRecord  # noqa: E402
 
 PAGES_DIR = REPO_ROOT / "eval" / "pages"
 GOLD_DIR = REPO_ROOT / "eval" / "gold"

@@ -37,8 +37,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from anywhere
 
 import pycountry  # noqa: E402
 
-from schemas import normalize  # noqa: E402
-from schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty  # noqa: E402
+from trialsift.schemas import normalize  # noqa: E402
+from trialsift.schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty  # noqa: E402
 
 # The seeds have no manifest; their kinds and trial ids come from the task brief
 # and their own text (002 names no id at all).
@@ -403,7 +403,7 @@ def matching_record(corpus_root: Path, document: CorpusDocument) -> Optional[Tri
     """
     if not document.record:
         return None
-    from pipeline.registry_records import load_registry_records  # only drafting needs it, not the checks
+    from trialsift.pipeline.registry_records import load_registry_records  # only drafting needs it, not the checks
 
     wanted = _id_key(document.trial_id or "")
     candidates = load_registry_records(corpus_root / document.record)

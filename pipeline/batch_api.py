@@ -24,12 +24,12 @@ from typing import Callable, Optional
 import openai
 from pydantic import ValidationError
 
-from pipeline import store
-from pipeline.extraction import ExtractionConfig, plan_document
-from pipeline.llm import CallRecord, LLMClient
-from pipeline.prompting import PromptSet
-from pipeline.records import Document
-from schemas.groups import group_model
+from . import store
+from .extraction import ExtractionConfig, plan_document
+from .llm import CallRecord, LLMClient
+from .prompting import PromptSet
+from .records import Document
+from ..schemas.groups import group_model
 
 ENDED = ("completed", "expired", "cancelled", "failed")
 MAX_REQUESTS_PER_BATCH = 50_000  # OpenAI's limit per batch

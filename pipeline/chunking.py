@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pipeline.records import CleanText, Chunk
+from .records import CleanText, Chunk
 
 SPAN_SEPARATOR = "\n\n"
 

@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from pipeline.records import CleanText, Document, RemovedBlock
-from pipeline.sections import classify_heading, heading_label
-from schemas.normalize import find_registry_ids
+from .records import CleanText, Document, RemovedBlock
+from .sections import classify_heading, heading_label
+from ..schemas.normalize import find_registry_ids
 
 # Lines longer than this are prose: only the lorem-ipsum check and fact
 # detection look at them (keeps the phrase table cheap and linear).

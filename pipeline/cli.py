@@ -1,11 +1,12 @@
-"""The `trialsift` command line: thin wrappers over the pipeline modules."""
+"""The `trialsift` command line: a thin layer over trialsift's Python API (trialsift.extract,
+trialsift.Database), adding argument parsing, progress display, exit codes and printing."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -18,17 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from pipeline import distributed, documents, embedded, evaluation, parquet_io, store
-from pipeline import report as reporting
-from pipeline.batch_api import BatchError
-from pipeline.endpoints import choose_pack, open_endpoint
-from pipeline.export import export_records
-from pipeline.extraction import ExtractionConfig
-from pipeline.llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, LLMClient, configured_endpoint, redact
-from pipeline.merge import DEFAULT_PRECEDENCE
-from pipeline.review import UnknownTrial, render_review, resolve_trial_id
-from pipeline.runner import RunSummary, run_extraction
-from pipeline.shards import combine_shards
+from . import distributed, embedded, evaluation, store
+from . import report as reporting
+from .api import Database, OptionError, check_extract_arguments, extract_on_ray
+from .batch_api import BatchError
+from .endpoints import choose_pack
+from .llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, configured_endpoint, redact
+from .merge import DEFAULT_PRECEDENCE
+from .review import UnknownTrial
+from .runner import RunSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -51,6 +50,16 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_terminated(*_) -> None:
     raise Terminated()
+
+
+def _as_option(message: str) -> str:
+    """The API's argument names as the command line spells them."""
+    for argument, option in (("kind must", "--kind must"), ("precedence:", "--precedence:"),
+                             ("the Batch API needs", "--batch-api needs"), ("out:", "--out"),
+                             ("the ray engine", "--engine ray")):
+        if message.startswith(argument):
+            return option + message[len(argument):]
+    return message
 
 
 def _precedence(option: str) -> tuple[str, ...]:
@@ -108,45 +117,31 @@ def extract(
     out: str = typer.Option("trialsift-results", help="--engine ray: the results folder (Parquet)"),
 ):
     """Extract trials from documents into DuckDB (or, with --engine ray, into Parquet), then print a summary."""
-    # Options are checked before anything is opened: a bad value must not touch the database.
-    if kind is not None and kind not in documents.KINDS:
-        _fail(f"--kind must be one of {', '.join(documents.KINDS)}, not '{kind}'", 2)
-    unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
-    if unknown:
-        _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
-    unmatched = documents.unmatched_inputs(paths)
-    if unmatched:
-        _fail(f"nothing to extract at {', '.join(map(repr, unmatched))}: no such file, or no file the glob or "
-              "folder holds is a document (.txt .md .html .htm, registry .json/.xml)", 2)
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, not '{engine}'", 2)
+    try:
+        check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind, precedence=_precedence(precedence),
+                                batch_api=batch)
+    except OptionError as error:
+        _fail(_as_option(str(error)), 2)
     # A plain `kill` stops the run as Ctrl-C does: what was saved stays, the run is marked
     # interrupted and the embedded server is stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_terminated)
     price_table = json.loads(prices.read_text()) if prices else None
-    config = ExtractionConfig(token_budget=token_budget)
-    if batch and not no_llm and configured_endpoint(model) is None:
-        _fail("--batch-api needs an endpoint with the OpenAI Batch API (set OPENAI_BASE_URL/OPENAI_API_KEY); "
-              "the embedded model has none", 2)
-    if engine not in ("local", "ray"):
-        _fail(f"--engine must be local or ray, not '{engine}'", 2)
     if engine == "ray":
         _extract_on_ray(paths, model=model, no_llm=no_llm, batch=batch, out=out, address=address, workers=workers,
-                        concurrency=concurrency, kind=kind, max_bytes=max_bytes, force=force, config=config,
-                        prices=price_table, requests_per_minute=max_rpm, call_timeout_s=call_timeout,
-                        run_token_budget=run_token_budget)
+                        concurrency=concurrency, kind=kind, max_bytes=max_bytes, force=force,
+                        token_budget=token_budget, prices=price_table, requests_per_minute=max_rpm,
+                        call_timeout_s=call_timeout, run_token_budget=run_token_budget)
         return
-
-    def job(llm, label, **progress_hooks):
-        return run_extraction(
-            paths, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
-            max_bytes=max_bytes, kind=kind, config=config, prices=price_table, force=force,
-            precedence=_precedence(precedence),
-            use_batch_api=batch, batch_poll_s=batch_poll_seconds, on_status=lambda message: console.log(_plain(message)),
-            **progress_hooks,
-        )
-
     try:
-        summary = _run_with_model(job, model=model, no_llm=no_llm, description="extracting", requests_per_minute=max_rpm,
-                                  call_timeout_s=call_timeout, run_token_budget=run_token_budget)
+        with _progress("extracting") as hooks:
+            summary = Database(db).extract(
+                paths, model=model, no_llm=no_llm, concurrency=concurrency, kind=kind, max_bytes=max_bytes,
+                force=force, token_budget=token_budget, prices=price_table, precedence=_precedence(precedence),
+                batch_api=batch, batch_poll_seconds=batch_poll_seconds,
+                on_status=lambda message: console.log(_plain(message)),
+                requests_per_minute=max_rpm, call_timeout_s=call_timeout, run_token_budget=run_token_budget, **hooks)
     except (embedded.ModelError, BatchError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     except KeyboardInterrupt as stop:
@@ -165,35 +160,19 @@ def _exit_if_incomplete(summary: RunSummary) -> None:
         raise typer.Exit(EXIT_SOME_DOCUMENTS_INCOMPLETE)
 
 
-def _extract_on_ray(paths, *, model, no_llm, batch, out, address, workers, concurrency, kind, max_bytes, force,
-                    config, prices, requests_per_minute, call_timeout_s, run_token_budget) -> None:
+def _extract_on_ray(paths, *, out, batch, **options) -> None:
     """`extract --engine ray`: the same extraction on a Ray cluster, into Parquet under --out."""
     if batch:
         _fail("--batch-api runs on one machine: leave out --engine ray", 2)
-    endpoint = None if no_llm else configured_endpoint(model)
-    if endpoint is None and not no_llm:
-        _fail("--engine ray needs an OpenAI-compatible endpoint every worker can reach (set OPENAI_BASE_URL and "
-              "OPENAI_API_KEY: a vLLM pool, a hosted API, a llama.cpp server); the embedded model runs "
-              "with --engine local only", 2)
-    if Path(out).exists() and not Path(out).is_dir():
-        _fail(f"--out {out} is a file: give a folder for the results", 2)
-    # The run-wide limits are shared out: each of the workers gets its part of the rate and of
-    # the token budget, so all of them together stay within what was asked.
-    client_options = {"call_timeout_s": call_timeout_s,
-                      "requests_per_minute": requests_per_minute / workers if requests_per_minute else None,
-                      "run_token_budget": max(1, run_token_budget // workers) if run_token_budget else None}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("extracting on Ray", total=None)
         try:
-            summary = distributed.run_ray_extraction(
-                paths, out_dir=out, endpoint=endpoint,
-                endpoint_label=endpoint.label if endpoint else "none (rules and registry records only)",
-                address=address, workers=workers, in_flight=concurrency, client_options=client_options,
-                max_bytes=max_bytes, kind=kind, config=config, prices=prices, force=force,
-                on_total=lambda n: progress.update(task, total=n),
-                on_progress=lambda path, status: progress.advance(task),
-                on_status=lambda message: console.log(_plain(message)))
+            summary = extract_on_ray(paths, out, on_total=lambda n: progress.update(task, total=n),
+                                     on_progress=lambda path, status: progress.advance(task),
+                                     on_status=lambda message: console.log(_plain(message)), **options)
+        except OptionError as error:
+            _fail(_as_option(str(error)), 2)
         except distributed.RayUnavailable as error:
             _fail(str(error))
         except KeyboardInterrupt as stop:
@@ -216,7 +195,7 @@ def combine(
 ):
     """Combine shard databases into one and merge their trials again (a job split across processes or machines)."""
     try:
-        summary = combine_shards(db, shards, _precedence(precedence))
+        summary = Database(db).combine(shards, _precedence(precedence))
     except (FileNotFoundError, ValueError, duckdb.Error, store.DatabaseUnavailable) as error:
         _fail(f"could not combine: {error}")
     console.print(_plain(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "
@@ -230,36 +209,25 @@ def load(
     precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
 ):
     """Load a Ray job's Parquet results into DuckDB and merge trials over everything (loading again changes nothing)."""
-    unknown = set(_precedence(precedence)) - set(DEFAULT_PRECEDENCE)
-    if unknown:
-        _fail(f"--precedence: unknown kind(s) {', '.join(sorted(unknown))} (known: {', '.join(DEFAULT_PRECEDENCE)})", 2)
     try:
-        summary = parquet_io.load_results(db, results, _precedence(precedence))
+        summary = Database(db).load(results, _precedence(precedence))
+    except OptionError as error:
+        _fail(_as_option(str(error)), 2)
     except (FileNotFoundError, duckdb.Error, store.DatabaseUnavailable) as error:
         _fail(f"could not load: {error}")
     console.print(_plain(f"{db}: {summary.parts} part(s) loaded from {results}: {summary.documents} documents, "
                   f"{summary.extractions} extractions, {summary.trials} trials"))
 
 
-def _run_with_model(job, *, model: Optional[str], no_llm: bool, description: str, transient: bool = False,
-                    requests_per_minute: Optional[float] = None, call_timeout_s: Optional[float] = None,
-                    run_token_budget: Optional[int] = None):
-    """Run job(llm, endpoint_label, on_total=..., on_progress=...) under a progress bar, with the
-    endpoint the user configured, the embedded model, or no model at all (--no-llm)."""
+@contextlib.contextmanager
+def _progress(description: str, *, transient: bool = False):
+    """A progress bar that says "preparing the model" until the run counts its documents; yields
+    the on_total / on_progress hooks the API's batch calls take."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=transient) as progress:
         task = progress.add_task("preparing the model", total=None)
-
-        def start(llm, label):
-            progress.update(task, description=description)
-            return job(llm, label, on_total=lambda n: progress.update(task, total=n),
-                       on_progress=lambda path, status: progress.advance(task))
-
-        if no_llm:
-            return start(None, "none (rules and registry records only)")
-        with open_endpoint(model) as endpoint:
-            return start(LLMClient(endpoint, requests_per_minute=requests_per_minute, call_timeout_s=call_timeout_s,
-                                   run_token_budget=run_token_budget), endpoint.label)
+        yield {"on_total": lambda n: progress.update(task, description=description, total=n),
+               "on_progress": lambda path, status: progress.advance(task)}
 
 
 def _print_summary(s: RunSummary, results_folder: bool = False) -> None:
@@ -314,7 +282,7 @@ def sql(
     if format not in ("table", "csv", "json"):
         _fail("--format must be table, csv or json", 2)
     try:
-        columns, rows = store.read_only_query(db, query, timeout_s=timeout)
+        columns, rows = Database(db).query(query, timeout=timeout)
     except store.UnsafeQuery as error:
         _fail(f"refused: {error}", 2)
     except KeyboardInterrupt:
@@ -331,27 +299,14 @@ def sql(
 def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)"), db: str = DbOption):
     """Show one merged trial: its fields, where each came from, and any conflicts."""
     try:
-        conn = store.connect_read_only(db)
+        trial = Database(db).trial(trial_id)
     except (FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
-    try:
-        trial_id = resolve_trial_id(conn, trial_id)
-        rows = conn.execute("SELECT record, source_count FROM trials WHERE trial_id = ?", [trial_id]).fetchall()
-        sources = conn.execute(
-            """SELECT s.document_id, d.path, d.kind, s.link_reason FROM trial_sources s
-               LEFT JOIN documents d USING (document_id) WHERE trial_id = ?""", [trial_id]).fetchall()
-        field_sources = conn.execute(
-            "SELECT field, document_id FROM trial_field_sources WHERE trial_id = ?", [trial_id]).fetchall()
-        conflicts = conn.execute(
-            "SELECT field, chosen_value, other_value, other_document FROM conflicts WHERE trial_id = ?",
-            [trial_id]).fetchall()
-    except UnknownTrial:
+    except KeyError:
         _fail(f"no trial '{trial_id}' in {db}")
-    finally:
-        conn.close()
-    record = json.loads(rows[0][0])
-    origin = {f: d[:8] for f, d in field_sources}
-    table = Table(title=_plain(f"{trial_id}  ({rows[0][1]} source document(s))"), show_lines=False)
+    record = trial.record.model_dump(mode="json")
+    origin = {f: d[:8] for f, d in trial.field_sources.items()}
+    table = Table(title=_plain(f"{trial.trial_id}  ({len(trial.sources)} source document(s))"), show_lines=False)
     table.add_column("field")
     table.add_column("value")
     table.add_column("from doc")
@@ -361,10 +316,12 @@ def show(trial_id: str = typer.Argument(..., help="A trial id (e.g. NCT04143984)
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         table.add_row(name, _plain(text if len(text) < 400 else text[:400] + " ..."), origin.get(name, ""))
     console.print(table)
-    for doc_id, path, kind, why in sources:
-        console.print(_plain(f"source {doc_id[:8]}  {kind or 'unknown kind'}  {path}  (linked by {why})"))
-    for name, chosen, other, other_doc in conflicts:
-        console.print(_labelled("conflict", "yellow", f"{name}: kept {chosen}, document {other_doc[:8]} says {other}"))
+    for source in trial.sources:
+        console.print(_plain(f"source {source['document_id'][:8]}  {source['kind'] or 'unknown kind'}  {source['path']}  "
+                             f"(linked by {source['link_reason']})"))
+    for c in trial.conflicts:
+        console.print(_labelled("conflict", "yellow", f"{c['field']}: kept {c['chosen_value']}, document "
+                                                      f"{c['other_document'][:8]} says {c['other_value']}"))
 
 
 @app.command()
@@ -380,7 +337,7 @@ def export(
     if format not in ("jsonl", "csv", "parquet"):
         _fail("--format must be jsonl, csv or parquet", 2)
     try:
-        export_records(db, format=format, per_document=per_document, output=output, neutralize=neutralize)
+        Database(db).export(output, format=format, per_document=per_document, neutralize=neutralize)
     except (ValueError, FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
 
@@ -389,7 +346,7 @@ def export(
 def runs(db: str = DbOption, limit: int = typer.Option(20, help="How many recent runs")):
     """Summarize recent runs: documents, outcomes, LLM calls, tokens, cost and time."""
     try:
-        columns, rows = store.read_only_query(db, f"""
+        columns, rows = Database(db).query(f"""
             SELECT run_id, strftime(started_at, '%m-%d %H:%M') AS started, model, documents AS docs,
                    format('{{}}/{{}}/{{}}/{{}}', ok, partial, failed, skipped) AS "ok/part/fail/skip",
                    format('{{}}+{{}}', llm_calls, cached_calls) AS "calls+cached",
@@ -455,7 +412,7 @@ def review(
 ):
     """Write an HTML page showing each source document of a trial with its evidence highlighted."""
     try:
-        page = render_review(db, trial_id)
+        page = Database(db).review(trial_id)
     except (UnknownTrial, FileNotFoundError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     html.write_text(page, encoding="utf-8")
@@ -464,8 +421,11 @@ def review(
 
 @app.command("eval")
 def eval_(
-    corpus: Optional[Path] = typer.Option(None, help="Corpus root (default ../shared/corpus or $TRIALSIFT_CORPUS); "
-                                                     "without one, only the bundled seeds are scored"),
+    corpus: Optional[Path] = typer.Option(None, help="Corpus root (default $TRIALSIFT_CORPUS, or ../shared/corpus "
+                                                     "beside a checkout); without one, the collected pages and the "
+                                                     "bundled seeds are scored"),
+    gold: Optional[Path] = typer.Option(None, help="Folder of gold label files to score against instead of the "
+                                                   "bundled ones (format: eval/README.md in the repository)"),
     db: str = typer.Option(evaluation.DEFAULT_EVAL_DB, "--db", help="DuckDB file for eval runs and their extractions"),
     model: Optional[str] = typer.Option(None, help="Remote model name, or an embedded model (default, fast, a .gguf path)"),
     concurrency: int = typer.Option(1, min=1, help="Documents extracted at once"),
@@ -482,18 +442,15 @@ def eval_(
     """Score extraction against the gold labels (eval/gold), store the run, and print per-field scores."""
     if compare and all(compare):
         try:
-            reporting.print_comparison(evaluation.compare(db, *compare), console)
+            reporting.print_comparison(Database(db).compare(*compare), console)
         except evaluation.EvalError as error:
             _fail(str(error))
         return
-    def job(llm, label, **progress_hooks):
-        return evaluation.run_eval(corpus, db_path=db, llm=llm, endpoint_label=label, concurrency=concurrency,
-                                   only=only, split=split, config=ExtractionConfig(strategy="single-shot" if single_shot else "pipeline"),
-                                   **progress_hooks)
-
     try:
-        result = _run_with_model(job, model=model, no_llm=no_llm, description="extracting the gold documents",
-                                 transient=True)
+        with _progress("extracting the gold documents", transient=True) as hooks:
+            result = Database(db).evaluate(corpus=corpus, gold=gold, model=model, no_llm=no_llm,
+                                           concurrency=concurrency, only=only, split=split,
+                                           single_shot=single_shot, **hooks)
     except (embedded.ModelError, evaluation.EvalError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     reporting.print_eval(result, console)

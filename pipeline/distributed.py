@@ -26,12 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Optional
 
-from pipeline import documents, parquet_io, store
-from pipeline.extraction import ExtractionConfig
-from pipeline.llm import Endpoint, LLMClient
-from pipeline.prompting import load_prompts
-from pipeline.records import Document
-from pipeline.runner import RunSummary, Skipped, _extract_safely, _read_file, failure_document_id, git_commit
+from . import documents, parquet_io, store
+from .extraction import ExtractionConfig
+from .llm import Endpoint, LLMClient
+from .package import code_version
+from .prompting import load_prompts
+from .records import Document
+from .runner import RunSummary, Skipped, _extract_safely, _read_file, failure_document_id
 
 # An actor waits on HTTP almost all the time: a quarter of a CPU each lets a 2-CPU node hold
 # eight of them, and leaves Ray Data's own tasks room to run.
@@ -160,7 +161,7 @@ def run_ray_extraction(
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     parquet_io.clear_staging(out_dir)
     run_row = dict(run_id=summary.run_id, command=command, endpoint=endpoint_label, model=model,
-                   prompt_version=prompt_version, git_commit=git_commit())
+                   prompt_version=prompt_version, git_commit=code_version())
     parquet_io.write_run(out_dir, **run_row)
 
     files = [str(path) for path in documents.discover(paths)]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from pipeline.records import Document
-from pipeline.registry_records import sniff_registry_format
+from .records import Document
+from .registry_records import sniff_registry_format
 
 TEXT_SUFFIXES = {".txt": "text/plain", ".md": "text/markdown", ".html": "text/html", ".htm": "text/html"}
 RECORD_SUFFIXES = {".json": "application/json", ".xml": "application/xml"}

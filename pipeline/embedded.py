@@ -262,7 +262,7 @@ class LlamaServer:
         self.port = self.port or _free_port()
         self.log_path = cache_dir() / f"llama-server-{self.port}.log"
         command = [
-            sys.executable, "-m", "pipeline.llama_server",
+            sys.executable, "-m", f"{__package__}.llama_server",
             "--model", str(self.model_file),
             "--alias", self.model_alias,
             "--port", str(self.port),

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-from pipeline import embedded
-from pipeline.llm import Endpoint, configured_endpoint
+from . import embedded
+from .llm import Endpoint, configured_endpoint
 
 LOCAL_KEY = "embedded-no-key"
 # The embedded model is not re-asked after an invalid answer: at temperature 0 a small model
@@ -44,10 +44,19 @@ def choose_pack(model: Optional[str]) -> embedded.ModelPack:
 
 @contextmanager
 def open_endpoint(model: Optional[str] = None, *, context_tokens: int = 16384) -> Iterator[Endpoint]:
+    """The endpoint of the OPENAI_* variables if set, else the embedded model (open_embedded_endpoint)."""
     configured = configured_endpoint(model)
     if configured is not None:
         yield configured
         return
+    with open_embedded_endpoint(model, context_tokens=context_tokens) as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def open_embedded_endpoint(model: Optional[str] = None, *, context_tokens: int = 16384) -> Iterator[Endpoint]:
+    """The embedded model named by `model` (an alias, a .gguf path, or None for the best installed
+    one): a warm `trialsift serve` if one runs, else a llama.cpp server stopped on leaving."""
     if model and model.endswith(".gguf"):
         path, alias = Path(model), Path(model).stem
         if not path.exists():

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from pipeline.scoring import FieldCounts
-from schemas.trial import CONTRACT_KEYS
+from .scoring import FieldCounts
+from ..schemas.trial import CONTRACT_KEYS
 
 Interval = tuple[Optional[float], Optional[float]]
 MICRO = "_micro"

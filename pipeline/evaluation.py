@@ -9,8 +9,10 @@ code as it is now (a grounding or rules change shows up at once); the LLM answer
 are cached in that file, so an unchanged model and prompt cost no LLM call.
 `compare` sets two stored runs side by side and flags regressions.
 
-Without the corpus (../shared/corpus or $TRIALSIFT_CORPUS) only the five seed
-documents bundled in data/samples/ are scored, and the run says so.
+Without the corpus ($TRIALSIFT_CORPUS, or ../shared/corpus beside a checkout) only the
+five seed documents bundled in data/samples/ are scored, and the run says so. The gold
+labels, the collected pages and the seeds ship as package data (package.resource_dir), so
+this works from an installed wheel too; `gold_dir` scores a user's own gold folder instead.
 """
 
 from __future__ import annotations
@@ -25,18 +27,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from pipeline import store
-from pipeline.eval_split import SPLITS, site_of, split_of
-from pipeline.eval_stats import Interval, ScoredDocument, SiteOut, bootstrap_intervals, leave_one_site_out, site_macro_f1
-from pipeline.extraction import ExtractionConfig
-from pipeline.llm import LLMClient
-from pipeline.runner import RunSummary, git_commit, run_extraction
-from pipeline.scoring import Scorecard, compare_record, score
-from schemas.trial import SCHEMA_VERSION, TrialRecord
+from . import store
+from .eval_split import SPLITS, site_of, split_of
+from .eval_stats import Interval, ScoredDocument, SiteOut, bootstrap_intervals, leave_one_site_out, site_macro_f1
+from .extraction import ExtractionConfig
+from .llm import LanguageModel
+from .package import checkout_root, code_version, resource_dir
+from .runner import RunSummary, run_extraction
+from .scoring import Scorecard, compare_record, score
+from ..schemas.trial import SCHEMA_VERSION, TrialRecord
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-GOLD_DIR = REPO_ROOT / "eval" / "gold"
-SAMPLES_DIR = REPO_ROOT / "data" / "samples"  # byte-identical copies of the corpus seeds
+GOLD_DIR = resource_dir("eval", "gold")
+PAGES_DIR = resource_dir("eval", "pages")
+SAMPLES_DIR = resource_dir("data", "samples")  # byte-identical copies of the corpus seeds
 DEFAULT_EVAL_DB = "trialsift-eval.duckdb"  # kept apart from the user's trialsift.duckdb
 
 # A field regresses when its F1 drops by more than this, or its hallucination rate rises at all.
@@ -64,22 +67,26 @@ class GoldDoc:
     split: str = "dev"  # eval_split.split_of its site
 
 
-def default_corpus_root() -> Path:
-    """$TRIALSIFT_CORPUS, else ../shared/corpus beside the repository (the tests' convention)."""
-    return Path(os.environ.get("TRIALSIFT_CORPUS") or REPO_ROOT.parent / "shared" / "corpus")
+def default_corpus_root() -> Optional[Path]:
+    """$TRIALSIFT_CORPUS, else ../shared/corpus beside the repository when running from a
+    checkout (the tests' convention); an installed package has no default corpus."""
+    if os.environ.get("TRIALSIFT_CORPUS"):
+        return Path(os.environ["TRIALSIFT_CORPUS"])
+    root = checkout_root()
+    return root.parent / "shared" / "corpus" if root is not None else None
 
 
-def _corpus(corpus_root: Optional[Path]) -> tuple[Path, bool]:
-    """The corpus directory asked for (or the default one), and whether it exists."""
+def _corpus(corpus_root: Optional[Path]) -> tuple[Optional[Path], bool]:
+    """The corpus directory asked for (or the default one, if any), and whether it exists."""
     root = Path(corpus_root) if corpus_root is not None else default_corpus_root()
-    return root, root.is_dir()
+    return root, root is not None and root.is_dir()
 
 
 COLLECTED_PREFIX = "eval/pages/"  # pages collected into the repository (eval/README.md)
 
 
 def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
-                   split: Optional[str] = None) -> tuple[list[GoldDoc], str]:
+                   split: Optional[str] = None, gold_dir: Optional[Path] = None) -> tuple[list[GoldDoc], str]:
     """The documents to score and a sentence saying which set they are.
 
     The pages collected into eval/pages/ are always there; with a corpus, its gold documents too;
@@ -87,13 +94,16 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
     matching any of its globs ("seeds/*"); `split` keeps one split ("dev" or "validation").
     Validation documents come first, so that a run cut short has scored them. Any document
     whose bytes differ from its gold file's sha256 is refused: its labels describe other text.
+    `gold_dir` replaces the bundled gold labels (same format); their sources are read from the
+    corpus, except "eval/pages/..." and "seeds/..." which are the bundled ones.
     """
     if split is not None and split not in SPLITS:
         raise EvalError(f"unknown split '{split}': choose one of {', '.join(SPLITS)}")
     root, have_corpus = _corpus(corpus_root)
-    gold_files = sorted(GOLD_DIR.glob("*.json"))
+    gold_dir = Path(gold_dir) if gold_dir is not None else GOLD_DIR
+    gold_files = sorted(gold_dir.glob("*.json"))
     if not gold_files:
-        raise EvalError(f"no gold files in {GOLD_DIR}")
+        raise EvalError(f"no gold files in {gold_dir}")
 
     docs: list[GoldDoc] = []
     for gold_file in gold_files:
@@ -105,7 +115,7 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
         if split is not None and split_of(site) != split:
             continue
         if source.startswith(COLLECTED_PREFIX):
-            path = REPO_ROOT / source
+            path = PAGES_DIR / source[len(COLLECTED_PREFIX):]
         elif have_corpus:
             path = root / source
         elif source.startswith("seeds/"):
@@ -124,7 +134,8 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
     counts = ", ".join(f"{sum(d.split == name for d in docs)} {name}" for name in SPLITS)
     if have_corpus:
         return docs, f"scored {len(docs)} documents{subset} ({counts}) from {root} and {COLLECTED_PREFIX}"
-    return docs, (f"corpus not found at {root}: scoring the {len(docs)} documents{subset} ({counts}) of "
+    missing = f"corpus not found at {root}" if root is not None else "no corpus (--corpus or $TRIALSIFT_CORPUS)"
+    return docs, (f"{missing}: scoring the {len(docs)} documents{subset} ({counts}) of "
                   f"{COLLECTED_PREFIX} and the bundled seeds only")
 
 
@@ -212,18 +223,19 @@ def run_eval(
     corpus_root: Optional[Path] = None,
     *,
     db_path: str = DEFAULT_EVAL_DB,
-    llm: Optional[LLMClient],
+    llm: Optional[LanguageModel],
     endpoint_label: str,
     concurrency: int = 1,
     config: ExtractionConfig = ExtractionConfig(),
     only: Sequence[str] = (),
     split: Optional[str] = None,
+    gold_dir: Optional[Path] = None,
     on_progress: Callable[[str, str], None] = lambda path, status: None,
     on_total: Callable[[int], None] = lambda total: None,
 ) -> EvalRun:
     """Extract the gold documents into `db_path`, score them, store and return the eval run."""
-    commit = git_commit()  # the code that runs is the code at the start: a long eval can outlive a commit
-    docs, corpus_note = gold_documents(corpus_root, only, split)
+    commit = code_version()  # the code that runs is the code at the start: a long eval can outlive a commit
+    docs, corpus_note = gold_documents(corpus_root, only, split, gold_dir)
     root, have_corpus = _corpus(corpus_root)
     summary = run_extraction(
         [str(doc.path) for doc in docs], db_path=db_path, llm=llm, endpoint_label=endpoint_label,

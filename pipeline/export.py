@@ -20,11 +20,12 @@ from typing import Optional
 
 import duckdb
 
-from pipeline import store
-from schemas.trial import CONTRACT_KEYS
+from . import store
+from ..schemas.trial import CONTRACT_KEYS
 
 
-def _records(db_path: str, per_document: bool) -> list[dict]:
+def stored_records(db_path: str, per_document: bool) -> list[dict]:
+    """The merged trials (trial_id, then the record's keys), or each document's latest good record."""
     conn = store.connect_read_only(db_path)
     try:
         if per_document:
@@ -53,7 +54,7 @@ def export_records(db_path: str, *, format: str, per_document: bool, output: Opt
                    neutralize: bool = True) -> int:
     if format not in ("jsonl", "csv", "parquet"):
         raise ValueError("--format must be jsonl, csv or parquet")
-    records = _records(db_path, per_document)
+    records = stored_records(db_path, per_document)
     ident = ["document_id", "path"] if per_document else ["trial_id"]
     columns = ident + list(CONTRACT_KEYS)
     if format == "parquet":

@@ -22,14 +22,14 @@ from typing import Optional, Protocol
 
 from pydantic import ValidationError
 
-from pipeline import chunking, cleaning, grounding, rules, sections
-from pipeline.llm import ExtractionFailed, LLMClient
-from pipeline.prompting import PromptSet, load_prompts, render_messages
-from pipeline.records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
-from pipeline.registry_records import inline_criteria_text, split_criteria
-from schemas.groups import FIELD_GROUPS, group_model
-from schemas.normalize import find_registry_ids
-from schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
+from . import chunking, cleaning, grounding, rules, sections
+from .llm import ExtractionFailed, LanguageModel
+from .prompting import PromptSet, load_prompts, render_messages
+from .records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
+from .registry_records import inline_criteria_text, split_criteria
+from ..schemas.groups import FIELD_GROUPS, group_model
+from ..schemas.normalize import find_registry_ids
+from ..schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 
 # Fields only code may fill: an id a model writes is too easily one it read elsewhere.
 RULE_ONLY_FIELDS = {"registry_ids"}
@@ -144,14 +144,14 @@ def listed_trials(clean: CleanText) -> list[str]:
 
 def extract_document(
     document: Document,
-    llm: Optional[LLMClient],
+    llm: Optional[LanguageModel],
     *,
     cache: Optional[ResponseCache] = None,
     config: ExtractionConfig = ExtractionConfig(),
     prompts: Optional[PromptSet] = None,
 ) -> DocumentResult:
     prompts = prompts or load_prompts()
-    plan = plan_document(document, llm.endpoint.model if llm else None, config, prompts)
+    plan = plan_document(document, llm.model if llm else None, config, prompts)
     if plan.listed_trials:
         shown = ", ".join(plan.listed_trials[:5]) + (", ..." if len(plan.listed_trials) > 5 else "")
         return DocumentResult(
@@ -197,7 +197,7 @@ def extract_document(
             continue  # not cached: running the command again asks again
         if cached_answer is None:  # an invalid answer too (its valid fields are used): a rerun pays nothing
             new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
-                                            llm.endpoint.model, prompts.version))
+                                            llm.model, prompts.version))
         salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
         for name, value in kept.items():
             if not is_empty(value):

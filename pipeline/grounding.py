@@ -28,11 +28,11 @@ from typing import Any, Callable, Iterator, Optional
 import pycountry
 from rapidfuzz import fuzz
 
-from pipeline.records import CleanText, Document, Evidence, Finding, Rejection
-from pipeline.registry_records import DANGLING_WORDS
-from pipeline.sections import heading_label
-from schemas import normalize
-from schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
+from .records import CleanText, Document, Evidence, Finding, Rejection
+from .registry_records import DANGLING_WORDS
+from .sections import heading_label
+from ..schemas import normalize
+from ..schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
 
 MIN_TEXT_SIMILARITY = 90.0
 _WS = re.compile(r"\s+")

@@ -11,7 +11,7 @@ Sampling is not configured here: every request carries its own settings
 (pipeline/llm.py's SamplingSettings), so any server given the same request
 samples the same way.
 
-    python -m pipeline.llama_server --model FILE.gguf --port N [--threads N] [--ctx N] [--alias A]
+    python -m trialsift.pipeline.llama_server --model FILE.gguf --port N [--threads N] [--ctx N] [--alias A]
 
 It prints `listening <address>` once the model is loaded and serves until killed.
 """
@@ -47,7 +47,7 @@ def serve(model: str, port: int, threads: int, context_tokens: int, alias: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.llama_server")
+    parser = argparse.ArgumentParser(prog="python -m trialsift.pipeline.llama_server")
     parser.add_argument("--model", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=2)

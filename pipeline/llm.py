@@ -36,7 +36,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Protocol, runtime_checkable
 
 import instructor
 import jiter
@@ -108,6 +108,25 @@ class CallRecord:
     error: Optional[str] = None
     document_id: str = ""
     api: str = "chat"  # chat (a live request) | batch (a line of an OpenAI Batch API job, half price)
+
+
+@runtime_checkable
+class LanguageModel(Protocol):
+    """What the pipeline needs from a model: its name, and one structured call with its usage.
+
+    `extract` asks for one `response_model` (a pydantic model of a few TrialRecord keys) from chat
+    `messages` and returns the validated object with one CallRecord per HTTP attempt (tokens,
+    latency, outcome); when no valid answer comes it raises ExtractionFailed with the attempts and
+    the last output, if any (its valid fields are kept). It may be called from several threads at
+    once. `model` is recorded with every extraction and is part of the answer cache's key.
+    LLMClient (any OpenAI-compatible endpoint) is one; trialsift.EmbeddedModel is another.
+    """
+
+    @property
+    def model(self) -> str: ...
+
+    def extract(self, response_model: type[BaseModel], messages: list[dict[str, str]], *, group: str = "",
+                chunk_sha256: str = "", token_budget: Optional[int] = None) -> tuple[BaseModel, list[CallRecord]]: ...
 
 
 def default_call_timeout_s(endpoint: Endpoint) -> float:
@@ -254,6 +273,16 @@ class LLMClient:
         self._client.on("completion:response", self._on_response)
         self._client.on("completion:error", self._on_error)
         self._client.on("parse:error", self._on_parse_error)
+
+    @property
+    def model(self) -> str:
+        """The model's name, recorded with every extraction and part of the cache key."""
+        return self.endpoint.model
+
+    @property
+    def label(self) -> str:
+        """What the endpoint is, for summaries and the ledger."""
+        return self.endpoint.label
 
     def without_key(self, text: str) -> str:
         """Keys never reach the ledger, the logs or exports, even when a server echoes them."""

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from schemas.trial import CONTRACT_KEYS, WHOLE_VALUE_FIELDS, TrialRecord, is_empty
+from ..schemas.trial import CONTRACT_KEYS, WHOLE_VALUE_FIELDS, TrialRecord, is_empty
 
 DEFAULT_PRECEDENCE = ("registry-record", "registry", "aggregator", "news", "press", "unknown")
 ID_PRECEDENCE = ("NCT", "EUDRACT", "CTIS", "ISRCTN", "UMIN", "JRCT", "CHICTR", "CTRI", "ACTRN", "DRKS")

@@ -26,9 +26,9 @@ from typing import Iterable, Optional
 
 import duckdb
 
-from pipeline import merge, store
-from pipeline.records import DocumentResult
-from schemas.trial import SCHEMA_VERSION
+from . import merge, store
+from .records import DocumentResult
+from ..schemas.trial import SCHEMA_VERSION
 
 # The tables one part holds: what store.save_document_results and record_document_failure write.
 PART_TABLES = ("documents", "extractions", "evidence", "review", "llm_calls", "llm_cache")

@@ -13,7 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from .package import resource_dir
+
+# The prompts package's own folder, found through the import system (a checkout, an editable
+# install and a wheel alike), not relative to this file.
+PROMPTS_DIR = resource_dir("prompts")
 PROMPT_FILES = ("system.md", "user.md", "fields.md")
 
 

@@ -31,8 +31,8 @@ from typing import Any, Callable, Iterator, Optional
 
 from pydantic import ValidationError
 
-from schemas import normalize
-from schemas.trial import ArmType, InterventionType, RegistryId, TrialRecord, is_empty
+from ..schemas import normalize
+from ..schemas.trial import ArmType, InterventionType, RegistryId, TrialRecord, is_empty
 
 try:  # defusedxml guards against entity-expansion attacks; the stdlib parser is the fallback.
     from defusedxml import ElementTree as ElementTree

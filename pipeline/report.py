@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.evaluation import Comparison, EvalRun, SplitScore
-from pipeline.scoring import Scorecard
+from .evaluation import Comparison, EvalRun, SplitScore
+from .scoring import Scorecard
 
 REPORT_NAME = "eval-report.md"
 CHART_NAME = "field-f1.png"
@@ -126,7 +126,7 @@ def summary_lines(run: EvalRun) -> list[tuple[str, str]]:
         ("date (UTC)", run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
         ("endpoint / model", f"{run.endpoint} / {run.model}"),
         ("prompt / schema version", f"{run.prompt_version} / {run.schema_version}"),
-        ("git commit", run.git_commit),
+        ("code version", run.git_commit),
         ("database", run.db_path),
         ("LLM calls", f"{summary.llm_calls} (+{summary.cached_calls} answered from cache)"),
         ("micro P / R / F1", f"{_number(micro.precision)} / {_number(micro.recall)} / {_number(micro.f1)}"),

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from pipeline import store
-from schemas.trial import TrialRecord
+from . import store
+from ..schemas.trial import TrialRecord
 
 
 class UnknownTrial(LookupError):

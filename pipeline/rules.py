@@ -48,10 +48,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from pipeline.records import CleanText, Document, Evidence, Finding
-from pipeline.sections import heading_label
-from schemas import normalize
-from schemas.trial import TrialRecord, is_empty
+from .records import CleanText, Document, Evidence, Finding
+from .sections import heading_label
+from ..schemas import normalize
+from ..schemas.trial import TrialRecord, is_empty
 
 # ---------------------------------------------------------------------------
 # Validation: TrialRecord is the only judge of a value.

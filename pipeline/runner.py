@@ -20,7 +20,6 @@ import gc
 import hashlib
 import os
 import queue
-import subprocess
 import threading
 import time
 import uuid
@@ -28,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from pipeline import batch_api, documents, merge, store
-from pipeline.extraction import ExtractionConfig, extract_document
-from pipeline.llm import LLMClient
-from pipeline.prompting import load_prompts
-from pipeline.records import Document, DocumentResult
-from pipeline.registry_records import load_registry_records, sniff_registry_format
+from . import batch_api, documents, merge, store
+from .extraction import ExtractionConfig, extract_document
+from .llm import LanguageModel, LLMClient
+from .package import code_version
+from .prompting import load_prompts
+from .records import Document, DocumentResult
+from .registry_records import load_registry_records, sniff_registry_format
 
 # Finished documents are written together, in one transaction, at most this often.
 SAVE_EVERY_S = 0.5
@@ -76,16 +76,6 @@ class RunSummary:
             "prompt_tokens", "completion_tokens", "cost_usd", "seconds")}
         row["status"] = status
         return row
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def registry_record_results(document: Document) -> Optional[list[DocumentResult]]:
@@ -135,7 +125,7 @@ def run_extraction(
     paths: list[str],
     *,
     db_path: str,
-    llm: Optional[LLMClient],
+    llm: Optional[LanguageModel],
     endpoint_label: str,
     concurrency: int = 1,
     max_bytes: int = documents.DEFAULT_MAX_BYTES,
@@ -154,7 +144,7 @@ def run_extraction(
     started = time.perf_counter()
     prompts = load_prompts()
     prompt_version = config.prompt_version(prompts)
-    model = llm.endpoint.model if llm else "none"
+    model = llm.model if llm else "none"
     conn = store.connect(db_path)
     summary = RunSummary(
         run_id=uuid.uuid4().hex[:12], db_path=db_path, endpoint=endpoint_label, model=model,
@@ -162,7 +152,7 @@ def run_extraction(
     )
     store.mark_abandoned_runs(conn)
     store.start_run(conn, summary.run_id, command=command, endpoint=endpoint_label, model=model,
-                    prompt_version=prompt_version, git_commit=git_commit())
+                    prompt_version=prompt_version, git_commit=code_version())
     try:
         _run(summary, conn, paths, llm=llm, concurrency=concurrency, max_bytes=max_bytes, kind=kind, config=config,
              prices=prices, force=force, precedence=precedence, on_progress=on_progress, on_total=on_total,
@@ -215,6 +205,9 @@ def _run(summary: RunSummary, conn, paths, *, llm, concurrency, max_bytes, kind,
             finished.extend(outcome)
 
     if use_batch_api and llm is not None:
+        if not isinstance(llm, LLMClient):
+            raise ValueError("the Batch API needs an OpenAI-compatible endpoint (an LLMClient), not "
+                             f"{type(llm).__name__}")
         # A pre-pass: the Batch API answers every document's calls into the cache; the run
         # below then reads each file again and finds its answers there. This pass holds every
         # pending document at once (one batch is built from them all): shard a huge job.
@@ -358,7 +351,7 @@ def _extract_safely(document, llm, cache, config) -> list[DocumentResult]:
     try:
         return [extract_document(document, llm, cache=cache, config=config)]
     except Exception as error:
-        from schemas.trial import TrialRecord
+        from ..schemas.trial import TrialRecord
 
         return [DocumentResult(document=document, record=TrialRecord(), status="failed",
                                error=f"internal error: {type(error).__name__}: {error}"[:500])]

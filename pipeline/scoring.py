@@ -38,8 +38,8 @@ from typing import Any, Callable, Optional
 
 from rapidfuzz import fuzz
 
-from schemas import normalize
-from schemas.trial import CONTRACT_KEYS, is_empty
+from ..schemas import normalize
+from ..schemas.trial import CONTRACT_KEYS, is_empty
 
 FUZZY_THRESHOLD = 85
 MIN_SHARED_WORD_SHARE = 0.5

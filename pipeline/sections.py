@@ -35,7 +35,7 @@ import bisect
 import re
 from typing import NamedTuple
 
-from pipeline.records import CleanText, Section
+from .records import CleanText, Section
 
 SECTION_LABELS: tuple[str, ...] = (
     "identification", "status", "design", "interventions", "eligibility",

@@ -22,9 +22,9 @@ from typing import Any, Iterable, Optional
 
 import duckdb
 
-from pipeline.merge import MergedTrial, SourceDocument, merge_all
-from pipeline.records import DocumentResult
-from schemas.trial import SCHEMA_VERSION, TrialRecord
+from .merge import MergedTrial, SourceDocument, merge_all
+from .records import DocumentResult
+from ..schemas.trial import SCHEMA_VERSION, TrialRecord
 
 DEFAULT_DB = "trialsift.duckdb"
 

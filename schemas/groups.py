@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from schemas.trial import TrialRecord
+from .trial import TrialRecord
 
 FIELD_GROUPS: dict[str, tuple[str, ...]] = {
     "identification_status": (

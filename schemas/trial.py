@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from schemas import normalize
+from . import normalize
 
 SCHEMA_VERSION = "1"
 

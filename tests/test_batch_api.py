@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.runner import run_extraction
+from trialsift.pipeline.runner import run_extraction
 from tests.scripted_llm import ScriptedLLM
 from tests.test_extraction_loop import asked_keys, client_for
 from tests.test_resume import truthful

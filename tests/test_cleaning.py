@@ -17,15 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.cleaning import (
+from trialsift.pipeline.cleaning import (
     build_site_profile,
     carries_fact,
     clean,
     profiles_by_site,
     site_of,
 )
-from pipeline.records import CleanText, Document
-from schemas.normalize import find_registry_ids
+from trialsift.pipeline.records import CleanText, Document
+from trialsift.schemas.normalize import find_registry_ids
 
 SEED_KINDS = {"000": "press", "001": "registry", "002": "aggregator", "003": "aggregator",
               "004": "aggregator"}
@@ -343,7 +343,7 @@ def test_large_inputs_clean_in_linear_time(text):
 def test_no_single_trial_page_of_the_corpus_is_taken_for_a_listing(all_documents):
     """Each corpus page is about one trial (noisy/manifest.tsv): once cleaned, none may name two
     trials of one registry, or the listing check would refuse a page it should extract."""
-    from pipeline.extraction import listed_trials
+    from trialsift.pipeline.extraction import listed_trials
 
     flagged = {Path(d.path).name: listed_trials(clean(d)) for d in all_documents}
     assert {name: ids for name, ids in flagged.items() if ids} == {}

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import embedded
-from pipeline.cli import EXIT_SOME_DOCUMENTS_INCOMPLETE
+from trialsift.pipeline import embedded
+from trialsift.pipeline.cli import EXIT_SOME_DOCUMENTS_INCOMPLETE
 
 pytestmark = pytest.mark.embedded
 
@@ -183,9 +183,9 @@ def test_the_server_caches_the_shared_prompt_prefix_across_documents():
     (rules and key definitions) is read once; the second request pays only for its own excerpt.
     The answers differ as the excerpts do, which only the model could have written."""
     _require_embedded_model()
-    from pipeline.llm import Endpoint, LLMClient
-    from pipeline.prompting import load_prompts, render_messages
-    from schemas.groups import group_model
+    from trialsift.pipeline.llm import Endpoint, LLMClient
+    from trialsift.pipeline.prompting import load_prompts, render_messages
+    from trialsift.schemas.groups import group_model
 
     prompts, fields = load_prompts(), ("public_title", "target_enrollment")
     excerpts = ["Title: Drug X for adults with asthma\nEnrollment: 120 participants",

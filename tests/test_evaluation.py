@@ -19,12 +19,12 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import evaluation, report
-from pipeline.cli import app
-from pipeline.evaluation import FieldDelta
-from pipeline.extraction import ExtractionConfig
-from pipeline.llm import Endpoint, LLMClient
-from schemas.trial import CONTRACT_KEYS, TrialRecord
+from trialsift.pipeline import evaluation, report
+from trialsift.pipeline.cli import app
+from trialsift.pipeline.evaluation import FieldDelta
+from trialsift.pipeline.extraction import ExtractionConfig
+from trialsift.pipeline.llm import Endpoint, LLMClient
+from trialsift.schemas.trial import CONTRACT_KEYS, TrialRecord
 from tests.scripted_llm import ScriptedLLM
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -47,7 +47,7 @@ def collected_gold() -> list[dict]:
 
 def split_counts(golds: list[dict]) -> str:
     """'110 dev, 55 validation': the eval's own wording, counted from the gold files' URLs."""
-    from pipeline.eval_split import SPLITS, site_of, split_of
+    from trialsift.pipeline.eval_split import SPLITS, site_of, split_of
 
     return ", ".join(f"{sum(split_of(site_of(g['url'])) == name for g in golds)} {name}" for name in SPLITS)
 
@@ -320,8 +320,8 @@ def test_only_refuses_a_glob_that_matches_nothing(tmp_path):
 def _saved_run(db: str, documents: list[evaluation.DocumentScore]) -> str:
     """An eval run over hand-made documents, stored as run_eval stores one."""
     from datetime import datetime
-    from pipeline import store
-    from pipeline.runner import RunSummary
+    from trialsift.pipeline import store
+    from trialsift.pipeline.runner import RunSummary
 
     splits = evaluation.split_scores(documents)
     run = evaluation.EvalRun(

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.extraction import ExtractionConfig
-from pipeline.llm import Endpoint, LLMClient, _answer_json
-from pipeline.runner import run_extraction
-from schemas.trial import CONTRACT_KEYS
+from trialsift.pipeline.extraction import ExtractionConfig
+from trialsift.pipeline.llm import Endpoint, LLMClient, _answer_json
+from trialsift.pipeline.runner import run_extraction
+from trialsift.schemas.trial import CONTRACT_KEYS
 from tests.scripted_llm import FaultPlan, HttpError, ScriptedLLM
 
 SEED_002 = "002_62fd2beb726bde5a.txt"
@@ -429,9 +429,9 @@ def test_a_request_rate_limit_spaces_requests_across_workers(tmp_path):
 def test_settled_criteria_are_not_sent_when_only_statements_are_open(samples_dir):
     """Seed 004: code splits the criteria; the eligibility fields still open (ages, sex) are
     grounded only from statements, so the model reads those lines, not the whole criteria."""
-    from pipeline.documents import read_document
-    from pipeline.extraction import plan_document
-    from pipeline.prompting import load_prompts
+    from trialsift.pipeline.documents import read_document
+    from trialsift.pipeline.extraction import plan_document
+    from trialsift.pipeline.prompting import load_prompts
 
     plan = plan_document(read_document(samples_dir / "004_556e452210aea786.txt"), "default",
                          ExtractionConfig(), load_prompts())
@@ -473,7 +473,7 @@ def test_an_error_in_the_run_finishes_only_the_documents_in_flight(tmp_path):
 def test_a_reply_that_strays_from_the_spec_is_still_read():
     """Replies are validated in one pass; a server that leaves out what the spec requires (no
     id, no created, a float timestamp) is read as leniently as openai itself reads it."""
-    from pipeline.llm import _chat_completion
+    from trialsift.pipeline.llm import _chat_completion
 
     choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '{"phase": null}'}}
     usage = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}

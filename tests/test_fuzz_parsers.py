@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas import normalize as n
+from trialsift.schemas import normalize as n
 
 def _fuzz(max_examples: int):
     return settings(max_examples=max_examples, deadline=None, database=None,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas import normalize
-from schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty
+from trialsift.schemas import normalize
+from trialsift.schemas.trial import CONTRACT_KEYS, TrialRecord, is_empty
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO_ROOT / "eval" / "gold"
@@ -202,7 +202,7 @@ def test_na_is_never_an_isrctn_id():
 
 def test_the_gold_set_scores_perfectly_against_itself():
     """Every gold value must be matchable by the scorer (e.g. dates and ids in a form it can compare)."""
-    from pipeline.scoring import score
+    from trialsift.pipeline.scoring import score
 
     entries = [gold(path) for path in ALL_GOLD_FILES]
     card = score([(entry["labels"], entry["labels"], entry["kind"]) for entry in entries])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import documents
-from pipeline.merge import SourceDocument, merge_all
-from pipeline.runner import run_extraction
-from schemas.trial import TrialRecord
+from trialsift.pipeline import documents
+from trialsift.pipeline.merge import SourceDocument, merge_all
+from trialsift.pipeline.runner import run_extraction
+from trialsift.schemas.trial import TrialRecord
 
 
 def test_bad_input_gets_a_clear_outcome_and_the_batch_goes_on(tmp_path, samples_dir):
@@ -45,7 +45,7 @@ def test_bad_input_gets_a_clear_outcome_and_the_batch_goes_on(tmp_path, samples_
 def test_files_are_read_as_workers_free_up_not_all_before_the_first_extraction(tmp_path, monkeypatch):
     """Only the documents in flight are in memory: a batch of a million files must not be read
     up front. With one worker, the pool is handed two documents at a time."""
-    import pipeline.runner as runner
+    import trialsift.pipeline.runner as runner
 
     for number in range(8):
         (tmp_path / f"t{number}.txt").write_text(f"Trial {number}. Phase 2.\n")

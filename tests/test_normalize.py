@@ -12,8 +12,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from schemas import normalize as n
-from schemas.trial import (
+from trialsift.schemas import normalize as n
+from trialsift.schemas.trial import (
     Allocation,
     InterventionModel,
     IpdSharing,

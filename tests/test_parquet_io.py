@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import documents, parquet_io
-from pipeline.extraction import ExtractionConfig, extract_document
-from pipeline.prompting import load_prompts
-from pipeline.runner import failure_document_id, run_extraction
+from trialsift.pipeline import documents, parquet_io
+from trialsift.pipeline.extraction import ExtractionConfig, extract_document
+from trialsift.pipeline.prompting import load_prompts
+from trialsift.pipeline.runner import failure_document_id, run_extraction
 from tests.test_shards import content
 
 RUN_ID = "parquetrun01"

@@ -23,10 +23,10 @@ ray = pytest.importorskip("ray", reason="the Ray engine's tests need the ray ext
 pytest.importorskip("ray.data")
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from pipeline import parquet_io  # noqa: E402
-from pipeline.distributed import run_ray_extraction  # noqa: E402
-from pipeline.llm import Endpoint  # noqa: E402
-from pipeline.runner import run_extraction  # noqa: E402
+from trialsift.pipeline import parquet_io  # noqa: E402
+from trialsift.pipeline.distributed import run_ray_extraction  # noqa: E402
+from trialsift.pipeline.llm import Endpoint  # noqa: E402
+from trialsift.pipeline.runner import run_extraction  # noqa: E402
 from tests.scripted_llm import ScriptedLLM  # noqa: E402
 from tests.test_extraction_loop import answer_from, client_for  # noqa: E402
 from tests.test_shards import TRUTH, content  # noqa: E402

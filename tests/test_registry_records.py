@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.registry_records import (
+from trialsift.pipeline.registry_records import (
     find_registry_record,
     inline_criteria_text,
     load_registry_records,

@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.review import Span, UnknownTrial, render_review, segments
-from pipeline.runner import run_extraction
+from trialsift.pipeline.cli import app
+from trialsift.pipeline.review import Span, UnknownTrial, render_review, segments
+from trialsift.pipeline.runner import run_extraction
 
 TRIAL = "UMIN000060367"  # seeds 000 and 001 both name this UMIN id
 

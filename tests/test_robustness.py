@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.extraction import ExtractionConfig
-from pipeline.runner import run_extraction
+from trialsift.pipeline.extraction import ExtractionConfig
+from trialsift.pipeline.runner import run_extraction
 from tests.scripted_llm import Delay, Drip, ScriptedLLM
 from tests.test_extraction_loop import answer_from, client_for, query, write_documents
 from tests.test_store_cli import TRIALSIFT, cli
@@ -204,8 +204,8 @@ TRIAL_TEXT = "Trial of Drug Z in Condition Y\nStudy Phase: Phase 2\n{injection}\
 
 @pytest.mark.parametrize("variant", sorted(INJECTIONS))
 def test_text_addressed_to_a_model_is_dropped_however_it_is_wrapped(variant):
-    from pipeline.cleaning import clean
-    from pipeline.records import Document
+    from trialsift.pipeline.cleaning import clean
+    from trialsift.pipeline.records import Document
 
     text = TRIAL_TEXT.format(injection=INJECTIONS[variant])
     cleaned = clean(Document(id="x", path="x.txt", text=text)).text

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.records import CleanText, Document
-from pipeline.rules import extract_rule_findings
-from schemas.trial import TrialRecord
+from trialsift.pipeline.records import CleanText, Document
+from trialsift.pipeline.rules import extract_rule_findings
+from trialsift.schemas.trial import TrialRecord
 
 # ---------------------------------------------------------------------------
 # Helpers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.scoring import (
+from trialsift.pipeline.scoring import (
     FIELD_RULES,
     FieldCounts,
     compare_field,
@@ -13,7 +13,7 @@ from pipeline.scoring import (
     score,
     texts_match,
 )
-from schemas.trial import CONTRACT_KEYS
+from trialsift.schemas.trial import CONTRACT_KEYS
 
 PROMISE_TITLE = "PROspective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)"
 

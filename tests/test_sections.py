@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.cleaning import clean
-from pipeline.records import CleanText, Section
-from pipeline.sections import (
+from trialsift.pipeline.cleaning import clean
+from trialsift.pipeline.records import CleanText, Section
+from trialsift.pipeline.sections import (
     FIELD_GROUP_SECTIONS,
     SECTION_LABELS,
     detect_sections,

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.runner import run_extraction
-from pipeline.shards import combine_shards
+from trialsift.pipeline.runner import run_extraction
+from trialsift.pipeline.shards import combine_shards
 from tests.scripted_llm import ScriptedLLM
 from tests.test_extraction_loop import answer_from, client_for
 from tests.test_store_cli import cli

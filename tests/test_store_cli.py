@@ -12,9 +12,9 @@ from typing import Optional
 import duckdb
 import pytest
 
-from pipeline import store
-from pipeline.runner import run_extraction
-from schemas.trial import CONTRACT_KEYS
+from trialsift.pipeline import store
+from trialsift.pipeline.runner import run_extraction
+from trialsift.schemas.trial import CONTRACT_KEYS
 from tests.scripted_llm import HttpError, ScriptedLLM
 from tests.test_extraction_loop import SEED_002
 
