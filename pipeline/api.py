@@ -11,11 +11,11 @@ import contextlib
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
-from . import documents, evaluation, export, review, shards, store
+from . import distributed, documents, evaluation, export, parquet_io, review, shards, store
 from .endpoints import open_embedded_endpoint, open_endpoint
 from .evaluation import EvalRun
 from .extraction import ExtractionConfig, extract_document
@@ -360,6 +360,47 @@ def check_extract_arguments(paths: Sequence[str], *, model: ModelChoice = None, 
                           "OPENAI_API_KEY); the embedded model has none")
 
 
+def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path], *, model: ModelChoice = None,
+                   no_llm: bool = False, address: Optional[str] = None, workers: int = distributed.DEFAULT_WORKERS,
+                   concurrency: int = distributed.DEFAULT_IN_FLIGHT, kind: Optional[str] = None,
+                   max_bytes: int = documents.DEFAULT_MAX_BYTES, force: bool = False, token_budget: int = 60_000,
+                   prices: Optional[dict] = None,
+                   on_total: Callable[[int], None] = lambda total: None,
+                   on_progress: Callable[[str, str], None] = lambda path, status: None,
+                   on_status: Callable[[str], None] = lambda message: None,
+                   call_timeout_s: Optional[float] = None, requests_per_minute: Optional[float] = None,
+                   run_token_budget: Optional[int] = None) -> RunSummary:
+    """`trialsift extract --engine ray`: the batch run on a Ray cluster (`address`, else $RAY_ADDRESS,
+    else a new local one), `workers` actors with `concurrency` documents in flight each, into
+    Parquet parts under `out` (resumable as Database.extract is); Database.load brings them into
+    DuckDB. Every worker calls the model itself, so the model must be an endpoint they all reach:
+    a name with OPENAI_BASE_URL / OPENAI_API_KEY set, or an OpenAICompatibleModel."""
+    paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
+    check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind)
+    endpoint = None
+    if not no_llm:
+        if model is None or isinstance(model, str):
+            endpoint = configured_endpoint(model)
+        elif isinstance(model, LLMClient) and not model.label.startswith("embedded"):
+            endpoint = model.endpoint
+        if endpoint is None:
+            raise OptionError("the ray engine needs an OpenAI-compatible endpoint every worker can reach (set "
+                              "OPENAI_BASE_URL and OPENAI_API_KEY: a vLLM pool, a hosted API, a llama.cpp server); "
+                              "the embedded model runs with the local engine only")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise OptionError(f"out: {out} is a file: give a folder for the results")
+    # The run-wide limits are shared out: each worker gets its part of the rate and of the token
+    # budget, so all of them together stay within what was asked.
+    client_options = {"call_timeout_s": call_timeout_s,
+                      "requests_per_minute": requests_per_minute / workers if requests_per_minute else None,
+                      "run_token_budget": max(1, run_token_budget // workers) if run_token_budget else None}
+    return distributed.run_ray_extraction(
+        paths, out_dir=str(out), endpoint=endpoint, endpoint_label=endpoint.label if endpoint else NO_MODEL_LABEL,
+        address=address, workers=workers, in_flight=concurrency, client_options=client_options,
+        max_bytes=max_bytes, kind=kind, config=ExtractionConfig(token_budget=token_budget), prices=prices,
+        force=force, on_total=on_total, on_progress=on_progress, on_status=on_status)
+
+
 class Database:
     """A trialsift DuckDB file: batch extraction into it (resumable), and reading it back.
 
@@ -458,6 +499,16 @@ class Database:
                 precedence: Sequence[str] = DEFAULT_PRECEDENCE) -> shards.CombineSummary:
         """Copy shard databases (written by extract) into this one and merge their trials again."""
         return shards.combine_shards(self.path, [str(p) for p in shard_paths], tuple(precedence))
+
+    def load(self, results: Union[str, Path],
+             precedence: Sequence[str] = DEFAULT_PRECEDENCE) -> parquet_io.LoadSummary:
+        """Bring a results folder written by extract_on_ray into this database and merge trials over
+        everything (loading the same folder again changes nothing). FileNotFoundError if it holds none."""
+        unknown = set(precedence) - set(DEFAULT_PRECEDENCE)
+        if unknown:
+            raise OptionError(f"precedence: unknown kind(s) {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(DEFAULT_PRECEDENCE)})")
+        return parquet_io.load_results(self.path, results, tuple(precedence))
 
     def evaluate(self, *, corpus: Union[None, str, Path] = None, gold: Union[None, str, Path] = None,
                  model: ModelChoice = None, no_llm: bool = False, concurrency: int = 1, only: Sequence[str] = (),

@@ -7,7 +7,6 @@ import contextlib
 import csv
 import io
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -20,9 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import embedded, evaluation, store
+from . import distributed, embedded, evaluation, store
 from . import report as reporting
-from .api import Database, OptionError, check_extract_arguments
+from .api import Database, OptionError, check_extract_arguments, extract_on_ray
 from .batch_api import BatchError
 from .endpoints import choose_pack
 from .llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, configured_endpoint, redact
@@ -56,7 +55,8 @@ def _raise_terminated(*_) -> None:
 def _as_option(message: str) -> str:
     """The API's argument names as the command line spells them."""
     for argument, option in (("kind must", "--kind must"), ("precedence:", "--precedence:"),
-                             ("the Batch API needs", "--batch-api needs")):
+                             ("the Batch API needs", "--batch-api needs"), ("out:", "--out"),
+                             ("the ray engine", "--engine ray")):
         if message.startswith(argument):
             return option + message[len(argument):]
     return message
@@ -108,8 +108,17 @@ def extract(
     batch_poll_seconds: float = typer.Option(30.0, help="Seconds between Batch API status checks"),
     max_rpm: Optional[float] = typer.Option(None, "--max-rpm", min=0.001,
                                             help="At most this many LLM requests a minute (all workers together)"),
+    engine: str = typer.Option("local", help="local: this process, into --db; ray: a Ray cluster, into Parquet "
+                               "under --out (then `trialsift load`)"),
+    address: Optional[str] = typer.Option(None, help="--engine ray: the Ray cluster (ray://HOST:10001 or HOST:6379; "
+                                          "default: $RAY_ADDRESS, else a new local cluster)"),
+    workers: int = typer.Option(distributed.DEFAULT_WORKERS, min=1,
+                                help="--engine ray: actors extracting at once (each with --concurrency in flight)"),
+    out: str = typer.Option("trialsift-results", help="--engine ray: the results folder (Parquet)"),
 ):
-    """Extract trials from documents into DuckDB, then print a summary."""
+    """Extract trials from documents into DuckDB (or, with --engine ray, into Parquet), then print a summary."""
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, not '{engine}'", 2)
     try:
         check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind, precedence=_precedence(precedence),
                                 batch_api=batch)
@@ -119,6 +128,12 @@ def extract(
     # interrupted and the embedded server is stopped on the way out.
     signal.signal(signal.SIGTERM, _raise_terminated)
     price_table = json.loads(prices.read_text()) if prices else None
+    if engine == "ray":
+        _extract_on_ray(paths, model=model, no_llm=no_llm, batch=batch, out=out, address=address, workers=workers,
+                        concurrency=concurrency, kind=kind, max_bytes=max_bytes, force=force,
+                        token_budget=token_budget, prices=price_table, requests_per_minute=max_rpm,
+                        call_timeout_s=call_timeout, run_token_budget=run_token_budget)
+        return
     try:
         with _progress("extracting") as hooks:
             summary = Database(db).extract(
@@ -134,11 +149,42 @@ def extract(
                             "interrupted; running the same command again resumes"))
         raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     _print_summary(summary)
+    _exit_if_incomplete(summary)
+
+
+def _exit_if_incomplete(summary: RunSummary) -> None:
     if summary.failed or summary.partial:
         errors.print(f"{summary.failed} failed and {summary.partial} partial of {summary.documents} documents "
                      "(reasons above and in the documents table): running the same command "
                      "again retries just those")
         raise typer.Exit(EXIT_SOME_DOCUMENTS_INCOMPLETE)
+
+
+def _extract_on_ray(paths, *, out, batch, **options) -> None:
+    """`extract --engine ray`: the same extraction on a Ray cluster, into Parquet under --out."""
+    if batch:
+        _fail("--batch-api runs on one machine: leave out --engine ray", 2)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("extracting on Ray", total=None)
+        try:
+            summary = extract_on_ray(paths, out, on_total=lambda n: progress.update(task, total=n),
+                                     on_progress=lambda path, status: progress.advance(task),
+                                     on_status=lambda message: console.log(_plain(message)), **options)
+        except OptionError as error:
+            _fail(_as_option(str(error)), 2)
+        except distributed.RayUnavailable as error:
+            _fail(str(error))
+        except KeyboardInterrupt as stop:
+            errors.print(_plain(f"interrupted: the documents finished so far are saved in {out}; running the same "
+                                "command again resumes"))
+            raise typer.Exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
+        except Exception as error:  # the cluster failed the job (a node lost beyond Ray's retries, ...)
+            _fail(f"the Ray job failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}; "
+                  f"what finished is saved in {out} and running the same command again resumes")
+    _print_summary(summary, results_folder=True)
+    console.print(_plain(f"load the results into DuckDB with: trialsift load {out} --db {store.DEFAULT_DB}"))
+    _exit_if_incomplete(summary)
 
 
 @app.command()
@@ -156,6 +202,23 @@ def combine(
                   f"{summary.extractions} extractions, {summary.trials} trials"))
 
 
+@app.command()
+def load(
+    results: str = typer.Argument(..., help="A results folder written by `trialsift extract --engine ray --out`"),
+    db: str = DbOption,
+    precedence: str = typer.Option(",".join(DEFAULT_PRECEDENCE), help="Source precedence when documents disagree"),
+):
+    """Load a Ray job's Parquet results into DuckDB and merge trials over everything (loading again changes nothing)."""
+    try:
+        summary = Database(db).load(results, _precedence(precedence))
+    except OptionError as error:
+        _fail(_as_option(str(error)), 2)
+    except (FileNotFoundError, duckdb.Error, store.DatabaseUnavailable) as error:
+        _fail(f"could not load: {error}")
+    console.print(_plain(f"{db}: {summary.parts} part(s) loaded from {results}: {summary.documents} documents, "
+                  f"{summary.extractions} extractions, {summary.trials} trials"))
+
+
 @contextlib.contextmanager
 def _progress(description: str, *, transient: bool = False):
     """A progress bar that says "preparing the model" until the run counts its documents; yields
@@ -167,13 +230,13 @@ def _progress(description: str, *, transient: bool = False):
                "on_progress": lambda path, status: progress.advance(task)}
 
 
-def _print_summary(s: RunSummary) -> None:
+def _print_summary(s: RunSummary, results_folder: bool = False) -> None:
     table = Table(title=f"trialsift run {s.run_id}", show_header=False)
-    table.add_row("database", _plain(s.db_path))
+    table.add_row("results (Parquet)" if results_folder else "database", _plain(s.db_path))
     table.add_row("endpoint / model", _plain(f"{s.endpoint} / {s.model}"))
     table.add_row("prompt version", _plain(s.prompt_version))
     table.add_row("documents", f"{s.documents}: {s.ok} ok, {s.partial} partial, {s.failed} failed, {s.skipped} already done")
-    table.add_row("trials in database", str(s.trials))
+    table.add_row("trials in database", "merged by `trialsift load`" if results_folder else str(s.trials))
     calls = f"{s.llm_calls}"
     if s.batch_ids:
         calls += f" ({s.batch_calls} in Batch API job{'s' if len(s.batch_ids) > 1 else ''} {', '.join(s.batch_ids)})"

@@ -194,8 +194,7 @@ def _run(summary: RunSummary, conn, paths, *, llm, concurrency, max_bytes, kind,
         """Settle one file's outcome; only this thread writes to the database."""
         if isinstance(outcome, documents.IngestFailure):
             store.record_document_failure(
-                conn, document_id=outcome.sha256 or "path:" + hashlib.sha256(os.fsencode(outcome.path)).hexdigest(),
-                path=outcome.path, reason=outcome.reason, size_bytes=outcome.size_bytes, run_id=summary.run_id)
+                conn, document_id=failure_document_id(outcome), path=outcome.path, reason=outcome.reason, size_bytes=outcome.size_bytes, run_id=summary.run_id)
             summary.failed += 1
             summary.failures.append((outcome.path, outcome.reason))
             on_progress(outcome.path, "failed")
@@ -310,6 +309,12 @@ def _stop_workers(to_extract: queue.SimpleQueue, threads: list, *, grace_s: Opti
     deadline = None if grace_s is None else time.monotonic() + grace_s
     for thread in threads:
         thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+
+
+def failure_document_id(failure: documents.IngestFailure) -> str:
+    """The id a file that could not be read is stored under: its bytes' hash when they were
+    read, else its path's (a file that cannot be opened has no content to hash)."""
+    return failure.sha256 or "path:" + hashlib.sha256(os.fsencode(failure.path)).hexdigest()
 
 
 @dataclass(frozen=True)

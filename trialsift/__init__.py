@@ -10,7 +10,10 @@ The public API (the `trialsift` command is a thin layer over it):
 - ``Database(path)``: ``extract(paths, ...)`` (the batch run, resumable) -> ``RunSummary``;
   ``trials()``, ``trial(id)`` -> ``Trial``; ``sql(query)`` (read-only) -> rows as dicts;
   ``export(output, format=...)``; ``review(id)`` -> HTML; ``evaluate(...)`` -> ``EvalRun``;
-  ``compare(a, b)``; ``combine(shards)``.
+  ``compare(a, b)``; ``combine(shards)``; ``load(results)`` (a Ray job's Parquet results).
+- ``extract_on_ray(paths, out, *, address=None, workers=2, concurrency=32, ...)`` -> ``RunSummary``:
+  the batch run on a Ray cluster (needs the ``ray`` extra and an endpoint every worker reaches),
+  into Parquet parts under ``out``; ``Database(path).load(out)`` brings them into DuckDB.
 - ``LanguageModel``: the protocol a model implements (``model`` and one structured ``extract``
   call with its usage). Implementations: ``OpenAICompatibleModel`` (any OpenAI-compatible endpoint)
   and ``EmbeddedModel`` (llama.cpp's server running the packaged model). ``model=None`` means the
@@ -38,6 +41,7 @@ from .pipeline.api import (
     TrialRecord,
     Usage,
     extract,
+    extract_on_ray,
     open_model,
 )
 from .pipeline.package import package_version
@@ -45,7 +49,7 @@ from .pipeline.package import package_version
 __version__ = package_version()
 
 __all__ = [
-    "extract", "Extraction", "Evidence", "Refusal", "Usage",
+    "extract", "extract_on_ray", "Extraction", "Evidence", "Refusal", "Usage",
     "Database", "Trial", "RunSummary", "EvalRun",
     "LanguageModel", "OpenAICompatibleModel", "EmbeddedModel", "open_model", "ExtractionFailed", "CallRecord",
     "TrialRecord", "DocumentError", "__version__",
