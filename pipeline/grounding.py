@@ -30,7 +30,7 @@ from rapidfuzz import fuzz
 
 from .records import CleanText, Document, Evidence, Finding, Rejection
 from .registry_records import DANGLING_WORDS
-from .sections import heading_label
+from .sections import classify_heading, heading_label
 from ..schemas import normalize
 from ..schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
 
@@ -216,8 +216,26 @@ def _date_statements(field_name: str, text: str) -> Iterator[tuple[str, _Span]]:
         previous_end = span.end
 
 
+# A registration date is a registry's bookkeeping: pages that give it give it under its label
+# ("Date registered", "First posted", "注册时间", "登録日"). An unlabelled date on a trial's page is a
+# news item's dateline, the page's own creation or update date or a date in the story, so a value
+# of this field is accepted only where its label stands before it. (The other dates of a trial
+# are also stated in prose: "enrolment began in March 2020".)
+_OWN_LABEL_REQUIRED = {
+    "registration_date": _DATE_LABELS["registration_date"] + r"|\u6ce8\u518c|\u767b\u8a18|\u767b\u9332|\u767b\u8bb0|\ub4f1\ub85d",
+}
+
+
+def _labelled_as_this_date(field_name: str, text: str, span: _Span) -> bool:
+    line_start = _line_start(text, span.start)
+    if line_start > 0 and not re.search(r"[^\W\d_]", text[line_start:span.start]):
+        line_start = _line_above(text, line_start)[0]  # a date with no words before it: its label is the line above
+    return bool(re.search(_OWN_LABEL_REQUIRED[field_name], text[max(line_start, span.start - 80):span.start], re.I))
+
+
 def _find_date(field_name: str, value: str, text: str) -> Optional[_Span]:
-    return next((span for date, span in _date_statements(field_name, text) if date == value), None)
+    return next((span for date, span in _date_statements(field_name, text) if date == value and (
+        field_name not in _OWN_LABEL_REQUIRED or _labelled_as_this_date(field_name, text, span))), None)
 
 
 # Surface forms that can state each enum value; the schema's own normalizer has the last word.
@@ -853,8 +871,11 @@ def not_a_value(out: Grounded, finding: Finding) -> Optional[str]:
         return "a placeholder for a missing value, not a value"
     if _ADDRESS.fullmatch(text):
         return "an e-mail or web address, not a name"
-    if name not in ("acronym",) and heading_label(text):
+    if heading_label(text) and not (name == "acronym" and text.isupper()):  # "STATUS" may name a trial
         return "a section heading or field label, not a value"
+    label = re.match(r"([^:\uff1a\n]{2,40})[:\uff1a]\s*\S", text)
+    if label and (classify_heading(label[1]) or (None, False))[1]:
+        return "a field label with its value, not a value"  # "Status: Completed" read as a name
     if name not in ("acronym",) and normalize.is_registry_name(text):
         return "a registry's name, not a value"
     ids = normalize.find_registry_ids(text)
@@ -948,6 +969,11 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
         elif name == "acronym":
             spans = _spans_where(out, finding, spans, lambda span: not _labelled_as_a_code(text, span),
                                  "stated as a protocol code or study number, not an acronym")
+            if spans:
+                spans = _spans_where(out, finding, spans, lambda span: _named_as_the_trial(text, span),
+                                     "not given as the trial's name (no Acronym label, not at a title's end, "
+                                     "not beside 'trial' or 'study', not spelled out): a short name of "
+                                     "something else the page mentions")
         elif name == "scientific_title":  # an official title is never a phrase cut out of prose
             spans = _spans_where(out, finding, spans,
                                  lambda span: _stands_as_a_title(document.text, _evidence(document, clean, span)),
@@ -1015,6 +1041,37 @@ def _line_above(text: str, line_start: int) -> tuple[int, int]:
 # "Sponsor's Protocol Code Number: ClonDO", "Other Study ID Numbers: MT103-203", or an unlabelled
 # line under the registry id (aggregators list the NCT number, then the sponsor's code).
 _CODE_LABEL = re.compile(r"(?:protocol|code|numbers?|ids?|identifiers?)\s*[:|]?\s*$", re.I)
+
+
+# Where a page gives a short name as the trial's own: under an acronym label, closing a title
+# line ("... Chest Pain (PROMISE)", "... - PROMISE"), beside a word for the trial ("the PACE
+# study", "trial (CLOSURE I)", "a Phase 3 trial, Magnolia,"), or spelled out beside it
+# ("ARROW (AntiRetroviral Research fOr Watoto)"). A short name in running text with none of
+# these is a drug's, a company's or a disease's abbreviation: "certolizumab pegol (CZP) 200 mg".
+_ACRONYM_LABEL = re.compile(r"acronym|abbreviat|short (?:title|name)|akronym|acr\u00f3nimo|acronyme"
+                            r"|\u7565\u79f0|\u7f29\u5199|\u7b80\u79f0", re.I)  # 略称 缩写 简称
+_TRIAL_WORD = re.compile(r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
+                         r"|\u7814\u7a76|\uc784\uc0c1", re.I)  # 试验 試験 研究 임상
+_WORDS_BESIDE = 4
+_CLOSING = " \t)]}\"'\u201d\u2019\u00bb\u300b\u3011|*.,;"
+
+
+def _named_as_the_trial(text: str, span: _Span) -> bool:
+    line_start, line_end = _line_start(text, span.start), _line_end(text, span.end)
+    before, after = text[line_start:span.start], text[span.end:line_end]
+    if _ACRONYM_LABEL.search(before) or (not re.search(r"[^\W\d_]", before) and line_start > 0 and
+                                          _ACRONYM_LABEL.search(text[slice(*_line_above(text, line_start))])):
+        return True
+    if not after.strip(_CLOSING) or re.match(r"[\s)\]\"\u201d]*(?::|\s[-\u2013\u2014]\s)", after):
+        return True  # ends its line (a title's end, a name on its own line) or heads a title ("X: ...")
+    words_before = re.findall(r"[^\W_]+", before)[-_WORDS_BESIDE:]
+    words_after = re.findall(r"[^\W_]+", after)[:_WORDS_BESIDE]
+    if any(_TRIAL_WORD.fullmatch(word) for word in words_before + words_after):
+        return True
+    spelled = re.match(r"\s*\(([^)\n]{5,120})\)", after)
+    letters = re.sub(r"[^A-Za-z]", "", text[span.start:span.end]).upper()
+    return bool(spelled and len(letters) >= 2 and
+                "".join(ch for ch in spelled[1] if ch.isupper()).startswith(letters[:3]))
 
 
 def _labelled_as_a_code(text: str, span: _Span) -> bool:

@@ -41,7 +41,7 @@ def test_invented_values_are_rejected_with_a_reason():
 
 
 def test_one_span_cannot_state_two_sibling_dates():
-    document, clean = _doc("Key date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n")
+    document, clean = _doc("Registration / start date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n")
     out = ground(document, clean, [
         Finding("start_date", "2025-10-10", "rule:dates"),
         Finding("registration_date", "2025-10-10", "llm:x"),
@@ -367,7 +367,7 @@ def test_a_date_under_a_label_on_the_line_above_is_that_labels_date():
 
 def test_an_acronym_is_short_or_labelled_and_is_not_a_drugs_short_name():
     document, clean = _doc("Qi Stagnation Syndrome and Its Subtype Syndrome Scale\nAcronym: Long Form Of The Trial Name\n"
-                           "Interventions: GLA-SE 5 mcg\n")
+                           "Interventions: GLA-SE (study drug) 5 mcg\n")
     out = ground(document, clean, [Finding("acronym", "Qi Stagnation Syndrome and Its Subtype Syndrome Scale", "llm:x")])
     assert "acronym" not in out.values
     out = ground(document, clean, [Finding("acronym", "Long Form Of The Trial Name", "llm:x")])
@@ -803,3 +803,47 @@ def test_numbers_that_do_not_count_up_do_not_split_a_criterion(item):
 def test_a_connector_a_flattened_list_leaves_is_not_part_of_the_criterion():
     assert one_criterion_each("Hospitalization for heart failure within six months. AND") == [
         "Hospitalization for heart failure within six months."]
+
+
+@pytest.mark.parametrize("text,kept", [
+    ("Registration date: 2021-02-27, 1399/12/09\n", True),
+    ("Date of Registration: |\n2021-02-27 00:00:00 |\n", True),  # the label on the line above
+    ("First Posted\n: February 27, 2021\n", True),
+    ("\u6ce8\u518c\u65f6\u95f4\uff1a2021-02-27\n", True),  # 注册时间: Chinese "registration time"
+    ("The trial was registered with ClinicalTrials.gov on 2021-02-27.\n", True),
+    ("By staff writers\nFebruary 27, 2021\nRelated reading\n", False),  # a news item's dateline
+    ("Page created: 2021-02-27 @ 4:12 AM\n", False),  # the page's own date
+    ("Mis \u00e0 jour le 27/02/2021\n", False),  # "updated on"
+    ("Enrolment of the first patient: 2021-02-27\n", False),
+])
+def test_a_registration_date_is_accepted_only_under_its_own_label(text, kept):
+    """Registries give the registration date under its label; an unlabelled date on a trial's page
+    is a dateline, the page's own date or another event's."""
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("registration_date", "2021-02-27", "llm:x")])
+    assert (out.values.get("registration_date") == "2021-02-27") is kept
+    out = ground(document, clean, [Finding("start_date", "2021-02-27", "llm:x")])
+    if "Enrolment" in text:
+        assert out.values == {"start_date": "2021-02-27"}, "other dates are still stated in prose"
+
+
+@pytest.mark.parametrize("text,acronym,kept", [
+    ("A Study of Drug X in Chest Pain (PROMISE)\n", "PROMISE", True),  # closes the title line
+    ("Title: EMPA-KIDNEY (The Study of Heart and Kidney Protection With Empagliflozin)\n", "EMPA-KIDNEY", True),
+    ("Enrollment began in the pivotal clinical trial (CLOSURE I) comparing two devices.\n", "CLOSURE I", True),
+    ("The company initiates a Phase 2 clinical trial, Magnolia, assessing drug Y.\n", "Magnolia", True),
+    ("Results of the PACE study were presented.\n", "PACE", True),
+    ("The ARROW (AntiRetroviral Research fOr Watoto) programme enrolled children.\n", "ARROW", True),
+    ("Trial acronym\nStAMInA Trial\nHealth condition\n", "StAMInA Trial", True),
+    ("Patients receive certolizumab pegol (CZP) 200 mg every two weeks.\n", "CZP", False),  # a drug's abbreviation
+    ("Acme Pharma Inc. (ACME) announced top-line results on Monday.\n", "ACME", False),  # a ticker
+    ("Treatment of Relapsed Lymphoma, CCUS, and Chronic Myelomonocytic Leukemia\n", "CCUS", False),  # a disease
+    ("Acronym\nStudy hypothesis\n1. Is the treatment better?\n", "Study hypothesis", False),  # the next label
+    ("Acronym:\nStatus: COMPLETED\n", "Status: COMPLETED", False),  # the next field, label and all
+])
+def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept):
+    """A short name is the trial's acronym where the page gives it as the trial's name; the same
+    shape in running text is another thing's abbreviation, and a field label is no name at all."""
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("acronym", acronym, "llm:x")])
+    assert (out.values.get("acronym") == acronym) is kept, out.rejections
