@@ -555,6 +555,7 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                 one = Finding(name, item, finding.method, finding.evidence)
                 if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
                     _ground_item(document, clean, locate, one, out)
+    _add_a_stated_placebo(out, locate, clean, document)
     _drop_names_only_in_titles(out, locate, clean, document)
     _complete_enumerations(out, document)
     _complete_labelled_lists(out, locate, clean, document)
@@ -622,6 +623,31 @@ def _drop_names_only_in_titles(out: Grounded, locate: "_Locator", clean: CleanTe
             if not kept_values:
                 del out.values[name], out.evidence[name]
                 out.methods.pop(name, None)
+
+
+# A placebo is one of the trial's interventions where the page says participants get it ("half
+# will receive a placebo", "lactoferrin or placebo", "compared to placebo"): a small model that
+# names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
+# "placebo run-in" are no such statement; nor is a placebo named only in the title (dropped below).
+_PLACEBO_GIVEN = re.compile(
+    r"\b(?:receiv\w*|given|giving|administered|(?:assigned|allocated|randomi[sz]ed) to|or|and|versus|vs\.?"
+    r"|compared (?:to|with)|against|rebr\w*|re\u00e7oi\w*|recib\w*|erhalt\w*|ou|o|oder)"
+    r"\s+(?:(?:an?|un|une|una|ein|the|matching|a matching)\s+)?(?P<placebo>placebo)\b"
+    r"(?![- ]?(?:controlled|control\b|run-in|corrected))", re.I)
+PLACEBO_ADDED = "grounding:placebo"
+
+
+def _add_a_stated_placebo(out: Grounded, locate: "_Locator", clean: CleanText, document: Document) -> None:
+    interventions = out.values.get("interventions", [])
+    if not interventions or any("placebo" in str(item.get("name") or "").casefold() for item in interventions):
+        return
+    given = _PLACEBO_GIVEN.search(locate.text)  # the cleaned text: not a "similar trials" box's placebo
+    if given is None:
+        return
+    start, end = clean.raw_span(*given.span("placebo"))
+    interventions.append({"name": given["placebo"], "type": None, "description": None})
+    out.evidence["interventions"].append(Evidence(start=start, end=end, quote=document.text[start:end],
+                                                  method=PLACEBO_ADDED))
 
 
 # The method of an item grounding added because the model named others of its list: stored with

@@ -847,3 +847,27 @@ def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("acronym", acronym, "llm:x")])
     assert (out.values.get("acronym") == acronym) is kept, out.rejections
+
+
+@pytest.mark.parametrize("text,added", [
+    ("Participants are randomised to drug X or placebo for 12 weeks.\n", "placebo"),
+    ("Half will receive drug X and half will receive a placebo (a dummy injection).\n", "placebo"),
+    ("Could I receive a Placebo?\nYes\nDrug X tablets daily.\n", "Placebo"),
+    ("Els pacients rebran drug X o placebo durant 14 dies.\n", "placebo"),  # Catalan: "will receive X or placebo"
+    ("A randomised, double-blind, placebo-controlled trial of drug X.\nDrug X is given daily.\n", None),
+    ("All patients entered a single-blind placebo run-in before drug X.\n", None),
+    ("Control\nPlacebo group\nDrug X 10 mg\n", None),  # a group's name alone says nothing of who gets what
+])
+def test_a_placebo_participants_receive_is_an_intervention_beside_the_drug(text, added):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("interventions", [{"name": "drug X", "type": "DRUG", "description": None}],
+                                           "llm:x")])
+    names = [item["name"] for item in out.values["interventions"]]
+    assert names == (["drug X", added] if added else ["drug X"])
+    if added:
+        evidence = out.evidence["interventions"][-1]
+        assert evidence.quote == added and evidence.method == "grounding:placebo"
+    # no intervention accepted, nothing added: a placebo is a comparator of something
+    out = ground(document, clean, [Finding("interventions", [{"name": "drug Y", "type": None, "description": None}],
+                                           "llm:x")])
+    assert "interventions" not in out.values
