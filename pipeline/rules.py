@@ -39,7 +39,8 @@ Decisions worth knowing (see also the label table below):
 - "Target enrollment: 0" is a site artefact, not a target: an enrollment of 0 is dropped.
 - Dates like 06/07/2020 are read day-first or month-first only when the document shows
   which (some date in it has a part above 12); otherwise the normaliser refuses them.
-- A line that is only "Phase 2" is a phase statement (medpath, ctv.veeva, CT.gov tables).
+- A line that is only "Phase 2" is a phase statement (medpath, ctv.veeva, CT.gov tables), and
+  a line that is only a status ("Recruiting", "Active, not recruiting") a status statement.
 """
 
 from __future__ import annotations
@@ -618,6 +619,8 @@ _TITLE_PHASE = re.compile(  # case-sensitive on purpose: a title, not prose
 # Site templates stating the status in a sentence of its own: ClinicalTrials.gov's classic
 # "This study is ongoing, but not recruiting participants.", smartpatients' "This trial is
 # active, not recruiting.". The phrase goes to the normaliser, through this table if needed.
+_STATUS_BADGE = re.compile(r"[-\u2022*\u00b7|\s]*(?P<status>not yet recruiting|recruiting|active,? not recruiting"
+                           r"|enrolling by invitation|completed|terminated|withdrawn|suspended)[\s|]*", re.IGNORECASE)
 _STATUS_SENTENCE = re.compile(r"This (?:study|trial) (?:is|has been) (?P<status>[^.\n]{3,60})\.", re.IGNORECASE)
 _CTGOV_STATUS_PHRASES = {
     "currently recruiting participants": "RECRUITING",
@@ -642,6 +645,13 @@ def _form_hits(text: str, day_first: Optional[bool]) -> list[_Hit]:
         if count:
             for field, value, end in _read_enrollment(count.group("count"), False, day_first):
                 hits.append(_Hit(field, value, "rule:enrollment", start, start + count.end()))
+        # A line that is only a status: the badge aggregators and registry pages show ("Recruiting").
+        badge = _STATUS_BADGE.fullmatch(body)
+        if badge:
+            stored = _validated("recruitment_status", badge.group("status"))
+            if stored is not None:
+                hits.append(_Hit("recruitment_status", stored, "rule:recruitment_status",
+                                 start + badge.start("status"), start + badge.end("status")))
         # A line that is only a status sentence.
         sentence = _STATUS_SENTENCE.fullmatch(body)
         if sentence:

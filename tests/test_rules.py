@@ -262,7 +262,7 @@ def test_seed_002_aggregator_page(corpus_root):
     assert _values(findings, "max_age_years") == [75.0]
     assert _values(findings, "sex") == ["ALL"]
     assert _values(findings, "healthy_volunteers") == [False]
-    assert _values(findings, "recruitment_status") == ["RECRUITING"]
+    assert set(_values(findings, "recruitment_status")) == {"RECRUITING"}  # its label, and its badge line
     assert _values(findings, "study_type") == ["INTERVENTIONAL"]
     assert _values(findings, "registry_ids") == []
 
@@ -598,3 +598,13 @@ def test_chictr_role_labels_give_contacts_each_person_once():
         {"name": "Xijing He", "role": "Applicant", "affiliation": None, "email": None, "phone": None}]
     text = "Applicant:\n\nFang Ge\n\nStudy leader:\n\nHu Zhi-xi\n\nApplicant: the ethics committee of the university\n"
     assert [c["name"] for c in _values(_findings_for_text(text), "contacts")] == ["Fang Ge", "Hu Zhi-xi"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Pilot Study of Drug X\n\nRecruiting\n18 years and older\n", ["RECRUITING"]),  # a badge under the title
+    ("- Active, not recruiting\n", ["ACTIVE_NOT_RECRUITING"]),
+    ("Recruiting in Palo Alto (17 mi)\n", []),  # a line that says more is not a badge
+    ("We are recruiting now.\nCompleted questionnaires are returned by post.\n", []),
+])
+def test_a_line_that_is_only_a_status_is_the_status(text, expected):
+    assert _values(_findings_for_text(text), "recruitment_status") == expected
