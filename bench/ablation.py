@@ -43,6 +43,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "complete labelled list lines": ("_complete_labelled_lists", _KEEP),
     "healthy volunteers from conditions": ("_healthy_volunteers_from_conditions", _KEEP),
     "drop acronym of an intervention": ("_drop_acronym_of_an_intervention", _KEEP),
+    "add a placebo participants receive": ("_add_a_stated_placebo", _KEEP),
     "split run-together criteria": ("one_criterion_each", _ONE_ITEM),
     "abbreviation long forms": ("_defined_long_form", _KEEP),
     # checks: a value located in the text is refused where it is not stated as the field
@@ -58,6 +59,9 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "secondary repeats a primary outcome": ("_repeats_a_primary_outcome", _ACCEPT),
     "date labelled as another date": ("_labelled_as_another_date", _ACCEPT),
     "scientific title stands as a title": ("_stands_as_a_title", lambda *args, **kwargs: True),
+    "registration date under its own label": ("_labelled_as_this_date", lambda *args, **kwargs: True),
+    "acronym given as the trial's name": ("_named_as_the_trial", lambda *args, **kwargs: True),
+    "sponsor cue on its line": ("_stated_as_sponsor", lambda *args, **kwargs: True),
 }
 
 

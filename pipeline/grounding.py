@@ -1393,7 +1393,10 @@ def _ground_item(document, clean, locate, finding, out) -> None:
         spans = locate.item_spans(name, item)
         if name in _CRITERIA_FIELDS:
             if not finding.method.startswith("rule:"):
-                spans = _spans_where(out, finding, spans, lambda span: _stated_as_criterion(locate.text, span),
+                # Narrative prose ("patients with X were enrolled") reads as inclusion criteria, never
+                # as exclusions: an exclusion item need only start an item, wherever the page lists it.
+                check = _stated_as_criterion if name == "inclusion_criteria" else _starts_an_item
+                spans = _spans_where(out, finding, spans, lambda span: check(locate.text, span),
                                      "not stated as a criterion (no eligibility heading or criteria label above it, "
                                      "or a piece of a longer sentence)")
             if spans:

@@ -871,3 +871,18 @@ def test_a_placebo_participants_receive_is_an_intervention_beside_the_drug(text,
     out = ground(document, clean, [Finding("interventions", [{"name": "drug Y", "type": None, "description": None}],
                                            "llm:x")])
     assert "interventions" not in out.values
+
+
+def test_narrative_prose_is_no_inclusion_criterion_but_an_exclusion_item_needs_no_heading():
+    """Prose about who took part reads as inclusion criteria, so an inclusion item must stand where
+    the page lists criteria; an exclusion item is one wherever it starts an item, as long as it is
+    not a piece of a sentence."""
+    document, clean = _doc("About the study\nPatients with severe asthma were enrolled at 12 centres.\n"
+                           "Who cannot take part\n- Pregnant or breastfeeding women\n"
+                           "Smokers and pregnant women are not studied here.\n")
+    out = ground(document, clean, [
+        Finding("inclusion_criteria", ["Patients with severe asthma"], "llm:x"),
+        Finding("exclusion_criteria", ["Pregnant or breastfeeding women", "pregnant women"], "llm:x"),
+    ])
+    assert "inclusion_criteria" not in out.values
+    assert out.values["exclusion_criteria"] == ["Pregnant or breastfeeding women"]
