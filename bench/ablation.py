@@ -39,13 +39,9 @@ _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
 STEPS: dict[str, tuple[str, Callable]] = {
     # resolve steps: values added, split or dropped after the model answered
     "drop names only in titles": ("_drop_names_only_in_titles", _KEEP),
-    "complete run-on enumerations": ("_complete_enumerations", _KEEP),
-    "complete labelled list lines": ("_complete_labelled_lists", _KEEP),
-    "healthy volunteers from conditions": ("_healthy_volunteers_from_conditions", _KEEP),
     "drop acronym of an intervention": ("_drop_acronym_of_an_intervention", _KEEP),
     "add a placebo participants receive": ("_add_a_stated_placebo", _KEEP),
     "split run-together criteria": ("one_criterion_each", _ONE_ITEM),
-    "abbreviation long forms": ("_defined_long_form", _KEEP),
     # checks: a value located in the text is refused where it is not stated as the field
     "not a value (headings, placeholders, roles)": ("not_a_value", _KEEP),
     "country not a place of the trial": ("_not_stated_as_a_place_of_the_trial", _ACCEPT),
@@ -56,7 +52,6 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "criterion starts an item": ("_starts_an_item", lambda *args, **kwargs: True),
     "stated as a criterion": ("_stated_as_criterion", lambda *args, **kwargs: True),
     "stated as an outcome": ("_stated_as_outcome", lambda *args, **kwargs: True),
-    "secondary repeats a primary outcome": ("_repeats_a_primary_outcome", _ACCEPT),
     "date labelled as another date": ("_labelled_as_another_date", _ACCEPT),
     "scientific title stands as a title": ("_stands_as_a_title", lambda *args, **kwargs: True),
     "registration date under its own label": ("_labelled_as_this_date", lambda *args, **kwargs: True),

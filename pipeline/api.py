@@ -162,7 +162,7 @@ class Evidence:
     start: int
     end: int
     quote: str
-    method: str  # e.g. rule:registry_ids, llm:design, registry, grounding:list
+    method: str  # e.g. rule:registry_ids, llm:design, registry, grounding:placebo
 
 
 @dataclass(frozen=True)

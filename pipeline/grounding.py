@@ -553,42 +553,12 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
                 items = [part for item in items for part in one_criterion_each(item)]
             for item in items:
                 one = Finding(name, item, finding.method, finding.evidence)
-                if not _is_label(out, one) and not _repeats_a_primary_outcome(out, one):
+                if not _is_label(out, one):
                     _ground_item(document, clean, locate, one, out)
     _add_a_stated_placebo(out, locate, clean, document)
     _drop_names_only_in_titles(out, locate, clean, document)
-    _complete_enumerations(out, document)
-    _complete_labelled_lists(out, locate, clean, document)
-    _healthy_volunteers_from_conditions(out)
     _drop_acronym_of_an_intervention(out)
     return out
-
-
-_QUOTES = r"[\u2018\u2019\u201c\u201d\"']"
-
-
-_CONNECTORS = frozenset("and plus of the with for in to on by or versus vs".split())
-
-
-def _defined_long_form(abbreviation: str, text: str) -> Optional[_Span]:
-    """Where the page defines an abbreviation: the words before "(RIC)" whose initials spell it
-    (small connecting words inside it need not), through the bracket ("\u2018remote ischaemic conditioning\u2019 (RIC)"). None if it is not one."""
-    if not re.fullmatch(r"[A-Z][A-Za-z]{1,7}", abbreviation) or sum(c.isupper() for c in abbreviation) < 2:
-        return None
-    letters = abbreviation.lower()
-    for match in re.finditer(r"\(\s*" + re.escape(abbreviation) + r"\s*\)", text):
-        window_start = max(0, match.start() - 200)
-        words = list(re.finditer(r"[^\W\d_][\w-]*", text[window_start:match.start()]))
-        initials = ""
-        for word in reversed(words):
-            if word.group().lower() in _CONNECTORS:
-                continue  # "laboratory plus clinical monitoring (LCM)"
-            initials = word.group()[0].lower() + initials
-            if initials == letters:
-                return _Span(window_start + word.start(), match.end())
-            if not letters.endswith(initials):
-                break
-    return None
 
 
 def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
@@ -650,95 +620,6 @@ def _add_a_stated_placebo(out: Grounded, locate: "_Locator", clean: CleanText, d
                                                   method=PLACEBO_ADDED))
 
 
-# The method of an item grounding added because the model named others of its list: stored with
-# the item's evidence, so a reviewer sees which items no model or rule proposed.
-LIST_COMPLETION = "grounding:list"
-
-
-def _complete_enumerations(out: Grounded, document: Document) -> None:
-    """"Secondary endpoints include 3-year OS, 3-year PFS, safety (NCI-CTCAE v5.0), and quality of
-    life (EORTC QLQ-C30)": a small model often takes the first items of a run-on list and stops.
-    When two or more accepted outcomes are the leading items of one such list, its other items
-    are stated the same way, and are added with their own evidence."""
-    text = document.text
-    for name in _OUTCOME_FIELDS:
-        by_sentence: dict[int, list[Evidence]] = {}
-        for evidence in sorted(out.evidence.get(name, []), key=lambda evidence: evidence.start):
-            by_sentence.setdefault(_sentence_end(text, evidence.start), []).append(evidence)
-        for sentence_end, listed in by_sentence.items():
-            if len(listed) >= 2 and listed[-1].end <= sentence_end:
-                _add_the_rest_of_a_list(out, name, text, listed, sentence_end)
-
-
-def _add_the_rest_of_a_list(out: Grounded, name: str, text: str, listed: list[Evidence], sentence_end: int) -> None:
-    between = text[listed[0].end: listed[1].start]
-    separator = ";" if ";" in between else "," if "," in between else None
-    if separator is None:
-        return
-    parts = _top_level_parts(text, listed[0].start, sentence_end, separator)
-    if [start for start, _ in parts[:len(listed)]] != [e.start for e in listed]:
-        return  # the accepted items are not this list's leading items ("OS, measured at 2 years, and PFS"): leave it
-    if len(listed) == len(parts) and re.search(r"\bor\s*$", text[listed[-2].end:listed[-1].start]):
-        _one_composite_measure(out, name, text, listed)  # "A, B, C, or D": one outcome, any of them
-        return
-    known = {str(item.get("measure") or "").casefold() for field_name in _OUTCOME_FIELDS
-             for item in out.values.get(field_name, [])}
-    for start, end in parts:
-        mine = next((e for e in listed if e.start == start), None)
-        if mine is not None:  # "(DMFS) and toxicities": an item run into the last accepted one
-            rest = re.match(r"\s+and\s+", text[mine.end:end])
-            if not rest:
-                continue
-            start = mine.end + rest.end()
-        measure = _WS.sub(" ", text[start:end]).strip()
-        if measure.casefold() in known or not re.search(r"[^\W\d_]", measure):
-            continue
-        out.values[name].append({"measure": measure, "time_frame": None})
-        out.evidence[name].append(Evidence(start=start, end=end, quote=text[start:end], method=LIST_COMPLETION))
-        known.add(measure.casefold())
-
-
-def _one_composite_measure(out: Grounded, name: str, text: str, listed: list[Evidence]) -> None:
-    start, end = listed[0].start, listed[-1].end
-    keep = [(item, evidence) for item, evidence in zip(out.values[name], out.evidence[name]) if evidence not in listed]
-    measure = _WS.sub(" ", text[start:end]).strip()
-    out.values[name] = [item for item, _ in keep] + [{"measure": measure, "time_frame": None}]
-    out.evidence[name] = [evidence for _, evidence in keep] + [Evidence(start=start, end=end, quote=text[start:end])]
-
-
-# A line that is a field's label and a comma list of its values ("Treatment induction chemotherapy,
-# carbon-ion radiotherapy, Camrelizumab" on an aggregator card).
-_LIST_LINE_LABELS = {
-    "interventions": r"treatments?|interventions?(?:/treatments?)?|intervention/treatment",
-    "conditions": r"conditions?|diseases?|condition or disease",
-}
-
-
-def _complete_labelled_lists(out: Grounded, locate: "_Locator", clean: CleanText, document: Document) -> None:
-    """When an accepted item is one of the values of such a line, the line's other values are
-    items too: a model that names one of three treatments listed together has not read the rest."""
-    text = locate.text
-    for name, labels in _LIST_LINE_LABELS.items():
-        accepted = out.values.get(name, [])
-        if not accepted:
-            continue
-        names = {str(item.get("name") if isinstance(item, dict) else item).strip().casefold() for item in accepted}
-        for line in re.finditer(rf"^[ \t]*(?:{labels})\b[ \t]*[:|]?[ \t]*(?P<list>[^\n]+)$", text, re.I | re.M):
-            parts = _top_level_parts(text, line.start("list"), line.end("list"), ",")
-            values = [_WS.sub(" ", text[start:end]).strip() for start, end in parts]
-            if len(parts) < 2 or not names & {value.casefold() for value in values}:
-                continue
-            for (start, end), value in zip(parts, values):
-                if value.casefold() in names or not re.search(r"[^\W\d_]{3}", value) or len(value) > 120:
-                    continue
-                raw_start, raw_end = clean.raw_span(start, end)
-                out.values[name].append({"name": value, "type": None, "description": None} if name == "interventions"
-                                        else value)
-                out.evidence[name].append(Evidence(raw_start, raw_end, document.text[raw_start:raw_end],
-                                                   method=LIST_COMPLETION))
-                names.add(value.casefold())
-
-
 def _sentence_start(text: str, end: int) -> int:
     """Where the sentence holding `end` starts: after a full stop and a space, or the line's start."""
     return max(_line_start(text, end), text.rfind(". ", 0, end) + 2)
@@ -748,23 +629,6 @@ def _sentence_end(text: str, start: int) -> int:
     """Where the sentence holding `start` ends: a full stop before a space, or the line's end."""
     match = re.compile(r"\.(?=\s|$)|\n").search(text, start)
     return match.start() if match else len(text)
-
-
-def _top_level_parts(text: str, start: int, end: int, separator: str) -> list[tuple[int, int]]:
-    """(start, end) of the items of text[start:end] split at `separator` outside brackets, each
-    without surrounding space or a leading "and"/"or"."""
-    parts, depth, part_start = [], 0, start
-    for position in range(start, end + 1):
-        char = text[position] if position < end else separator
-        depth += char in "(["
-        depth -= char in ")]" and depth > 0
-        if char == separator and depth == 0:
-            piece = text[part_start:position]
-            lead = re.match(r"\s*(?:(?:and|or)\s+)?", piece).end()
-            if piece[lead:].strip():
-                parts.append((part_start + lead, part_start + len(piece.rstrip())))
-            part_start = position + 1
-    return parts
 
 
 def _drop_acronym_of_an_intervention(out: Grounded) -> None:
@@ -780,23 +644,6 @@ def _drop_acronym_of_an_intervention(out: Grounded) -> None:
             out.rejections.append(Rejection("acronym", out.values.pop("acronym"), out.methods.pop("acronym"),
                                             "an intervention's short name, not the trial's acronym"))
             out.evidence.pop("acronym", None)
-            return
-
-
-# A condition that is healthy people ("Healthy Volunteers", UMIN's "Healthy adult") states that
-# the trial takes healthy volunteers, on the same evidence.
-_HEALTHY_CONDITION = re.compile(
-    r"healthy (?:adult |human )?(?:volunteers?|adults?|subjects?|participants?|individuals?|persons?|people)", re.I)
-
-
-def _healthy_volunteers_from_conditions(out: Grounded) -> None:
-    if "healthy_volunteers" in out.values:
-        return
-    for condition, evidence in zip(out.values.get("conditions", []), out.evidence.get("conditions", [])):
-        if _HEALTHY_CONDITION.fullmatch(str(condition).strip()):
-            out.values["healthy_volunteers"] = True
-            out.evidence["healthy_volunteers"] = [evidence]
-            out.methods["healthy_volunteers"] = "rule:healthy_condition"
             return
 
 
@@ -850,19 +697,6 @@ def one_criterion_each(item: Any) -> list:
     parts.append(item[position:])
     parts = [part.strip(" \t;*\u2022-") for part in parts]
     return [part for part in parts if re.search(r"\w", part)] or [item]
-
-
-def _repeats_a_primary_outcome(out: Grounded, finding: Finding) -> bool:
-    """A secondary outcome with the measure and time frame of an accepted primary one is the
-    primary outcome again (small models fill both lists with the same items)."""
-    if finding.field != "secondary_outcomes" or not isinstance(finding.value, dict):
-        return False
-    def key(item):
-        return tuple(_WS.sub(" ", str(item.get(k) or "")).strip().lower() for k in ("measure", "time_frame"))
-    if any(key(primary) == key(finding.value) for primary in out.values.get("primary_outcomes", [])):
-        _reject(out, finding, "the same measure and time frame are a primary outcome")
-        return True
-    return False
 
 
 # Fields (and the key of list items) that name something. A model short of an answer copies
@@ -1341,12 +1175,7 @@ def _ground_item(document, clean, locate, finding, out) -> None:
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
-        long_form = _defined_long_form(str(item.get(key) or ""), locate.text) if name in ("interventions", "arms") else None
-        if long_form is not None:  # "RIC" where the page defines "remote ischaemic conditioning (RIC)"
-            item[key] = _WS.sub(" ", re.sub(_QUOTES, "", locate.text[long_form.start:long_form.end]))
-            spans = [long_form]
-        else:
-            spans = locate.texts(item[key]) if item.get(key) else []
+        spans = locate.texts(item[key]) if item.get(key) else []
         if name in ("interventions", "arms") and spans:
             spans = _spans_where(out, finding, spans, lambda span: not _in_eligibility_criteria(locate.text, span),
                                  "named only in the eligibility criteria: who may enrol, not what the trial gives")

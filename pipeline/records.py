@@ -94,7 +94,7 @@ class Evidence:
     start: int
     end: int
     quote: str
-    method: str = ""  # how this item was found, when not as its field was (e.g. grounding:list)
+    method: str = ""  # how this item was found, when not as its field was (e.g. grounding:placebo)
 
 
 @dataclass(frozen=True)

@@ -486,15 +486,14 @@ def test_a_reply_that_strays_from_the_spec_is_still_read():
         assert completion.usage.prompt_tokens == 12
 
 
-def test_items_added_by_list_completion_are_stored_with_their_own_method(tmp_path):
-    """The model names one of the treatments a labelled line lists; grounding adds the others.
+def test_items_grounding_adds_are_stored_with_their_own_method(tmp_path):
+    """The model names the drug; grounding adds the placebo the page says participants receive.
     The evidence table says which items the model proposed and which grounding added."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "card.txt").write_text(
         "Study of Camrelizumab in Nasopharyngeal Carcinoma\n"
-        "Treatment induction chemotherapy, carbon-ion radiotherapy, Camrelizumab\n"
-        "Camrelizumab, a PD-1 inhibitor, is given every 3 weeks.\n", encoding="utf-8")
+        "Participants receive Camrelizumab or placebo every 3 weeks.\n", encoding="utf-8")
 
     def answer(request_json):
         return {key: ([{"name": "Camrelizumab", "type": "DRUG", "description": None}] if key == "interventions"
@@ -505,9 +504,8 @@ def test_items_added_by_list_completion_are_stored_with_their_own_method(tmp_pat
         summary = run_extraction([str(folder)], db_path=str(db), llm=client_for(server), endpoint_label="s")
     assert summary.ok == 1
     rows = query(db, "SELECT value::JSON->>'name', method FROM evidence WHERE field = 'interventions' ORDER BY item")
-    assert [(name, method.split(":")[0]) for name, method in rows] == [
-        ("Camrelizumab", "llm"), ("induction chemotherapy", "grounding"), ("carbon-ion radiotherapy", "grounding")]
-    assert rows[1][1] == rows[2][1] == "grounding:list"
+    assert [(name, method.split(":")[0]) for name, method in rows] == [("Camrelizumab", "llm"), ("placebo", "grounding")]
+    assert rows[1][1] == "grounding:placebo"
 
 
 @pytest.mark.parametrize("llama_cpp", [False, True])

@@ -126,18 +126,6 @@ def test_a_heading_or_an_id_is_not_a_name():
     assert ("inclusion_criteria", "a section heading or field label, not a value") in reasons
 
 
-def test_a_secondary_outcome_that_repeats_a_primary_one_is_dropped():
-    document, clean = _doc("Primary outcome: all-cause mortality at 25 months\nSecondary: mortality at 12 months\n")
-    primary = {"measure": "all-cause mortality", "time_frame": "25 months"}
-    out = ground(document, clean, [
-        Finding("primary_outcomes", [primary], "llm:x"),
-        Finding("secondary_outcomes", [dict(primary), {"measure": "all-cause mortality", "time_frame": "12 months"}],
-                "llm:x"),
-    ])
-    assert out.values["primary_outcomes"] == [primary]
-    assert out.values["secondary_outcomes"] == [{"measure": "all-cause mortality", "time_frame": "12 months"}]
-
-
 def test_categories_acronyms_and_short_titles_are_not_names_or_titles():
     text = ("Official Title: Prospective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)\nSponsor: PROMISE\n"
             "Arms: Experimental: anatomic testing\nIntervention Type: Drug\nNCT01174550\n")
@@ -338,20 +326,6 @@ def test_criteria_run_together_are_split_one_per_item(item, criteria):
     document, clean = _doc("Inclusion criteria:\n" + item + "\n")
     out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
     assert out.values["inclusion_criteria"] == criteria
-
-
-def test_a_healthy_people_condition_states_healthy_volunteers():
-    document, clean = _doc("Conditions\nHealthy Volunteers\nInterventions\nBiological: GLA-AF\n")
-    out = ground(document, clean, [Finding("conditions", ["Healthy Volunteers"], "llm:x")])
-    assert out.values == {"conditions": ["Healthy Volunteers"], "healthy_volunteers": True}
-    assert out.evidence["healthy_volunteers"][0].quote == "Healthy Volunteers"
-    document, clean = _doc("Condition: Healthy adult\nAccepts healthy volunteers: No\n")
-    out = ground(document, clean, [Finding("healthy_volunteers", False, "rule:x"),
-                                   Finding("conditions", ["Healthy adult"], "llm:x")])
-    assert out.values["healthy_volunteers"] is False  # a stated answer stands
-    document, clean = _doc("Condition: Healthy adult smokers with COPD\n")
-    out = ground(document, clean, [Finding("conditions", ["Healthy adult smokers with COPD"], "llm:x")])
-    assert "healthy_volunteers" not in out.values
 
 
 def test_a_date_under_a_label_on_the_line_above_is_that_labels_date():
@@ -557,52 +531,6 @@ def test_an_acronym_is_stated_exactly_and_not_as_a_protocol_code(text, acronym, 
     assert (out.values.get("acronym") == acronym) is kept
 
 
-def test_the_rest_of_a_run_on_outcome_list_is_added_when_the_model_took_its_first_items():
-    text = ("The primary endpoint is ORR. Secondary endpoints include 3-year OS, 3-year PFS, safety "
-            "(NCI-CTCAE v5.0, grade 3 or more), and quality of life (EORTC QLQ-C30). Key eligibility: adults.\n")
-    document, clean = _doc(text)
-    out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "3-year OS", "time_frame": None},
-                                                                  {"measure": "3-year PFS", "time_frame": None}],
-                                           "llm:x")])
-    assert [item["measure"] for item in out.values["secondary_outcomes"]] == [
-        "3-year OS", "3-year PFS", "safety (NCI-CTCAE v5.0, grade 3 or more)", "quality of life (EORTC QLQ-C30)"]
-    for item, evidence in zip(out.values["secondary_outcomes"], out.evidence["secondary_outcomes"]):
-        assert document.text[evidence.start:evidence.end] == item["measure"]
-    # the model's items keep their field's method; the two added ones say how they came
-    assert [evidence.method for evidence in out.evidence["secondary_outcomes"]] == [
-        "", "", "grounding:list", "grounding:list"]
-
-
-def test_an_item_run_into_the_last_one_is_added_and_a_lone_item_adds_nothing():
-    text = "Secondary endpoints include overall survival (OS), local PFS (LPFS), and distant MFS (DMFS) and toxicities.\n"
-    document, clean = _doc(text)
-    out = ground(document, clean, [Finding("secondary_outcomes", [
-        {"measure": "local PFS (LPFS)", "time_frame": None}, {"measure": "distant MFS (DMFS)", "time_frame": None}],
-        "llm:x")])
-    assert [item["measure"] for item in out.values["secondary_outcomes"]] == [
-        "local PFS (LPFS)", "distant MFS (DMFS)", "toxicities"]
-    out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "local PFS (LPFS)", "time_frame": None}],
-                                           "llm:x")])
-    assert [item["measure"] for item in out.values["secondary_outcomes"]] == ["local PFS (LPFS)"]
-
-
-def test_a_composite_outcome_is_one_measure():
-    """"A, B, C, or D" is one outcome (any of them); "composite endpoint of A, B and C" runs past its commas."""
-    document, clean = _doc("The primary outcome, all-cause mortality, myocardial infarction, or major complication "
-                           "occurred in 3.3% of patients.\n")
-    out = ground(document, clean, [Finding("primary_outcomes", [
-        {"measure": "all-cause mortality", "time_frame": None}, {"measure": "myocardial infarction", "time_frame": None},
-        {"measure": "major complication", "time_frame": None}], "llm:x")])
-    assert out.values["primary_outcomes"] == [
-        {"measure": "all-cause mortality, myocardial infarction, or major complication", "time_frame": None}]
-    document, clean = _doc("The trial will reduce the composite primary endpoint of death, myocardial infarction "
-                           "and hospitalization for unstable angina. It enrols 10,000 patients.\n")
-    out = ground(document, clean, [Finding("primary_outcomes", [
-        {"measure": "composite primary endpoint of death", "time_frame": None}], "llm:x")])
-    assert out.values["primary_outcomes"] == [{"measure": "composite primary endpoint of death, myocardial infarction "
-                                                          "and hospitalization for unstable angina", "time_frame": None}]
-
-
 def test_an_outcome_is_stated_in_its_own_sentence_and_ends_before_a_result():
     """A long paragraph line: "the 2-year PFS was 45%" (background) is not the trial's outcome; "The
     primary endpoint is progression-free survival." is, and the measure stops before any "was"."""
@@ -624,44 +552,6 @@ def test_a_date_labelled_as_registration_or_submission_is_not_the_start_date(tex
     value = "2020-05-08" if "2020" in text else "2023-05-15" if "ISRCTN" in text else "2021-07-01"
     out = ground(document, clean, [Finding("start_date", value, "llm:x")])
     assert out.values == {}
-
-
-@pytest.mark.parametrize("name,expected", [
-    ("RIC", "remote ischaemic conditioning (RIC)"),
-    ("CTA", "computed tomographic angiography (CTA)"),  # the words whose initials spell it
-    ("ECG", None),  # not defined on the page: kept as the model gave it, if stated
-])
-def test_an_intervention_abbreviation_the_page_defines_is_stated_as_its_long_form(name, expected):
-    document, clean = _doc("Intervention: \u2018remote ischaemic conditioning\u2019 (RIC) after stroke.\n"
-                           "Technology such as coronary computed tomographic angiography (CTA) is uncertain. ECG too.\n")
-    out = ground(document, clean, [Finding("interventions", [{"name": name, "type": None, "description": None}],
-                                           "llm:x")])
-    assert out.values["interventions"][0]["name"] == (expected or name)
-
-
-def test_an_arm_abbreviation_is_stated_as_its_long_form_connecting_words_and_all():
-    document, clean = _doc("Children were randomised to clinically driven monitoring (CDM) or laboratory plus "
-                           "clinical monitoring (LCM).\n")
-    out = ground(document, clean, [Finding("arms", [{"label": "CDM", "type": None, "description": None},
-                                                    {"label": "LCM", "type": None, "description": None}], "llm:x")])
-    assert [arm["label"] for arm in out.values["arms"]] == [
-        "clinically driven monitoring (CDM)", "laboratory plus clinical monitoring (LCM)"]
-
-
-def test_the_other_values_of_a_labelled_list_line_are_added_when_the_model_named_one():
-    document, clean = _doc("Condition Nasopharyngeal Carcinoma\n"
-                           "Treatment induction chemotherapy, carbon-ion radiotherapy, Camrelizumab\n"
-                           "Camrelizumab, a PD-1 inhibitor, is given every 3 weeks.\n")
-    out = ground(document, clean, [Finding("interventions", [{"name": "Camrelizumab", "type": "DRUG",
-                                                              "description": None}], "llm:x")])
-    assert [item["name"] for item in out.values["interventions"]] == [
-        "Camrelizumab", "induction chemotherapy", "carbon-ion radiotherapy"]
-    for item, evidence in zip(out.values["interventions"], out.evidence["interventions"]):
-        assert evidence.quote == item["name"]
-    assert [evidence.method for evidence in out.evidence["interventions"]] == ["", "grounding:list", "grounding:list"]
-    out = ground(document, clean, [Finding("interventions", [{"name": "radiotherapy", "type": None,
-                                                              "description": None}], "llm:x")])
-    assert [item["name"] for item in out.values["interventions"]] == ["radiotherapy"]  # not one of the line's values
 
 
 def test_a_treatment_phase_is_not_an_intervention_name():
