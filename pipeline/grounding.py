@@ -566,7 +566,9 @@ def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
     out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
     before = text[_line_start(text, evidence.start):evidence.start].strip()
     after = text[evidence.end:_line_end(text, evidence.end)].strip(" \t|")
-    return (not before or before.endswith((":", "|"))) and (not after or bool(re.fullmatch(r"\([^()]{1,40}\)", after)))
+    # after it, at most a short bracket or a dash and a short name: "(PROMISE)", "- PROMISE", "- Site name"
+    return (not before or before.endswith((":", "|"))) and (
+        not after or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
 
 
 def _drop_names_only_in_titles(out: Grounded, locate: "_Locator", clean: CleanText, document: Document) -> None:
@@ -834,14 +836,14 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
                                      "not given as the trial's name (no Acronym label, not at a title's end, "
                                      "not beside 'trial' or 'study', not spelled out): a short name of "
                                      "something else the page mentions")
-        elif name == "scientific_title":  # an official title is never a phrase cut out of prose
+        elif name in ("public_title", "scientific_title"):  # a title is never a phrase cut out of prose
             spans = _spans_where(out, finding, spans,
                                  lambda span: _stands_as_a_title(document.text, _evidence(document, clean, span)),
                                  "a phrase inside a sentence, not a title line")
             labelled = [span for span in spans or [] if _SCIENTIFIC_TITLE_LABEL.search(_label_before(text, span))]
-            if spans and not labelled and "public_title" not in out.values:
+            if name == "scientific_title" and spans and not labelled and "public_title" not in out.values:
                 name = "public_title"  # a page's unlabelled title line (an aggregator's heading) is its public title
-            elif spans:
+            elif name == "scientific_title" and spans:
                 spans = _spans_where(out, finding, spans, lambda span: span in labelled,
                                      "no official or scientific title label gives it")
         if spans is None:

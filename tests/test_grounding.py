@@ -776,3 +776,16 @@ def test_narrative_prose_is_no_inclusion_criterion_but_an_exclusion_item_needs_n
     ])
     assert "inclusion_criteria" not in out.values
     assert out.values["exclusion_criteria"] == ["Pregnant or breastfeeding women"]
+
+
+@pytest.mark.parametrize("text,title,kept", [
+    ("A Study of Drug X in Adults With Asthma\nSponsor: Acme\n", "A Study of Drug X in Adults With Asthma", True),
+    ("Public title: A Study of Drug X in Adults With Asthma\n", "A Study of Drug X in Adults With Asthma", True),
+    ("A Study of Drug X in Adults With Asthma - Example Trials\n", "A Study of Drug X in Adults With Asthma", True),
+    ("The Clotbust ER Phase III clinical study is being conducted at 60 sites.\n",
+     "Clotbust ER Phase III clinical study", False),  # a phrase cut out of a sentence
+])
+def test_a_public_title_stands_as_a_title_line(text, title, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
+    assert (out.values.get("public_title") == title) is kept, out.rejections
