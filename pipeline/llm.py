@@ -36,7 +36,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol, runtime_checkable
+from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
 import instructor
 import jiter
@@ -265,6 +265,7 @@ class LLMClient:
             api_key=endpoint.api_key,
             timeout=timeout_s,
             max_retries=0,  # tenacity owns transport retries
+            http_client=openai.DefaultHttpxClient(transport=_DeadlineTransport(self._seconds_left)),
         )
         self._raw = raw
         self._client = instructor.from_openai(raw, mode=instructor.Mode.JSON_SCHEMA)
@@ -369,6 +370,8 @@ class LLMClient:
         try:
             return self._extract_with_fallback(response_model, messages, token_budget), calls
         except Exception as error:  # every failure becomes a recorded, readable reason
+            if isinstance(_api_error(error), openai.APITimeoutError) and (self._seconds_left() or 1.0) <= 0:
+                error = CallDeadlineExceeded(getattr(_api_error(error), "request", None), self.call_timeout_s)
             raise ExtractionFailed(self.without_key(_reason(error)), list(calls), _last_json(error)) from error
         finally:
             self._local.calls = self._local.deadline = None
@@ -383,6 +386,11 @@ class LLMClient:
             return (f"the document's token budget is spent: {token_budget} tokens left, the next call's prompt "
                     f"needs about {prompt_tokens} (--token-budget)")
         return None
+
+    def _seconds_left(self) -> Optional[float]:
+        """Seconds left before the current call's deadline, <= 0 once passed; None outside a call."""
+        deadline = getattr(self._local, "deadline", None)
+        return None if deadline is None else deadline - time.monotonic()
 
     def _time_left(self) -> Optional[float]:
         """Seconds left before the current call's deadline (None outside a call); raises
@@ -545,6 +553,40 @@ class LLMClient:
                     extra_body=extra_body,
                     timeout=min(self._time_left() or self.call_timeout_s, _seconds(self._raw.timeout)),
                 )
+
+
+class _DeadlineTransport(http.BaseTransport):
+    """HTTP for the model's client: every reply's body is read under the current call's deadline,
+    whichever path sent the request (the first attempt, or instructor's re-asks). A server that
+    drips its answer a byte at a time never trips a read timeout, which restarts with each byte."""
+
+    def __init__(self, seconds_left: Callable[[], Optional[float]]):
+        self._inner = http.HTTPTransport()
+        self._seconds_left = seconds_left
+
+    def handle_request(self, request):
+        response = self._inner.handle_request(request)
+        return http.Response(response.status_code, headers=response.headers, extensions=response.extensions,
+                             stream=_DeadlineStream(response.stream, self._seconds_left, request))
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineStream(http.SyncByteStream):
+    def __init__(self, inner, seconds_left: Callable[[], Optional[float]], request) -> None:
+        self._inner, self._seconds_left, self._request = inner, seconds_left, request
+
+    def __iter__(self):
+        for chunk in self._inner:
+            left = self._seconds_left()
+            if left is not None and left <= 0:
+                raise http.ReadTimeout("the call's deadline passed while the reply was being read",
+                                       request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def _seconds(timeout) -> float:

@@ -152,6 +152,23 @@ def test_a_call_ends_at_its_deadline_however_the_endpoint_stalls(tmp_path, misbe
     assert outcomes == [("timeout",)], "recorded as timed out, never as ok"
 
 
+def test_the_call_deadline_holds_for_a_re_ask_too(tmp_path):
+    """An answer of the wrong shape is asked again through instructor; a server that drips that
+    second answer byte by byte is cut at the same call deadline (found by test_fuzz_batch: the
+    re-ask read under a per-read timeout only, and took 150 s)."""
+    folder = write_documents(tmp_path / "in", 1)
+    steps = iter([{"unexpected": [1, 2, 3]}])
+    with ScriptedLLM(responder=lambda request: next(steps, Drip(0.3, then={}))) as server:
+        started = time.monotonic()
+        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"),
+                                 llm=client_for(server, call_timeout_s=2), endpoint_label="scripted")
+        took = time.monotonic() - started
+    assert took < 2 * 2 + 6, f"{took:.1f} s for a call with a 2 s deadline"
+    assert summary.partial + summary.failed == 1
+    reason = (summary.partials + summary.failures)[0][1]
+    assert "call deadline of 2 s" in reason, reason
+
+
 def test_call_timeout_option_bounds_a_hung_endpoint_from_the_command_line(tmp_path):
     folder = write_documents(tmp_path / "in", 1)
     with ScriptedLLM(responder=lambda request: Delay(600, then={})) as server:
