@@ -395,11 +395,8 @@ class LLMClient:
     def _time_left(self) -> Optional[float]:
         """Seconds left before the current call's deadline (None outside a call); raises
         CallDeadlineExceeded once it has passed."""
-        deadline = getattr(self._local, "deadline", None)
-        if deadline is None:
-            return None
-        left = deadline - time.monotonic()
-        if left <= 0:
+        left = self._seconds_left()
+        if left is not None and left <= 0:
             raise CallDeadlineExceeded(http.Request("POST", str(self._raw.base_url)), self.call_timeout_s)
         return left
 
@@ -513,9 +510,7 @@ class LLMClient:
                 return response
 
     def _post_before_deadline(self, content: bytes) -> bytes:
-        """The reply's bytes, read in pieces so that the call's deadline holds even against a
-        server that sends its answer a byte at a time (a read timeout alone restarts with
-        every byte)."""
+        """The reply's bytes, its request sent with no more read timeout than the call has left."""
         left = self._time_left()
         timeout = self._raw.timeout if left is None else min(left, _seconds(self._raw.timeout))
         try:
@@ -525,15 +520,9 @@ class LLMClient:
             self._time_left()  # the deadline, not just one read, is what ran out: say so
             raise
         try:
-            pieces = []
-            for piece in response.iter_bytes():
-                pieces.append(piece)
-                self._time_left()
-            return b"".join(pieces)
-        except CallDeadlineExceeded as late:
-            late.request = response.request
-            raise
-        except http.TimeoutException as error:  # a read timed out after openai handed the reply over
+            return b"".join(response.iter_bytes())  # read under the call's deadline (_DeadlineTransport)
+        except http.TimeoutException as error:  # a read timed out, or the deadline passed, after openai handed the reply over
+            self._time_left()  # the deadline, not just one read, is what ran out: say so
             raise openai.APITimeoutError(request=response.request) from error
         finally:
             response.close()

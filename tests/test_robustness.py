@@ -136,17 +136,23 @@ def test_a_run_killed_with_kill_9_is_marked_interrupted_and_its_trials_are_there
     assert sorted(query(db, "SELECT status FROM runs")) == [("finished",), ("interrupted",)]
 
 
-@pytest.mark.parametrize("misbehaviour", [Drip(0.2, then={}), Delay(600, then={})], ids=["dripping", "hung"])
-def test_a_call_ends_at_its_deadline_however_the_endpoint_stalls(tmp_path, misbehaviour):
+def _one_document_with_a_2_s_deadline(tmp_path, responder) -> tuple[float, str]:
+    """Extract one document against `responder` with a 2 s call deadline: (seconds taken, the
+    reason the document is not ok)."""
     folder = write_documents(tmp_path / "in", 1)
-    with ScriptedLLM(responder=lambda request: misbehaviour) as server:
+    with ScriptedLLM(responder=responder) as server:
         started = time.monotonic()
         summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"),
                                  llm=client_for(server, call_timeout_s=2), endpoint_label="scripted")
         took = time.monotonic() - started
-    assert took < 2 * 2 + 6, f"{took:.1f} s for calls with a 2 s deadline"
     assert summary.partial + summary.failed == 1
-    reason = (summary.partials + summary.failures)[0][1]
+    return took, (summary.partials + summary.failures)[0][1]
+
+
+@pytest.mark.parametrize("misbehaviour", [Drip(0.2, then={}), Delay(600, then={})], ids=["dripping", "hung"])
+def test_a_call_ends_at_its_deadline_however_the_endpoint_stalls(tmp_path, misbehaviour):
+    took, reason = _one_document_with_a_2_s_deadline(tmp_path, lambda request: misbehaviour)
+    assert took < 2 * 2 + 6, f"{took:.1f} s for calls with a 2 s deadline"
     assert "call deadline of 2 s" in reason and "--call-timeout" in reason
     outcomes = query(tmp_path / "t.duckdb", "SELECT DISTINCT outcome FROM llm_calls")
     assert outcomes == [("timeout",)], "recorded as timed out, never as ok"
@@ -156,16 +162,9 @@ def test_the_call_deadline_holds_for_a_re_ask_too(tmp_path):
     """An answer of the wrong shape is asked again through instructor; a server that drips that
     second answer byte by byte is cut at the same call deadline (found by test_fuzz_batch: the
     re-ask read under a per-read timeout only, and took 150 s)."""
-    folder = write_documents(tmp_path / "in", 1)
     steps = iter([{"unexpected": [1, 2, 3]}])
-    with ScriptedLLM(responder=lambda request: next(steps, Drip(0.3, then={}))) as server:
-        started = time.monotonic()
-        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"),
-                                 llm=client_for(server, call_timeout_s=2), endpoint_label="scripted")
-        took = time.monotonic() - started
+    took, reason = _one_document_with_a_2_s_deadline(tmp_path, lambda request: next(steps, Drip(0.3, then={})))
     assert took < 2 * 2 + 6, f"{took:.1f} s for a call with a 2 s deadline"
-    assert summary.partial + summary.failed == 1
-    reason = (summary.partials + summary.failures)[0][1]
     assert "call deadline of 2 s" in reason, reason
 
 
