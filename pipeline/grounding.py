@@ -566,7 +566,7 @@ def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
     out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
     before = text[_line_start(text, evidence.start):evidence.start].strip()
     after = text[evidence.end:_line_end(text, evidence.end)].strip(" \t|")
-    # after it, at most a short bracket or a dash and a short name: "(PROMISE)", "- PROMISE", "- Site name"
+    # after it, at most a short bracket or a dash and a short name: "(ABC)", "- ABC", "- Site name"
     return (not before or before.endswith((":", "|"))) and (
         not after or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
 
@@ -598,7 +598,7 @@ def _drop_names_only_in_titles(out: Grounded, locate: "_Locator", clean: CleanTe
 
 
 # A placebo is one of the trial's interventions where the page says participants get it ("half
-# will receive a placebo", "lactoferrin or placebo", "compared to placebo"): a small model that
+# will receive a placebo", "drug X or placebo", "compared to placebo"): a small model that
 # names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
 # "placebo run-in" are no such statement; nor is a placebo named only in the title (dropped below).
 _PLACEBO_GIVEN = re.compile(
@@ -906,10 +906,10 @@ _CODE_LABEL = re.compile(r"(?:protocol|code|numbers?|ids?|identifiers?)\s*[:|]?\
 
 
 # Where a page gives a short name as the trial's own: under an acronym label, closing a title
-# line ("... Chest Pain (PROMISE)", "... - PROMISE"), beside a word for the trial ("the PACE
-# study", "trial (CLOSURE I)", "a Phase 3 trial, Magnolia,"), or spelled out beside it
-# ("ARROW (AntiRetroviral Research fOr Watoto)"). A short name in running text with none of
-# these is a drug's, a company's or a disease's abbreviation: "certolizumab pegol (CZP) 200 mg".
+# line ("... in Chest Pain (ABC)", "... - ABC"), beside a word for the trial ("the ABC study",
+# "trial (ABC-2)", "a Phase 3 trial, Abc,"), or spelled out beside it ("ABC (A Big Cohort)").
+# A short name in running text with none of these is a drug's, a company's or a disease's
+# abbreviation: "drugname pegol (DP) 200 mg", "Acme Inc. (ACME)".
 _ACRONYM_LABEL = re.compile(r"acronym|abbreviat|short (?:title|name)|akronym|acr\u00f3nimo|acronyme"
                             r"|\u7565\u79f0|\u7f29\u5199|\u7b80\u79f0", re.I)  # 略称 缩写 简称
 _TRIAL_WORD = re.compile(r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
