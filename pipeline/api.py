@@ -339,6 +339,14 @@ class Trial:
     conflicts: list[dict]  # field, chosen_value, other_value, other_document
 
 
+def check_precedence(precedence: Sequence[str]) -> None:
+    """Raises OptionError when `precedence` names a document kind trialsift does not know."""
+    unknown = set(precedence) - set(DEFAULT_PRECEDENCE)
+    if unknown:
+        raise OptionError(f"precedence: unknown kind(s) {', '.join(sorted(unknown))} "
+                          f"(known: {', '.join(DEFAULT_PRECEDENCE)})")
+
+
 def check_extract_arguments(paths: Sequence[str], *, model: ModelChoice = None, no_llm: bool = False,
                             kind: Optional[str] = None, precedence: Sequence[str] = DEFAULT_PRECEDENCE,
                             batch_api: bool = False) -> None:
@@ -346,10 +354,7 @@ def check_extract_arguments(paths: Sequence[str], *, model: ModelChoice = None, 
     the database nor start a model. Raises OptionError."""
     if kind is not None and kind not in documents.KINDS:
         raise OptionError(f"kind must be one of {', '.join(documents.KINDS)}, not '{kind}'")
-    unknown = set(precedence) - set(DEFAULT_PRECEDENCE)
-    if unknown:
-        raise OptionError(f"precedence: unknown kind(s) {', '.join(sorted(unknown))} "
-                          f"(known: {', '.join(DEFAULT_PRECEDENCE)})")
+    check_precedence(precedence)
     unmatched = documents.unmatched_inputs(paths)
     if unmatched:
         raise OptionError(f"nothing to extract at {', '.join(map(repr, unmatched))}: no such file, or no "
@@ -504,10 +509,7 @@ class Database:
              precedence: Sequence[str] = DEFAULT_PRECEDENCE) -> parquet_io.LoadSummary:
         """Bring a results folder written by extract_on_ray into this database and merge trials over
         everything (loading the same folder again changes nothing). FileNotFoundError if it holds none."""
-        unknown = set(precedence) - set(DEFAULT_PRECEDENCE)
-        if unknown:
-            raise OptionError(f"precedence: unknown kind(s) {', '.join(sorted(unknown))} "
-                              f"(known: {', '.join(DEFAULT_PRECEDENCE)})")
+        check_precedence(precedence)
         return parquet_io.load_results(self.path, results, tuple(precedence))
 
     def evaluate(self, *, corpus: Union[None, str, Path] = None, gold: Union[None, str, Path] = None,
