@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Optional
 
 import duckdb
 
-from trialsift.pipeline import evaluation, grounding
+from trialsift.pipeline import evaluation, grounding, statements
 from trialsift.pipeline.documents import read_document
 from trialsift.pipeline.eval_split import DEV, VALIDATION
 from trialsift.pipeline.extraction import ExtractionConfig, extract_document
@@ -31,7 +31,8 @@ from trialsift.pipeline.llm import Endpoint, LLMClient
 from trialsift.pipeline.prompting import load_prompts
 from trialsift.pipeline.scoring import FieldCounts, compare_record
 
-# Each step: the grounding function turned off, and what it returns when off.
+# Each step: the grounding function turned off ("statements." for a statement detector's), and what it
+# returns when off.
 _KEEP = lambda *args, **kwargs: None  # noqa: E731 - a resolve step that changes nothing
 _ACCEPT = lambda *args, **kwargs: False  # noqa: E731 - a check that never objects
 _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
@@ -52,9 +53,9 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "criterion starts an item": ("_starts_an_item", lambda *args, **kwargs: True),
     "stated as a criterion": ("_stated_as_criterion", lambda *args, **kwargs: True),
     "stated as an outcome": ("_stated_as_outcome", lambda *args, **kwargs: True),
-    "date labelled as another date": ("_labelled_as_another_date", _ACCEPT),
+    "date labelled as another date": ("statements.labelled_as_another_date", _ACCEPT),
     "scientific title stands as a title": ("_stands_as_a_title", lambda *args, **kwargs: True),
-    "registration date under its own label": ("_labelled_as_this_date", lambda *args, **kwargs: True),
+    "registration date under its own label": ("statements.labelled_as_this_date", lambda *args, **kwargs: True),
     "acronym given as the trial's name": ("_named_as_the_trial", lambda *args, **kwargs: True),
     "sponsor cue on its line": ("_stated_as_sponsor", lambda *args, **kwargs: True),
 }
@@ -84,12 +85,14 @@ def turned_off(step: Optional[str]) -> Iterator[None]:
         yield
         return
     attribute, replacement = STEPS[step]
-    original = getattr(grounding, attribute)
-    setattr(grounding, attribute, replacement)
+    module = statements if attribute.startswith("statements.") else grounding
+    attribute = attribute.removeprefix("statements.")
+    original = getattr(module, attribute)
+    setattr(module, attribute, replacement)
     try:
         yield
     finally:
-        setattr(grounding, attribute, original)
+        setattr(module, attribute, original)
 
 
 @dataclass

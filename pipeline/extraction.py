@@ -22,7 +22,7 @@ from typing import Optional, Protocol
 
 from pydantic import ValidationError
 
-from . import chunking, cleaning, grounding, rules, sections
+from . import chunking, cleaning, grounding, rules, sections, statements
 from .llm import ExtractionFailed, LanguageModel
 from .prompting import PromptSet, load_prompts, render_messages
 from .records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
@@ -102,7 +102,7 @@ def plan_document(document: Document, model: Optional[str], config: ExtractionCo
     if model is None:
         return DocumentPlan(clean, code_findings, [], [])
     settled = grounding.ground(document, clean, code_findings)
-    not_asked = set(settled.values) | grounding.unstatable_fields(clean)
+    not_asked = set(settled.values) | statements.unstatable_fields(clean)
     calls = []
     for group, ask, spans in plan_calls(clean, found_sections, not_asked, config):
         for chunk in chunking.make_chunks(
@@ -265,11 +265,11 @@ def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionCon
             continue
         if not config.use_sections:
             spans = [(0, len(clean.text))]
-        elif all(f in grounding.STATEMENT_FIELDS for f in ask):
+        elif all(f in statements.STATEMENT_FIELDS for f in ask):
             # Grounding stores these only from statements it detects, so the lines holding
             # them are all the model needs (not the criteria settled by code around them).
             spans = sections.statement_lines(
-                clean.text, [span for f in ask for span in grounding.statement_spans(f, clean.text)])
+                clean.text, [span for f in ask for span in statements.statement_spans(f, clean.text)])
         else:
             spans = sections.text_for_group(clean, found_sections, group)
         planned.append((group, ask, spans))

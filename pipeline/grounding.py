@@ -4,8 +4,9 @@ Findings from rules and registry records arrive with evidence; it is checked
 (the quote must be the document's own text). Findings from the LLM arrive
 without evidence; this module searches the cleaned text for a span that
 states the value, and checks that the span agrees with it:
-- numbers, dates, ages and enums: candidate spans are normalized with the
-  same normalizers as the schema and compared with the value;
+- numbers, dates, ages and enums: candidate spans are the statements that
+  pipeline/statements.py detects (in any language it knows), normalized with
+  the same normalizers as the schema and compared with the value;
 - ids: the id must be found by the id parser;
 - free text (titles, names, criteria): a fuzzy alignment (rapidfuzz) of at
   least MIN_TEXT_SIMILARITY against the text.
@@ -23,11 +24,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import pycountry
 from rapidfuzz import fuzz
 
+from . import statements
 from .records import CleanText, Document, Evidence, Finding, Rejection
 from .registry_records import DANGLING_WORDS
 from .sections import classify_heading, heading_label
@@ -63,13 +65,7 @@ class Grounded:
 # --- locating spans ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Span:
-    start: int
-    end: int
-
-
-def _find_texts(value: str, text: str, lowered: str, fuzzy: bool = True) -> list[_Span]:
+def _find_texts(value: str, text: str, lowered: str, fuzzy: bool = True) -> list[statements.Span]:
     """Every exact (case/whitespace-insensitive) occurrence; else the best fuzzy alignment."""
     needle = _WS.sub(" ", value.strip()).lower()
     if not needle:
@@ -77,313 +73,18 @@ def _find_texts(value: str, text: str, lowered: str, fuzzy: bool = True) -> list
     pattern = re.escape(needle).replace(r"\ ", r"\s+")
     # Whole words only: "RAT" is not stated by "ratio".
     pattern = (r"(?<!\w)" if needle[0].isalnum() else "") + pattern + (r"(?!\w)" if needle[-1].isalnum() else "")
-    exact = [_Span(m.start(), m.end()) for m in re.finditer(pattern, lowered)]
+    exact = [statements.Span(m.start(), m.end()) for m in re.finditer(pattern, lowered)]
     if exact:
         return exact
     if len(needle) < 4 or not fuzzy:
         return []  # too short to align fuzzily without false hits
     alignment = fuzz.partial_ratio_alignment(needle, lowered, score_cutoff=MIN_TEXT_SIMILARITY)
-    return [] if alignment is None else [_Span(alignment.dest_start, alignment.dest_end)]
+    return [] if alignment is None else [statements.Span(alignment.dest_start, alignment.dest_end)]
 
 
-def _find_text(value: str, text: str, lowered: str) -> Optional[_Span]:
+def _find_text(value: str, text: str, lowered: str) -> Optional[statements.Span]:
     spans = _find_texts(value, text, lowered)
     return spans[0] if spans else None
-
-
-_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:[,\s.]\d{3})+(?![\w])|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
-
-
-def _numbers(text: str) -> list[tuple[float, _Span]]:
-    found = []
-    for match in _NUMBER.finditer(text):
-        raw = re.sub(r"[,\s]", "", match.group())
-        if raw.count(".") > 1 or (raw.count(".") == 1 and len(raw.split(".")[1]) == 3):
-            raw = raw.replace(".", "")  # 1.200 as a thousands separator
-        try:
-            found.append((float(raw), _Span(match.start(), match.end())))
-        except ValueError:
-            continue
-    return found
-
-
-_AGE_CONTEXT = re.compile(r"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|days?)\b|≥|≤|<|>", re.I)
-
-
-def _ages(text: str) -> Iterator[tuple[float, _Span]]:
-    """Numbers said about age, in years."""
-    for number, span in _numbers(text):
-        window = text[max(0, span.start - 40): span.end + 25]
-        if not _AGE_CONTEXT.search(window):
-            continue
-        after = text[span.end: span.end + 12].lower()
-        scale = 1.0
-        if "month" in after:
-            scale = 12.0
-        elif "week" in after:
-            scale = 52.0
-        elif "day" in after:
-            scale = 365.0
-        yield number / scale, span
-
-
-# Which bound an age is, where the words around it say: "18 years and older", "Age > 18",
-# UMIN's "18 years-old <=" (18 <= age) and "Minimum Age: 18" state a lower bound;
-# "65 or younger", "up to 65", "65 years-old >" and "Maximum Age: 65" an upper one.
-_LOWER_AFTER = re.compile(r"[ \t]*(?:years?|yrs?|months?|weeks?|days?)?(?:[- ]old)?[ \t]*(?:<=|<|≤|\+|(?:and|or)[ \t]+(?:older|over|above|more))", re.I)
-_UPPER_AFTER = re.compile(r"[ \t]*(?:years?|yrs?|months?|weeks?|days?)?(?:[- ]old)?[ \t]*(?:>=|>|≥|(?:and|or)[ \t]+(?:younger|under|below|less))", re.I)
-_LOWER_BEFORE = re.compile(r"(?:>=|>|≥|\b(?:over|above|at least|older than|minimum(?: age)?|age[- ]lower limit)[ \t:|]*)[ \t\n]*$", re.I)
-_UPPER_BEFORE = re.compile(r"(?:<=|<|≤|\b(?:under|below|up to|younger than|maximum(?: age)?|age[- ]upper limit)[ \t:|]*)[ \t\n]*$", re.I)
-
-
-def _age_bound(text: str, span: _Span) -> Optional[str]:
-    """The field an age's own wording makes it: "min_age_years", "max_age_years", or None."""
-    before, after = text[max(0, span.start - 30): span.start], text[span.end: span.end + 20]
-    if _LOWER_AFTER.match(after) or _LOWER_BEFORE.search(before):
-        return "min_age_years"
-    if _UPPER_AFTER.match(after) or _UPPER_BEFORE.search(before):
-        return "max_age_years"
-    return None
-
-
-def _find_age(field_name: str, value: float, text: str) -> Optional[_Span]:
-    """An age stated as `value` years that its wording does not make the other bound
-    (a model copies "18 years and older" into the maximum age too)."""
-    return next((span for years, span in _ages(text)
-                 if abs(years - value) < 0.05 and _age_bound(text, span) in (None, field_name)), None)
-
-
-_ENROLLMENT_CONTEXT = re.compile(
-    r"\b(participants?|patients?|subjects?|volunteers?|people|persons|individuals|women|men|children|adults|"
-    r"enrol\w*|recruit\w*|sample size|target size|trial size|accrual|n\s*=)", re.I)
-
-
-def _counts_of_participants(text: str) -> Iterator[tuple[float, _Span]]:
-    """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18")."""
-    for number, span in _numbers(text):
-        line_start, line_end = _line_start(text, span.start), _line_end(text, span.end)
-        window = text[max(line_start, span.start - 60): min(line_end, span.end + 40)]
-        if _ENROLLMENT_CONTEXT.search(window):
-            yield number, span
-
-
-def _find_integer(value: int, text: str) -> Optional[_Span]:
-    return next((span for number, span in _counts_of_participants(text) if number == value), None)
-
-
-_DATE = normalize.DATE_IN_TEXT
-
-
-def _dates(text: str) -> Iterator[tuple[str, _Span]]:
-    for match in _DATE.finditer(text):
-        try:
-            yield normalize.normalize_partial_date(match.group()), _Span(match.start(), match.end())
-        except (ValueError, TypeError):
-            continue
-
-
-# What the label just before a date says it is. A date labelled as another kind of date ("Date of
-# IRB - 2023 Year 10 Month 10 Day", "Anticipated trial start date - ...") does not state this field,
-# even if the value matches; an unlabelled date still may.
-_DATE_LABELS = {
-    "registration_date": r"regist|first (?:submitted|posted|received)",
-    "start_date": r"start|first (?:enrol|enroll|patient|participant)",
-    "primary_completion_date": r"primary completion",
-    "completion_date": r"(?<!primary )completion|end of (?:study|trial)|study end|last follow",
-}
-# UMIN's "Date of disclosure of the study information" is when the record went public, not a trial date.
-_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|submission|entered in|last (?:update[ds]?|modified|refreshed|verified|changed)"
-                          r"|results? (?:first )?(?:posted|published)|\bupdated\b|\bverified\b")
-
-
-def _labelled_as_another_date(field_name: str, text: str, span: _Span, previous_end: int) -> bool:
-    line_start = _line_start(text, span.start)
-    if line_start > 0 and not text[line_start:span.start].strip():
-        line_start = _line_above(text, line_start)[0]  # a date on its own line: its label is the line above
-    label = text[max(line_start, previous_end, span.start - 80): span.start].lower()
-    if re.search(_DATE_LABELS[field_name], label):
-        return False
-    others = [pattern for name, pattern in _DATE_LABELS.items() if name != field_name] + [_NOT_TRIAL_DATE_LABELS]
-    return any(re.search(pattern, label) for pattern in others)
-
-
-def _date_statements(field_name: str, text: str) -> Iterator[tuple[str, _Span]]:
-    """The dates that may state this field: all but those labelled as another kind of date."""
-    previous_end = 0
-    for date, span in _dates(text):
-        if not _labelled_as_another_date(field_name, text, span, previous_end):
-            yield date, span
-        previous_end = span.end
-
-
-# A registration date is a registry's bookkeeping: pages that give it give it under its label
-# ("Date registered", "First posted", "注册时间", "登録日"). An unlabelled date on a trial's page is a
-# news item's dateline, the page's own creation or update date or a date in the story, so a value
-# of this field is accepted only where its label stands before it. (The other dates of a trial
-# are also stated in prose: "enrolment began in March 2020".)
-_OWN_LABEL_REQUIRED = {
-    "registration_date": _DATE_LABELS["registration_date"] + r"|\u6ce8\u518c|\u767b\u8a18|\u767b\u9332|\u767b\u8bb0|\ub4f1\ub85d",
-}
-
-
-def _labelled_as_this_date(field_name: str, text: str, span: _Span) -> bool:
-    line_start = _line_start(text, span.start)
-    if line_start > 0 and not re.search(r"[^\W\d_]", text[line_start:span.start]):
-        line_start = _line_above(text, line_start)[0]  # a date with no words before it: its label is the line above
-    return bool(re.search(_OWN_LABEL_REQUIRED[field_name], text[max(line_start, span.start - 80):span.start], re.I))
-
-
-def _find_date(field_name: str, value: str, text: str) -> Optional[_Span]:
-    return next((span for date, span in _date_statements(field_name, text) if date == value and (
-        field_name not in _OWN_LABEL_REQUIRED or _labelled_as_this_date(field_name, text, span))), None)
-
-
-# Surface forms that can state each enum value; the schema's own normalizer has the last word.
-_ENUM_PATTERNS: dict[str, str] = {
-    "phases": r"(?:phase|fase|f\u00e1ze|faza)[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b"
-              # CJK: "III期临床" (期 alone is also a cancer stage), "第3相", "3상", "Ⅱ/Ⅲ期临床"
-              r"|\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?(?:\s*[/\u3001~\uff0f-]\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?)?\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)",
-    "recruitment_status": r"not yet recruiting|recruiting|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
-    "study_type": r"interventional|observational|expanded access",
-    "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|randomi[sz]es?\b|randomly (?:assigned|allocated)|single[- ]arm"
-                  r"|allocation\W{0,4}n/?a\b",
-    "masking": r"open\s*-\s*no one is blinded|no masking|unblinded|not blinded|open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|masking:?\s*(?:none|single|double|triple|quadruple)",
-    "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
-    # words, not parts of words: "men" is in "treatment", "male" in "female"
-    "sex": r"\b(?:male and female|males and females|men and women|female|male|women|men|both)\b"
-           r"|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
-    "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
-}
-
-_ENUM_SYNONYMS: dict[str, Callable[[str], Any]] = {
-    "phases": normalize.normalize_phases,
-    "recruitment_status": normalize.normalize_recruitment_status,
-    "study_type": normalize.normalize_study_type,
-    "allocation": normalize.normalize_allocation,
-    "masking": normalize.normalize_masking,
-    "intervention_model": normalize.normalize_intervention_model,
-    "sex": normalize.normalize_sex,
-    "ipd_sharing": normalize.normalize_ipd_sharing,
-}
-
-_SURFACE_FIXUPS = {
-    "single-arm": "Single Group Assignment", "single arm": "Single Group Assignment",
-    "women": "Female", "men": "Male", "men and women": "All", "both": "All",
-}
-
-
-def _enum_value_of(field_name: str, surface: str) -> Any:
-    surface = surface.strip()
-    surface = _SURFACE_FIXUPS.get(surface.lower(), surface)
-    if field_name == "allocation" and ("single" in surface.lower() or surface.lower().startswith("allocation")):
-        return "NA"  # a single arm, or "Allocation: N/A"
-    if field_name == "allocation" and re.fullmatch(r"randomi[sz]es?|randomly \w+", surface, re.I):
-        return "RANDOMIZED"  # "will randomize", "randomly assigned"
-    if field_name == "masking" and surface.lower().startswith("masking"):
-        surface = surface.split(":", 1)[-1] if ":" in surface else surface[7:]
-    if field_name == "ipd_sharing":
-        surface = re.findall(r"yes|no|undecided", surface, re.I)[-1]
-    if field_name == "masking":
-        try:
-            return normalize.normalize_masking(surface)  # "Not blinded", "Open -no one is blinded"
-        except ValueError:
-            surface = re.sub(r"[- ]blind(?:ed)?", "", surface, flags=re.I)  # "double-blind" -> "double"
-    return _ENUM_SYNONYMS[field_name](surface)
-
-
-def _enum_statements(field_name: str, text: str) -> Iterator[tuple[Any, _Span]]:
-    for match in re.finditer(_ENUM_PATTERNS[field_name], text, re.I):
-        try:
-            yield _enum_value_of(field_name, match.group()), _Span(match.start(), match.end())
-        except (ValueError, TypeError, IndexError):
-            continue
-
-
-def _find_enum(field_name: str, value: Any, text: str) -> Optional[_Span]:
-    wanted = value if isinstance(value, str) else None
-    for stated, span in _enum_statements(field_name, text):
-        if field_name == "phases":
-            if wanted in (stated or []):
-                return span
-        elif stated == wanted:
-            return span
-    return None
-
-
-_HEALTHY_VOLUNTEERS = re.compile(
-    r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
-    r"|\b(no|does not accept|not accepting) healthy volunteers\b", re.I)
-
-
-def _healthy_statements(text: str) -> Iterator[tuple[bool, _Span]]:
-    """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers'."""
-    for match in _HEALTHY_VOLUNTEERS.finditer(text):
-        answer = (match.group(1) or match.group(2)).lower()
-        yield answer in ("yes", "true", "t", "accepted"), _Span(match.start(), match.end())
-
-
-def _find_bool_healthy(value: bool, text: str) -> Optional[_Span]:
-    return next((span for stated, span in _healthy_statements(text) if stated == value), None)
-
-
-# A field whose role the text never names cannot be stated: a page that never says "fund",
-# "grant" or "support" names no funder, whatever organizations it mentions. Checked against the
-# gold set: no labelled value is in a field these words rule out (tests/test_gold.py).
-ROLE_WORDS = {
-    "inclusion_criteria": r"inclu|eligib|criteri",
-    "exclusion_criteria": r"exclu|not eligible|(?<![-\w])ineligib",  # not "surgery-ineligible", a criterion
-    "secondary_outcomes": r"secondary",
-    "funders": r"fund|grant|financ|support",
-    "collaborators": r"collaborat|partner|cooperat|conjunction|consorti",
-    "secondary_sponsors": r"sponsor",
-    "ethics_review": r"ethic|\birb\b|review board|committee",
-    "contacts": r"contact|investigator|@|phone|\btel\b|director|chair|\bpi\b|principal",
-}
-
-
-_DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}
-
-# Fields grounding accepts only where one of its detectors finds a statement: an enum's wording,
-# a date, an age, a count of participants, a healthy-volunteers answer.
-STATEMENT_FIELDS = frozenset(_ENUM_PATTERNS) | _DATE_FIELDS | {
-    "min_age_years", "max_age_years", "target_enrollment", "healthy_volunteers"}
-
-
-def statement_spans(field_name: str, text: str) -> list[tuple[int, int]]:
-    """(start, end) of every statement in `text` that grounding could accept a value of a
-    STATEMENT_FIELDS field from. A value found nowhere else cannot be stored."""
-    return [(span.start, span.end) for span in _statements(field_name, text)]
-
-
-def _statements(field_name: str, text: str) -> Iterator[_Span]:
-    if field_name in _ENUM_PATTERNS:
-        found = ((value, span) for value, span in _enum_statements(field_name, text) if value)
-    elif field_name in _DATE_FIELDS:
-        found = _date_statements(field_name, text)
-    elif field_name in ("min_age_years", "max_age_years"):
-        found = _ages(text)
-    elif field_name == "target_enrollment":
-        found = _counts_of_participants(text)
-    elif field_name == "healthy_volunteers":
-        found = _healthy_statements(text)
-    else:
-        raise KeyError(f"{field_name} is not grounded from detected statements")
-    return (span for _, span in found)
-
-
-def unstatable_fields(clean: CleanText) -> set[str]:
-    """Fields of which the text states no value in any form grounding accepts: the
-    STATEMENT_FIELDS it holds no statement of, outcomes with no outcome word, and the fields
-    of ROLE_WORDS whose role it never names. A model asked for them can only answer null or
-    a value that is not a fact, so extraction does not ask (fewer tokens, and nothing to
-    invent). Titles, conditions, sponsors, interventions, arms and sites are always statable."""
-    text = clean.text
-    # The first statement settles it: scanning for all of them cost ~3 ms a page.
-    unstatable = {name for name in STATEMENT_FIELDS if next(_statements(name, text), None) is None}
-    if not _OUTCOME_CUE.search(text):
-        unstatable |= _OUTCOME_FIELDS  # grounding accepts only outcomes stated as outcomes
-    unstatable |= {name for name, words in ROLE_WORDS.items() if not re.search(words, text, re.I)}
-    return unstatable
 
 
 @functools.lru_cache(maxsize=None)
@@ -400,17 +101,17 @@ def _country_names(code: str) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-def _find_countries(code: str, text: str, lowered: str) -> list[_Span]:
+def _find_countries(code: str, text: str, lowered: str) -> list[statements.Span]:
     """Every mention of the country, by any of its names (the longest name first at each place)."""
-    spans: list[_Span] = []
+    spans: list[statements.Span] = []
     for name in _country_names(code):
         for match in re.finditer(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", lowered):
             if not any(s.start <= match.start() < s.end for s in spans):
-                spans.append(_Span(match.start(), match.end()))
+                spans.append(statements.Span(match.start(), match.end()))
     return sorted(spans, key=lambda span: span.start)
 
 
-def _find_country(code: str, text: str, lowered: str) -> Optional[_Span]:
+def _find_country(code: str, text: str, lowered: str) -> Optional[statements.Span]:
     return next(iter(_find_countries(code, text, lowered)), None)
 
 
@@ -419,19 +120,19 @@ def _find_country(code: str, text: str, lowered: str) -> Optional[_Span]:
 _BACKGROUND_COUNTRY = re.compile(r"(?:^|[.!?]\s+|\n\s*)in\s+(?:the\s+)?$", re.I)
 
 
-def _not_stated_as_a_place_of_the_trial(text: str, span: _Span) -> bool:
+def _not_stated_as_a_place_of_the_trial(text: str, span: statements.Span) -> bool:
     """A country in a postal address (of a contact or sponsor: the label "Address" within the
     three lines above) or opening a sentence of background ("In Indonesia, the prevalence ...")."""
-    line_start = _line_start(text, span.start)
+    line_start = statements.start_of_line(text, span.start)
     if _BACKGROUND_COUNTRY.search(text[max(0, line_start - 1):span.start]) and text[span.end:span.end + 1] == ",":
         return True
     above = text[:line_start].rstrip().rsplit("\n", 3)[-3:]
     return any(re.search(r"\baddress\b\s*[:|]?\s*$", line.strip(), re.I) for line in above + [text[line_start:span.start]])
 
 
-def _find_exact(value: str, text: str) -> Optional[_Span]:
+def _find_exact(value: str, text: str) -> Optional[statements.Span]:
     index = text.find(value)
-    return _Span(index, index + len(value)) if index >= 0 else None
+    return statements.Span(index, index + len(value)) if index >= 0 else None
 
 
 # --- per-field dispatch --------------------------------------------------------------------------
@@ -461,7 +162,7 @@ class _Locator:
         self.text = clean.text
         self.lowered = clean.text.lower()
 
-    def scalar_spans(self, field_name: str, value: Any) -> list[_Span]:
+    def scalar_spans(self, field_name: str, value: Any) -> list[statements.Span]:
         """Candidate spans stating a scalar value: every mention of a text, else the one found."""
         if field_name == "acronym":  # a name of its own, stated exactly: "PIMAV" is not "Pimavanserin"
             return _find_texts(str(value), self.text, self.lowered, fuzzy=False)
@@ -470,7 +171,7 @@ class _Locator:
         span = self._scalar(field_name, value)
         return [span] if span else []
 
-    def item_spans(self, field_name: str, value: Any) -> list[_Span]:
+    def item_spans(self, field_name: str, value: Any) -> list[statements.Span]:
         """Candidate spans stating one list item: every mention of a text, else the one found."""
         if field_name in _TEXT_LIST_FIELDS:
             return self.texts(value)
@@ -479,37 +180,37 @@ class _Locator:
         span = self._item(field_name, value)
         return [span] if span else []
 
-    def _scalar(self, field_name: str, value: Any) -> Optional[_Span]:
-        if field_name in _DATE_FIELDS:
-            return _find_date(field_name, str(value), self.text)
+    def _scalar(self, field_name: str, value: Any) -> Optional[statements.Span]:
+        if field_name in statements.DATE_FIELDS:
+            return statements.find_date(field_name, str(value), self.text)
         if field_name in ("min_age_years", "max_age_years"):
-            return _find_age(field_name, float(value), self.text)
+            return statements.find_age(field_name, float(value), self.text)
         if field_name == "target_enrollment":
-            return _find_integer(int(value), self.text)
+            return statements.find_count(int(value), self.text)
         if field_name == "healthy_volunteers":
-            return _find_bool_healthy(bool(value), self.text)
+            return statements.find_healthy(bool(value), self.text)
         if field_name == "phases":
-            spans = [_find_enum("phases", phase, self.text) for phase in value]
+            spans = [statements.find_enum("phases", phase, self.text) for phase in value]
             return spans[0] if spans and all(spans) else None
-        if field_name in _ENUM_PATTERNS:
-            return _find_enum(field_name, value, self.text)
+        if field_name in statements.ENUM_PATTERNS:
+            return statements.find_enum(field_name, value, self.text)
         return None
 
-    def _item(self, field_name: str, value: Any) -> Optional[_Span]:
+    def _item(self, field_name: str, value: Any) -> Optional[statements.Span]:
         if field_name == "phases":
-            return _find_enum("phases", value, self.text)
+            return statements.find_enum("phases", value, self.text)
         if field_name == "registry_ids":
             wanted = (value["registry"], value["id"])
             for match in normalize.find_registry_ids(self.text):
                 if (match.registry, match.id) == wanted:
-                    return _Span(match.start, match.end)
+                    return statements.Span(match.start, match.end)
             return None
         return None
 
-    def texts(self, value: Any) -> list[_Span]:
+    def texts(self, value: Any) -> list[statements.Span]:
         return _find_texts(str(value), self.text, self.lowered)
 
-    def sub_value(self, kind: str, value: Any) -> Optional[_Span]:
+    def sub_value(self, kind: str, value: Any) -> Optional[statements.Span]:
         if kind == "text":
             return _find_text(str(value), self.text, self.lowered)
         if kind == "exact":
@@ -519,7 +220,7 @@ class _Locator:
         return None
 
 
-def _evidence(document: Document, clean: CleanText, span: _Span) -> Evidence:
+def _evidence(document: Document, clean: CleanText, span: statements.Span) -> Evidence:
     start, end = clean.raw_span(span.start, span.end)
     return Evidence(start=start, end=end, quote=document.text[start:end])
 
@@ -564,8 +265,8 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
 def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
     """A title stands on a line of its own, or after a label on its line; a phrase a model took
     out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
-    before = text[_line_start(text, evidence.start):evidence.start].strip()
-    after = text[evidence.end:_line_end(text, evidence.end)].strip(" \t|")
+    before = text[statements.start_of_line(text, evidence.start):evidence.start].strip()
+    after = text[evidence.end:statements.end_of_line(text, evidence.end)].strip(" \t|")
     # after it, at most a short bracket or a dash and a short name: "(ABC)", "- ABC", "- Site name"
     return (not before or before.endswith((":", "|"))) and (
         not after or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
@@ -624,7 +325,7 @@ def _add_a_stated_placebo(out: Grounded, locate: "_Locator", clean: CleanText, d
 
 def _sentence_start(text: str, end: int) -> int:
     """Where the sentence holding `end` starts: after a full stop and a space, or the line's start."""
-    return max(_line_start(text, end), text.rfind(". ", 0, end) + 2)
+    return max(statements.start_of_line(text, end), text.rfind(". ", 0, end) + 2)
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -802,7 +503,7 @@ def _ground_scalar(document, clean, locate, finding, out) -> None:
     if name == "phases" and finding.evidence is None and len(value) > 1:
         # A list of phases is a value of its own ("Phase 2/3"), but where the page states only some
         # of the answer's phases, those are what it states.
-        stated = [phase for phase in value if _find_enum("phases", phase, locate.text)]
+        stated = [phase for phase in value if statements.find_enum("phases", phase, locate.text)]
         if stated and stated != list(value):
             for phase in value:
                 if phase not in stated:
@@ -871,33 +572,15 @@ _OTHER_ROLE_LABEL = re.compile(
 _NOT_A_SITE_LABEL = re.compile(r"(?:sponsor|funder|organi[sz]ation|institute)\s*[:|\-]?\s*$", re.I)
 
 
-def _label_before(text: str, span: _Span) -> str:
+def _label_before(text: str, span: statements.Span) -> str:
     """The text before a value on its line, or the nearest line above when nothing on the value's
     line labels it (the value starts its line, or sits inside an unlabelled line such as an address)."""
-    line_start = _line_start(text, span.start)
+    line_start = statements.start_of_line(text, span.start)
     before = text[line_start:span.start]
     if ":" in before or line_start == 0:
         return before
-    start, end = _line_above(text, line_start)
+    start, end = statements.line_above(text, line_start)
     return text[start:end]
-
-
-def _line_start(text: str, position: int) -> int:
-    """Where the line holding `position` starts."""
-    return text.rfind("\n", 0, position) + 1
-
-
-def _line_end(text: str, position: int) -> int:
-    """Where the line holding `position` ends: its newline, or the end of the text."""
-    end = text.find("\n", position)
-    return len(text) if end < 0 else end
-
-
-def _line_above(text: str, line_start: int) -> tuple[int, int]:
-    """(start, end) of the nearest line with text above the line starting at `line_start`
-    (ChiCTR puts a blank line between a label and its value)."""
-    end = len(text[:line_start].rstrip())
-    return _line_start(text, end), end
 
 
 # "Sponsor's Protocol Code Number: ClonDO", "Other Study ID Numbers: MT103-203", or an unlabelled
@@ -918,11 +601,11 @@ _WORDS_BESIDE = 4
 _CLOSING = " \t)]}\"'\u201d\u2019\u00bb\u300b\u3011|*.,;"
 
 
-def _named_as_the_trial(text: str, span: _Span) -> bool:
-    line_start, line_end = _line_start(text, span.start), _line_end(text, span.end)
+def _named_as_the_trial(text: str, span: statements.Span) -> bool:
+    line_start, line_end = statements.start_of_line(text, span.start), statements.end_of_line(text, span.end)
     before, after = text[line_start:span.start], text[span.end:line_end]
     if _ACRONYM_LABEL.search(before) or (not re.search(r"[^\W\d_]", before) and line_start > 0 and
-                                          _ACRONYM_LABEL.search(text[slice(*_line_above(text, line_start))])):
+                                          _ACRONYM_LABEL.search(text[slice(*statements.line_above(text, line_start))])):
         return True
     if not after.strip(_CLOSING) or re.match(r"[\s)\]\"\u201d]*(?::|\s[-\u2013\u2014]\s)", after):
         return True  # ends its line (a title's end, a name on its own line) or heads a title ("X: ...")
@@ -936,7 +619,7 @@ def _named_as_the_trial(text: str, span: _Span) -> bool:
                 "".join(ch for ch in spelled[1] if ch.isupper()).startswith(letters[:3]))
 
 
-def _labelled_as_a_code(text: str, span: _Span) -> bool:
+def _labelled_as_a_code(text: str, span: statements.Span) -> bool:
     label = _label_before(text, span).strip()
     ids = normalize.find_registry_ids(label)
     return bool(_CODE_LABEL.search(label)) or (len(ids) == 1 and ids[0].end - ids[0].start >= len(label) - 1)
@@ -953,10 +636,10 @@ _SPONSOR_CUE = re.compile(
     re.I)
 
 
-def _stated_as_sponsor(text: str, span: _Span) -> bool:
-    line_start = _line_start(text, span.start)
-    window_start = _line_above(text, line_start)[0] if line_start > 0 else line_start
-    return bool(_SPONSOR_CUE.search(text[window_start:_line_end(text, span.end)]))
+def _stated_as_sponsor(text: str, span: statements.Span) -> bool:
+    line_start = statements.start_of_line(text, span.start)
+    window_start = statements.line_above(text, line_start)[0] if line_start > 0 else line_start
+    return bool(_SPONSOR_CUE.search(text[window_start:statements.end_of_line(text, span.end)]))
 
 
 # A site is a place the trial runs: with no city or country, its name or a label on its line or
@@ -967,20 +650,20 @@ _SITE_CUE = re.compile(
     re.I)
 
 
-def _stated_as_a_place(text: str, span: _Span) -> bool:
-    line_start = _line_start(text, span.start)
-    window_start = _line_above(text, line_start)[0] if line_start > 0 else line_start
-    return bool(_SITE_CUE.search(text[window_start:_line_end(text, span.end)]))
+def _stated_as_a_place(text: str, span: statements.Span) -> bool:
+    line_start = statements.start_of_line(text, span.start)
+    window_start = statements.line_above(text, line_start)[0] if line_start > 0 else line_start
+    return bool(_SITE_CUE.search(text[window_start:statements.end_of_line(text, span.end)]))
 
 
-def _labelled_as_another_role(text: str, span: _Span) -> bool:
+def _labelled_as_another_role(text: str, span: statements.Span) -> bool:
     """Whether the label just before a name gives it another role than sponsor."""
     return bool(_OTHER_ROLE_LABEL.search(_label_before(text, span)))
 
 
-def _heading_above(text: str, span: _Span, lines: int = 25) -> Optional[str]:
+def _heading_above(text: str, span: statements.Span, lines: int = 25) -> Optional[str]:
     """The section label of the nearest heading above a span (within `lines` lines), or None."""
-    line_start = _line_start(text, span.start)
+    line_start = statements.start_of_line(text, span.start)
     for line in reversed(text[:line_start].splitlines()[-lines:]):
         label = heading_label(line.strip()) if line.strip() else None
         if label:
@@ -992,17 +675,17 @@ def _heading_above(text: str, span: _Span, lines: int = 25) -> Optional[str]:
 _CATEGORY_LABEL = re.compile(r"(?:condition|disease|therapeutic) (?:category|area|class)\s*:?\s*$", re.I)
 
 
-def _not_stated_as_condition(text: str, span: _Span) -> bool:
+def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
     """A disease named in an eligibility criterion ("diagnosis of probable Alzheimer's
     disease") is who may enrol, not what the trial studies; a category is not a condition."""
     return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _in_eligibility_criteria(text, span)
 
 
-def _in_eligibility_criteria(text: str, span: _Span) -> bool:
+def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
     """Whether a span stands in the eligibility criteria: a criteria word on its line, or an
     eligibility heading above it. A drug or disease named there says who may enrol ("prior
     methotrexate", "diagnosis of asthma"), not what the trial gives or studies."""
-    if _CRITERION_CUE.search(text[_line_start(text, span.start):_line_end(text, span.end)]):
+    if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
         return True
     return _heading_above(text, span, lines=60) == "eligibility"
 
@@ -1010,7 +693,7 @@ def _in_eligibility_criteria(text: str, span: _Span) -> bool:
 _CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible", re.I)
 
 
-def _stated_as_criterion(text: str, span: _Span) -> bool:
+def _stated_as_criterion(text: str, span: statements.Span) -> bool:
     """A criterion is one where the page lists criteria: a criteria word on its line, or an
     eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
     is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
@@ -1018,7 +701,7 @@ def _stated_as_criterion(text: str, span: _Span) -> bool:
     dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
     if not _starts_an_item(text, span):
         return False
-    if _CRITERION_CUE.search(text[_line_start(text, span.start):_line_end(text, span.end)]):
+    if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
         return True
     return _heading_above(text, span, lines=60) == "eligibility"
 
@@ -1032,13 +715,13 @@ _ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u0
 _INLINE_ITEM_NUMBER = re.compile(r"\s\d{1,2}[.)]\s+$")
 
 
-def _starts_an_item(text: str, span: _Span) -> bool:
-    before = text[_line_start(text, span.start):span.start]
+def _starts_an_item(text: str, span: statements.Span) -> bool:
+    before = text[statements.start_of_line(text, span.start):span.start]
     return bool(_ITEM_START.search(before)) or (
         bool(_INLINE_ITEM_NUMBER.search(before)) and text[span.start:span.start + 1].isupper())
 
 
-def _cut_off_by_the_end(document_text: str, text: str, span: _Span) -> bool:
+def _cut_off_by_the_end(document_text: str, text: str, span: statements.Span) -> bool:
     """The item runs into the end of a document that was cut mid-sentence (scraped previews
     and dumps often are), so it is not stated whole: it ends on a word that cannot end a
     phrase ("... minimal residual disease at a"), in a document that stops mid-line after a
@@ -1056,16 +739,14 @@ def _cut_off_by_the_end(document_text: str, text: str, span: _Span) -> bool:
     return not stands_alone_elsewhere and re.search(rf"(?<!\w){re.escape(last)}\w", lowered) is not None
 
 
-_OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
-_OUTCOME_CUE = re.compile(r"outcome|endpoint|end[- ]point|measure|time frame", re.I)
 
 
-def _stated_as_outcome(text: str, span: _Span) -> bool:
+def _stated_as_outcome(text: str, span: statements.Span) -> bool:
     """A measure is an outcome where the page says so: an outcome/endpoint word in its sentence,
     or an outcomes heading above it before any other heading. "The purpose is to compare the overall
     survival" names a measure; it does not state the trial's primary outcome, nor does "the 2-year
     PFS was 45%" in the background sentence before "The primary endpoint is PFS"."""
-    if _OUTCOME_CUE.search(text[_sentence_start(text, span.start):_sentence_end(text, span.end)]):
+    if statements.OUTCOME_CUE.search(text[_sentence_start(text, span.start):_sentence_end(text, span.end)]):
         return True
     return _heading_above(text, span) == "outcomes"
 
@@ -1081,7 +762,7 @@ _TIME_FRAME_CUE = re.compile(r"\d|\b(?:days?|weeks?|months?|years?|hours?|minute
                              re.I)
 
 
-def _whole_measure_end(text: str, span: _Span, time_frame: Optional[str]) -> int:
+def _whole_measure_end(text: str, span: statements.Span, time_frame: Optional[str]) -> int:
     """Where the clause holding a measure ends, when the measure stops short of it; else span.end.
     Not when the rest is only the item's own time frame ("mortality | at 25 months": the model
     split measure and time frame), nor when it names another time than the item's (this mention
@@ -1098,7 +779,7 @@ def _whole_measure_end(text: str, span: _Span, time_frame: Optional[str]) -> int
 _FINITE_VERB = re.compile(r"\s(?:was|were|is|are|will|would|has|have|had)\b", re.I)
 
 
-def _clause_end(text: str, span: _Span, limit: int = 250) -> int:
+def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
     """The end of the clause a measure starts, when the text goes on with it; else span.end.
     A composite ("composite endpoint of death, myocardial infarction ... and hospitalization")
     runs on past its commas, to the sentence's end."""
@@ -1120,8 +801,8 @@ def _clause_end(text: str, span: _Span, limit: int = 250) -> int:
     return span.end  # no end of clause in sight: not one measure
 
 
-def _spans_where(out: Grounded, finding: Finding, spans: list[_Span], states_it: Callable[[_Span], Any],
-                 reason: str) -> Optional[list[_Span]]:
+def _spans_where(out: Grounded, finding: Finding, spans: list[statements.Span], states_it: Callable[[statements.Span], Any],
+                 reason: str) -> Optional[list[statements.Span]]:
     """The spans that state the value as this field; None (and the finding rejected with
     `reason`) when the value is found but none of its spans states it so."""
     kept = [span for span in spans if states_it(span)]
@@ -1131,7 +812,7 @@ def _spans_where(out: Grounded, finding: Finding, spans: list[_Span], states_it:
     return kept
 
 
-def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[_Span],
+def _first_free_evidence(document, clean, out: Grounded, finding: Finding, spans: list[statements.Span],
                          what: str = "value") -> Optional[Evidence]:
     """Evidence from the first span no sibling field already stands on; else reject, saying why."""
     if not spans:
@@ -1183,14 +864,14 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                                  "named only in the eligibility criteria: who may enrol, not what the trial gives")
             if spans is None:
                 return
-        if name in _OUTCOME_FIELDS and spans:
+        if name in statements.OUTCOME_FIELDS and spans:
             spans = _spans_where(out, finding, spans, lambda span: _stated_as_outcome(locate.text, span),
                                  "not stated as an outcome (no outcome or endpoint label on its line or above it)")
             if spans is None:
                 return
             whole_end = _whole_measure_end(locate.text, spans[0], item.get("time_frame"))
             if whole_end > spans[0].end:  # the model cut the measure short: keep it as the page states it
-                spans[0] = _Span(spans[0].start, whole_end)
+                spans[0] = statements.Span(spans[0].start, whole_end)
                 item[key] = _WS.sub(" ", locate.text[spans[0].start:whole_end])
             if item.get("time_frame") and not _TIME_FRAME_CUE.search(str(item["time_frame"])):
                 out.rejections.append(Rejection(f"{name}.time_frame", item["time_frame"], finding.method,

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import pycountry
 from dateutil import parser as date_parser
 
+from . import lexicon
+
 # ---------------------------------------------------------------------------
 # Shared helpers
 # ---------------------------------------------------------------------------
@@ -199,8 +201,15 @@ MONTH_NAME = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
+# Other languages (schemas/lexicon.py): month names from the CLDR ("10 de octubre de 2025",
+# "10. Oktober 2025", "1er mars 2024", "outubro de 2023") and Korean "2025년 10월 10일", "2025. 10. 10.".
+FOREIGN_MONTH_NAME = rf"(?:{lexicon.month_name_pattern()})"
+_FOREIGN_DATE = (rf"(?:\d{{1,2}}(?:\.|er|\u00ba)?[ \t]+(?:de[ \t]+)?)?{FOREIGN_MONTH_NAME}\.?,?[ \t]+"
+                 r"(?:de[ \t]+|del[ \t]+)?\d{4}")
 DATE_IN_TEXT = re.compile(
-    r"(?<![\d-])(?:\d{4}[ \t]*(?:year|年)[ \t]*\d{1,2}[ \t]*(?:month|月)(?:[ \t]*\d{1,2}[ \t]*(?:day|日))?"
+    r"(?<![\d-])(?:\d{4}[ \t]*(?:year|年|\ub144)[ \t]*\d{1,2}[ \t]*(?:month|月|\uc6d4)(?:[ \t]*\d{1,2}[ \t]*(?:day|日|\uc77c))?"
+    r"|\d{4}\.[ \t]+\d{1,2}\.[ \t]+\d{1,2}\."
+    rf"|{_FOREIGN_DATE}"
     r"|\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?"
     rf"|{MONTH_NAME}[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?(?:[ \t]+|-){MONTH_NAME},?(?:[ \t]+|-)\d{{4}}"
@@ -212,11 +221,15 @@ DATE_IN_TEXT = re.compile(
 )
 
 
-# UMIN "2023 Year 10 Month 26 Day"; Chinese/Japanese "2020年5月8日"
+# UMIN "2023 Year 10 Month 26 Day"; Chinese/Japanese "2020年5月8日"; Korean "2020년 5월 8일"
 _YEAR_MONTH_DAY_WORDS = re.compile(
-    r"(\d{4})\s*(?:year|年)\s*(\d{1,2})\s*(?:month|月)(?:\s*(\d{1,2})\s*(?:day|日))?",
+    r"(\d{4})\s*(?:year|年|\ub144)\s*(\d{1,2})\s*(?:month|月|\uc6d4)(?:\s*(\d{1,2})\s*(?:day|日|\uc77c))?",
     re.ASCII | re.IGNORECASE,
 )
+_YEAR_MONTH_DAY_DOTS = re.compile(r"(\d{4})\.\s+(\d{1,2})\.\s+(\d{1,2})\.?", re.ASCII)  # Korean "2020. 5. 8."
+_FOREIGN_MONTH_DATE = re.compile(
+    rf"(?:(\d{{1,2}})(?:\.|er|\u00ba)?\s+(?:de\s+)?)?({FOREIGN_MONTH_NAME})\.?,?\s+(?:de\s+|del\s+)?(\d{{4}})",
+    re.IGNORECASE)
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)  # 26/09/2012
 _MONTH_YEAR = re.compile(r"(\d{1,2})[-/.](\d{4})", re.ASCII)  # 09/2012
 
@@ -294,6 +307,10 @@ def normalize_partial_date(value):
         )
     if m := _MONTH_YEAR.fullmatch(text):
         return _partial_date(int(m[2]), int(m[1]))
+    if m := _YEAR_MONTH_DAY_DOTS.fullmatch(text):
+        return _partial_date(int(m[1]), int(m[2]), int(m[3]))
+    if m := _FOREIGN_MONTH_DATE.fullmatch(text):
+        return _partial_date(int(m[3]), lexicon.month_numbers()[m[2].lower()], _optional_int(m[1]))
     # Only text with a month name goes to dateutil: its guesses on
     # all-number forms ("03/04/12") are exactly what we refuse to make.
     if re.search(r"[A-Za-z]{3}", text) and len(text) <= 40:

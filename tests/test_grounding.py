@@ -204,7 +204,7 @@ def test_a_label_is_not_a_value_of_the_opposite_kind():
 
 
 def test_fields_whose_role_the_text_never_names_are_not_asked():
-    from trialsift.pipeline.grounding import unstatable_fields
+    from trialsift.pipeline.statements import unstatable_fields
 
     _, bare = _doc("A phase 2 study of drug X in asthma, sponsored by Acme University. Contact: a@b.org\n")
     skipped = unstatable_fields(bare)
@@ -220,7 +220,7 @@ def test_fields_whose_role_the_text_never_names_are_not_asked():
 
 
 def test_statement_fields_need_a_statement_grounding_could_take():
-    from trialsift.pipeline.grounding import statement_spans, unstatable_fields
+    from trialsift.pipeline.statements import statement_spans, unstatable_fields
 
     text = "Start Date: 2025-10-10\nEstimated Completion Date: 2029-12-31\n• local recurrence; surgery-ineligible;\n"
     _, clean = _doc(text)

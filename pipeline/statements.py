@@ -1,0 +1,354 @@
+"""Statements: where a trial document states a value of a field, in any language it is written in.
+
+The detectors here are shared by rules (pipeline/rules.py reads labelled dates with the same date
+pattern), planning (pipeline/extraction.py asks the model only for fields some statement can
+ground, and sends it only the lines holding them) and grounding (a value of a STATEMENT_FIELDS
+field is stored only where one of these statements says it). Each detector yields the value a
+span states and the span; other languages' wordings come from schemas/lexicon.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
+
+from .records import CleanText
+from ..schemas import lexicon, normalize
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def start_of_line(text: str, position: int) -> int:
+    """Where the line holding `position` starts."""
+    return text.rfind("\n", 0, position) + 1
+
+
+def end_of_line(text: str, position: int) -> int:
+    """Where the line holding `position` ends: its newline, or the end of the text."""
+    end = text.find("\n", position)
+    return len(text) if end < 0 else end
+
+
+def line_above(text: str, line_start: int) -> tuple[int, int]:
+    """(start, end) of the nearest line with text above the line starting at `line_start`
+    (ChiCTR puts a blank line between a label and its value)."""
+    end = len(text[:line_start].rstrip())
+    return start_of_line(text, end), end
+
+
+# A number stands apart from Latin-script words ("A1", "3rd" are not counts), but CJK writing puts
+# counters and units right against it ("600명", "60名", "18歳").
+_NOT_BESIDE = r"0-9A-Za-z_\u00c0-\u024f"
+_NUMBER = re.compile(rf"(?<![{_NOT_BESIDE}.])\d{{1,3}}(?:[,\s.]\d{{3}})+(?![{_NOT_BESIDE}])"
+                     rf"|(?<![{_NOT_BESIDE}.])\d+(?:\.\d+)?(?![{_NOT_BESIDE}])")
+
+
+def numbers(text: str) -> list[tuple[float, Span]]:
+    found = []
+    for match in _NUMBER.finditer(text):
+        raw = re.sub(r"[,\s]", "", match.group())
+        if raw.count(".") > 1 or (raw.count(".") == 1 and len(raw.split(".")[1]) == 3):
+            raw = raw.replace(".", "")  # 1.200 as a thousands separator
+        try:
+            found.append((float(raw), Span(match.start(), match.end())))
+        except ValueError:
+            continue
+    return found
+
+
+_AGE_CONTEXT = re.compile(rf"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|days?|{lexicon.AGE_UNITS})\b|≥|≤|<|>", re.I)
+_CJK_AGE_UNIT_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_AGE_UNITS})")
+
+
+def ages(text: str) -> Iterator[tuple[float, Span]]:
+    """Numbers said about age, in years."""
+    for number, span in numbers(text):
+        window = text[max(0, span.start - 40): span.end + 25]
+        if not (_AGE_CONTEXT.search(window) or _CJK_AGE_UNIT_AFTER.match(text, span.end)):
+            continue
+        after = text[span.end: span.end + 12].lower()
+        scale = 1.0
+        if "month" in after:
+            scale = 12.0
+        elif "week" in after:
+            scale = 52.0
+        elif "day" in after:
+            scale = 365.0
+        yield number / scale, span
+
+
+# Which bound an age is, where the words around it say: "18 years and older", "Age > 18",
+# UMIN's "18 years-old <=" (18 <= age) and "Minimum Age: 18" state a lower bound;
+# "65 or younger", "up to 65", "65 years-old >" and "Maximum Age: 65" an upper one.
+_LOWER_AFTER = re.compile(r"[ \t]*(?:years?|yrs?|months?|weeks?|days?)?(?:[- ]old)?[ \t]*(?:<=|<|≤|\+|(?:and|or)[ \t]+(?:older|over|above|more))", re.I)
+_UPPER_AFTER = re.compile(r"[ \t]*(?:years?|yrs?|months?|weeks?|days?)?(?:[- ]old)?[ \t]*(?:>=|>|≥|(?:and|or)[ \t]+(?:younger|under|below|less))", re.I)
+_LOWER_BEFORE = re.compile(r"(?:>=|>|≥|\b(?:over|above|at least|older than|minimum(?: age)?|age[- ]lower limit)[ \t:|]*)[ \t\n]*$", re.I)
+_UPPER_BEFORE = re.compile(r"(?:<=|<|≤|\b(?:under|below|up to|younger than|maximum(?: age)?|age[- ]upper limit)[ \t:|]*)[ \t\n]*$", re.I)
+
+
+def age_bound(text: str, span: Span) -> Optional[str]:
+    """The field an age's own wording makes it: "min_age_years", "max_age_years", or None."""
+    before, after = text[max(0, span.start - 30): span.start], text[span.end: span.end + 20]
+    if _LOWER_AFTER.match(after) or _LOWER_BEFORE.search(before):
+        return "min_age_years"
+    if _UPPER_AFTER.match(after) or _UPPER_BEFORE.search(before):
+        return "max_age_years"
+    return None
+
+
+def find_age(field_name: str, value: float, text: str) -> Optional[Span]:
+    """An age stated as `value` years that its wording does not make the other bound
+    (a model copies "18 years and older" into the maximum age too)."""
+    return next((span for years, span in ages(text)
+                 if abs(years - value) < 0.05 and age_bound(text, span) in (None, field_name)), None)
+
+
+_ENROLLMENT_CONTEXT = re.compile(
+    r"\b(participants?|patients?|subjects?|volunteers?|people|persons|individuals|women|men|children|adults|"
+    rf"enrol\w*|recruit\w*|sample size|target size|trial size|accrual|n\s*=|{lexicon.PARTICIPANT_WORDS})\b"
+    rf"|{lexicon.SAMPLE_SIZE_LABELS}|{lexicon.CJK_PARTICIPANT_WORDS}", re.I)
+_CJK_COUNTER_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_PEOPLE_COUNTERS})")
+
+
+def counts_of_participants(text: str) -> Iterator[tuple[float, Span]]:
+    """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18")."""
+    for number, span in numbers(text):
+        line_start, line_end = start_of_line(text, span.start), end_of_line(text, span.end)
+        window = text[max(line_start, span.start - 60): min(line_end, span.end + 40)]
+        if _ENROLLMENT_CONTEXT.search(window) or _CJK_COUNTER_AFTER.match(text, span.end):
+            yield number, span
+
+
+def find_count(value: int, text: str) -> Optional[Span]:
+    return next((span for number, span in counts_of_participants(text) if number == value), None)
+
+
+_DATE = normalize.DATE_IN_TEXT
+
+
+def dates(text: str) -> Iterator[tuple[str, Span]]:
+    for match in _DATE.finditer(text):
+        try:
+            yield normalize.normalize_partial_date(match.group()), Span(match.start(), match.end())
+        except (ValueError, TypeError):
+            continue
+
+
+# What the label just before a date says it is. A date labelled as another kind of date ("Date of
+# IRB - 2023 Year 10 Month 10 Day", "Anticipated trial start date - ...") does not state this field,
+# even if the value matches; an unlabelled date still may.
+DATE_LABELS = {
+    "registration_date": r"regist|first (?:submitted|posted|received)",
+    "start_date": r"start|first (?:enrol|enroll|patient|participant)",
+    "primary_completion_date": r"primary completion",
+    "completion_date": r"(?<!primary )completion|end of (?:study|trial)|study end|last follow",
+}
+# UMIN's "Date of disclosure of the study information" is when the record went public, not a trial date.
+_NOT_TRIAL_DATE_LABELS = (r"\birb\b|ethic|approv|protocol fixation|disclos|submission|entered in|last (?:update[ds]?|modified|refreshed|verified|changed)"
+                          r"|results? (?:first )?(?:posted|published)|\bupdated\b|\bverified\b")
+
+
+def labelled_as_another_date(field_name: str, text: str, span: Span, previous_end: int) -> bool:
+    line_start = start_of_line(text, span.start)
+    if line_start > 0 and not text[line_start:span.start].strip():
+        line_start = line_above(text, line_start)[0]  # a date on its own line: its label is the line above
+    label = text[max(line_start, previous_end, span.start - 80): span.start].lower()
+    if re.search(DATE_LABELS[field_name], label):
+        return False
+    others = [pattern for name, pattern in DATE_LABELS.items() if name != field_name] + [_NOT_TRIAL_DATE_LABELS]
+    return any(re.search(pattern, label) for pattern in others)
+
+
+def date_statements(field_name: str, text: str) -> Iterator[tuple[str, Span]]:
+    """The dates that may state this field: all but those labelled as another kind of date."""
+    previous_end = 0
+    for date, span in dates(text):
+        if not labelled_as_another_date(field_name, text, span, previous_end):
+            yield date, span
+        previous_end = span.end
+
+
+# A registration date is a registry's bookkeeping: pages that give it give it under its label
+# ("Date registered", "First posted", "注册时间", "登録日"). An unlabelled date on a trial's page is a
+# news item's dateline, the page's own creation or update date or a date in the story, so a value
+# of this field is accepted only where its label stands before it. (The other dates of a trial
+# are also stated in prose: "enrolment began in March 2020".)
+OWN_LABEL_REQUIRED = {
+    "registration_date": DATE_LABELS["registration_date"] + r"|\u6ce8\u518c|\u767b\u8a18|\u767b\u9332|\u767b\u8bb0|\ub4f1\ub85d",
+}
+
+
+def labelled_as_this_date(field_name: str, text: str, span: Span) -> bool:
+    line_start = start_of_line(text, span.start)
+    if line_start > 0 and not re.search(r"[^\W\d_]", text[line_start:span.start]):
+        line_start = line_above(text, line_start)[0]  # a date with no words before it: its label is the line above
+    return bool(re.search(OWN_LABEL_REQUIRED[field_name], text[max(line_start, span.start - 80):span.start], re.I))
+
+
+def find_date(field_name: str, value: str, text: str) -> Optional[Span]:
+    return next((span for date, span in date_statements(field_name, text) if date == value and (
+        field_name not in OWN_LABEL_REQUIRED or labelled_as_this_date(field_name, text, span))), None)
+
+
+# Surface forms that can state each enum value; the schema's own normalizer has the last word.
+ENUM_PATTERNS: dict[str, str] = {
+    "phases": r"(?:phase|fase|f\u00e1ze|faza)[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b"
+              # CJK: "III期临床" (期 alone is also a cancer stage), "第3相", "3상", "Ⅱ/Ⅲ期临床"
+              r"|\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?(?:\s*[/\u3001~\uff0f-]\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?)?\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)",
+    "recruitment_status": r"not yet recruiting|recruiting|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
+    "study_type": r"interventional|observational|expanded access",
+    "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|randomi[sz]es?\b|randomly (?:assigned|allocated)|single[- ]arm"
+                  r"|allocation\W{0,4}n/?a\b",
+    "masking": r"open\s*-\s*no one is blinded|no masking|unblinded|not blinded|open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|masking:?\s*(?:none|single|double|triple|quadruple)",
+    "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
+    # words, not parts of words: "men" is in "treatment", "male" in "female"
+    "sex": r"\b(?:male and female|males and females|men and women|female|male|women|men|both)\b"
+           r"|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
+    "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
+}
+
+_ENUM_SYNONYMS: dict[str, Callable[[str], Any]] = {
+    "phases": normalize.normalize_phases,
+    "recruitment_status": normalize.normalize_recruitment_status,
+    "study_type": normalize.normalize_study_type,
+    "allocation": normalize.normalize_allocation,
+    "masking": normalize.normalize_masking,
+    "intervention_model": normalize.normalize_intervention_model,
+    "sex": normalize.normalize_sex,
+    "ipd_sharing": normalize.normalize_ipd_sharing,
+}
+
+_SURFACE_FIXUPS = {
+    "single-arm": "Single Group Assignment", "single arm": "Single Group Assignment",
+    "women": "Female", "men": "Male", "men and women": "All", "both": "All",
+}
+
+
+def enum_value_of(field_name: str, surface: str) -> Any:
+    surface = lexicon.english_wording(field_name, surface.strip())
+    surface = _SURFACE_FIXUPS.get(surface.lower(), surface)
+    if field_name == "allocation" and ("single" in surface.lower() or surface.lower().startswith("allocation")):
+        return "NA"  # a single arm, or "Allocation: N/A"
+    if field_name == "allocation" and re.fullmatch(r"randomi[sz]es?|randomly \w+", surface, re.I):
+        return "RANDOMIZED"  # "will randomize", "randomly assigned"
+    if field_name == "masking" and surface.lower().startswith("masking"):
+        surface = surface.split(":", 1)[-1] if ":" in surface else surface[7:]
+    if field_name == "ipd_sharing":
+        surface = re.findall(r"yes|no|undecided", surface, re.I)[-1]
+    if field_name == "masking":
+        try:
+            return normalize.normalize_masking(surface)  # "Not blinded", "Open -no one is blinded"
+        except ValueError:
+            surface = re.sub(r"[- ]blind(?:ed)?", "", surface, flags=re.I)  # "double-blind" -> "double"
+    return _ENUM_SYNONYMS[field_name](surface)
+
+
+# Each enum's English wordings, then the same values as other languages write them.
+_ENUM_STATEMENT = {name: re.compile("|".join(filter(None, (pattern, lexicon.enum_forms_pattern(name)))), re.I)
+                   for name, pattern in ENUM_PATTERNS.items()}
+
+
+def enum_statements(field_name: str, text: str) -> Iterator[tuple[Any, Span]]:
+    for match in _ENUM_STATEMENT[field_name].finditer(text):
+        try:
+            yield enum_value_of(field_name, match.group()), Span(match.start(), match.end())
+        except (ValueError, TypeError, IndexError):
+            continue
+
+
+def find_enum(field_name: str, value: Any, text: str) -> Optional[Span]:
+    wanted = value if isinstance(value, str) else None
+    for stated, span in enum_statements(field_name, text):
+        if field_name == "phases":
+            if wanted in (stated or []):
+                return span
+        elif stated == wanted:
+            return span
+    return None
+
+
+_HEALTHY_VOLUNTEERS = re.compile(
+    r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
+    r"|\b(no|does not accept|not accepting) healthy volunteers\b", re.I)
+
+
+def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:
+    """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers'."""
+    for match in _HEALTHY_VOLUNTEERS.finditer(text):
+        answer = (match.group(1) or match.group(2)).lower()
+        yield answer in ("yes", "true", "t", "accepted"), Span(match.start(), match.end())
+
+
+def find_healthy(value: bool, text: str) -> Optional[Span]:
+    return next((span for stated, span in healthy_statements(text) if stated == value), None)
+
+
+# A field whose role the text never names cannot be stated: a page that never says "fund",
+# "grant" or "support" names no funder, whatever organizations it mentions. Checked against the
+# gold set: no labelled value is in a field these words rule out (tests/test_gold.py).
+ROLE_WORDS = {
+    "inclusion_criteria": r"inclu|eligib|criteri",
+    "exclusion_criteria": r"exclu|not eligible|(?<![-\w])ineligib",  # not "surgery-ineligible", a criterion
+    "secondary_outcomes": r"secondary",
+    "funders": r"fund|grant|financ|support",
+    "collaborators": r"collaborat|partner|cooperat|conjunction|consorti",
+    "secondary_sponsors": r"sponsor",
+    "ethics_review": r"ethic|\birb\b|review board|committee",
+    "contacts": r"contact|investigator|@|phone|\btel\b|director|chair|\bpi\b|principal",
+}
+
+
+DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}
+
+# Fields grounding accepts only where one of its detectors finds a statement: an enum's wording,
+# a date, an age, a count of participants, a healthy-volunteers answer.
+STATEMENT_FIELDS = frozenset(ENUM_PATTERNS) | DATE_FIELDS | {
+    "min_age_years", "max_age_years", "target_enrollment", "healthy_volunteers"}
+
+
+def statement_spans(field_name: str, text: str) -> list[tuple[int, int]]:
+    """(start, end) of every statement in `text` that grounding could accept a value of a
+    STATEMENT_FIELDS field from. A value found nowhere else cannot be stored."""
+    return [(span.start, span.end) for span in statements_of(field_name, text)]
+
+
+def statements_of(field_name: str, text: str) -> Iterator[Span]:
+    if field_name in ENUM_PATTERNS:
+        found = ((value, span) for value, span in enum_statements(field_name, text) if value)
+    elif field_name in DATE_FIELDS:
+        found = date_statements(field_name, text)
+    elif field_name in ("min_age_years", "max_age_years"):
+        found = ages(text)
+    elif field_name == "target_enrollment":
+        found = counts_of_participants(text)
+    elif field_name == "healthy_volunteers":
+        found = healthy_statements(text)
+    else:
+        raise KeyError(f"{field_name} is not grounded from detected statements")
+    return (span for _, span in found)
+
+
+def unstatable_fields(clean: CleanText) -> set[str]:
+    """Fields of which the text states no value in any form grounding accepts: the
+    STATEMENT_FIELDS it holds no statement of, outcomes with no outcome word, and the fields
+    of ROLE_WORDS whose role it never names. A model asked for them can only answer null or
+    a value that is not a fact, so extraction does not ask (fewer tokens, and nothing to
+    invent). Titles, conditions, sponsors, interventions, arms and sites are always statable."""
+    text = clean.text
+    # The first statement settles it: scanning for all of them cost ~3 ms a page.
+    unstatable = {name for name in STATEMENT_FIELDS if next(statements_of(name, text), None) is None}
+    if not OUTCOME_CUE.search(text):
+        unstatable |= OUTCOME_FIELDS  # grounding accepts only outcomes stated as outcomes
+    unstatable |= {name for name, words in ROLE_WORDS.items() if not re.search(words, text, re.I)}
+    return unstatable
+
+
+
+
+OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
+OUTCOME_CUE = re.compile(r"outcome|endpoint|end[- ]point|measure|time frame", re.I)

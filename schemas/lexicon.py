@@ -1,0 +1,126 @@
+"""How trial documents in other languages write the facts the statement detectors look for.
+
+Registries and news outside the English-speaking world state a trial's status, design, size
+and dates in their own words: "募集中", "randomisiert", "doble ciego", "600명", "10 de octubre
+de 2025". The detectors (pipeline/grounding.py's statements, schemas/normalize.py's dates)
+read English forms; this module gives them the other languages' forms, in one place:
+
+- month names come from the Unicode CLDR through babel (no hand-written lists);
+- the rest are the standard translations of registry vocabulary in the languages of the
+  registries trialsift reads (German, French, Spanish, Italian, Portuguese, Dutch, Chinese,
+  Japanese, Korean). Each foreign form maps to the English wording the normalizers already
+  accept, so the normalizers stay the single place that decides an enum value.
+
+A form belongs here only when it states the value in any document of that language, never
+because one page used it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from babel.dates import get_month_names
+
+# Languages whose month names dates may be written with (besides English, which dateutil reads).
+MONTH_LANGUAGES = ("de", "fr", "es", "it", "pt", "nl")
+
+
+@functools.lru_cache(maxsize=None)
+def month_numbers() -> dict[str, int]:
+    """Full month names of MONTH_LANGUAGES, lower case, in both grammatical contexts -> 1-12."""
+    names: dict[str, int] = {}
+    for language in MONTH_LANGUAGES:
+        for context in ("format", "stand-alone"):
+            for number, name in get_month_names("wide", context, locale=language).items():
+                names[name.lower()] = number
+    return names
+
+
+def month_name_pattern() -> str:
+    """A regex alternation of the foreign month names, longest first ("juillet" before "juil")."""
+    return "|".join(re.escape(name) for name in sorted(month_numbers(), key=len, reverse=True))
+
+
+# Words a count of people is written with. Latin-script words are matched as whole words;
+# CJK counters follow the number directly ("600명", "60名", "200例", "100人").
+PARTICIPANT_WORDS = (
+    # English, beyond "participants" and "patients": who else a trial enrolls
+    r"students?|residents?|mothers?|newborns?|neonates?|adolescents?|nurses?|workers?|employees?"
+    r"|smokers?|survivors?|couples?|famil(?:y|ies)|households?|athletes?|veterans?|pregnant|elderly"
+    # German, French, Spanish, Italian, Portuguese, Dutch
+    r"|patient(?:en|innen)|teilnehmer\w*|teilnehmende\w*|probanden?\w*|personen|kinder(?:n)?|frauen|m\u00e4nner"
+    r"|patiente?s|participante?s|personnes|sujets|enfants|volontaires"
+    r"|pacientes|personas|pessoas|sujetos|sujeitos|ni\u00f1os|crian\u00e7as|volunt[a\u00e1]ri[oa]s|mujeres|mulheres"
+    r"|pazienti|partecipanti|soggetti|persone|bambini|volontari|donne"
+    r"|pati\u00ebnten|deelnemers|kinderen"
+)
+CJK_PEOPLE_COUNTERS = r"\u540d|\u4f8b|\u4eba|\uba85|\u4f4d"  # 名 例 人 명 位
+# CJK words for the people a trial enrolls (no word boundaries in CJK writing): 患者 受试者 被験者 参加者 환자 대상자
+CJK_PARTICIPANT_WORDS = r"\u60a3\u8005|\u53d7\u8bd5\u8005|\u88ab\u9a13\u8005|\u53c2\u52a0\u8005|\ud658\uc790|\ub300\uc0c1\uc790"
+SAMPLE_SIZE_LABELS = (
+    r"\u6837\u672c\u91cf|\u6837\u672c\u542b\u91cf|\u4f8b\u6570|\u75c7\u4f8b\u6570|\u53c2\u52a0\u8005\u6570"  # 样本量 样本含量 例数 症例数 参加者数
+    r"|\u76ee\u6a19\u53c2\u52a0\u8005\u6570|\u5bfe\u8c61\u8005\u6570|\ub300\uc0c1\uc790\s*\uc218|\ubaa9\ud45c\s*\uc778\uc6d0"  # 目標参加者数 対象者数 대상자 수 목표 인원
+    r"|fallzahl|stichprobengr\u00f6\u00dfe|taille de l'\u00e9chantillon|tama\u00f1o de (?:la )?muestra"
+    r"|dimensione del campione|tamanho da amostra|steekproefgrootte"
+)
+# Age units in other languages: "18 ans", "18 Jahre", "18 años", "18 anni", "18 anos", "18 jaar"
+# (whole words), and the CJK ones written right after the number: "18歳", "18岁", "18세".
+AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"
+CJK_AGE_UNITS = r"\u6b73|\u5c81|\uc138"
+
+# Enum wordings: (regex of the foreign form, the English wording the normalizer reads).
+# Order matters where one form contains another: negated and longer forms come first.
+ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "recruitment_status": (
+        (r"noch nicht rekrutierend|pas encore (?:de )?recrut\w*|(?:a\u00fan|todav\u00eda) no (?:est\u00e1 )?reclutando"
+         r"|non ancora in reclutamento|ainda n\u00e3o (?:est\u00e1 )?recrutando"
+         r"|\u5c1a\u672a\u62db\u52df|\u5c1a\u672a\u5f00\u59cb\u62db\u52df|\u52df\u96c6\u524d|\ubaa8\uc9d1\s*\uc804",  # 尚未招募 尚未开始招募 募集前 모집 전
+         "Not yet recruiting"),
+        (r"rekrutierung abgeschlossen|recrutement termin\u00e9|activo,? no reclutando|reclutamento (?:completato|chiuso)"
+         r"|\u53c2\u52a0\u8005\u52df\u96c6\u7d42\u4e86|\u52df\u96c6\u7d42\u4e86|\u62db\u52df\u5df2\u7ed3\u675f",  # 参加者募集終了 募集終了 招募已结束
+         "Active, not recruiting"),
+        (r"rekrutierend|rekrutierung l\u00e4uft|recrutement en cours|en cours de recrutement"
+         r"|reclutando|en reclutamiento|in reclutamento|reclutamento in corso|recrutando|em recrutamento"
+         r"|\u62db\u52df\u4e2d|\u6b63\u5728\u62db\u52df|\u4e00\u822c\u52df\u96c6\u4e2d|\u52df\u96c6\u4e2d|\ubaa8\uc9d1\s*\uc911",  # 招募中 正在招募 一般募集中 募集中 모집 중
+         "Recruiting"),
+        (r"\u8a66\u9a13\u7d42\u4e86|\u7814\u7a76\u7d42\u4e86|\u5df2\u5b8c\u6210",  # 試験終了 研究終了 已完成
+         "Completed"),
+        (r"\u5df2\u7ec8\u6b62|\u63d0\u524d\u7ec8\u6b62|\u65e9\u671f\u4e2d\u6b62|\uc870\uae30\s*\uc885\ub8cc",  # 已终止 提前终止 早期中止 조기 종료
+         "Terminated"),
+    ),
+    "allocation": (
+        (r"nicht randomisiert|non[- ]randomis\u00e9e?s?|no aleatorizado|n\u00e3o randomizado|non randomizzato"
+         r"|niet gerandomiseerd|\u975e\u968f\u673a|\u975e\u30e9\u30f3\u30c0\u30e0\u5316|\ube44\ubb34\uc791\uc704",  # 非随机 非ランダム化 비무작위
+         "Non-Randomized"),
+        (r"randomisiert\w*|randomis\u00e9e?s?|aleatorizad[oa]s?|randomizad[oa]s?|randomizzat[oa]|gerandomiseerd"
+         r"|\u968f\u673a|\u96a8\u6a5f|\u30e9\u30f3\u30c0\u30e0\u5316|\u7121\u4f5c\u70ba\u5316|\ubb34\uc791\uc704",  # 随机 隨機 ランダム化 無作為化 무작위
+         "Randomized"),
+    ),
+    "masking": (
+        (r"doppel(?:-| )?blind|doppelt verblindet|double[- ]aveugle|double insu|doble ciego|doppio cieco"
+         r"|duplo[- ]cego|dubbelblind|\u53cc\u76f2|\u96d9\u76f2|\u4e8c\u91cd\u76f2\u691c|\uc774\uc911\s*\ub9f9\uac80",  # 双盲 雙盲 二重盲検 이중맹검
+         "Double"),
+        (r"einfach(?:-| )?blind|simple aveugle|simple ciego|singolo cieco|cego simples|enkelblind"
+         r"|\u5355\u76f2|\u55ae\u76f2|\u5358\u76f2\u691c|\ub2e8\uc77c\s*\ub9f9\uac80",  # 单盲 單盲 単盲検 단일맹검
+         "Single"),
+        (r"dreifach(?:-| )?blind|triple aveugle|triple ciego|triplo cieco|triplo[- ]cego|\u4e09\u76f2",  # 三盲
+         "Triple"),
+        (r"unverblindet|offene studie|en ouvert|etiqueta abierta|ensayo abierto|in aperto|r\u00f3tulo aberto"
+         r"|\u5f00\u653e\u6807\u7b7e|\u975e\u76f2|\u30aa\u30fc\u30d7\u30f3\u30e9\u30d9\u30eb|\u975e\u76f2\u691c|\uacf5\uac1c\s*\ub77c\ubca8",  # 开放标签 非盲 オープンラベル 非盲検 공개 라벨
+         "Open Label"),
+    ),
+}
+
+
+def enum_forms_pattern(field_name: str) -> str:
+    """The foreign wordings of one enum field as one regex alternation ('' if none)."""
+    return "|".join(f"(?:{form})" for form, _ in ENUM_FORMS.get(field_name, ()))
+
+
+def english_wording(field_name: str, surface: str) -> str:
+    """The English wording a foreign form of this field stands for; the surface itself otherwise."""
+    for form, english in ENUM_FORMS.get(field_name, ()):
+        if re.fullmatch(form, surface.strip(), re.IGNORECASE):
+            return english
+    return surface

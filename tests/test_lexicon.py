@@ -1,0 +1,139 @@
+"""Statements in other languages: a trial's status, design, size, ages and dates written the way
+registries and news outside the English-speaking world write them are found by the same
+detectors as their English forms, and decide the same enum values. Each case is made up, in
+the standard wording of its language; counter-examples show what must not be read."""
+
+from __future__ import annotations
+
+import pytest
+
+from trialsift.pipeline import statements
+from trialsift.pipeline.grounding import ground
+from trialsift.pipeline.records import CleanText, Document, Finding
+from trialsift.schemas import lexicon, normalize
+
+
+def _doc(text: str) -> tuple[Document, CleanText]:
+    document = Document(id="d" * 64, path="x.txt", text=text)
+    return document, CleanText(text=text, segments=((0, 0, len(text)),))
+
+
+def _dates(text: str) -> list[str]:
+    found = []
+    for match in normalize.DATE_IN_TEXT.finditer(text):
+        try:
+            found.append(normalize.normalize_partial_date(match.group()))
+        except ValueError:
+            found.append("refused")
+    return found
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Fecha de inicio: 10 de octubre de 2025", ["2025-10-10"]),
+    ("Studienbeginn: 10. Oktober 2025", ["2025-10-10"]),
+    ("Début de l'étude : 1er mars 2024", ["2024-03-01"]),
+    ("Inizio: 1 marzo 2024", ["2024-03-01"]),
+    ("Início: outubro de 2023", ["2023-10"]),
+    ("Start: März 2024", ["2024-03"]),
+    ("Startdatum: 5 juni 2019", ["2019-06-05"]),
+    ("등록일: 2025년 10월 10일", ["2025-10-10"]),
+    ("시작일 2025. 10. 10.", ["2025-10-10"]),
+    ("登録日 2025年10月10日", ["2025-10-10"]),
+    # counter-examples: a sentence ending after a year is not a Korean dotted date, a month name
+    # with a day that does not exist is refused, and the English forms read as before
+    ("Enrolment ended in 2019. 12 patients were followed.", ["2019"]),
+    ("Inizio: 31 febbraio 2024", ["refused"]),
+    ("Start date: 10-Oct-2025", ["2025-10-10"]),
+])
+def test_dates_in_other_languages(text, expected):
+    assert _dates(text) == expected
+
+
+def test_foreign_month_names_come_from_the_cldr_for_each_language():
+    months = lexicon.month_numbers()
+    assert months["octubre"] == months["oktober"] == months["ottobre"] == months["outubro"] == 10
+    assert months["märz"] == months["mars"] == months["maart"] == 3
+    assert len({number for number in months.values()}) == 12
+
+
+@pytest.mark.parametrize("text, count", [
+    ("코로나19 환자 600명을 대상으로 임상 3상을 승인받았다.", 600),  # Korean counter 명
+    ("共纳入200例患者", 200),  # Chinese counter 例
+    ("目標参加者数 60", 60),  # Japanese sample-size label
+    ("总样本量：120", 120),  # Chinese sample-size label
+    ("Die Studie soll 300 Patienten einschließen.", 300),
+    ("El ensayo incluirá a 450 pacientes.", 450),
+    ("The program was tested with 20 students.", 20),
+])
+def test_counts_of_people_in_other_languages(text, count):
+    assert count in [number for number, _ in statements.counts_of_participants(text)]
+
+
+@pytest.mark.parametrize("text", [
+    "Version 3 of the protocol, amended on page 12.",  # numbers about no one
+    "In 2019 the hospital opened 4 new wards.",
+    "A1 level, 3rd edition",  # digits glued to Latin letters are no numbers
+])
+def test_numbers_about_no_people_are_no_counts(text):
+    assert list(statements.counts_of_participants(text)) == []
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("18歳以上", [18.0]), ("18岁至65岁", [18.0, 65.0]), ("만 19세 이상", [19.0]),
+    ("âgés de 18 ans et plus", [18.0]), ("zwischen 18 und 65 Jahren", [18.0, 65.0]),
+])
+def test_ages_in_other_languages(text, ages):
+    assert [years for years, _ in statements.ages(text)] == ages
+
+
+@pytest.mark.parametrize("field_name, text, value", [
+    ("recruitment_status", "状态：招募中", "RECRUITING"),
+    ("recruitment_status", "募集状況: 一般募集中", "RECRUITING"),
+    ("recruitment_status", "Status: rekrutierend", "RECRUITING"),
+    ("recruitment_status", "Estado: reclutando", "RECRUITING"),
+    # the negated or closed forms contain the open one: they must win
+    ("recruitment_status", "Estado: Todavía no reclutando", "NOT_YET_RECRUITING"),
+    ("recruitment_status", "Status: noch nicht rekrutierend", "NOT_YET_RECRUITING"),
+    ("recruitment_status", "募集状況: 募集前", "NOT_YET_RECRUITING"),
+    ("recruitment_status", "募集状況: 参加者募集終了", "ACTIVE_NOT_RECRUITING"),
+    ("recruitment_status", "Statut : recrutement terminé", "ACTIVE_NOT_RECRUITING"),
+    ("allocation", "Eine randomisierte, doppelblinde Studie", "RANDOMIZED"),
+    ("allocation", "Étude non randomisée", "NON_RANDOMIZED"),
+    ("allocation", "多中心、非随机对照试验", "NON_RANDOMIZED"),
+    ("allocation", "多中心、随机、双盲试验", "RANDOMIZED"),
+    ("masking", "多中心、随机、双盲试验", "DOUBLE"),
+    ("masking", "二重盲検比較試験", "DOUBLE"),
+    ("masking", "Ensayo abierto de fase 2", "NONE"),
+    ("masking", "Studio in singolo cieco", "SINGLE"),
+])
+def test_enum_wordings_in_other_languages(field_name, text, value):
+    assert [stated for stated, _ in statements.enum_statements(field_name, text)] == [value]
+
+
+def test_a_foreign_statement_grounds_the_models_enum_value_and_nothing_else():
+    document, clean = _doc("研究デザイン: ランダム化、二重盲検\n募集状況: 一般募集中\n目標参加者数: 120名\n")
+    out = ground(document, clean, [
+        Finding("allocation", "RANDOMIZED", "llm:x"),
+        Finding("masking", "DOUBLE", "llm:x"),
+        Finding("recruitment_status", "RECRUITING", "llm:x"),
+        Finding("target_enrollment", 120, "llm:x"),
+    ])
+    assert out.values == {"allocation": "RANDOMIZED", "masking": "DOUBLE", "recruitment_status": "RECRUITING",
+                          "target_enrollment": 120}
+    assert out.evidence["recruitment_status"][0].quote == "一般募集中"
+    # the same values on a page that states none of them in any language
+    document, clean = _doc("研究の目的: 新しい治療法の安全性を調べる。\n")
+    out = ground(document, clean, [
+        Finding("allocation", "RANDOMIZED", "llm:x"),
+        Finding("recruitment_status", "RECRUITING", "llm:x"),
+        Finding("target_enrollment", 120, "llm:x"),
+    ])
+    assert out.values == {}
+
+
+def test_fields_stated_only_in_another_language_are_asked():
+    _, clean = _doc("募集状況: 一般募集中\n目標参加者数: 120名\n研究デザイン: ランダム化\n")
+    unstatable = statements.unstatable_fields(clean)
+    assert not {"recruitment_status", "target_enrollment", "allocation"} & unstatable
+    _, clean = _doc("研究の目的: 新しい治療法の安全性を調べる。\n")
+    assert {"recruitment_status", "target_enrollment", "allocation"} <= statements.unstatable_fields(clean)
