@@ -137,7 +137,8 @@ def listed_trials(clean: CleanText) -> list[str]:
     """
     by_registry: dict[str, set[str]] = {}
     for match in find_registry_ids(clean.text):
-        by_registry.setdefault(match.registry, set()).add(match.id)
+        if match.registry != "OTHER":  # OTHER spans several registries: two of its ids may be one trial's
+            by_registry.setdefault(match.registry, set()).add(match.id)
     several = [ids for ids in by_registry.values() if len(ids) > 1]
     return sorted(set().union(*several)) if several else []
 

@@ -248,8 +248,8 @@ def enum_value_of(field_name: str, surface: str) -> Any:
     return _ENUM_SYNONYMS[field_name](surface)
 
 
-# Each enum's English wordings, then the same values as other languages write them.
-_ENUM_STATEMENT = {name: re.compile("|".join(filter(None, (pattern, lexicon.enum_forms_pattern(name)))), re.I)
+# Each enum's wordings in prose and other languages (schemas/lexicon.py), then its registry labels.
+_ENUM_STATEMENT = {name: re.compile("|".join(filter(None, (lexicon.enum_forms_pattern(name), pattern))), re.I)
                    for name, pattern in ENUM_PATTERNS.items()}
 
 
@@ -275,13 +275,24 @@ def find_enum(field_name: str, value: Any, text: str) -> Optional[Span]:
 _HEALTHY_VOLUNTEERS = re.compile(
     r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
     r"|\b(no|does not accept|not accepting) healthy volunteers\b", re.I)
+# A trial whose population is healthy people accepts healthy volunteers: "a study in healthy
+# volunteers", "enrolling 40 healthy adults", "Condition: Healthy". Healthy controls compared with
+# patients are not the trial's population, so "healthy controls" says nothing.
+_HEALTHY_POPULATION = re.compile(
+    r"\b(?:in|of|among|enrol\w*|recruit\w*|randomi[sz]\w*|vaccinat\w*|dosing|dosed)\s+(?:\d[\d,]*\s+)?healthy\s+"
+    r"(?:[a-z-]+\s+){0,2}?"  # "healthy older adults", "healthy Japanese male subjects"
+    r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants|children|people|persons)\b"
+    r"|\bconditions?\s*:?\s*healthy\b(?!\s+controls?)", re.I)
 
 
 def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:
-    """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers'."""
+    """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers', and a
+    healthy study population ('a study in healthy volunteers')."""
     for match in _HEALTHY_VOLUNTEERS.finditer(text):
         answer = (match.group(1) or match.group(2)).lower()
         yield answer in ("yes", "true", "t", "accepted"), Span(match.start(), match.end())
+    for match in _HEALTHY_POPULATION.finditer(text):
+        yield True, Span(match.start(), match.end())
 
 
 def find_healthy(value: bool, text: str) -> Optional[Span]:

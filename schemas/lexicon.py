@@ -69,10 +69,21 @@ SAMPLE_SIZE_LABELS = (
 AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"
 CJK_AGE_UNITS = r"\u6b73|\u5c81|\uc138"
 
-# Enum wordings: (regex of the foreign form, the English wording the normalizer reads).
-# Order matters where one form contains another: negated and longer forms come first.
+# Enum wordings beyond the registries' English labels: (regex of the form, the English wording
+# the normalizer reads). Other languages' forms, and the prose in which news items and hospital
+# trial finders say where recruitment stands ("now enrolling", "closed to accrual"). Order matters
+# where one form contains another: negated and longer forms come first, and these forms are tried
+# before the registry labels ("completed enrollment" is not "Completed").
 ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
     "recruitment_status": (
+        (r"(?:closed|no longer open) to (?:new )?(?:enrol\w*|recruitment|accrual|patients|participants)"
+         r"|(?:enrol\w*|recruitment|accrual) (?:is |has |was )?(?:now )?(?:closed|complete[d]?)"
+         r"|(?:completed|finished) (?:enrol\w*|recruitment|accrual)",
+         "Active, not recruiting"),
+        (r"(?:now|currently|actively) enrolling|open (?:to|for) (?:enrol\w*|recruitment|accrual|new patients)"
+         r"|(?:enrol\w*|recruitment) (?:is )?(?:now )?open\b|accepting (?:new )?(?:patients|participants|volunteers)",
+         "Recruiting"),
+        (r"(?:study|trial) (?:is )?complete\b", "Completed"),
         (r"noch nicht rekrutierend|pas encore (?:de )?recrut\w*|(?:a\u00fan|todav\u00eda) no (?:est\u00e1 )?reclutando"
          r"|non ancora in reclutamento|ainda n\u00e3o (?:est\u00e1 )?recrutando"
          r"|\u5c1a\u672a\u62db\u52df|\u5c1a\u672a\u5f00\u59cb\u62db\u52df|\u52df\u96c6\u524d|\ubaa8\uc9d1\s*\uc804",  # 尚未招募 尚未开始招募 募集前 모집 전
@@ -114,12 +125,12 @@ ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def enum_forms_pattern(field_name: str) -> str:
-    """The foreign wordings of one enum field as one regex alternation ('' if none)."""
+    """The wordings of one enum field beyond its registry labels, as one regex alternation ('' if none)."""
     return "|".join(f"(?:{form})" for form, _ in ENUM_FORMS.get(field_name, ()))
 
 
 def english_wording(field_name: str, surface: str) -> str:
-    """The English wording a foreign form of this field stands for; the surface itself otherwise."""
+    """The registry wording a form of this field stands for; the surface itself otherwise."""
     for form, english in ENUM_FORMS.get(field_name, ()):
         if re.fullmatch(form, surface.strip(), re.IGNORECASE):
             return english

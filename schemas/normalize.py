@@ -857,8 +857,17 @@ _ID_FORMATS: list[tuple[str, re.Pattern, Callable[[re.Match], str]]] = [
     ("PACTR", _id_pattern(rf"PACTR{_SEP}(\d{{15}})"), lambda m: f"PACTR{m[1]}"),
     ("TCTR", _id_pattern(rf"TCTR{_SEP}(\d{{11}})"), lambda m: f"TCTR{m[1]}"),
     ("ITMCTR", _id_pattern(rf"ITMCTR{_SEP}(\d{{8,12}})"), lambda m: f"ITMCTR{m[1]}"),
-    # Registries without a canonical name of their own, seen next to ours.
+    # Registries without a canonical name of their own: the other WHO primary and partner
+    # registries, in the id formats they issue.
     ("OTHER", _id_pattern(r"ChiMCTR(\d{10})"), lambda m: f"ChiMCTR{m[1]}"),
+    ("OTHER", _id_pattern(r"\bRBR-([0-9a-z]{6,8})\b", re.ASCII), lambda m: f"RBR-{m[1]}"),  # ReBEC (Brazil)
+    ("OTHER", _id_pattern(r"SLCTR/(20\d{2})/(\d{3})"), lambda m: f"SLCTR/{m[1]}/{m[2]}"),  # Sri Lanka
+    ("OTHER", _id_pattern(r"LBCTR(\d{10})"), lambda m: f"LBCTR{m[1]}"),  # Lebanon
+    ("OTHER", _id_pattern(r"RPCEC(\d{8})"), lambda m: f"RPCEC{m[1]}"),  # Cuba
+    ("OTHER", _id_pattern(r"\bPER-(\d{3})-(\d{2})\b", re.ASCII), lambda m: f"PER-{m[1]}-{m[2]}"),  # Peru (REPEC)
+    ("OTHER", _id_pattern(r"JapicCTI-?(\d{6})"), lambda m: f"JapicCTI-{m[1]}"),  # Japan (JAPIC)
+    ("OTHER", _id_pattern(r"JMA-IIA(\d{5})"), lambda m: f"JMA-IIA{m[1]}"),  # Japan (JMACCT)
+    ("OTHER", _id_pattern(r"\bNL-OMON(\d{1,6})\b", re.ASCII), lambda m: f"NL-OMON{m[1]}"),  # Netherlands (OMON)
 ]
 
 # A bare EudraCT number counts in free text only after one of these labels

@@ -137,3 +137,47 @@ def test_fields_stated_only_in_another_language_are_asked():
     assert not {"recruitment_status", "target_enrollment", "allocation"} & unstatable
     _, clean = _doc("研究の目的: 新しい治療法の安全性を調べる。\n")
     assert {"recruitment_status", "target_enrollment", "allocation"} <= statements.unstatable_fields(clean)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The trial is now enrolling patients at five hospitals.", "RECRUITING"),
+    ("Enrollment is open at 12 sites.", "RECRUITING"),
+    ("Status: Closed to accrual", "ACTIVE_NOT_RECRUITING"),
+    ("The company completed enrollment in March.", "ACTIVE_NOT_RECRUITING"),  # not "Completed"
+    ("Trial status: Study complete", "COMPLETED"),
+])
+def test_recruitment_stated_in_prose(text, value):
+    assert [stated for stated, _ in statements.enum_statements("recruitment_status", text)] == [value]
+
+
+@pytest.mark.parametrize("text, stated", [
+    ("A phase 1 study in healthy volunteers of a new vaccine", [True]),
+    ("The trial is enrolling 40 healthy older adults.", [True]),
+    ("Condition: Healthy", [True]),
+    ("Healthy Volunteers: No", [False]),
+    # healthy controls are compared with the trial's population, not part of it
+    ("Patients were compared with healthy controls.", []),
+    ("Condition: Healthy controls", []),
+])
+def test_a_healthy_study_population_states_healthy_volunteers(text, stated):
+    assert [value for value, _ in statements.healthy_statements(text)] == stated
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Registro Brasileiro de Ensaios Clínicos: RBR-7yt6x4", ("OTHER", "RBR-7yt6x4")),
+    ("SLCTR/2019/012", ("OTHER", "SLCTR/2019/012")),
+    ("JapicCTI121234", ("OTHER", "JapicCTI-121234")),
+    ("JMA-IIA00123", ("OTHER", "JMA-IIA00123")),
+    ("REPEC: PER-012-19", ("OTHER", "PER-012-19")),
+    ("NL-OMON23456", ("OTHER", "NL-OMON23456")),
+])
+def test_ids_of_the_other_who_registries(text, expected):
+    assert [(m.registry, m.id) for m in normalize.find_registry_ids(text)] == [expected]
+
+
+def test_two_ids_of_other_registries_do_not_make_a_page_of_several_trials():
+    from trialsift.pipeline.extraction import listed_trials
+    _, clean = _doc("JapicCTI-121234\nJMA-IIA00123\n")
+    assert listed_trials(clean) == []
+    _, clean = _doc("NCT01234567 and NCT07654321\n")
+    assert listed_trials(clean) == ["NCT01234567", "NCT07654321"]
