@@ -295,13 +295,36 @@ def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str
             try:
                 valid = model.model_validate({name: candidate}).model_dump(mode="json")[name]
             except ValidationError as error:
-                refused.append((name, candidate, error.errors()[0]["msg"]))
-                continue
+                why = error.errors()[0]["msg"]
+                valid, dropped = _without_invalid_details(model, name, candidate, error)
+                refused.append((name, candidate, why if valid is None else f"{why} (kept without its {', '.join(dropped)})"))
+                if valid is None:
+                    continue
             if isinstance(valid, list) and isinstance(value, list) and name != "phases":
                 kept.setdefault(name, []).extend(valid)
             else:
                 kept[name] = valid
     return kept, refused
+
+
+def _without_invalid_details(model, name: str, candidate, error: ValidationError) -> tuple[Optional[list], list[str]]:
+    """A list item whose only invalid parts are optional details (a site whose "country" is a
+    hospital's name) is kept without them: the detail is refused, the site is not. An item whose
+    identifying key is invalid stays refused (the key is required, so None fails again).
+    Returns the valid item (or None) and the keys dropped."""
+    if not (isinstance(candidate, list) and len(candidate) == 1 and isinstance(candidate[0], dict)):
+        return None, []
+    item, dropped = dict(candidate[0]), []
+    for problem in error.errors():
+        location = problem["loc"]
+        if len(location) != 3 or location[2] not in item:
+            return None, []
+        item[location[2]] = None
+        dropped.append(str(location[2]))
+    try:
+        return model.model_validate({name: [item]}).model_dump(mode="json")[name], dropped
+    except ValidationError:
+        return None, []
 
 
 def _criteria_findings(clean, found_sections) -> list[Finding]:

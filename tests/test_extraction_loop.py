@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from trialsift.pipeline.extraction import ExtractionConfig
+from trialsift.pipeline.extraction import ExtractionConfig, salvage
 from trialsift.pipeline.llm import Endpoint, LLMClient, _answer_json
 from trialsift.pipeline.runner import run_extraction
 from trialsift.schemas.trial import CONTRACT_KEYS
@@ -547,3 +547,28 @@ def test_every_call_shares_one_system_message_and_the_excerpt_leads_the_user_mes
         user = body["messages"][1]["content"]
         assert user.startswith("Excerpt:\n<<<\n")
         assert user.rstrip().endswith(", ".join(asked_keys(body)))
+
+
+def test_an_item_with_an_invalid_detail_is_kept_without_it():
+    # A model that writes a hospital's name as a site's country loses the country, not the site.
+    kept, refused = salvage(("sites",), {"sites": [
+        {"name": "General Hospital of Somewhere", "city": "Somewhere", "country": "Somewhere Cancer Hospital"},
+        {"name": "Clinic B", "city": None, "country": "FR"},
+    ]})
+    assert kept["sites"] == [{"name": "General Hospital of Somewhere", "city": "Somewhere", "country": None},
+                             {"name": "Clinic B", "city": None, "country": "FR"}]
+    assert len(refused) == 1 and "kept without its country" in refused[0][2]
+    # an item whose identifying key is invalid is still refused whole
+    kept, refused = salvage(("interventions",), {"interventions": [{"name": None, "type": "DRUG"}]})
+    assert kept == {} and len(refused) == 1
+
+
+def test_the_model_is_asked_the_name_and_type_of_interventions_and_arms_only():
+    from trialsift.schemas.groups import group_model
+    from trialsift.pipeline.llm import _grammar_schema
+    schema = json.dumps(_grammar_schema(group_model(("interventions", "arms"))))
+    assert '"name"' in schema and '"label"' in schema and '"description"' not in schema
+    # a description a model writes anyway is dropped, not a reason to refuse the item
+    kept, refused = salvage(("interventions",), {"interventions": [{"name": "Drug A", "type": "DRUG",
+                                                                     "description": "given daily"}]})
+    assert kept == {"interventions": [{"name": "Drug A", "type": "DRUG"}]} and refused == []
