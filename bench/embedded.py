@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from datetime import date
 from pathlib import Path

@@ -503,6 +503,7 @@ class Database:
     def combine(self, shard_paths: Sequence[Union[str, Path]],
                 precedence: Sequence[str] = DEFAULT_PRECEDENCE) -> shards.CombineSummary:
         """Copy shard databases (written by extract) into this one and merge their trials again."""
+        check_precedence(precedence)
         return shards.combine_shards(self.path, [str(p) for p in shard_paths], tuple(precedence))
 
     def load(self, results: Union[str, Path],

@@ -196,6 +196,8 @@ def combine(
     """Combine shard databases into one and merge their trials again (a job split across processes or machines)."""
     try:
         summary = Database(db).combine(shards, _precedence(precedence))
+    except OptionError as error:
+        _fail(_as_option(str(error)), 2)
     except (FileNotFoundError, ValueError, duckdb.Error, store.DatabaseUnavailable) as error:
         _fail(f"could not combine: {error}")
     console.print(_plain(f"{db}: {summary.shards} shard(s) combined: {summary.documents} documents, "

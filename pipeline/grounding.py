@@ -470,8 +470,8 @@ def _names_an_accepted_organization(out: Grounded, text: str) -> bool:
     """Does `text` name (all its words, or all of theirs) an accepted sponsor, funder or collaborator?
     A small model short of sites lists the sponsor ("Bristol-Myers Squibb") as one."""
     words = set(re.findall(r"\w+", text.casefold()))
-    for field in _ORGANIZATIONS - {"sites"}:
-        accepted = out.values.get(field)
+    for name in _ORGANIZATIONS - {"sites"}:
+        accepted = out.values.get(name)
         for organization in accepted if isinstance(accepted, list) else [accepted]:
             theirs = set(re.findall(r"\w+", str(organization or "").casefold()))
             if theirs and words and (words <= theirs or theirs <= words):

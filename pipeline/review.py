@@ -13,7 +13,6 @@ tags is exactly the stored document text.
 
 from __future__ import annotations
 
-import colorsys
 import html
 import json
 from dataclasses import dataclass

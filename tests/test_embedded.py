@@ -205,3 +205,30 @@ def test_the_server_caches_the_shared_prompt_prefix_across_documents():
     # Everything before the second excerpt was in the cache: more than the system message alone.
     assert second.cached_prompt_tokens > 0.8 * first.prompt_tokens - 60
     assert second.prompt_tokens - second.cached_prompt_tokens < 100
+
+
+def test_an_answer_does_not_depend_on_the_server_or_what_it_answered_before():
+    """Every request carries its sampling settings (greedy, seed, top-k, repeat penalty), so the
+    same request gets the same answer from two server processes, whether the second one reads the
+    shared prefix from its prompt cache (after another document) or computes it afresh. This is
+    what lets a cached answer stand for a new call."""
+    _require_embedded_model()
+    from trialsift.pipeline.llm import Endpoint, LLMClient
+    from trialsift.pipeline.prompting import load_prompts, render_messages
+    from trialsift.schemas.groups import group_model
+
+    prompts, fields = load_prompts(), ("public_title", "conditions", "target_enrollment")
+    other = "Title: Drug Y for children with eczema\nEnrollment: 48 participants"
+    excerpt = "Title: A trial of drug X in adults with severe asthma\nConditions: Asthma\nEnrollment: 120 participants"
+
+    def answers_on_a_fresh_server(excerpts):
+        with embedded.LlamaServer(embedded.ensure_model(FAST), "fast", context_tokens=4096) as server:
+            endpoint = Endpoint(server.base_url, "local", "fast", "json_schema", "embedded:fast", 0, llama_cpp=True)
+            client = LLMClient(endpoint, max_output_tokens=120)
+            return [client.extract(group_model(fields), render_messages(prompts, fields, text))[0].model_dump(mode="json")
+                    for text in excerpts]
+
+    after_another = answers_on_a_fresh_server([other, excerpt])[1]
+    alone = answers_on_a_fresh_server([excerpt])[0]
+    assert after_another == alone
+    assert "drug X" in alone["public_title"] and alone["target_enrollment"] == 120

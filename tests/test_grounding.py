@@ -101,14 +101,14 @@ def test_a_date_labelled_as_another_kind_of_date_does_not_state_the_field():
 
 
 def test_an_acronym_inside_its_title_does_not_block_the_title():
-    document, clean = _doc("Prospective Multicenter Imaging Study for Evaluation of Chest Pain - PROMISE\n")
+    document, clean = _doc("Example Multicenter Imaging Study of Back Pain in Adults with Leg Symptoms - EMBLEMS\n")
     out = ground(document, clean, [
-        Finding("acronym", "PROMISE", "llm:x"),
-        Finding("public_title", "Prospective Multicenter Imaging Study for Evaluation of Chest Pain", "llm:x"),
-        Finding("scientific_title", "Prospective Multicenter Imaging Study for Evaluation of Chest Pain", "llm:x"),
+        Finding("acronym", "EMBLEMS", "llm:x"),
+        Finding("public_title", "Example Multicenter Imaging Study of Back Pain in Adults with Leg Symptoms", "llm:x"),
+        Finding("scientific_title", "Example Multicenter Imaging Study of Back Pain in Adults with Leg Symptoms", "llm:x"),
     ])
-    assert out.values["acronym"] == "PROMISE"
-    assert out.values["public_title"] == "Prospective Multicenter Imaging Study for Evaluation of Chest Pain"
+    assert out.values["acronym"] == "EMBLEMS"
+    assert out.values["public_title"] == "Example Multicenter Imaging Study of Back Pain in Adults with Leg Symptoms"
     assert "scientific_title" not in out.values, "one title line is not both titles"
 
 
@@ -127,20 +127,20 @@ def test_a_heading_or_an_id_is_not_a_name():
 
 
 def test_categories_acronyms_and_short_titles_are_not_names_or_titles():
-    text = ("Official Title: Prospective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)\nSponsor: PROMISE\n"
-            "Arms: Experimental: anatomic testing\nIntervention Type: Drug\nNCT01174550\n")
+    text = ("Official Title: Example Multicenter Imaging Study of Back Pain in Adults with Leg Symptoms (EMBLEMS)\nSponsor: EMBLEMS\n"
+            "Arms: Experimental: anatomic testing\nIntervention Type: Drug\nNCT01234567\n")
     document, clean = _doc(text)
     out = ground(document, clean, [
-        Finding("acronym", "PROMISE", "llm:x"),
-        Finding("primary_sponsor", "PROMISE", "llm:x"),
-        Finding("public_title", "PROMISE", "llm:x"),
-        Finding("scientific_title", "Prospective Multicenter Imaging Study for Evaluation of Chest Pain", "llm:x"),
+        Finding("acronym", "EMBLEMS", "llm:x"),
+        Finding("primary_sponsor", "EMBLEMS", "llm:x"),
+        Finding("public_title", "EMBLEMS", "llm:x"),
+        Finding("scientific_title", "Example Multicenter Imaging Study of Back Pain in Adults with Leg Symptoms", "llm:x"),
         Finding("arms", [{"label": "Experimental", "type": "EXPERIMENTAL", "description": None},
                          {"label": "anatomic testing", "type": "EXPERIMENTAL", "description": None}], "llm:x"),
         Finding("interventions", [{"name": "Drug", "type": "DRUG", "description": None}], "llm:x"),
     ])
-    assert out.values["acronym"] == "PROMISE"
-    assert out.values["scientific_title"].startswith("Prospective Multicenter")
+    assert out.values["acronym"] == "EMBLEMS"
+    assert out.values["scientific_title"].startswith("Example Multicenter")
     assert [a["label"] for a in out.values["arms"]] == ["anatomic testing"]
     assert "primary_sponsor" not in out.values and "public_title" not in out.values
     assert "interventions" not in out.values
@@ -523,7 +523,7 @@ def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
     ("Sponsor's Protocol Code Number:ClonDO\n", "ClonDO", False),
     ("Other Study ID Numbers: PROM-01\n", "PROM-01", False),
     ("1. Pimavanserin lowered the risk of relapse.\n", "PIMAV", False),  # an acronym is stated exactly
-    ("Acronym: PROMISE\n", "PROMISE", True),
+    ("Acronym: EMBLEMS\n", "EMBLEMS", True),
 ])
 def test_an_acronym_is_stated_exactly_and_not_as_a_protocol_code(text, acronym, kept):
     document, clean = _doc(text)

@@ -85,3 +85,6 @@ def test_the_command_combines_and_refuses_a_missing_shard(shards):
     assert "2 shard(s) combined: 5 documents" in result.stdout
     missing = cli("combine", "a.duckdb", "nope.duckdb", "--db", "cli2.duckdb", cwd=shards)
     assert missing.returncode != 0 and "no shard database at nope.duckdb" in missing.stderr + missing.stdout
+    # an unknown kind in --precedence is a usage error before anything is copied
+    unknown = cli("combine", "a.duckdb", "b.duckdb", "--db", "cli3.duckdb", "--precedence", "registry,blog", cwd=shards)
+    assert unknown.returncode == 2 and "--precedence" in unknown.stderr and not (shards / "cli3.duckdb").exists()
