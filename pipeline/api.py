@@ -318,6 +318,7 @@ def _text_document(text: str, kind: Optional[str]) -> Union[Document, Extraction
     data = text.encode("utf-8", "surrogatepass")
     sha = hashlib.sha256(data).hexdigest()
     is_html = bool(_HTML_START.match(text))
+    text = documents.universal_newlines(text)
     body = documents.html_to_text(text) if is_html else text
     if not body.strip():
         return Extraction.failure(TEXT_SOURCE, "no text" if not is_html else "no text found in the HTML", sha)

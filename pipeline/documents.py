@@ -111,6 +111,7 @@ def _read_document(path: Path, *, max_bytes: int, kind: Optional[str]) -> Ingest
         # Anything else (a config file with a password, another tool's export) is refused here,
         # never sent to a model or stored.
         return fail(NOT_A_REGISTRY_RECORD)
+    text = universal_newlines(text)
     if media_type == "text/html":
         text = html_to_text(text)
     if not text.strip():
@@ -169,6 +170,12 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
 def ingest(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES, kind: Optional[str] = None) -> list[Ingested]:
     files = discover(paths)
     return [read_document(path, max_bytes=max_bytes, kind=kind) for path in files]
+
+
+def universal_newlines(text: str) -> str:
+    """Windows ("\\r\\n") and old Mac ("\\r") line ends as "\\n", as Python reads any text file: a page
+    saved on another system states the same values, and line-based readers see the same lines."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _decode(data: bytes) -> Optional[tuple[str, str]]:

@@ -33,7 +33,7 @@ from . import statements
 from .records import CleanText, Document, Evidence, Finding, Rejection
 from .registry_records import DANGLING_WORDS
 from .sections import classify_heading, heading_label
-from ..schemas import normalize
+from ..schemas import lexicon, normalize
 from ..schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
 
 MIN_TEXT_SIMILARITY = 90.0
@@ -690,7 +690,8 @@ def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
     return _heading_above(text, span, lines=60) == "eligibility"
 
 
-_CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible", re.I)
+_CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible|"
+                            + "|".join(lexicon.criteria_heading_pattern(kind) for kind in ("inclusion", "exclusion")), re.I)
 
 
 def _stated_as_criterion(text: str, span: statements.Span) -> bool:
@@ -721,18 +722,21 @@ def _starts_an_item(text: str, span: statements.Span) -> bool:
         bool(_INLINE_ITEM_NUMBER.search(before)) and text[span.start:span.start + 1].isupper())
 
 
-def _cut_off_by_the_end(document_text: str, text: str, span: statements.Span) -> bool:
+def _cut_off_by_the_end(document_text: str, clean: CleanText, span: statements.Span) -> bool:
     """The item runs into the end of a document that was cut mid-sentence (scraped previews
-    and dumps often are), so it is not stated whole: it ends on a word that cannot end a
-    phrase ("... minimal residual disease at a"), in a document that stops mid-line after a
-    space, or on the beginning of a word ("The Major Depr": "Depr" starts words elsewhere
-    in the text and never stands alone)."""
+    and dumps often are), so it is not stated whole: nothing but whitespace follows it in the
+    document, and it ends on a word that cannot end a phrase ("... minimal residual disease at
+    a"), at a cut that left a space and no line end after it, or on the beginning of a word ("The Major
+    Depr": "Depr" starts words elsewhere in the text and never stands alone). An item followed
+    by page furniture that cleaning removed is not at the document's end."""
+    text = clean.text
     stated = text[span.start:span.end].rstrip()
     words = re.findall(r"\w+", stated)
-    if text[span.end:].strip() or not words or re.search(r"[.!?;:)\]\u3002]$", stated):
+    raw_end = clean.raw_span(span.start, span.end)[1]
+    if document_text[raw_end:].strip() or not words or re.search(r"[.!?;:)\]\u3002]$", stated):
         return False
     last = words[-1].lower()
-    if last in DANGLING_WORDS or last in ("and", "or") or document_text.endswith((" ", "\t")):
+    if last in DANGLING_WORDS or last in ("and", "or") or re.fullmatch(r"[ \t]+", document_text[raw_end:]):
         return True
     lowered = text.lower()
     stands_alone_elsewhere = len(re.findall(rf"(?<!\w){re.escape(last)}(?!\w)", lowered)) > 1
@@ -913,7 +917,7 @@ def _ground_item(document, clean, locate, finding, out) -> None:
                                      "or a piece of a longer sentence)")
             if spans:
                 spans = _spans_where(out, finding, spans,
-                                     lambda span: not _cut_off_by_the_end(document.text, locate.text, span),
+                                     lambda span: not _cut_off_by_the_end(document.text, clean, span),
                                      "cut off by the end of the document: not stated whole")
         elif name == "countries":
             spans = _spans_where(out, finding, spans, lambda span: not _not_stated_as_a_place_of_the_trial(locate.text, span),

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from pydantic import ValidationError
 
-from ..schemas import normalize
+from ..schemas import lexicon, normalize
 from ..schemas.trial import ArmType, InterventionType, RegistryId, TrialRecord, is_empty
 
 try:  # defusedxml guards against entity-expansion attacks; the stdlib parser is the fallback.
@@ -357,8 +357,20 @@ def inline_criteria_text(line: str) -> Optional[str]:
     return _INLINE_ITEM.sub("\n", body).strip()
 
 
+# The same headings in other languages (schemas/lexicon.py), alone or before the first criterion:
+# "纳入标准：年龄18-75岁", "Ausschlusskriterien:".
+_FOREIGN_HEADING = re.compile(
+    rf"(?:(?P<inclusion>{lexicon.criteria_heading_pattern('inclusion')})"
+    rf"|(?P<exclusion>{lexicon.criteria_heading_pattern('exclusion')}))\s*(?:[:\uff1a]\s*(?P<rest>.*))?",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def _criteria_heading(line: str, has_marker: bool) -> Optional[tuple[str, str]]:
     """("inclusion" | "exclusion", text after the heading) if the line is a heading."""
+    foreign = _FOREIGN_HEADING.fullmatch(line.rstrip())
+    if foreign:
+        return ("inclusion" if foreign["inclusion"] else "exclusion"), (foreign["rest"] or "").strip()
     if has_marker:  # a list item is a heading only in the bare form: "-  INCLUSION CRITERIA:"
         bare = _BARE_HEADING.fullmatch(line.rstrip(": "))
         return (bare["kind"].lower(), "") if bare else None

@@ -36,6 +36,7 @@ import re
 from typing import NamedTuple
 
 from .records import CleanText, Section
+from ..schemas import lexicon
 
 SECTION_LABELS: tuple[str, ...] = (
     "identification", "status", "design", "interventions", "eligibility",
@@ -95,7 +96,8 @@ _SECTION_HEADINGS: dict[str, tuple[str, ...]] = {
         "key eligibility", "patient eligibility", "details and patient eligibility",
         "recruitment & eligibility", "who can participate?", "population", "patient population",
         "characteristics of study participants", "layout table for eligibility information",
-        "纳入标准", "排除标准",  # ChiCTR: inclusion / exclusion criteria
+        # the criteria headings of other languages' registries ("纳入标准", "Einschlusskriterien")
+        *lexicon.CRITERIA_HEADINGS["inclusion"], *lexicon.CRITERIA_HEADINGS["exclusion"],
     ),
     "outcomes": (
         "assessment", "outcomes", "outcome", "outcome measures", "primary outcome",

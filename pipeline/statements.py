@@ -303,8 +303,9 @@ def find_healthy(value: bool, text: str) -> Optional[Span]:
 # "grant" or "support" names no funder, whatever organizations it mentions. Checked against the
 # gold set: no labelled value is in a field these words rule out (tests/test_gold.py).
 ROLE_WORDS = {
-    "inclusion_criteria": r"inclu|eligib|criteri",
-    "exclusion_criteria": r"exclu|not eligible|(?<![-\w])ineligib",  # not "surgery-ineligible", a criterion
+    "inclusion_criteria": rf"inclu|eligib|criteri|{lexicon.criteria_heading_pattern('inclusion')}",
+    "exclusion_criteria": r"exclu|not eligible|(?<![-\w])ineligib"  # not "surgery-ineligible", a criterion
+                          rf"|{lexicon.criteria_heading_pattern('exclusion')}",
     "secondary_outcomes": r"secondary",
     "funders": r"fund|grant|financ|support",
     "collaborators": r"collaborat|partner|cooperat|conjunction|consorti",

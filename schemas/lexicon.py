@@ -69,6 +69,37 @@ SAMPLE_SIZE_LABELS = (
 AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"
 CJK_AGE_UNITS = r"\u6b73|\u5c81|\uc138"
 
+# Eligibility criteria headings in other languages, by kind, as registries write them ("纳入标准",
+# "Einschlusskriterien", "Critères d'inclusion"), in the case-folded form headings are compared in.
+CRITERIA_HEADINGS: dict[str, tuple[str, ...]] = {
+    "inclusion": (
+        "einschlusskriterien", "critères d'inclusion", "criterios de inclusión", "critérios de inclusão",
+        "criteri di inclusione", "inclusiecriteria",
+        "\u7eb3\u5165\u6807\u51c6", "\u5165\u9009\u6807\u51c6", "\u5165\u7ec4\u6807\u51c6",  # 纳入标准 入选标准 入组标准
+        "\u7d0d\u5165\u6a19\u6e96", "\u9078\u629e\u57fa\u6e96", "\uc120\uc815\uae30\uc900",  # 納入標準 選択基準 선정기준
+    ),
+    "exclusion": (
+        "ausschlusskriterien", "critères d'exclusion", "criterios de exclusión", "critérios de exclusão",
+        "criteri di esclusione", "exclusiecriteria",
+        "\u6392\u9664\u6807\u51c6", "\u6392\u9664\u6a19\u6e96", "\u9664\u5916\u57fa\u6e96",  # 排除标准 排除標準 除外基準
+        "\uc81c\uc678\uae30\uc900",  # 제외기준
+    ),
+}
+
+
+def criteria_heading_pattern(kind: str) -> str:
+    """One kind's headings as a regex alternation. Words may be spaced differently ("선정 기준"
+    for "선정기준": CJK headings are written with or without spaces) and apostrophes vary ("d’inclusion")."""
+    forms = []
+    for heading in CRITERIA_HEADINGS[kind]:
+        if heading.isascii() or " " in heading:
+            form = r"\s+".join(re.escape(word) for word in heading.split())
+        else:
+            form = r"\s*".join(re.escape(character) for character in heading)
+        forms.append(form.replace("'", "['\u2019]"))
+    return "|".join(forms)
+
+
 # Enum wordings beyond the registries' English labels: (regex of the form, the English wording
 # the normalizer reads). Other languages' forms, and the prose in which news items and hospital
 # trial finders say where recruitment stands ("now enrolling", "closed to accrual"). Order matters

@@ -181,3 +181,28 @@ def test_two_ids_of_other_registries_do_not_make_a_page_of_several_trials():
     assert listed_trials(clean) == []
     _, clean = _doc("NCT01234567 and NCT07654321\n")
     assert listed_trials(clean) == ["NCT01234567", "NCT07654321"]
+
+
+@pytest.mark.parametrize("text, inclusion, exclusion", [
+    ("纳入标准：\n1. 年龄18-75岁\n2. 确诊为哮喘\n排除标准：\n1. 妊娠期妇女", ["年龄18-75岁", "确诊为哮喘"], ["妊娠期妇女"]),
+    ("Einschlusskriterien:\n- Alter ab 18 Jahren\nAusschlusskriterien:\n- Schwangerschaft",
+     ["Alter ab 18 Jahren"], ["Schwangerschaft"]),
+    ("選択基準\n1) 20歳以上\n除外基準\n1) 妊娠中", ["20歳以上"], ["妊娠中"]),
+    ("Critères d’inclusion : patients âgés de 18 ans\nCritères d'exclusion:\n- grossesse",
+     ["patients âgés de 18 ans"], ["grossesse"]),
+    ("선정 기준\n- 만 19세 이상\n제외기준\n- 임신", ["만 19세 이상"], ["임신"]),
+    # counter-example: a sentence that mentions the word is no heading
+    ("Die Einschlusskriterien wurden 2020 geändert.", ["Die Einschlusskriterien wurden 2020 geändert."], []),
+])
+def test_criteria_headings_in_other_languages(text, inclusion, exclusion):
+    from trialsift.pipeline.registry_records import split_criteria
+    assert split_criteria(text) == (inclusion, exclusion)
+
+
+def test_a_foreign_criteria_heading_opens_the_eligibility_section_and_makes_criteria_askable():
+    from trialsift.pipeline.sections import heading_label
+    assert heading_label("纳入标准：") == heading_label("Einschlusskriterien") == "eligibility"
+    _, clean = _doc("研究の概要\n選択基準\n20歳以上\n")
+    assert "inclusion_criteria" not in statements.unstatable_fields(clean)
+    _, clean = _doc("研究の概要\n新しい治療法の安全性を調べる。\n")
+    assert {"inclusion_criteria", "exclusion_criteria"} <= statements.unstatable_fields(clean)
