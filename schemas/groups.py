@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
-from .trial import ASKED_ITEM_LISTS, TrialRecord
+from .trial import TrialRecord
 
 FIELD_GROUPS: dict[str, tuple[str, ...]] = {
     "identification_status": (
@@ -60,14 +60,9 @@ def _json_schema(model: type[BaseModel], args: tuple, kwargs: tuple) -> dict:
 @lru_cache(maxsize=None)
 def group_model(fields: tuple[str, ...]) -> type[BaseModel]:
     """A pydantic model holding just these TrialRecord fields (same types and validators)."""
-    definitions = {name: _asked_field(name) for name in fields}
+    definitions = {
+        name: (TrialRecord.model_fields[name].annotation, TrialRecord.model_fields[name])
+        for name in fields
+    }
     name = ("Fields_" + "_".join(sorted(fields)))[:64]  # OpenAI limits schema names to 64 characters
     return create_model(name, __base__=FieldGroupModel, **definitions)
-
-
-def _asked_field(name: str) -> tuple:
-    """(annotation, field info) of one key as the model is asked for it: TrialRecord's own, but for
-    interventions and arms only the name and type of each item (schemas/trial.py, ASKED_ITEM_LISTS)."""
-    if name in ASKED_ITEM_LISTS:
-        return ASKED_ITEM_LISTS[name], Field(default_factory=list)
-    return TrialRecord.model_fields[name].annotation, TrialRecord.model_fields[name]

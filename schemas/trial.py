@@ -153,29 +153,6 @@ class Arm(_Strict):
     description: Optional[str] = None
 
 
-# What the model is asked of an intervention or an arm: its name and type. A description is the
-# longest thing a model writes for a trial (a sixth of the embedded model's answer tokens on the eval
-# set), is rarely stated as one span (grounding refused three of four), and scores nothing; rules and
-# registry records still store the descriptions a page or record gives. Keys a model adds anyway are
-# dropped, not refused.
-class AskedIntervention(BaseModel):
-    model_config = ConfigDict(extra="ignore", use_enum_values=True)
-    name: str
-    type: Optional[InterventionType] = None
-
-
-class AskedArm(BaseModel):
-    model_config = ConfigDict(extra="ignore", use_enum_values=True)
-    label: str
-    type: Optional[ArmType] = None
-
-
-ASKED_ITEM_LISTS = {
-    "interventions": Annotated[list[AskedIntervention], BeforeValidator(_null_is_empty)],
-    "arms": Annotated[list[AskedArm], BeforeValidator(_null_is_empty)],
-}
-
-
 class Site(_Strict):
     name: Optional[str] = None
     city: Optional[str] = None

@@ -562,13 +562,3 @@ def test_an_item_with_an_invalid_detail_is_kept_without_it():
     kept, refused = salvage(("interventions",), {"interventions": [{"name": None, "type": "DRUG"}]})
     assert kept == {} and len(refused) == 1
 
-
-def test_the_model_is_asked_the_name_and_type_of_interventions_and_arms_only():
-    from trialsift.schemas.groups import group_model
-    from trialsift.pipeline.llm import _grammar_schema
-    schema = json.dumps(_grammar_schema(group_model(("interventions", "arms"))))
-    assert '"name"' in schema and '"label"' in schema and '"description"' not in schema
-    # a description a model writes anyway is dropped, not a reason to refuse the item
-    kept, refused = salvage(("interventions",), {"interventions": [{"name": "Drug A", "type": "DRUG",
-                                                                     "description": "given daily"}]})
-    assert kept == {"interventions": [{"name": "Drug A", "type": "DRUG"}]} and refused == []
