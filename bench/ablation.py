@@ -49,6 +49,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "labelled as another role": ("_labelled_as_another_role", _ACCEPT),
     "labelled as a code": ("_labelled_as_a_code", _ACCEPT),
     "condition category": ("_not_stated_as_condition", _ACCEPT),
+    "named only in the eligibility criteria": ("_in_eligibility_criteria", _ACCEPT),
     "criterion cut off by the end": ("_cut_off_by_the_end", _ACCEPT),
     "criterion starts an item": ("_starts_an_item", lambda *args, **kwargs: True),
     "stated as a criterion": ("_stated_as_criterion", lambda *args, **kwargs: True),
