@@ -1,15 +1,18 @@
-"""How trial documents in other languages write the facts the statement detectors look for.
+"""How trial documents write the facts the statement detectors look for, beyond English registry labels.
 
-Registries and news outside the English-speaking world state a trial's status, design, size
-and dates in their own words: "募集中", "randomisiert", "doble ciego", "600명", "10 de octubre
-de 2025". The detectors (pipeline/grounding.py's statements, schemas/normalize.py's dates)
-read English forms; this module gives them the other languages' forms, in one place:
+Registries and news outside the English-speaking world state a trial's status, design, size,
+criteria and dates in their own words: "募集中", "randomisiert", "doble ciego", "600명", "纳入标准",
+"10 de octubre de 2025"; news and hospital pages say where recruitment stands in prose ("now
+enrolling"). The detectors (pipeline/statements.py, schemas/normalize.py's dates, the criteria
+splitter and section headings) read English registry forms; this module gives them the other
+forms, in one place:
 
 - month names come from the Unicode CLDR through babel (no hand-written lists);
 - the rest are the standard translations of registry vocabulary in the languages of the
   registries trialsift reads (German, French, Spanish, Italian, Portuguese, Dutch, Chinese,
-  Japanese, Korean). Each foreign form maps to the English wording the normalizers already
-  accept, so the normalizers stay the single place that decides an enum value.
+  Japanese, Korean), and English prose wordings of recruitment. Each form maps to the English
+  wording the normalizers already accept, so the normalizers stay the single place that
+  decides an enum value.
 
 A form belongs here only when it states the value in any document of that language, never
 because one page used it.
