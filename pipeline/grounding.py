@@ -732,17 +732,15 @@ def _cut_off_by_the_end(document_text: str, clean: CleanText, span: statements.S
     text = clean.text
     stated = text[span.start:span.end].rstrip()
     words = re.findall(r"\w+", stated)
-    raw_end = clean.raw_span(span.start, span.end)[1]
-    if document_text[raw_end:].strip() or not words or re.search(r"[.!?;:)\]\u3002]$", stated):
+    after = document_text[clean.raw_span(span.start, span.end)[1]:]  # the rest of the document, not of the cleaned text
+    if after.strip() or not words or re.search(r"[.!?;:)\]\u3002]$", stated):
         return False
     last = words[-1].lower()
-    if last in DANGLING_WORDS or last in ("and", "or") or re.fullmatch(r"[ \t]+", document_text[raw_end:]):
+    if last in DANGLING_WORDS or last in ("and", "or") or re.fullmatch(r"[ \t]+", after):
         return True
     lowered = text.lower()
     stands_alone_elsewhere = len(re.findall(rf"(?<!\w){re.escape(last)}(?!\w)", lowered)) > 1
     return not stands_alone_elsewhere and re.search(rf"(?<!\w){re.escape(last)}\w", lowered) is not None
-
-
 
 
 def _stated_as_outcome(text: str, span: statements.Span) -> bool:

@@ -9,13 +9,9 @@ import pytest
 
 from trialsift.pipeline import statements
 from trialsift.pipeline.grounding import ground
-from trialsift.pipeline.records import CleanText, Document, Finding
+from trialsift.pipeline.records import Finding
 from trialsift.schemas import lexicon, normalize
-
-
-def _doc(text: str) -> tuple[Document, CleanText]:
-    document = Document(id="d" * 64, path="x.txt", text=text)
-    return document, CleanText(text=text, segments=((0, 0, len(text)),))
+from tests.test_grounding import _doc
 
 
 def _dates(text: str) -> list[str]:
