@@ -53,7 +53,7 @@ def test_foreign_month_names_come_from_the_cldr_for_each_language():
 
 
 @pytest.mark.parametrize("text, count", [
-    ("코로나19 환자 600명을 대상으로 임상 3상을 승인받았다.", 600),  # Korean counter 명
+    ("신약 2상 임상에는 환자 240명이 참여할 예정이다.", 240),  # Korean counter 명
     ("共纳入200例患者", 200),  # Chinese counter 例
     ("目標参加者数 60", 60),  # Japanese sample-size label
     ("总样本量：120", 120),  # Chinese sample-size label
