@@ -2,9 +2,10 @@
 
     python -m bench.ablation --db trialsift-eval.duckdb [--model default] [--only NAME ...]
 
-Each row turns one step of pipeline/grounding.py off (a check that refuses values, or a step
-that adds, splits or drops values after the model answered) and re-extracts every gold
-document with the answers an eval run cached, so no model runs. A step pays for itself when
+Each row turns one step of grounding off (a check in pipeline/field_checks.py that refuses
+values, or a step in pipeline/resolve.py that adds, splits or drops values after the model
+answered) and re-extracts every gold document with the answers an eval run cached, so no
+model runs. A step pays for itself when
 turning it off lowers validation F1 or raises validation hallucinations; one that only moves
 dev pages was fitted to them. A row whose change alters what the model would be asked reports
 its cache misses: those documents are scored without the missing answers and the row is
@@ -23,7 +24,7 @@ from typing import Callable, Iterator, Optional
 
 import duckdb
 
-from trialsift.pipeline import evaluation, grounding, statements
+from trialsift.pipeline import evaluation, field_checks, resolve, statements
 from trialsift.pipeline.documents import read_document
 from trialsift.pipeline.eval_split import DEV, VALIDATION
 from trialsift.pipeline.extraction import ExtractionConfig, extract_document
@@ -31,34 +32,34 @@ from trialsift.pipeline.llm import Endpoint, LLMClient
 from trialsift.pipeline.prompting import load_prompts
 from trialsift.pipeline.scoring import FieldCounts, compare_record
 
-# Each step: the grounding function turned off ("statements." for a statement detector's), and what it
-# returns when off.
+# Each step: the function turned off, named with its module (field_checks, resolve or statements),
+# and what it returns when off.
 _KEEP = lambda *args, **kwargs: None  # noqa: E731 - a resolve step that changes nothing
 _ACCEPT = lambda *args, **kwargs: False  # noqa: E731 - a check that never objects
 _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
 
 STEPS: dict[str, tuple[str, Callable]] = {
     # resolve steps: values added, split or dropped after the model answered
-    "drop names only in titles": ("_drop_names_only_in_titles", _KEEP),
-    "drop acronym of an intervention": ("_drop_acronym_of_an_intervention", _KEEP),
-    "add a placebo participants receive": ("_add_a_stated_placebo", _KEEP),
-    "split run-together criteria": ("one_criterion_each", _ONE_ITEM),
+    "drop names only in titles": ("resolve._drop_names_only_in_titles", _KEEP),
+    "drop acronym of an intervention": ("resolve._drop_acronym_of_an_intervention", _KEEP),
+    "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
+    "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),
     # checks: a value located in the text is refused where it is not stated as the field
-    "not a value (headings, placeholders, roles)": ("not_a_value", _KEEP),
-    "country not a place of the trial": ("_not_stated_as_a_place_of_the_trial", _ACCEPT),
-    "labelled as another role": ("_labelled_as_another_role", _ACCEPT),
-    "labelled as a code": ("_labelled_as_a_code", _ACCEPT),
-    "condition category": ("_not_stated_as_condition", _ACCEPT),
-    "named only in the eligibility criteria": ("_in_eligibility_criteria", _ACCEPT),
-    "criterion cut off by the end": ("_cut_off_by_the_end", _ACCEPT),
-    "criterion starts an item": ("_starts_an_item", lambda *args, **kwargs: True),
-    "stated as a criterion": ("_stated_as_criterion", lambda *args, **kwargs: True),
-    "stated as an outcome": ("_stated_as_outcome", lambda *args, **kwargs: True),
+    "not a value (headings, placeholders, roles)": ("field_checks.not_a_value", _KEEP),
+    "country not a place of the trial": ("field_checks._not_stated_as_a_place_of_the_trial", _ACCEPT),
+    "labelled as another role": ("field_checks._labelled_as_another_role", _ACCEPT),
+    "labelled as a code": ("field_checks._labelled_as_a_code", _ACCEPT),
+    "condition category": ("field_checks._not_stated_as_condition", _ACCEPT),
+    "named only in the eligibility criteria": ("field_checks._in_eligibility_criteria", _ACCEPT),
+    "criterion cut off by the end": ("field_checks._cut_off_by_the_end", _ACCEPT),
+    "criterion starts an item": ("field_checks._starts_an_item", lambda *args, **kwargs: True),
+    "stated as a criterion": ("field_checks._stated_as_criterion", lambda *args, **kwargs: True),
+    "stated as an outcome": ("field_checks._stated_as_outcome", lambda *args, **kwargs: True),
     "date labelled as another date": ("statements.labelled_as_another_date", _ACCEPT),
-    "scientific title stands as a title": ("_stands_as_a_title", lambda *args, **kwargs: True),
+    "scientific title stands as a title": ("field_checks._stands_as_a_title", lambda *args, **kwargs: True),
     "registration date under its own label": ("statements.labelled_as_this_date", lambda *args, **kwargs: True),
-    "acronym given as the trial's name": ("_named_as_the_trial", lambda *args, **kwargs: True),
-    "sponsor cue on its line": ("_stated_as_sponsor", lambda *args, **kwargs: True),
+    "acronym given as the trial's name": ("field_checks._named_as_the_trial", lambda *args, **kwargs: True),
+    "sponsor cue on its line": ("field_checks._stated_as_sponsor", lambda *args, **kwargs: True),
 }
 
 
@@ -86,8 +87,8 @@ def turned_off(step: Optional[str]) -> Iterator[None]:
         yield
         return
     attribute, replacement = STEPS[step]
-    module = statements if attribute.startswith("statements.") else grounding
-    attribute = attribute.removeprefix("statements.")
+    module_name, attribute = attribute.split(".")
+    module = {"field_checks": field_checks, "resolve": resolve, "statements": statements}[module_name]
     original = getattr(module, attribute)
     setattr(module, attribute, replacement)
     try:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from trialsift.pipeline.grounding import ground, one_criterion_each, verify_evidence
+from trialsift.pipeline.grounding import ground, verify_evidence
 from trialsift.pipeline.records import CleanText, Document, Evidence, Finding
+from trialsift.pipeline.resolve import one_criterion_each
 
 
 def _doc(text: str) -> tuple[Document, CleanText]:

@@ -1,0 +1,499 @@
+"""The checks that a span states a value *as its field*, and the table of which field needs which.
+
+Grounding (pipeline/grounding.py) finds where the text mentions a value; these checks decide
+whether that mention states it as the field it was proposed for: a name under another role's
+label is not the sponsor, a condition named only in the criteria is not the condition studied,
+a criterion stands where the page lists criteria. Each check reads the text around one span;
+adding one is a line in FIELD_CHECKS. Statement detectors are pipeline/statements.py's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
+
+from . import statements
+from .records import CleanText, Document, Evidence, Finding
+from .registry_records import DANGLING_WORDS
+from .sections import classify_heading, heading_label
+from ..schemas import lexicon, normalize
+
+if TYPE_CHECKING:
+    from .grounding import Grounded
+
+
+@dataclass(frozen=True)
+class Page:
+    """One document as the checks read it: the cleaned text, and the raw text its offsets map to."""
+
+    document: Document
+    clean: CleanText
+
+    @property
+    def text(self) -> str:
+        return self.clean.text
+
+    def evidence(self, span: statements.Span) -> Evidence:
+        start, end = self.clean.raw_span(span.start, span.end)
+        return Evidence(start=start, end=end, quote=self.document.text[start:end])
+
+
+class Check(NamedTuple):
+    """A span states the value as its field where `states(page, span)` holds; a value none of
+    whose spans passes is rejected with `reason`. `applies` says which findings it judges."""
+
+    states: Callable[[Page, statements.Span], Any]
+    reason: str
+    applies: Callable[[Finding], bool] = lambda finding: True
+
+
+class ItemCheck(NamedTuple):
+    """A located list item is this field's where `states(out, page, item, spans)` holds; else `reason`."""
+
+    states: Callable[["Grounded", Page, dict, list], Any]
+    reason: str
+
+
+# --- where a span stands -------------------------------------------------------------------------
+
+
+def _label_before(text: str, span: statements.Span) -> str:
+    """The text before a value on its line, or the nearest line above when nothing on the value's
+    line labels it (the value starts its line, or sits inside an unlabelled line such as an address)."""
+    line_start = statements.start_of_line(text, span.start)
+    before = text[line_start:span.start]
+    if ":" in before or line_start == 0:
+        return before
+    start, end = statements.line_above(text, line_start)
+    return text[start:end]
+
+
+def _heading_above(text: str, span: statements.Span, lines: int = 25) -> Optional[str]:
+    """The section label of the nearest heading above a span (within `lines` lines), or None."""
+    line_start = statements.start_of_line(text, span.start)
+    for line in reversed(text[:line_start].splitlines()[-lines:]):
+        label = heading_label(line.strip()) if line.strip() else None
+        if label:
+            return label
+    return None
+
+
+def _sentence_start(text: str, end: int) -> int:
+    """Where the sentence holding `end` starts: after a full stop and a space, or the line's start."""
+    return max(statements.start_of_line(text, end), text.rfind(". ", 0, end) + 2)
+
+
+def _sentence_end(text: str, start: int) -> int:
+    """Where the sentence holding `start` ends: a full stop before a space, or the line's end."""
+    match = re.compile(r"\.(?=\s|$)|\n").search(text, start)
+    return match.start() if match else len(text)
+
+
+# --- stated as the field -------------------------------------------------------------------------
+
+
+_SCIENTIFIC_TITLE_LABEL = re.compile(r"(?<!public )(?<!brief )(?<!lay )title|titre|titel|t\u00edtulo", re.I)
+
+
+# Labels that give an organization a role other than sponsor. Old ClinicalTrials.gov pages show
+# "Sponsor:" with its value lost, then "Collaborator:" and "Information provided by (Responsible
+# Party):" each over a name: neither name is stated as the sponsor.
+_OTHER_ROLE_LABEL = re.compile(
+    r"(?:collaborators?|information provided by(?: \(responsible party\))?|responsible party"
+    r"|principal investigators?|study (?:director|chair|leader)|applicant|affiliation|address|contact person"
+    r"|national competent authority|\u5730\u5740)\s*[:|\uff1a]?\s*$", re.I)  # \u5730\u5740: "address"
+# A site is where the trial runs: an organization labelled as the sponsor, or as a contact's or
+# sponsor's "Organization"/"Institute" (UMIN), is not stated as a site.
+_NOT_A_SITE_LABEL = re.compile(r"(?:sponsor|funder|organi[sz]ation|institute)\s*[:|\-]?\s*$", re.I)
+
+
+# "Sponsor's Protocol Code Number: ClonDO", "Other Study ID Numbers: MT103-203", or an unlabelled
+# line under the registry id (aggregators list the NCT number, then the sponsor's code).
+_CODE_LABEL = re.compile(r"(?:protocol|code|numbers?|ids?|identifiers?)\s*[:|]?\s*$", re.I)
+
+
+# Where a page gives a short name as the trial's own: under an acronym label, closing a title
+# line ("... in Chest Pain (ABC)", "... - ABC"), beside a word for the trial ("the ABC study",
+# "trial (ABC-2)", "a Phase 3 trial, Abc,"), or spelled out beside it ("ABC (A Big Cohort)").
+# A short name in running text with none of these is a drug's, a company's or a disease's
+# abbreviation: "drugname pegol (DP) 200 mg", "Acme Inc. (ACME)".
+_ACRONYM_LABEL = re.compile(r"acronym|abbreviat|short (?:title|name)|akronym|acr\u00f3nimo|acronyme"
+                            r"|\u7565\u79f0|\u7f29\u5199|\u7b80\u79f0", re.I)  # 略称 缩写 简称
+_TRIAL_WORD = re.compile(r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
+                         r"|\u7814\u7a76|\uc784\uc0c1", re.I)  # 试验 試験 研究 임상
+_WORDS_BESIDE = 4
+_CLOSING = " \t)]}\"'\u201d\u2019\u00bb\u300b\u3011|*.,;"
+
+
+def _named_as_the_trial(text: str, span: statements.Span) -> bool:
+    line_start, line_end = statements.start_of_line(text, span.start), statements.end_of_line(text, span.end)
+    before, after = text[line_start:span.start], text[span.end:line_end]
+    if _ACRONYM_LABEL.search(before) or (not re.search(r"[^\W\d_]", before) and line_start > 0 and
+                                          _ACRONYM_LABEL.search(text[slice(*statements.line_above(text, line_start))])):
+        return True
+    if not after.strip(_CLOSING) or re.match(r"[\s)\]\"\u201d]*(?::|\s[-\u2013\u2014]\s)", after):
+        return True  # ends its line (a title's end, a name on its own line) or heads a title ("X: ...")
+    words_before = re.findall(r"[^\W_]+", before)[-_WORDS_BESIDE:]
+    words_after = re.findall(r"[^\W_]+", after)[:_WORDS_BESIDE]
+    if any(_TRIAL_WORD.fullmatch(word) for word in words_before + words_after):
+        return True
+    spelled = re.match(r"\s*\(([^)\n]{5,120})\)", after)
+    letters = re.sub(r"[^A-Za-z]", "", text[span.start:span.end]).upper()
+    return bool(spelled and len(letters) >= 2 and
+                "".join(ch for ch in spelled[1] if ch.isupper()).startswith(letters[:3]))
+
+
+def _labelled_as_a_code(text: str, span: statements.Span) -> bool:
+    label = _label_before(text, span).strip()
+    ids = normalize.find_registry_ids(label)
+    return bool(_CODE_LABEL.search(label)) or (len(ids) == 1 and ids[0].end - ids[0].start >= len(label) - 1)
+
+
+# A sponsor is a role a page gives an organization, with a label or a phrase on its line or the
+# line above ("Sponsor:", "Primary sponsor", "funded by", "conducted by", a company announcing its
+# trial; the same words in the registries' other languages). Any other organization a page names
+# (a registry, a site, a trial group, a drug in a link list) is not stated as the sponsor.
+_SPONSOR_CUE = re.compile(
+    r"sponsor|fund|financ|conduct|run by|led by|organi[sz]ed by|initiat|compan|announc"
+    r"|\u7533\u529e|\u8d44\u52a9|\u4e3b\u529e|\u4e3b\u8fa6|\u5b9f\u65bd|\u4e3b\u50ac|\u30b9\u30dd\u30f3\u30b5\u30fc"  # 申办 资助 主办 主辦 実施 主催 スポンサー
+    r"|\uc2a4\ud3f0\uc11c|\uc758\ub8b0|promot|patrocin|f\u00f6rder|auftraggeber",  # 스폰서 의뢰
+    re.I)
+
+
+def _stated_as_sponsor(text: str, span: statements.Span) -> bool:
+    line_start = statements.start_of_line(text, span.start)
+    window_start = statements.line_above(text, line_start)[0] if line_start > 0 else line_start
+    return bool(_SPONSOR_CUE.search(text[window_start:statements.end_of_line(text, span.end)]))
+
+
+# A site is a place the trial runs: with no city or country, its name or a label on its line or
+# the line above must say so ("Locations", "Study site", a hospital, clinic or centre).
+_SITE_CUE = re.compile(
+    r"locat|\bsites?\b|cent(?:re|er)|hospital|clinic|klinik|h\u00f4pital|universit|institut|recruit"
+    r"|\u533b\u9662|\u75c5\u9662|\ubcd1\uc6d0",  # 医院 病院 병원
+    re.I)
+
+
+def _stated_as_a_place(text: str, span: statements.Span) -> bool:
+    line_start = statements.start_of_line(text, span.start)
+    window_start = statements.line_above(text, line_start)[0] if line_start > 0 else line_start
+    return bool(_SITE_CUE.search(text[window_start:statements.end_of_line(text, span.end)]))
+
+
+def _labelled_as_another_role(text: str, span: statements.Span) -> bool:
+    """Whether the label just before a name gives it another role than sponsor."""
+    return bool(_OTHER_ROLE_LABEL.search(_label_before(text, span)))
+
+
+# ISRCTN's "Condition category: Circulatory System" classes the trial; it names no condition.
+_CATEGORY_LABEL = re.compile(r"(?:condition|disease|therapeutic) (?:category|area|class)\s*:?\s*$", re.I)
+
+
+def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
+    """A disease named in an eligibility criterion ("diagnosis of probable Alzheimer's
+    disease") is who may enrol, not what the trial studies; a category is not a condition."""
+    return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _in_eligibility_criteria(text, span)
+
+
+def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
+    """Whether a span stands in the eligibility criteria: a criteria word on its line, or an
+    eligibility heading above it. A drug or disease named there says who may enrol ("prior
+    methotrexate", "diagnosis of asthma"), not what the trial gives or studies."""
+    if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
+        return True
+    return _heading_above(text, span, lines=60) == "eligibility"
+
+
+_CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible|"
+                            + "|".join(lexicon.criteria_heading_pattern(kind) for kind in ("inclusion", "exclusion")), re.I)
+
+
+def _stated_as_criterion(text: str, span: statements.Span) -> bool:
+    """A criterion is one where the page lists criteria: a criteria word on its line, or an
+    eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
+    is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
+    after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
+    dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
+    if not _starts_an_item(text, span):
+        return False
+    if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
+        return True
+    return _heading_above(text, span, lines=60) == "eligibility"
+
+
+# What may stand before an item on its line: nothing but a bullet or number, or a sentence end,
+# colon or separator ("Inclusion Criteria: - Men and women >= 18").
+_ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u00b7>]*(?:\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s*)?$", re.I)
+
+
+# An item number inside a line ("... any race/ethnicity 2. Mayo Clinic inpatient"), before a capital.
+_INLINE_ITEM_NUMBER = re.compile(r"\s\d{1,2}[.)]\s+$")
+
+
+def _starts_an_item(text: str, span: statements.Span) -> bool:
+    before = text[statements.start_of_line(text, span.start):span.start]
+    return bool(_ITEM_START.search(before)) or (
+        bool(_INLINE_ITEM_NUMBER.search(before)) and text[span.start:span.start + 1].isupper())
+
+
+def _cut_off_by_the_end(document_text: str, clean: CleanText, span: statements.Span) -> bool:
+    """The item runs into the end of a document that was cut mid-sentence (scraped previews
+    and dumps often are), so it is not stated whole: nothing but whitespace follows it in the
+    document, and it ends on a word that cannot end a phrase ("... minimal residual disease at
+    a"), at a cut that left a space and no line end after it, or on the beginning of a word ("The Major
+    Depr": "Depr" starts words elsewhere in the text and never stands alone). An item followed
+    by page furniture that cleaning removed is not at the document's end."""
+    text = clean.text
+    stated = text[span.start:span.end].rstrip()
+    words = re.findall(r"\w+", stated)
+    after = document_text[clean.raw_span(span.start, span.end)[1]:]  # the rest of the document, not of the cleaned text
+    if after.strip() or not words or re.search(r"[.!?;:)\]\u3002]$", stated):
+        return False
+    last = words[-1].lower()
+    if last in DANGLING_WORDS or last in ("and", "or") or re.fullmatch(r"[ \t]+", after):
+        return True
+    lowered = text.lower()
+    stands_alone_elsewhere = len(re.findall(rf"(?<!\w){re.escape(last)}(?!\w)", lowered)) > 1
+    return not stands_alone_elsewhere and re.search(rf"(?<!\w){re.escape(last)}\w", lowered) is not None
+
+
+def _stated_as_outcome(text: str, span: statements.Span) -> bool:
+    """A measure is an outcome where the page says so: an outcome/endpoint word in its sentence,
+    or an outcomes heading above it before any other heading. "The purpose is to compare the overall
+    survival" names a measure; it does not state the trial's primary outcome, nor does "the 2-year
+    PFS was 45%" in the background sentence before "The primary endpoint is PFS"."""
+    if statements.OUTCOME_CUE.search(text[_sentence_start(text, span.start):_sentence_end(text, span.end)]):
+        return True
+    return _heading_above(text, span) == "outcomes"
+
+
+def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
+    """A title stands on a line of its own, or after a label on its line; a phrase a model took
+    out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
+    before = text[statements.start_of_line(text, evidence.start):evidence.start].strip()
+    after = text[evidence.end:statements.end_of_line(text, evidence.end)].strip(" \t|")
+    # after it, at most a short bracket or a dash and a short name: "(ABC)", "- ABC", "- Site name"
+    return (not before or before.endswith((":", "|"))) and (
+        not after or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
+
+
+# "In France, squamous cell carcinomas ... are the 5th most common cancer": a country that opens a
+# sentence of background, not a place the trial runs.
+_BACKGROUND_COUNTRY = re.compile(r"(?:^|[.!?]\s+|\n\s*)in\s+(?:the\s+)?$", re.I)
+
+
+def _not_stated_as_a_place_of_the_trial(text: str, span: statements.Span) -> bool:
+    """A country in a postal address (of a contact or sponsor: the label "Address" within the
+    three lines above) or opening a sentence of background ("In Indonesia, the prevalence ...")."""
+    line_start = statements.start_of_line(text, span.start)
+    if _BACKGROUND_COUNTRY.search(text[max(0, line_start - 1):span.start]) and text[span.end:span.end + 1] == ",":
+        return True
+    above = text[:line_start].rstrip().rsplit("\n", 3)[-3:]
+    return any(re.search(r"\baddress\b\s*[:|]?\s*$", line.strip(), re.I) for line in above + [text[line_start:span.start]])
+
+
+_TIME_FRAME_CUE = re.compile(r"\d|\b(?:days?|weeks?|months?|years?|hours?|minutes?|baseline|visits?|cycles?|end|follow|"
+                             r"post|pre|until|through|up to|after|before|during|period|time|randomi[sz]ation|discharge|"
+                             r"admission|surgery|treatment|study|trial|screening|dos(?:e|ing)|infusion|delivery|birth)",
+                             re.I)
+
+
+def names_a_time(time_frame: Any) -> bool:
+    """A time frame names a time ("at 12 weeks", "baseline", "until discharge"); a model's other
+    words in that slot are not one."""
+    return bool(_TIME_FRAME_CUE.search(str(time_frame)))
+
+
+# --- a value of its field at all -----------------------------------------------------------------
+
+
+# Fields (and the key of list items) that name something. A model short of an answer copies
+# the page's headings, ids, categories and the trial's acronym into them ("Brief Summary" as the
+# sponsor, a trial id as a site, "Experimental" as an arm label); the text does contain those
+# words, but not as that field's value.
+_NAMING_FIELDS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators", "acronym",
+                  "public_title", "scientific_title", "inclusion_criteria", "exclusion_criteria", "ethics_review"}
+_NAMING_KEYS = {"sites": "name", "contacts": "name", "interventions": "name", "arms": "label"}
+_ORGANIZATIONS = {"primary_sponsor", "secondary_sponsors", "funders", "collaborators", "sites"}
+_CATEGORIES = {
+    "experimental", "active comparator", "placebo comparator", "sham comparator", "no intervention", "other",
+    "drug", "device", "biological", "procedure", "radiation", "behavioral", "genetic", "dietary supplement",
+    "combination product", "diagnostic test", "intervention", "arm", "group",
+    "induction", "consolidation", "maintenance", "definitive", "adjuvant", "neoadjuvant",  # treatment phases
+}
+# ClinicalTrials.gov's funder classes ("Funder Type: Industry"), not organizations.
+_FUNDER_CLASSES = {"industry", "other", "us fed", "u s fed", "fed", "other gov", "indiv", "individual", "network",
+                   "ambig", "ambiguous", "unknown"}
+_ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.I)
+
+
+def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
+    """Why a name-like value is not a value of its field, if it is not."""
+    name, value = finding.field, finding.value
+    text = value.get(_NAMING_KEYS[name]) if name in _NAMING_KEYS and isinstance(value, dict) else (
+        value if name in _NAMING_FIELDS else None)
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = text.strip()
+    if normalize.is_not_stated(text):
+        return "a placeholder for a missing value, not a value"
+    if _ADDRESS.fullmatch(text):
+        return "an e-mail or web address, not a name"
+    if heading_label(text) and not (name == "acronym" and text.isupper()):  # "STATUS" may name a trial
+        return "a section heading or field label, not a value"
+    label = re.match(r"([^:\uff1a\n]{2,40})[:\uff1a]\s*\S", text)
+    if label and (classify_heading(label[1]) or (None, False))[1]:
+        return "a field label with its value, not a value"  # "Status: Completed" read as a name
+    if name not in ("acronym",) and normalize.is_registry_name(text):
+        return "a registry's name, not a value"
+    ids = normalize.find_registry_ids(text)
+    if any(m.end - m.start >= len(text) - 2 for m in ids) or (
+            ids and not re.search(r"[^\W\d_]", "".join(text[a.end:b.start] for a, b in zip(ids, ids[1:])) +
+                                  text[:ids[0].start] + text[ids[-1].end:])):
+        return "a registry id, not a name"  # "ChiCTR2100050545 ; ChiMCTR2100005248" too
+    if name in _ORGANIZATIONS and re.search(r"\bet al\b", text, re.I):
+        return "a list of authors, not an organization"
+    if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:
+        return "a category, not a name"
+    if name in ("public_title", "scientific_title") and len(re.findall(r"\b[^\W\d_]{2,}", text)) < 3:
+        return "too short to be a title"  # "EudraCT number 2015-001894-4": a label and a number
+    if name in ("public_title", "scientific_title") and ids and ids[0].start == 0:
+        return "a registry id run into a title, not a title as the page states it"
+    if name in _ORGANIZATIONS and " ".join(re.findall(r"[a-z]+", text.lower())) in _FUNDER_CLASSES:
+        return "a class of funder, not an organization"
+    acronym = out.values.get("acronym")
+    if name in _ORGANIZATIONS and acronym and text.casefold() == str(acronym).strip().casefold():
+        return "the trial's acronym, not an organization"
+    if name == "contacts" and text.casefold() == str(value.get("affiliation") or "").strip().casefold():
+        return "an organization (the contact's own affiliation), not a person"
+    if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
+        return "a place, not a site"
+    return None
+
+
+def _names_an_accepted_organization(out: "Grounded", text: str) -> bool:
+    """Does `text` name (all its words, or all of theirs) an accepted sponsor, funder or collaborator?
+    A small model short of sites lists the sponsor ("Bristol-Myers Squibb") as one."""
+    words = set(re.findall(r"\w+", text.casefold()))
+    for name in _ORGANIZATIONS - {"sites"}:
+        accepted = out.values.get(name)
+        for organization in accepted if isinstance(accepted, list) else [accepted]:
+            theirs = set(re.findall(r"\w+", str(organization or "").casefold()))
+            if theirs and words and (words <= theirs or theirs <= words):
+                return True
+    return False
+
+
+# --- the table -----------------------------------------------------------------------------------
+# Checks look their predicates up by name when they run, so bench/ablation.py can replace one.
+
+
+def _a_phrase(finding: Finding) -> bool:
+    return len(str(finding.value).split()) > 3 or len(str(finding.value)) > 30
+
+
+def _a_short_name(finding: Finding) -> bool:
+    return not _a_phrase(finding)
+
+
+def _not_by_a_rule(finding: Finding) -> bool:
+    return not finding.method.startswith("rule:")
+
+
+_A_TITLE_LINE = Check(lambda page, span: _stands_as_a_title(page.document.text, page.evidence(span)),
+                      "a phrase inside a sentence, not a title line")  # a title is never a phrase cut out of prose
+_NOT_IN_THE_CRITERIA = Check(lambda page, span: not _in_eligibility_criteria(page.text, span),
+                             "named only in the eligibility criteria: who may enrol, not what the trial gives")
+_AN_OUTCOME = Check(lambda page, span: _stated_as_outcome(page.text, span),
+                    "not stated as an outcome (no outcome or endpoint label on its line or above it)")
+_CRITERION_REASON = ("not stated as a criterion (no eligibility heading or criteria label above it, "
+                     "or a piece of a longer sentence)")
+_WHOLE = Check(lambda page, span: not _cut_off_by_the_end(page.document.text, page.clean, span),
+               "cut off by the end of the document: not stated whole")
+
+# Field -> the checks, in order, that a span found for its value must pass. A span is only kept
+# if every check that applies passes; a field not listed needs no more than a span stating it.
+FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
+    "primary_sponsor": (
+        Check(lambda page, span: not _labelled_as_another_role(page.text, span),
+              "labelled as another role (collaborator, responsible party, applicant, "
+              "affiliation...), not the sponsor"),
+        Check(lambda page, span: _stated_as_sponsor(page.text, span),
+              "no sponsor, funder or conductor cue on its line or the line above: "
+              "an organization the page names, not one it names as the sponsor"),
+    ),
+    # A short name is an acronym wherever it stands as the trial's name; a phrase only where labelled so.
+    "acronym": (
+        Check(lambda page, span: re.search(r"acronym", _label_before(page.text, span), re.I),
+              "too long for an acronym, and no Acronym label gives it", _a_phrase),
+        Check(lambda page, span: not _labelled_as_a_code(page.text, span),
+              "stated as a protocol code or study number, not an acronym", _a_short_name),
+        Check(lambda page, span: _named_as_the_trial(page.text, span),
+              "not given as the trial's name (no Acronym label, not at a title's end, "
+              "not beside 'trial' or 'study', not spelled out): a short name of "
+              "something else the page mentions", _a_short_name),
+    ),
+    "public_title": (_A_TITLE_LINE,),
+    "scientific_title": (
+        _A_TITLE_LINE,
+        Check(lambda page, span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span)),
+              "no official or scientific title label gives it"),
+    ),
+    "interventions": (_NOT_IN_THE_CRITERIA,),
+    "arms": (_NOT_IN_THE_CRITERIA,),
+    "primary_outcomes": (_AN_OUTCOME,),
+    "secondary_outcomes": (_AN_OUTCOME,),
+    # Narrative prose ("patients with X were enrolled") reads as inclusion criteria, never as
+    # exclusions: an exclusion item need only start an item, wherever the page lists it. Criteria
+    # a rule read from the page's own criteria section are where criteria are listed already.
+    "inclusion_criteria": (
+        Check(lambda page, span: _stated_as_criterion(page.text, span), _CRITERION_REASON, _not_by_a_rule),
+        _WHOLE,
+    ),
+    "exclusion_criteria": (
+        Check(lambda page, span: _starts_an_item(page.text, span), _CRITERION_REASON, _not_by_a_rule),
+        _WHOLE,
+    ),
+    "countries": (
+        Check(lambda page, span: not _not_stated_as_a_place_of_the_trial(page.text, span),
+              "named only in an address or in background prose, not as a place the trial runs"),
+    ),
+    "conditions": (
+        Check(lambda page, span: not _not_stated_as_condition(page.text, span),
+              "named only in the eligibility criteria or as a condition category, "
+              "not as the condition studied"),
+    ),
+}
+
+
+def _located(item: dict) -> bool:
+    return bool(item.get("city") or item.get("country"))
+
+
+def _not_the_sponsor_again(out: "Grounded", page: Page, item: dict, spans: list) -> bool:
+    return _located(item) or not _names_an_accepted_organization(out, item.get("name") or "")
+
+
+def _not_only_under_another_role(out: "Grounded", page: Page, item: dict, spans: list) -> bool:
+    return not all(_labelled_as_another_role(page.text, span) or _NOT_A_SITE_LABEL.search(_label_before(page.text, span))
+                   for span in spans)
+
+
+def _located_or_stated_as_a_place(out: "Grounded", page: Page, item: dict, spans: list) -> bool:
+    return _located(item) or any(_stated_as_a_place(page.text, span) for span in spans)
+
+
+# Field -> checks on a whole item, judged after its location is checked (a model adds a city
+# the page never gives), in order.
+ITEM_CHECKS: dict[str, tuple[ItemCheck, ...]] = {
+    "sites": (
+        ItemCheck(_not_the_sponsor_again, "the sponsor again, with no location: not a site"),
+        ItemCheck(_not_only_under_another_role,
+                  "labelled as another role (sponsor, responsible party, organization, address): "
+                  "not a site"),
+        ItemCheck(_located_or_stated_as_a_place,
+                  "no location, and nothing on its line or the line above says it is a "
+                  "place the trial runs: an organization the page names, not a site"),
+    ),
+}

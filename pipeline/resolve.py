@@ -1,0 +1,259 @@
+"""Resolve: the steps that create or reshape values, kept apart from checking them.
+
+Grounding (pipeline/grounding.py) keeps a value only where a span of the text states it as its
+field. Some answers are reshaped on the way: one criterion per item where a page ran several
+into one, a measure the model cut short extended to the clause the page states, a page's
+unlabelled title line taken as its public title, a list of phases cut to the phases stated.
+Once every field is in, a placebo the page says participants receive is added (its evidence
+carries the method PLACEBO_ADDED), and names that are only a title's words or an intervention's
+short name are dropped. Each step is one named function, to be read and ablated
+(bench/ablation.py) on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from . import field_checks, statements
+from .field_checks import Page
+from .records import Evidence, Finding, Rejection
+
+if TYPE_CHECKING:
+    from .grounding import Grounded
+
+_WS = re.compile(r"\s+")
+_Texts = Callable[[str], list]  # every span of the cleaned text stating a text (grounding's locator)
+
+
+# --- before grounding: one criterion per item ----------------------------------------------------
+
+
+_CRITERIA_FIELDS = {"inclusion_criteria", "exclusion_criteria"}
+# Where a page ran several criteria into one item: "; " always; a flattened list's " - ", " * "
+# or " • " when a capital letter or bracket follows ("... (SCLC) - Subjects with ...").
+_CRITERIA_SEPARATOR = re.compile(r";\s+|\s+[-*\u2022]\s+(?=[A-Z(])")
+
+
+# A numbered list run into one line: " 2. " before a capital, where the numbers count up.
+_INLINE_NUMBER = re.compile(r"\s+(\d{1,2})[.)]\s+(?=[A-Z(])")
+# A connector left at the end of an item of a flattened list ("... within six months. AND").
+_TRAILING_CONNECTOR = re.compile(r"\s+(?:AND|OR|and/or)\s*$")
+
+
+def _numbered_parts(item: str) -> list[str]:
+    """"Age 18-65 2. Able to consent 3. No prior therapy" -> its three items; an item whose
+    inline numbers do not count up from 2 (a dose "2. 5 mg", a list "1. 3. 5.") stays whole."""
+    cuts = [m for m in _INLINE_NUMBER.finditer(item)]
+    if not cuts or [int(m.group(1)) for m in cuts] != list(range(2, len(cuts) + 2)):
+        return [item]
+    starts = [0] + [m.end() for m in cuts]
+    ends = [m.start() for m in cuts] + [len(item)]
+    return [item[a:b] for a, b in zip(starts, ends)]
+
+
+def one_criterion_each(item: Any) -> list:
+    """One criterion per item. Separators inside brackets do not split, and a part after a
+    dash or bullet must be three words or more, so that "Stage IIIB - IV" stays whole. A
+    numbered list run into one item is split at its numbers, and a connector a flattened list
+    leaves at an item's end ("AND") is not part of the criterion."""
+    if not isinstance(item, str):
+        return [item]
+    numbered = _numbered_parts(item)
+    if len(numbered) > 1:
+        return [part for piece in numbered for part in one_criterion_each(piece)]
+    item = _TRAILING_CONNECTOR.sub("", item)
+    parts: list[str] = []
+    position = 0
+    for separator in _CRITERIA_SEPARATOR.finditer(item):
+        before = item[:separator.start()]
+        if before.count("(") + before.count("[") > before.count(")") + before.count("]"):
+            continue  # inside brackets: "(combined oral contraceptive pill; injectable ...)" is one criterion
+        following = item[separator.end():]
+        next_stop = _CRITERIA_SEPARATOR.search(following)
+        if not separator.group().startswith(";") and \
+                len(following[: next_stop.start() if next_stop else len(following)].split()) < 3:
+            continue
+        parts.append(item[position:separator.start()])
+        position = separator.end()
+    parts.append(item[position:])
+    parts = [part.strip(" \t;*\u2022-") for part in parts]
+    return [part for part in parts if re.search(r"\w", part)] or [item]
+
+
+def split_criteria(findings: list[Finding]) -> list[Finding]:
+    """Each model-proposed criteria list with one criterion per item; evidence-backed findings
+    (rules, records) are the page's own items and stay as they are."""
+    out = []
+    for finding in findings:
+        value = finding.value
+        if finding.field in _CRITERIA_FIELDS and finding.evidence is None and value not in (None, [], ""):
+            items = value if isinstance(value, list) else [value]
+            finding = Finding(finding.field, [part for item in items for part in one_criterion_each(item)],
+                              finding.method, finding.evidence)
+        out.append(finding)
+    return out
+
+
+# --- while grounding: a value reshaped to what the page states -----------------------------------
+
+
+def stated_phases(out: "Grounded", finding: Finding, text: str) -> Finding:
+    """A list of phases is a value of its own ("Phase 2/3"), but where the page states only some
+    of the answer's phases, those are what it states (the others are rejected)."""
+    value = finding.value
+    if finding.field != "phases" or finding.evidence is not None or len(value) <= 1:
+        return finding
+    stated = [phase for phase in value if statements.find_enum("phases", phase, text)]
+    if not stated or stated == list(value):
+        return finding
+    for phase in value:
+        if phase not in stated:
+            out.rejections.append(Rejection("phases", phase, finding.method,
+                                            "no span of the source text states this phase"))
+    return Finding("phases", stated, finding.method)
+
+
+def title_field(out: "Grounded", name: str, page: Page, spans: list[statements.Span]) -> str:
+    """The field a title is stored as: a page's unlabelled title line (an aggregator's heading)
+    is its public title, while the page has given no other."""
+    if name != "scientific_title" or "public_title" in out.values:
+        return name
+    lines = [span for span in spans if field_checks._stands_as_a_title(page.document.text, page.evidence(span))]
+    labelled = [span for span in lines
+                if field_checks._SCIENTIFIC_TITLE_LABEL.search(field_checks._label_before(page.text, span))]
+    return "public_title" if lines and not labelled else name
+
+
+def whole_measure(text: str, item: dict, key: str, span: statements.Span) -> statements.Span:
+    """The span of a measure as the page states it: where the model cut it short, the clause it
+    starts (and the item's `key` set to that text)."""
+    whole_end = _whole_measure_end(text, span, item.get("time_frame"))
+    if whole_end <= span.end:
+        return span
+    item[key] = _WS.sub(" ", text[span.start:whole_end])
+    return statements.Span(span.start, whole_end)
+
+
+# A measure cut short by the model ("ORR" of "ORR at 3 months post-radiotherapy", "complete response"
+# of "complete response (CR) rate of each irradiated lesion ...") goes on, in the text, with a
+# bracket or one of these words; it ends at the clause's end.
+_MEASURE_GOES_ON = re.compile(r"[ \t]*(?:\(|(?:of|at|in|per|from|after|during|within|over|on|among|between|by|versus|vs\.?"
+                              r"|assessed|evaluated|measured|defined|according|rate|score)\b)", re.I)
+
+
+def _whole_measure_end(text: str, span: statements.Span, time_frame: Optional[str]) -> int:
+    """Where the clause holding a measure ends, when the measure stops short of it; else span.end.
+    Not when the rest is only the item's own time frame ("mortality | at 25 months": the model
+    split measure and time frame), nor when it names another time than the item's (this mention
+    of the measure belongs to another outcome)."""
+    end = _clause_end(text, span)
+    rest = _WS.sub(" ", text[span.end:end]).strip().lower()
+    time_frame = _WS.sub(" ", str(time_frame or "")).strip().lower()
+    if time_frame and (re.fullmatch(r"(?:at|over|by|after|within|in|during)\s+" + re.escape(time_frame), rest)
+                       or (re.search(r"\d+\s*(?:days?|weeks?|months?|years?|hours?)\b", rest) and time_frame not in rest)):
+        return span.end
+    return end
+
+
+_FINITE_VERB = re.compile(r"\s(?:was|were|is|are|will|would|has|have|had)\b", re.I)
+
+
+def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
+    """The end of the clause a measure starts, when the text goes on with it; else span.end.
+    A composite ("composite endpoint of death, myocardial infarction ... and hospitalization")
+    runs on past its commas, to the sentence's end."""
+    composite = "composite" in text[span.start:span.end].lower()
+    if not (_MEASURE_GOES_ON.match(text, span.end) or (composite and text.startswith(",", span.end))):
+        return span.end
+    depth = 0
+    for position in range(span.end, min(len(text), span.end + limit)):
+        char = text[position]
+        if depth == 0 and _FINITE_VERB.match(text, position):
+            return len(text[:position].rstrip())  # "PFS | was approximately 45%": a result, not the measure
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ((char in ",;:\n[|" and not (composite and char == ",")) or (char == "." and text[position + 1: position + 2] in ("", " ", "\n"))
+                             or text.startswith(" - ", position)):
+            return len(text[:position].rstrip())
+    return span.end  # no end of clause in sight: not one measure
+
+
+# --- after grounding: across fields --------------------------------------------------------------
+
+
+def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
+    """The steps that need every field in: add a stated placebo, then drop names only in titles
+    (a placebo named only in the title goes too), then an acronym that is a drug's short name."""
+    _add_a_stated_placebo(out, page, texts)
+    _drop_names_only_in_titles(out, page, texts)
+    _drop_acronym_of_an_intervention(out)
+
+
+# A placebo is one of the trial's interventions where the page says participants get it ("half
+# will receive a placebo", "drug X or placebo", "compared to placebo"): a small model that
+# names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
+# "placebo run-in" are no such statement; nor is a placebo named only in the title (dropped below).
+_PLACEBO_GIVEN = re.compile(
+    r"\b(?:receiv\w*|given|giving|administered|(?:assigned|allocated|randomi[sz]ed) to|or|and|versus|vs\.?"
+    r"|compared (?:to|with)|against|rebr\w*|re\u00e7oi\w*|recib\w*|erhalt\w*|ou|o|oder)"
+    r"\s+(?:(?:an?|un|une|una|ein|the|matching|a matching)\s+)?(?P<placebo>placebo)\b"
+    r"(?![- ]?(?:controlled|control\b|run-in|corrected))", re.I)
+PLACEBO_ADDED = "grounding:placebo"
+
+
+def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
+    interventions = out.values.get("interventions", [])
+    if not interventions or any("placebo" in str(item.get("name") or "").casefold() for item in interventions):
+        return
+    given = _PLACEBO_GIVEN.search(page.text)  # the cleaned text: not a "similar trials" box's placebo
+    if given is None:
+        return
+    start, end = page.clean.raw_span(*given.span("placebo"))
+    interventions.append({"name": given["placebo"], "type": None, "description": None})
+    out.evidence["interventions"].append(Evidence(start=start, end=end, quote=page.document.text[start:end],
+                                                  method=PLACEBO_ADDED))
+
+
+def _drop_names_only_in_titles(out: "Grounded", page: Page, texts: _Texts) -> None:
+    """A condition or intervention the page names only inside its title is not stated as one:
+    where such a phrase starts and ends in "Study of X in Subjects With Active Y (Z) Without W"
+    is a guess (the labelling guide's rule, eval/README.md)."""
+    titles = [(e.start, e.end) for name in ("public_title", "scientific_title") for e in out.evidence.get(name, [])
+              if field_checks._stands_as_a_title(page.document.text, e)]
+    if not titles:
+        return
+    for name in ("conditions", "interventions"):
+        kept_values, kept_evidence = [], []
+        for item, evidence in zip(out.values.get(name, []), out.evidence.get(name, [])):
+            text = item.get("name") if isinstance(item, dict) else item
+            mentions = [page.clean.raw_span(span.start, span.end) for span in texts(str(text or ""))]
+            if mentions and all(any(a <= start and end <= b for a, b in titles) for start, end in mentions):
+                out.rejections.append(Rejection(name, item, out.methods.get(name, ""),
+                                                "named only inside the title, not stated as one"))
+                continue
+            kept_values.append(item)
+            kept_evidence.append(evidence)
+        if name in out.values:
+            out.values[name], out.evidence[name] = kept_values, kept_evidence
+            if not kept_values:
+                del out.values[name], out.evidence[name]
+                out.methods.pop(name, None)
+
+
+def _drop_acronym_of_an_intervention(out: "Grounded") -> None:
+    """An "acronym" that is an intervention's name or a word of it ("GLA" of "GLA-SE", "CZP") is the
+    drug's short name, not the trial's; judged once the interventions are in."""
+    acronym = str(out.values.get("acronym") or "").strip().casefold()
+    if not acronym or out.methods.get("acronym", "").startswith("rule:"):
+        return
+    for intervention in out.values.get("interventions", []):
+        name = str(intervention.get("name") or "").casefold()
+        words = set(re.findall(r"\w+(?:-\w+)*", name)) | set(re.findall(r"\w+", name))  # "gla-se", "gla", "se"
+        if acronym == name or acronym in words:
+            out.rejections.append(Rejection("acronym", out.values.pop("acronym"), out.methods.pop("acronym"),
+                                            "an intervention's short name, not the trial's acronym"))
+            out.evidence.pop("acronym", None)
+            return
