@@ -10,7 +10,8 @@
 
 The extraction that follows finds its answers in the cache. What a batch could not answer (an
 error line, an answer that fails validation, a cut-off answer) is asked live, with validation
-retries. A run killed while a batch is in flight resumes by polling that batch: nothing is
+retries, and so are the second asks (extraction.SECOND_ASK_FIELDS): whether one is needed
+depends on the first answers. A run killed while a batch is in flight resumes by polling that batch: nothing is
 submitted, or paid for, twice.
 """
 

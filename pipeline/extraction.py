@@ -6,7 +6,9 @@ is asked, one small schema per field group and only over the sections that
 can hold that group, for the fields still open; a group whose open fields
 grounding takes only from statements it detects (dates, ages, counts, enum
 wordings) reads just the lines holding them. Everything then goes through
-grounding, which stores a value only where the source text states it.
+grounding, which stores a value only where the source text states it. A field of
+SECOND_ASK_FIELDS that the first answers left without a stored value, on a page that
+names its role, is then asked once more, alone, over just the lines naming that role.
 
 A registry record file (ClinicalTrials.gov JSON/XML, ctrdata export) needs no
 LLM: it is converted exactly by pipeline/registry_records.py.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
 from pydantic import ValidationError
@@ -33,6 +35,12 @@ from ..schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 
 # Fields only code may fill: an id a model writes is too easily one it read elsewhere.
 RULE_ONLY_FIELDS = {"registry_ids"}
+
+# Fields asked a second time, alone and over just the lines that name their role, when the
+# first answer stored nothing although the page names that role: in a long excerpt asked for
+# nine fields at once the small model leaves these empty most often (the eval's loss stages).
+SECOND_ASK_FIELDS = ("contacts",)
+SECOND_ASK_LINES_BELOW = 2  # a role label's person is on its line or the next ones
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,80 @@ def listed_trials(clean: CleanText) -> list[str]:
     return sorted(set().union(*several)) if several else []
 
 
+def plan_second_asks(document: Document, clean: CleanText, stored: set[str], model: str,
+                     config: ExtractionConfig, prompts: PromptSet) -> list[PlannedCall]:
+    """The narrow asks for SECOND_ASK_FIELDS that the first answers left without a stored value
+    although the text names their role: that field alone, over the lines naming the role."""
+    calls = []
+    for name in SECOND_ASK_FIELDS:
+        roles = statements.role_spans(name, clean.text)
+        if name in stored or not roles:
+            continue
+        spans = sections.statement_lines(clean.text, roles, below=SECOND_ASK_LINES_BELOW)
+        for chunk in chunking.make_chunks(document.id, "second_ask", clean, spans,
+                                          max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars):
+            calls.append(PlannedCall(
+                "second_ask", (name,), chunk, render_messages(prompts, (name,), chunk.text),
+                cache_key(document.id, chunk.sha256, (name,), prompts.version, model),
+            ))
+    return calls
+
+
+@dataclass
+class _Answers:
+    """What the model's answers to one document's calls came to, call after call."""
+
+    findings: list[Finding] = field(default_factory=list)
+    failed_groups: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    calls: list = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    cached: int = 0
+    new_answers: list[CachedAnswer] = field(default_factory=list)
+    used_tokens: int = 0
+
+
+def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache], config: ExtractionConfig,
+         prompts: PromptSet, answers: _Answers, required: bool = True) -> None:
+    """One planned call, from the cache or the model; its valid fields become findings. A
+    required call that fails fails its group (the document is partial); another one (a second
+    ask) only leaves its field as the first answers left it, with the reason in review."""
+    group, ask = planned.group, planned.fields
+    if group in answers.failed_groups:
+        return  # the group's earlier chunk failed outright; its later chunks would too
+    failure = None
+    cached_answer = cache.get(planned.cache_key) if cache else None
+    if cached_answer is not None:
+        answers.cached += 1
+        answer = json.loads(cached_answer)
+    else:
+        try:
+            obj, chunk_calls = llm.extract(
+                group_model(ask), planned.messages, group=group, chunk_sha256=planned.chunk.sha256,
+                token_budget=max(1, config.token_budget - answers.used_tokens),
+            )
+            answer = obj.model_dump(mode="json")
+        except ExtractionFailed as failed:
+            failure, chunk_calls, answer = failed, failed.calls, failed.last_output or {}
+        answers.calls += chunk_calls
+        answers.used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
+    kept, refused = salvage(ask, answer)
+    if failure is not None and not kept:
+        if required:
+            answers.failed_groups.append(group)
+            answers.errors.append(f"{group}: {failure.reason}")
+        else:
+            answers.rejections += [Rejection(n, None, f"llm:{group}", f"asked again, alone, and the ask failed: {failure.reason}") for n in ask]
+        return  # not cached: running the command again asks again
+    if cached_answer is None:  # an invalid answer too (its valid fields are used): a rerun pays nothing
+        answers.new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
+                                                llm.model, prompts.version))
+    answers.rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
+    for name, value in kept.items():
+        if not is_empty(value):
+            answers.findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
+
+
 def extract_document(
     document: Document,
     llm: Optional[LanguageModel],
@@ -163,52 +245,22 @@ def extract_document(
         )
     clean, code_findings = plan.clean, plan.code_findings
 
-    llm_findings: list[Finding] = []
-    failed_groups: list[str] = []
-    errors: list[str] = []
-    calls: list = []
-    salvage_rejections: list[Rejection] = []
-    cached = 0
-    new_answers: list[CachedAnswer] = []
-    used_tokens = 0
+    answers = _Answers()
     for planned in plan.calls:
-        group, ask = planned.group, planned.fields
-        if group in failed_groups:
-            continue  # the group's earlier chunk failed outright; its later chunks would too
-        failure = None
-        cached_answer = cache.get(planned.cache_key) if cache else None
-        if cached_answer is not None:
-            cached += 1
-            answer = json.loads(cached_answer)
-        else:
-            try:
-                obj, chunk_calls = llm.extract(
-                    group_model(ask), planned.messages, group=group, chunk_sha256=planned.chunk.sha256,
-                    token_budget=max(1, config.token_budget - used_tokens),
-                )
-                answer = obj.model_dump(mode="json")
-            except ExtractionFailed as failed:
-                failure, chunk_calls, answer = failed, failed.calls, failed.last_output or {}
-            calls += chunk_calls
-            used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
-        kept, refused = salvage(ask, answer)
-        if failure is not None and not kept:
-            failed_groups.append(group)
-            errors.append(f"{group}: {failure.reason}")
-            continue  # not cached: running the command again asks again
-        if cached_answer is None:  # an invalid answer too (its valid fields are used): a rerun pays nothing
-            new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
-                                            llm.model, prompts.version))
-        salvage_rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
-        for name, value in kept.items():
-            if not is_empty(value):
-                llm_findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
+        _ask(planned, llm, cache, config, prompts, answers)
+    grounded = grounding.ground(document, clean, code_findings + answers.findings)
+    if llm is not None and config.strategy == "pipeline":
+        stored = {name for name, value in grounded.values.items() if not is_empty(value)}
+        second = plan_second_asks(document, clean, stored, llm.model, config, prompts)
+        for planned in second:
+            _ask(planned, llm, cache, config, prompts, answers, required=False)
+        if second:
+            grounded = grounding.ground(document, clean, code_findings + answers.findings)
 
-    grounded = grounding.ground(document, clean, code_findings + llm_findings)
     record, invalid = _validated_record(grounded.values)
     for name in invalid:
         grounded.evidence.pop(name, None)
-    rejections = salvage_rejections + grounded.rejections + [
+    rejections = answers.rejections + grounded.rejections + [
         Rejection(name, value, grounded.methods.get(name, ""), f"invalid in the merged record: {why}")
         for name, (value, why) in invalid.items()
     ]
@@ -216,9 +268,9 @@ def extract_document(
         grounded.methods.pop(name, None)
     stored_any = any(not is_empty(v) for v in record.model_dump().values())
     status = "ok"
-    if failed_groups:
+    if answers.failed_groups:
         status = "partial" if stored_any else "failed"
-    for c in calls:
+    for c in answers.calls:
         c.document_id = document.id
     return DocumentResult(
         document=document,
@@ -227,11 +279,11 @@ def extract_document(
         methods=grounded.methods,
         rejections=rejections,
         status=status,
-        error="; ".join(errors) or None,
-        failed_groups=failed_groups,
-        calls=calls,
-        cached_calls=cached,
-        new_answers=new_answers,
+        error="; ".join(answers.errors) or None,
+        failed_groups=answers.failed_groups,
+        calls=answers.calls,
+        cached_calls=answers.cached,
+        new_answers=answers.new_answers,
         method="llm" if llm is not None else "rules-only",
     )
 

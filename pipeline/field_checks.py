@@ -340,6 +340,8 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
         return "a placeholder for a missing value, not a value"
     if _ADDRESS.fullmatch(text):
         return "an e-mail or web address, not a name"
+    if name in ("acronym", "public_title", "scientific_title") and text.casefold() in lexicon.language_names():
+        return "a language's name (a bilingual page's row tag), not a title"
     if heading_label(text) and not (name == "acronym" and text.isupper()):  # "STATUS" may name a trial
         return "a section heading or field label, not a value"
     label = re.match(r"([^:\uff1a\n]{2,40})[:\uff1a]\s*\S", text)
@@ -367,8 +369,31 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
         return "the trial's acronym, not an organization"
     if name == "contacts" and text.casefold() == str(value.get("affiliation") or "").strip().casefold():
         return "an organization (the contact's own affiliation), not a person"
+    if name == "contacts":
+        return _not_a_contact(text, value)
     if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
         return "a place, not a site"
+    return None
+
+
+# A contact is a person, or a named contact desk. An organization is a sponsor or a site; one
+# word is no one's full name (a drug, "editorial") unless it is a name written without spaces:
+# CJK characters, or pinyin given and family names joined ("ZhangWei"); a byline's reporter
+# writes about the trial and is none of its people.
+_ORGANIZATION_WORD = re.compile(
+    r"\b(?:clinics?|cent(?:er|re)s?|hospitals?|universit(?:y|ies)|institut\w*|department|foundation|compan(?:y|ies)"
+    r"|inc|ltd|llc|gmbh|pharma\w*|corporation|laborator(?:y|ies)|college|school|ministry)\b", re.I)
+_NAME_WITHOUT_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]{2,6}|(?:[A-Z][a-z]+){2,4}")
+_REPORTER = re.compile(lexicon.REPORTER_WORDS, re.I)
+
+
+def _not_a_contact(name: str, item: dict) -> Optional[str]:
+    if _ORGANIZATION_WORD.search(name):
+        return "an organization, not a contact person"
+    if len(name.split()) == 1 and not _NAME_WITHOUT_SPACES.fullmatch(name):
+        return "one word, not a person's name"
+    if _REPORTER.search(f"{name} {item.get('role') or ''}"):
+        return "the news item's reporter, not a person of the trial"
     return None
 
 
@@ -389,8 +414,13 @@ def _names_an_accepted_organization(out: "Grounded", text: str) -> bool:
 # Checks look their predicates up by name when they run, so bench/ablation.py can replace one.
 
 
+_CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
 def _a_phrase(finding: Finding) -> bool:
-    return len(str(finding.value).split()) > 3 or len(str(finding.value)) > 30
+    # CJK writes a phrase without spaces: a dozen characters are a phrase, not a short name
+    value = str(finding.value)
+    return len(value.split()) > 3 or len(value) > 30 or len(_CJK_CHARACTER.findall(value)) > 12
 
 
 def _a_short_name(finding: Finding) -> bool:

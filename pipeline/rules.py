@@ -51,7 +51,7 @@ from typing import Any, Callable, Optional
 
 from .records import CleanText, Document, Evidence, Finding
 from .sections import heading_label
-from ..schemas import normalize
+from ..schemas import lexicon, normalize
 from ..schemas.trial import TrialRecord, is_empty
 
 # ---------------------------------------------------------------------------
@@ -486,6 +486,14 @@ def _is_bare_label(text: str, start: int, end: int) -> bool:
     return found is not None and not text[found[1] : end].strip(" \t\r:?|-")
 
 
+def _another_field(text: str, start: int, end: int) -> bool:
+    """Is the line a field of its own, a label and its value ("Status: Completed"), rather than
+    the value of an empty label above it? A value may start with a label's word ("Phase 2 study
+    of X"), but not with a label and a separator."""
+    found = _label_at(text, start)
+    return found is not None and bool(re.match(r"[ \t]*(?:[:|]|[-\u2013][ \t])", text[found[1]:end]))
+
+
 def _next_value_line(text: str, pos: int) -> Optional[tuple[int, int]]:
     """The span of the first non-blank line after `pos` (within a few blank lines), trimmed."""
     line_start = text.find("\n", pos)
@@ -496,7 +504,8 @@ def _next_value_line(text: str, pos: int) -> Optional[tuple[int, int]]:
         line_end = text.find("\n", line_start)
         line_end = len(text) if line_end < 0 else line_end
         line = text[line_start:line_end]
-        if line.strip(_VALUE_LINE_TRIM):
+        if line.strip(_VALUE_LINE_TRIM) and line.strip().casefold() not in lexicon.language_names():
+            # (a bilingual registry tags each value's row with its language: "日本語" / "英語")
             start = line_start + len(line) - len(line.lstrip(_VALUE_LINE_TRIM))
             end = line_start + len(line.rstrip(_VALUE_LINE_TRIM))
             return start, end
@@ -527,7 +536,7 @@ def _value_span(text: str, label_start: int, label_end: int) -> Optional[tuple[i
         if text[value_start:line_end].strip(" \t\r|"):
             return None  # an empty cell followed by more cells
         line = _next_value_line(text, value_start)
-        if line is None or _is_bare_label(text, *line):
+        if line is None or _is_bare_label(text, *line) or _another_field(text, *line):
             return None  # an empty UMIN field followed by the next label
         return line[0], line[1], True
     if not explicit and not (at_field_start and separator.group()):

@@ -407,14 +407,15 @@ def text_for_group(
     return spans
 
 
-def statement_lines(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def statement_lines(text: str, spans: list[tuple[int, int]], below: int = 0) -> list[tuple[int, int]]:
     """The whole lines holding each span, each with the nearest non-blank line above it:
-    on registry pages that line is the value's label ("Age-upper limit" / "Not applicable")."""
+    on registry pages that line is the value's label ("Age-upper limit" / "Not applicable").
+    `below` adds that many non-blank lines under each span, for a label whose value follows it."""
     lines = [line for line in _lines(text) if line.text.strip()]
     starts = [line.start for line in lines]
     picked: set[int] = set()
     for start, end in spans:
         first = max(0, bisect.bisect_right(starts, start) - 1)
         last = max(first, bisect.bisect_right(starts, max(start, end - 1)) - 1)
-        picked.update(range(max(0, first - 1), last + 1))
+        picked.update(range(max(0, first - 1), min(len(lines), last + 1 + below)))
     return [(lines[i].start, lines[i].end) for i in sorted(picked)]

@@ -311,8 +311,17 @@ ROLE_WORDS = {
     "collaborators": r"collaborat|partner|cooperat|conjunction|consorti",
     "secondary_sponsors": r"sponsor",
     "ethics_review": r"ethic|\birb\b|review board|committee",
-    "contacts": r"contact|investigator|@|phone|\btel\b|director|chair|\bpi\b|principal",
+    # a person in a trial role: investigators, contact persons, registrants and applicants,
+    # whoever "leads the study"
+    "contacts": r"contact|investigator|@|phone|\btel\b|director|chair|\bpi\b|principal|registrant|applicant"
+                r"|study leader|coordinator|\bled by\b|\blead(?:s|ing)? the (?:study|trial|research)"
+                rf"|{lexicon.CONTACT_ROLE_WORDS}",
 }
+
+
+def role_spans(field_name: str, text: str) -> list[tuple[int, int]]:
+    """(start, end) of every word in `text` naming the role of a ROLE_WORDS field."""
+    return [match.span() for match in re.finditer(ROLE_WORDS[field_name], text, re.I)]
 
 
 DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import re
 
+from babel import Locale
 from babel.dates import get_month_names
 
 # Languages whose month names dates may be written with (besides English, which dateutil reads).
@@ -43,6 +44,18 @@ def month_numbers() -> dict[str, int]:
 def month_name_pattern() -> str:
     """A regex alternation of the foreign month names, longest first ("juillet" before "juil")."""
     return "|".join(re.escape(name) for name in sorted(month_numbers(), key=len, reverse=True))
+
+
+# Languages registries write bilingual pages in: their names, in each other (CLDR, via babel).
+PAGE_LANGUAGES = ("en", "zh", "ja", "ko", "de", "fr", "es", "it", "pt", "nl")
+
+
+@functools.lru_cache(maxsize=None)
+def language_names() -> frozenset[str]:
+    """Case-folded names of PAGE_LANGUAGES in each of them ("English", "日本語", "英語", "Deutsch"):
+    a bilingual page tags its rows with them."""
+    return frozenset(Locale.parse(locale).languages[code].casefold()
+                     for locale in PAGE_LANGUAGES for code in PAGE_LANGUAGES if code in Locale.parse(locale).languages)
 
 
 # Words a count of people is written with. Latin-script words are matched as whole words;
@@ -71,6 +84,23 @@ SAMPLE_SIZE_LABELS = (
 # (whole words), and the CJK ones written right after the number: "18歳", "18岁", "18세".
 AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"
 CJK_AGE_UNITS = r"\u6b73|\u5c81|\uc138"
+
+# Words that name a person's role in a trial in other languages: investigator, person in
+# charge, contact person, applicant. 研究者 负责人 联系人 申请人 責任者 担当者 연구자 책임자 담당자 연락처
+CONTACT_ROLE_WORDS = (
+    r"pr\u00fcfarzt|pr\u00fcf\u00e4rztin|studienleit\w*|ansprechpartner\w*|kontaktperson"
+    r"|investigateur|investigatrice|investigador\w*|sperimentatore|ricercator\w*|referente|pesquisador\w*"
+    r"|onderzoeker|contactpersoon|contato|contatto"
+    r"|\u7814\u7a76\u8005|\u8d1f\u8d23\u4eba|\u8054\u7cfb\u4eba|\u7533\u8bf7\u4eba|\u8cac\u4efb\u8005|\u62c5\u5f53\u8005"
+    r"|\uc5f0\uad6c\uc790|\ucc45\uc784\uc790|\ub2f4\ub2f9\uc790|\uc5f0\ub77d\ucc98"
+)
+
+# Who writes a news item, in its byline: never a person of the trial. 记者 記者 기자 특파원
+REPORTER_WORDS = (
+    r"reporter|journalist\w*|correspondent|editor|editorial|redakteur\w*|journaliste|r\u00e9dact\w*"
+    r"|periodista|redactor\w*|giornalista|jornalista|redacteur|verslaggever"
+    r"|\u8bb0\u8005|\u8a18\u8005|\uae30\uc790|\ud2b9\ud30c\uc6d0"
+)
 
 # Eligibility criteria headings in other languages, by kind, as registries write them ("纳入标准",
 # "Einschlusskriterien", "Critères d'inclusion"), in the case-folded form headings are compared in.

@@ -7,7 +7,6 @@ grounding, DuckDB) and scripts only what the model answers.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import time
 from pathlib import Path
@@ -18,8 +17,7 @@ import pytest
 from trialsift.pipeline.extraction import ExtractionConfig, salvage
 from trialsift.pipeline.llm import Endpoint, LLMClient, _answer_json
 from trialsift.pipeline.runner import run_extraction
-from trialsift.schemas.trial import CONTRACT_KEYS
-from tests.scripted_llm import FaultPlan, HttpError, ScriptedLLM
+from tests.scripted_llm import HttpError, ScriptedLLM
 
 SEED_002 = "002_62fd2beb726bde5a.txt"
 
@@ -31,6 +29,8 @@ SEED_002_TRUTH = {
     "conditions": ["recurrent nasopharyngeal carcinoma"],
     "primary_sponsor": "Jiangxi Provincial Cancer Hospital",
     "countries": ["CN"],
+    # a good first answer names the contact, so no second ask for contacts follows
+    "contacts": [{"name": "Jingao Li", "role": "Primary contact"}],
 }
 
 
@@ -392,8 +392,14 @@ def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_values(seed_002, tmp
     row = trial_row(db)
     assert row["countries"] == "CN"
     assert row["conditions"] is None, "the unfinished value is dropped, not completed by guesswork"
-    assert [r[0] for r in query(db, "SELECT outcome FROM llm_calls")] == ["incomplete", "incomplete"]
-    assert max_tokens == [1200, 2400], "a cut-off answer is asked once more, with twice the room"
+    calls = query(db, "SELECT field_group, outcome FROM llm_calls ORDER BY called_at")
+    assert [outcome for group, outcome in calls if group != "second_ask"] == ["incomplete", "incomplete"]
+    assert max_tokens[:2] == [1200, 2400], "a cut-off answer is asked once more, with twice the room"
+    # contacts were left empty, so they are asked again alone; that ask is cut off too, which
+    # leaves the document as it was (ok, not partial) with the reason in review
+    assert [outcome for group, outcome in calls if group == "second_ask"] == ["incomplete", "incomplete"]
+    [(reason,)] = query(db, "SELECT reason FROM review WHERE field = 'contacts'")
+    assert "asked again, alone" in reason and "cut off" in reason
 
 
 def test_an_answer_cut_off_once_is_asked_again_and_kept_whole(seed_002, tmp_path):
@@ -562,3 +568,46 @@ def test_an_item_with_an_invalid_detail_is_kept_without_it():
     kept, refused = salvage(("interventions",), {"interventions": [{"name": None, "type": "DRUG"}]})
     assert kept == {} and len(refused) == 1
 
+
+
+def test_contacts_left_empty_are_asked_again_alone_over_the_lines_naming_roles(seed_002, tmp_path):
+    """The first answer leaves contacts empty on a page with a "Contact Information" block: a
+    second request asks for contacts alone, over the lines around the role words, and what it
+    names is grounded and stored with its own method."""
+    without_contacts = {key: value for key, value in SEED_002_TRUTH.items() if key != "contacts"}
+    second = {"contacts": [{"name": "Jingao Li", "role": "Primary contact"}]}
+
+    def responder(request_json):
+        keys = asked_keys(request_json)
+        return {key: second[key] for key in keys} if keys == ["contacts"] else answer_from(without_contacts)(request_json)
+
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=responder) as server:
+        summary = run_extraction([str(seed_002)], db_path=str(db), llm=client_for(server), endpoint_label="scripted")
+        asks = [asked_keys(r.body) for r in server.chat_requests]
+        excerpts = [r.body["messages"][1]["content"] for r in server.chat_requests]
+    assert summary.ok == 1
+    assert asks[-1] == ["contacts"] and ["contacts"] not in asks[:-1]
+    assert "Contact Information" in excerpts[-1] and len(excerpts[-1]) < len(excerpts[0]) / 2, \
+        "the second ask reads the role lines, not the page"
+    assert query(db, "SELECT name FROM contacts") == [("Jingao Li",)]
+    assert query(db, "SELECT method FROM evidence WHERE field = 'contacts'") == [("llm:second_ask",)]
+
+    # named in the first answer: nothing is asked twice
+    with ScriptedLLM(responder=answer_from(SEED_002_TRUTH)) as server:
+        run_extraction([str(seed_002)], db_path=str(tmp_path / "u.duckdb"), llm=client_for(server),
+                       endpoint_label="scripted")
+        assert ["contacts"] not in [asked_keys(r.body) for r in server.chat_requests]
+
+
+def test_no_second_ask_where_the_page_names_no_role(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "news.txt").write_text(
+        "Zorvimab trial opens\nThe phase 2 trial of zorvimab in adults with chronic cough will enrol 120 people "
+        "at three hospitals.\nConditions: Chronic cough\n", encoding="utf-8")
+    with ScriptedLLM(responder=answer_from({"conditions": ["Chronic cough"]})) as server:
+        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                                 endpoint_label="scripted")
+        asks = [asked_keys(r.body) for r in server.chat_requests]
+    assert summary.ok == 1 and asks and all("contacts" not in keys for keys in asks)

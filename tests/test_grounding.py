@@ -790,3 +790,32 @@ def test_a_public_title_stands_as_a_title_line(text, title, kept):
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("public_title", title, "llm:x")])
     assert (out.values.get("public_title") == title) is kept, out.rejections
+
+
+@pytest.mark.parametrize("name, role, kept", [
+    ("Jane Doe", "Principal Investigator", True),
+    ("Clinical trial disclosure desk", "Public contact", True),  # a named desk is a contact
+    ("\u674e\u6d01", "\u7533\u8bf7\u4eba", True),  # a CJK name is one word
+    ("ZhangWei", "Applicant", True),  # pinyin given and family name written together
+    ("Northfield Clinic Sleep Center", "Principal Investigator", False),  # an organization: a site or sponsor
+    ("Zorvimab", "Drug", False),  # one word, no one's name
+    ("editorial", "contact", False),
+    ("\uae40\uc11c\uc5f0", "\uae30\uc790", False),  # the byline's reporter (기자)
+    ("Tom Baker", "Health reporter", False),
+])
+def test_a_contact_is_a_person_or_a_named_desk(name, role, kept):
+    text = f"Contacts\n{name}\n{role}\nThe trial of Zorvimab at the Northfield Clinic Sleep Center is run by its staff.\n"
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("contacts", [{"name": name, "role": role}], "llm:x")])
+    assert bool(out.values.get("contacts")) == kept, out.rejections
+
+
+def test_a_language_tag_is_no_title_and_a_cjk_phrase_no_acronym_without_its_label():
+    long_title = "\u5065\u813e\u6c64\u6cbb\u7597\u9ad8\u5c3f\u9178\u8840\u75c7\u968f\u673a\u5bf9\u7167\u4e34\u5e8a\u7814\u7a76"  # 18 characters
+    document, clean = _doc(f"Public title\n\u65e5\u672c\u8a9e\n{long_title} (ZORVI) trial\n")
+    out = ground(document, clean, [Finding("public_title", "\u65e5\u672c\u8a9e", "llm:x"),
+                                   Finding("acronym", long_title, "llm:x")])
+    assert "public_title" not in out.values and "acronym" not in out.values
+    # the same phrase under an Acronym label is the page's acronym, as some registries fill it
+    document, clean = _doc(f"Acronym: {long_title}\n")
+    assert ground(document, clean, [Finding("acronym", long_title, "llm:x")]).values.get("acronym") == long_title

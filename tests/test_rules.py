@@ -608,3 +608,22 @@ def test_chictr_role_labels_give_contacts_each_person_once():
 ])
 def test_a_line_that_is_only_a_status_is_the_status(text, expected):
     assert _values(_findings_for_text(text), "recruitment_status") == expected
+
+
+def test_an_empty_field_is_not_given_the_next_fields_label_and_value():
+    # the next line is another field ("Status: Completed"), not this one's value ...
+    findings = _findings_for_text("Acronym:\nStatus: Completed\nPublic title\nPhase 2 study of zorvimab in chronic cough\n")
+    assert _values(findings, "acronym") == []
+    assert _values(findings, "recruitment_status") == ["COMPLETED"]
+    # ... but a value may start with a label's word
+    assert _values(findings, "public_title") == ["Phase 2 study of zorvimab in chronic cough"]
+
+
+@pytest.mark.parametrize("tag, other", [("\u65e5\u672c\u8a9e", "\u82f1\u8a9e"), ("English", "Japanese"), ("\u4e2d\u6587", "English")])
+def test_a_bilingual_registrys_language_row_tag_is_not_the_value(tag, other):
+    """Bilingual registries tag each value's row with its language ("日本語" then the Japanese
+    value, "英語" then the English one): the value is the line after the tag."""
+    text = f"Acronym\n\n{tag}\nZORVI-2\n\n{other}\nZORVI-2 study\nPublic title\n{tag}\nA study of zorvimab\n"
+    findings = _findings_for_text(text)
+    assert _values(findings, "acronym") == ["ZORVI-2"]
+    assert _values(findings, "public_title") == ["A study of zorvimab"]
