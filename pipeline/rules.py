@@ -415,7 +415,8 @@ LABEL_RULES: tuple[LabelRule, ...] = (
     )),
     LabelRule("recruitment_status", _choice_reader("recruitment_status"), (
         r"status", r"overall status", r"recruitment status", r"overall (?:study|trial) status",
-        r"trial status", r"study status", r"status and phase",
+        r"trial status", r"study status", r"status and phase", r"recruiting status",
+        r"recruitment status of (?:the )?trial(?: \([^)\n]{1,20}\))?",
     )),
     LabelRule("recruitment_status", None, (r"registration status", r"performance status")),
     LabelRule("study_type", _choice_reader("study_type"), (r"study type", r"type of trial")),
@@ -425,7 +426,8 @@ LABEL_RULES: tuple[LabelRule, ...] = (
     LabelRule("contacts", _contact_reader("Study leader"), (r"study leader",)),
     LabelRule("contacts", _contact_reader("Applicant"), (r"applicant",)),
     LabelRule("healthy_volunteers", _choice_reader("healthy_volunteers"), (
-        r"(?:accepts )?healthy volunteers", r"volunteers",
+        r"(?:accepts )?healthy volunteers", r"volunteers", r"healthy volunteers accepted",
+        r"can healthy volunteers participate\??",
     )),
 )
 

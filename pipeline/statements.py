@@ -200,14 +200,19 @@ ENUM_PATTERNS: dict[str, str] = {
     "phases": r"(?:phase|fase|f\u00e1ze|faza)[\s:-]*(?:[0-4]|i{1,3}|iv|n/?a|not applicable|early phase\s*1)[ab]?(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|i{1,3}|iv))?|early phase\s*(?:1|i)|not applicable|\bn/a\b"
               # CJK: "III期临床" (期 alone is also a cancer stage), "第3相", "3상", "Ⅱ/Ⅲ期临床"
               r"|\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?(?:\s*[/\u3001~\uff0f-]\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)[abc]?)?\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)",
-    "recruitment_status": r"not yet recruiting|recruiting|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
+    # the registries' own status vocabularies (the normaliser maps each): longer wordings first
+    "recruitment_status": r"recruiting (?:ongoing|planned|complete, study (?:complete|continuing)|stopped after recruiting started"
+                          r"|withdrawn before recruiting started|suspended on temporary hold)"
+                          r"|closed: follow-up (?:complete|continuing)|closed to recruitment of participants|open to recruitment"
+                          r"|not recruiting yet|stopped early|temporarily halted|prematurely ended|suspending"
+                          r"|not yet recruiting|(?<!not )(?<!stop )(?<!stopped )recruiting(?! status)|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
     "study_type": r"interventional|observational|expanded access",
     "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|randomi[sz]es?\b|randomly (?:assigned|allocated)|single[- ]arm"
                   r"|allocation\W{0,4}n/?a\b",
-    "masking": r"open\s*-\s*no one is blinded|no masking|unblinded|not blinded|open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|masking:?\s*(?:none|single|double|triple|quadruple)",
+    "masking": r"open\s*-\s*no one is blinded|no masking|unblinded|not blinded|open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|(?:masking|blinding):?\s*(?:none|open|single|double|triple|quadruple)\b",
     "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
     # words, not parts of words: "men" is in "treatment", "male" in "female"
-    "sex": r"\b(?:male and female|males and females|men and women|female|male|women|men|both)\b"
+    "sex": r"\b(?:male and female|males and females|men and women|females?|males?|women|men|both)\b"
            r"|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
     "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
 }
@@ -225,7 +230,7 @@ _ENUM_SYNONYMS: dict[str, Callable[[str], Any]] = {
 
 _SURFACE_FIXUPS = {
     "single-arm": "Single Group Assignment", "single arm": "Single Group Assignment",
-    "women": "Female", "men": "Male", "men and women": "All", "both": "All",
+    "women": "Female", "men": "Male", "men and women": "All", "both": "All", "females": "Female", "males": "Male",
 }
 
 
@@ -236,8 +241,11 @@ def enum_value_of(field_name: str, surface: str) -> Any:
         return "NA"  # a single arm, or "Allocation: N/A"
     if field_name == "allocation" and re.fullmatch(r"randomi[sz]es?|randomly \w+", surface, re.I):
         return "RANDOMIZED"  # "will randomize", "randomly assigned"
-    if field_name == "masking" and surface.lower().startswith("masking"):
-        surface = surface.split(":", 1)[-1] if ":" in surface else surface[7:]
+    if field_name == "masking" and re.match(r"masking|blinding", surface, re.I):
+        surface = re.sub(r"^(?:masking|blinding):?\s*", "", surface, flags=re.I)
+        surface = "None" if surface.lower() == "open" else surface  # "Blinding: Open"
+    if field_name == "phases":
+        surface = re.sub(r"^phase[\s:-]+(?=not applicable|n/?a\b)", "", surface, flags=re.I)  # "Phase: N/A"
     if field_name == "ipd_sharing":
         surface = re.findall(r"yes|no|undecided", surface, re.I)[-1]
     if field_name == "masking":
@@ -272,9 +280,17 @@ def find_enum(field_name: str, value: Any, text: str) -> Optional[Span]:
     return None
 
 
+# An answer to a healthy-volunteers label ("Healthy volunteers accepted: No", "Can healthy
+# volunteers participate?: Yes", the label's line then "Yes"), a negation, or a badge that is
+# itself the answer ("Accepts healthy volunteers" with no answer after it).
+_ANSWER = r"(yes|no|true|false|t|f|accepted|not accepted)\b"
 _HEALTHY_VOLUNTEERS = re.compile(
-    r"healthy volunteers?[^\n]{0,40}?(?::|\?|-)?\s*\b(yes|no|true|false|t|f|accepted|not accepted)\b"
-    r"|\b(no|does not accept|not accepting) healthy volunteers\b", re.I)
+    rf"healthy volunteers?[^\n:?]{{0,40}}?(?:[:?]|\s-)[\s:?-]*{_ANSWER}"
+    rf"|healthy volunteers?(?: accepted)?[ \t]*\n\s*{_ANSWER}"
+    r"|\b(no|does not accept|not accepting) healthy volunteers\b"
+    r"|\b(?:accepts|accepting) healthy volunteers\b(?![^\n]{0,40}[:?]|\s*\n\s*(?:yes|no)\b)"
+    r"|\bhealthy volunteers? accepted\b(?![^\n]{0,40}[:?]|\s*\n\s*(?:yes|no)\b)"
+    r"|participant type\(?s?\)?[\s:]*(?:[^\n]{0,40}\W)?healthy volunteers?\b", re.I)
 # A trial whose population is healthy people accepts healthy volunteers: "a study in healthy
 # volunteers", "enrolling 40 healthy adults", "Condition: Healthy". Healthy controls compared with
 # patients are not the trial's population, so "healthy controls" says nothing.
@@ -289,7 +305,7 @@ def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:
     """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers', and a
     healthy study population ('a study in healthy volunteers')."""
     for match in _HEALTHY_VOLUNTEERS.finditer(text):
-        answer = (match.group(1) or match.group(2)).lower()
+        answer = next((group for group in match.groups() if group), "accepted").lower()
         yield answer in ("yes", "true", "t", "accepted"), Span(match.start(), match.end())
     for match in _HEALTHY_POPULATION.finditer(text):
         yield True, Span(match.start(), match.end())

@@ -660,7 +660,7 @@ def normalize_sex(value):
 
 _BOOLEANS = {
     "yes": True, "y": True, "true": True, "t": True, "1": True,
-    "accepts healthy volunteers": True, "healthy volunteers accepted": True,
+    "accepts healthy volunteers": True, "healthy volunteers accepted": True, "accepting healthy volunteers": True,
     "no": False, "n": False, "false": False, "f": False, "0": False,
     "no healthy volunteers": False, "does not accept healthy volunteers": False,
     "healthy volunteers not accepted": False,
@@ -699,7 +699,22 @@ _RECRUITMENT_STATUSES = _choice_table(RECRUITMENT_STATUSES, {
     "Main results already published": "COMPLETED",  # UMIN
     "Complete": "COMPLETED",
     "Prematurely ended": "TERMINATED",  # EU CTR
+    "Temporarily halted": "SUSPENDED",  # EU CTR
     "Stopped": "TERMINATED",  # ISRCTN overall status for a trial stopped early
+    "Stopped early": "TERMINATED",  # ANZCTR
+    "Closed: follow-up complete": "COMPLETED",  # ANZCTR
+    "Closed: follow-up continuing": "ACTIVE_NOT_RECRUITING",  # ANZCTR
+    "Open to recruitment": "RECRUITING",  # CTRI
+    "Closed to recruitment of participants": "ACTIVE_NOT_RECRUITING",  # CTRI
+    "Not recruiting yet": "NOT_YET_RECRUITING",  # ChiCTR
+    "Suspending": "SUSPENDED",  # ChiCTR
+    "Recruiting ongoing": "RECRUITING",  # DRKS
+    "Recruiting planned": "NOT_YET_RECRUITING",  # DRKS
+    "Recruiting complete, study complete": "COMPLETED",  # DRKS
+    "Recruiting complete, study continuing": "ACTIVE_NOT_RECRUITING",  # DRKS
+    "Recruiting stopped after recruiting started": "TERMINATED",  # DRKS
+    "Recruiting withdrawn before recruiting started": "WITHDRAWN",  # DRKS
+    "Recruiting suspended on temporary hold": "SUSPENDED",  # DRKS
 })
 
 

@@ -202,3 +202,50 @@ def test_a_foreign_criteria_heading_opens_the_eligibility_section_and_makes_crit
     assert "inclusion_criteria" not in statements.unstatable_fields(clean)
     _, clean = _doc("研究の概要\n新しい治療法の安全性を調べる。\n")
     assert {"inclusion_criteria", "exclusion_criteria"} <= statements.unstatable_fields(clean)
+
+
+# Each registry's own status vocabulary, as its pages print it: a statement the detectors see
+# (so the model is asked) and a value the labelled rule reads.
+@pytest.mark.parametrize("line, value", [
+    ("Recruitment Status: Recruiting planned", "NOT_YET_RECRUITING"),  # DRKS
+    ("Recruitment Status: Recruiting complete, study complete", "COMPLETED"),  # not "Recruiting"
+    ("Recruitment Status: Recruiting complete, study continuing", "ACTIVE_NOT_RECRUITING"),
+    ("Recruitment status: Stopped early", "TERMINATED"),  # ANZCTR
+    ("Recruitment status: Closed: follow-up continuing", "ACTIVE_NOT_RECRUITING"),
+    ("Recruitment Status of Trial (India): Closed to Recruitment of Participants", "ACTIVE_NOT_RECRUITING"),  # CTRI
+    ("Recruitment Status of Trial (Global): Open to Recruitment", "RECRUITING"),
+    ("Recruiting status: Not recruiting yet", "NOT_YET_RECRUITING"),  # ChiCTR
+    ("Trial Status: Temporarily Halted", "SUSPENDED"),  # EU CTR
+])
+def test_registry_status_vocabularies_are_statements_and_read_by_their_labels(line, value):
+    from tests.test_rules import _findings_for_text, _values
+    assert [stated for stated, _ in statements.enum_statements("recruitment_status", line)][-1] == value
+    assert _values(_findings_for_text(line + "\n"), "recruitment_status") == [value]
+
+
+@pytest.mark.parametrize("text", ["Recruitment status: Not recruiting", "Recruiting status: Stop recruiting",
+                                  "Recruiting status:\n"])
+def test_not_recruiting_and_a_status_label_are_no_recruiting_statement(text):
+    assert "RECRUITING" not in [stated for stated, _ in statements.enum_statements("recruitment_status", text)]
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("Healthy volunteers accepted: No", False),  # the answer after the label, not the label's "accepted"
+    ("Can healthy volunteers participate?: Yes", True),
+    ("Accepts healthy volunteers", True),  # a badge that is its own answer
+    ("Accepts Healthy Volunteers\nNo", False),
+    ("Participant type(s): Patient, Healthy volunteer", True),
+    ("Participant type(s): Patient", None),
+    ("Healthy controls will be matched by age.", None),
+])
+def test_healthy_volunteer_answers(text, answer):
+    stated = [value for value, _ in statements.healthy_statements(text)]
+    assert stated == ([] if answer is None else [answer])
+
+
+@pytest.mark.parametrize("field_name, text, value", [
+    ("masking", "Blinding: Open", "NONE"), ("masking", "Trial blinding: Single", "SINGLE"),
+    ("phases", "Phase: Not Applicable", ["NA"]), ("sex", "Sex: Males", "MALE"),
+])
+def test_labelled_enum_wordings_are_statements(field_name, text, value):
+    assert [stated for stated, _ in statements.enum_statements(field_name, text)] == [value]
