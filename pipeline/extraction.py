@@ -214,7 +214,8 @@ def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache
             answers.failed_groups.append(group)
             answers.errors.append(f"{group}: {failure.reason}")
         else:
-            answers.rejections += [Rejection(n, None, f"llm:{group}", f"asked again, alone, and the ask failed: {failure.reason}") for n in ask]
+            answers.rejections += [Rejection(n, None, f"llm:{group}", f"asked again, alone, and the ask failed: "
+                                                                      f"{failure.reason}") for n in ask]
         return  # not cached: running the command again asks again
     if cached_answer is None:  # an invalid answer too (its valid fields are used): a rerun pays nothing
         answers.new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
