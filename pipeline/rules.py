@@ -482,18 +482,16 @@ def _starts_field(text: str, label_start: int) -> bool:
     return bool(_FIELD_START_PREFIX.fullmatch(before) or re.search(r"[;|][ \t]*$", before))
 
 
-def _is_bare_label(text: str, start: int, end: int) -> bool:
-    """Is text[start:end] a label and nothing else ("Gender" after an empty "Age-upper limit")?"""
-    found = _label_at(text, start)
-    return found is not None and not text[found[1] : end].strip(" \t\r:?|-")
-
-
 def _another_field(text: str, start: int, end: int) -> bool:
-    """Is the line a field of its own, a label and its value ("Status: Completed"), rather than
-    the value of an empty label above it? A value may start with a label's word ("Phase 2 study
-    of X"), but not with a label and a separator."""
+    """Is text[start:end] another field rather than the value of an empty label above it: a label
+    alone ("Gender" after an empty "Age-upper limit") or a label with its own value ("Status:
+    Completed")? A value may start with a label's word ("Phase 2 study of X"), not with a label
+    and a separator."""
     found = _label_at(text, start)
-    return found is not None and bool(re.match(r"[ \t]*(?:[:|]|[-\u2013][ \t])", text[found[1]:end]))
+    if found is None:
+        return False
+    rest = text[found[1] : end]
+    return not rest.strip(" \t\r:?|-") or bool(re.match(r"[ \t]*(?:[:|]|[-\u2013][ \t])", rest))
 
 
 def _next_value_line(text: str, pos: int) -> Optional[tuple[int, int]]:
@@ -538,8 +536,8 @@ def _value_span(text: str, label_start: int, label_end: int) -> Optional[tuple[i
         if text[value_start:line_end].strip(" \t\r|"):
             return None  # an empty cell followed by more cells
         line = _next_value_line(text, value_start)
-        if line is None or _is_bare_label(text, *line) or _another_field(text, *line):
-            return None  # an empty UMIN field followed by the next label
+        if line is None or _another_field(text, *line):
+            return None  # an empty UMIN field followed by the next field
         return line[0], line[1], True
     if not explicit and not (at_field_start and separator.group()):
         return None  # "... the study start date was ..." is prose, not a label

@@ -54,8 +54,11 @@ PAGE_LANGUAGES = ("en", "zh", "ja", "ko", "de", "fr", "es", "it", "pt", "nl")
 def language_names() -> frozenset[str]:
     """Case-folded names of PAGE_LANGUAGES in each of them ("English", "日本語", "英語", "Deutsch"):
     a bilingual page tags its rows with them."""
-    return frozenset(Locale.parse(locale).languages[code].casefold()
-                     for locale in PAGE_LANGUAGES for code in PAGE_LANGUAGES if code in Locale.parse(locale).languages)
+    names = set()
+    for locale in PAGE_LANGUAGES:
+        languages = Locale.parse(locale).languages
+        names.update(languages[code].casefold() for code in PAGE_LANGUAGES if code in languages)
+    return frozenset(names)
 
 
 # Words a count of people is written with. Latin-script words are matched as whole words;
