@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 from . import statements
 from .records import CleanText, Document, Evidence, Finding
 from .registry_records import DANGLING_WORDS
-from .sections import classify_heading, heading_label
+from .sections import classify_heading, heading_label, only_form_words
 from ..schemas import lexicon, normalize
 
 if TYPE_CHECKING:
@@ -123,7 +123,10 @@ _ACRONYM_LABEL = re.compile(r"acronym|abbreviat|short (?:title|name)|akronym|acr
 _TRIAL_WORD = re.compile(r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
                          r"|\u7814\u7a76|\uc784\uc0c1", re.I)  # 试验 試験 研究 임상
 _WORDS_BESIDE = 4
-_CLOSING = " \t)]}\"'\u201d\u2019\u00bb\u300b\u3011|*.,;"
+# What may follow a name that ends its line: closing brackets and quotes, not a sentence's end. A
+# short name closing a sentence of prose ("... approved for chronic kidney disease (CKD).") is
+# whatever the sentence abbreviates; a trial's name in prose has its other cues (a trial word).
+_CLOSING = " \t)]}\"'\u201d\u2019\u00bb\u300b\u3011|*"
 
 
 def _named_as_the_trial(text: str, span: statements.Span) -> bool:
@@ -326,8 +329,6 @@ _CATEGORIES = {
 _FUNDER_CLASSES = {"industry", "other", "us fed", "u s fed", "fed", "other gov", "indiv", "individual", "network",
                    "ambig", "ambiguous", "unknown"}
 _ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.I)
-
-
 def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
     """Why a name-like value is not a value of its field, if it is not."""
     name, value = finding.field, finding.value
@@ -354,6 +355,8 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
             ids and not re.search(r"[^\W\d_]", "".join(text[a.end:b.start] for a, b in zip(ids, ids[1:])) +
                                   text[:ids[0].start] + text[ids[-1].end:])):
         return "a registry id, not a name"  # "ChiCTR2100050545 ; ChiMCTR2100005248" too
+    if only_form_words(text) and not (name == "acronym" and text.isupper()):
+        return "a section heading or field label, not a value"
     if name in _ORGANIZATIONS and re.search(r"\bet al\b", text, re.I):
         return "a list of authors, not an organization"
     if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:

@@ -729,8 +729,18 @@ def test_a_registration_date_is_accepted_only_under_its_own_label(text, kept):
     ("Patients receive drugname pegol (DP) 200 mg every two weeks.\n", "DP", False),  # a drug's abbreviation
     ("Acme Pharma Inc. (ACME) announced top-line results on Monday.\n", "ACME", False),  # a ticker
     ("Treatment of Relapsed Lymphoma, MDS, and Chronic Myelomonocytic Leukemia\n", "MDS", False),  # a disease
+    # a short name closing a sentence of prose abbreviates what the sentence names; closing a title, it is the trial's
+    ("The drug is approved for adults with chronic kidney disease (CKD).\n", "CKD", False),
+    ("Shares rose after the news, said analysts at Acme Capital (AC).\n", "AC", False),
+    ("The study (CKD-GO) enrolled adults with chronic kidney disease.\n", "CKD-GO", True),
+    ("Phase 3 Trial of Drug X in Chronic Kidney Disease (KIDNEY-GO)\n", "KIDNEY-GO", True),
     ("Acronym\nStudy hypothesis\n1. Is the treatment better?\n", "Study hypothesis", False),  # the next label
     ("Acronym:\nStatus: COMPLETED\n", "Status: COMPLETED", False),  # the next field, label and all
+    # an empty field's label, then the next field's label: a phrase of form words is no name
+    ("Trial acronym\nLinked study record\n\nHealth condition\nAsthma\n", "Linked study record", False),
+    ("Acronym\nRegistration information\nRegistration number: X-1\n", "Registration information", False),
+    ("Acronym\nRECORD\nRegistration number: X-1\n", "RECORD", True),  # a name in capitals may be such a word
+    ("Acronym\nLinked Study of Asthma Records\n", "Linked Study of Asthma Records", True),  # a content word
 ])
 def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept):
     """A short name is the trial's acronym where the page gives it as the trial's name; the same
