@@ -829,3 +829,20 @@ def test_a_language_tag_is_no_title_and_a_cjk_phrase_no_acronym_without_its_labe
     # the same phrase under an Acronym label is the page's acronym, as some registries fill it
     document, clean = _doc(f"Acronym: {long_title}\n")
     assert ground(document, clean, [Finding("acronym", long_title, "llm:x")]).values.get("acronym") == long_title
+
+
+@pytest.mark.parametrize("text,kept", [
+    # a bilingual registry gives each title twice, under labels in both languages; only one is stored
+    ("注册题目:\n一项关于寿胎丸治疗先兆流产的随机对照试验\nPublic title:\nA randomized trial of Shoutai pill\n", False),
+    ("Public title: A randomized trial of Shoutai pill\n研究课题的正式科学名称:\n关于寿胎丸治疗先兆流产的临床研究\n", False),
+    # stated also where the page names what it studies: kept
+    ("注册题目:\n一项关于寿胎丸治疗先兆流产的随机对照试验\nPublic title:\nA randomized trial of Shoutai pill\n"
+     "研究疾病:\n先兆流产\n", True),
+    # a project code's label is no title label ("研究课题代号": the project's code)
+    ("Public title:\nA randomized trial of Shoutai pill\n研究课题代号(代码): 先兆流产\n", True),
+])
+def test_a_condition_named_only_in_titles_in_any_language_is_not_stated_as_one(text, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("public_title", "A randomized trial of Shoutai pill", "llm:x"),
+                                   Finding("conditions", ["先兆流产"], "llm:x")])
+    assert (out.values.get("conditions") == ["先兆流产"]) is kept, out.rejections
