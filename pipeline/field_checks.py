@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
-from . import statements
+from . import sections, statements
 from .records import CleanText, Document, Evidence, Finding
 from .registry_records import DANGLING_WORDS
-from .sections import classify_heading, heading_label, only_form_words
+from .sections import classify_heading, heading_label
 from ..schemas import lexicon, normalize
 
 if TYPE_CHECKING:
@@ -355,7 +355,7 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
             ids and not re.search(r"[^\W\d_]", "".join(text[a.end:b.start] for a, b in zip(ids, ids[1:])) +
                                   text[:ids[0].start] + text[ids[-1].end:])):
         return "a registry id, not a name"  # "ChiCTR2100050545 ; ChiMCTR2100005248" too
-    if only_form_words(text) and not (name == "acronym" and text.isupper()):
+    if sections.only_form_words(text) and not (name == "acronym" and text.isupper()):
         return "a section heading or field label, not a value"
     if name in _ORGANIZATIONS and re.search(r"\bet al\b", text, re.I):
         return "a list of authors, not an organization"
