@@ -24,7 +24,7 @@ from typing import Callable, Iterator, Optional
 
 import duckdb
 
-from trialsift.pipeline import evaluation, field_checks, resolve, sections, statements
+from trialsift.pipeline import evaluation, field_checks, resolve, statements
 from trialsift.pipeline.documents import read_document
 from trialsift.pipeline.eval_split import DEV, VALIDATION
 from trialsift.pipeline.extraction import ExtractionConfig, extract_document
@@ -32,7 +32,7 @@ from trialsift.pipeline.llm import Endpoint, LLMClient
 from trialsift.pipeline.prompting import load_prompts
 from trialsift.pipeline.scoring import FieldCounts, compare_record
 
-# Each step: the function turned off, named with its module (field_checks, resolve, sections or statements),
+# Each step: the function turned off, named with its module (field_checks, resolve or statements),
 # and what it returns when off.
 _KEEP = lambda *args, **kwargs: None  # noqa: E731 - a resolve step that changes nothing
 _ACCEPT = lambda *args, **kwargs: False  # noqa: E731 - a check that never objects
@@ -41,13 +41,11 @@ _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
 STEPS: dict[str, tuple[str, Callable]] = {
     # resolve steps: values added, split or dropped after the model answered
     "drop names only in titles": ("resolve._drop_names_only_in_titles", _KEEP),
-    "titles under a title label in any language": ("resolve._labelled_title_lines", lambda text: []),
     "drop acronym of an intervention": ("resolve._drop_acronym_of_an_intervention", _KEEP),
     "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
     "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),
     # checks: a value located in the text is refused where it is not stated as the field
     "not a value (headings, placeholders, roles)": ("field_checks.not_a_value", _KEEP),
-    "a phrase of form words is a label": ("sections.only_form_words", _ACCEPT),
     "country not a place of the trial": ("field_checks._not_stated_as_a_place_of_the_trial", _ACCEPT),
     "labelled as another role": ("field_checks._labelled_as_another_role", _ACCEPT),
     "labelled as a code": ("field_checks._labelled_as_a_code", _ACCEPT),
@@ -90,8 +88,7 @@ def turned_off(step: Optional[str]) -> Iterator[None]:
         return
     attribute, replacement = STEPS[step]
     module_name, attribute = attribute.split(".")
-    module = {"field_checks": field_checks, "resolve": resolve, "statements": statements,
-              "sections": sections}[module_name]
+    module = {"field_checks": field_checks, "resolve": resolve, "statements": statements}[module_name]
     original = getattr(module, attribute)
     setattr(module, attribute, replacement)
     try:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
-from . import sections, statements
+from . import statements
 from .records import CleanText, Document, Evidence, Finding
 from .registry_records import DANGLING_WORDS
 from .sections import classify_heading, heading_label
@@ -329,6 +329,8 @@ _CATEGORIES = {
 _FUNDER_CLASSES = {"industry", "other", "us fed", "u s fed", "fed", "other gov", "indiv", "individual", "network",
                    "ambig", "ambiguous", "unknown"}
 _ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.I)
+
+
 def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
     """Why a name-like value is not a value of its field, if it is not."""
     name, value = finding.field, finding.value
@@ -355,8 +357,6 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
             ids and not re.search(r"[^\W\d_]", "".join(text[a.end:b.start] for a, b in zip(ids, ids[1:])) +
                                   text[:ids[0].start] + text[ids[-1].end:])):
         return "a registry id, not a name"  # "ChiCTR2100050545 ; ChiMCTR2100005248" too
-    if sections.only_form_words(text) and not (name == "acronym" and text.isupper()):
-        return "a section heading or field label, not a value"
     if name in _ORGANIZATIONS and re.search(r"\bet al\b", text, re.I):
         return "a list of authors, not an organization"
     if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:

@@ -16,7 +16,6 @@ import re
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import field_checks, statements
-from ..schemas import lexicon
 from .field_checks import Page
 from .records import Evidence, Finding, Rejection
 
@@ -218,36 +217,12 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
                                                   method=PLACEBO_ADDED))
 
 
-_TITLE_LABEL = re.compile(rf"(?:{lexicon.TITLE_LABEL_WORDS})", re.I)
-_LABEL_ON_ITS_LINE = re.compile(r"[ \t|]*([^\n:\uff1a|]{1,60})[:\uff1a][ \t|]*(?=[^\s|])")
-_A_LABEL_ALONE = 60  # characters: a label line, not a line of text
-
-
-def _labelled_title_lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every title a title label introduces, in any of its languages: after the label
-    on its line ("Public title: X"), or the line under a label standing alone ("注册题目:" / "X").
-    A bilingual page gives each title twice; only one of them is stored as the title."""
-    found = []
-    for line in re.finditer(r"[^\n]*[^\W\d_][^\n]*", text):  # lines with a letter
-        on_line = _LABEL_ON_ITS_LINE.match(line.group())
-        if on_line:
-            if _TITLE_LABEL.search(on_line[1]):
-                found.append((line.start() + on_line.end(), line.end()))
-            continue
-        if line.group().strip(" \t|").endswith((":", "\uff1a")):
-            continue  # a label of its own
-        above = text[slice(*statements.line_above(text, line.start()))].strip(" \t|:\uff1a")
-        if above and len(above) <= _A_LABEL_ALONE and _TITLE_LABEL.search(above):
-            found.append((line.start(), line.end()))
-    return found
-
-
 def _drop_names_only_in_titles(out: "Grounded", page: Page, texts: _Texts) -> None:
     """A condition or intervention the page names only inside its title is not stated as one:
     where such a phrase starts and ends in "Study of X in Subjects With Active Y (Z) Without W"
     is a guess (the labelling guide's rule, eval/README.md)."""
     titles = [(e.start, e.end) for name in ("public_title", "scientific_title") for e in out.evidence.get(name, [])
-              if field_checks._stands_as_a_title(page.document.text, e)] + _labelled_title_lines(page.document.text)
+              if field_checks._stands_as_a_title(page.document.text, e)]
     if not titles:
         return
     for name in ("conditions", "interventions"):

@@ -49,7 +49,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from . import sections
 from .records import CleanText, Document, Evidence, Finding
 from .sections import heading_label
 from ..schemas import lexicon, normalize
@@ -271,8 +270,7 @@ def _title_reader(field: str) -> Reader:
     def read(value: str, loose: bool, _day_first: Optional[bool]) -> list[Read]:
         text = value.strip()
         if (not re.search(r"[^\W\d_]", text) or len(text) > _TITLE_MAX_CHARS or text.endswith((":", "："))
-                or normalize.is_not_stated(text) or heading_label(text) is not None
-                or (sections.only_form_words(text) and not text.isupper())):
+                or normalize.is_not_stated(text) or heading_label(text) is not None):
             return []
         if not loose and text[0].islower():
             return []  # "Official title of the study was changed ..." is a sentence, not a label

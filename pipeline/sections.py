@@ -36,7 +36,7 @@ import re
 from typing import NamedTuple
 
 from .records import CleanText, Section
-from ..schemas import lexicon, normalize
+from ..schemas import lexicon
 
 SECTION_LABELS: tuple[str, ...] = (
     "identification", "status", "design", "interventions", "eligibility",
@@ -281,28 +281,6 @@ def heading_label(line: str) -> str | None:
     """The section label a heading or field-label line opens, or None."""
     kind = classify_heading(line)
     return kind[0] if kind else None
-
-
-# The words registry forms and aggregators build their own field and section labels from. A
-# phrase of nothing but these (and registry names) is a label an empty field left standing where
-# its value would be ("Linked study record", "Registration information"), not a name.
-FORM_WORDS = frozenset("""
-    a an and the of for to in on by or with its
-    information info details detail data record records registration registry register registered
-    study trial linked related number numbers summary description identification identifier identifiers id ids
-    status type date dates title titles name names contact contacts sponsor sponsors other secondary primary
-    public scientific additional reason update updated updates history version design result results outcome
-    outcomes eligibility criteria recruitment overview general basic key document documents protocol ethics
-    approval funding source sources site sites location locations country countries condition conditions
-    intervention interventions phase attachments attachment publication publications reference references
-    """.split())
-
-
-def only_form_words(text: str) -> bool:
-    """True for a phrase made only of FORM_WORDS and registry names: a form's label, not a value."""
-    words = re.findall(r"[^\W\d_]+", text)
-    return bool(words) and all(
-        word.casefold() in FORM_WORDS or normalize.is_registry_name(word) for word in words)
 
 
 class _Line(NamedTuple):

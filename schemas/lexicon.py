@@ -107,15 +107,6 @@ INTERVENTION_WORDS = (
     r"|\uc911\uc7ac|\uce58\ub8cc|\uc57d\ubb3c|\uc704\uc57d|\ub300\uc870"
 )
 
-# Words of a title's label in the registries' languages: title, 题目 題目 标题 標題 课题名 課題名 試験名
-# 科学名称 제목 과제명 ("注册题目", "研究课题的正式科学名称", "一般向け試験名", "연구과제명"; not 课题
-# alone: "研究课题代号" is the project's code).
-TITLE_LABEL_WORDS = (
-    r"title|titre|titel|t\u00edtulo|titolo"
-    r"|\u9898\u76ee|\u984c\u76ee|\u6807\u9898|\u6a19\u984c|\u8bfe\u9898\u540d|\u8ab2\u984c\u540d|\u8a66\u9a13\u540d|\u79d1\u5b66\u540d\u79f0"
-    r"|\uc81c\ubaa9|\uacfc\uc81c\uba85"
-)
-
 # Who writes a news item, in its byline: never a person of the trial. 记者 記者 기자 특파원
 REPORTER_WORDS = (
     r"reporter|journalist\w*|correspondent|editor|editorial|redakteur\w*|journaliste|r\u00e9dact\w*"

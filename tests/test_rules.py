@@ -619,16 +619,6 @@ def test_an_empty_field_is_not_given_the_next_fields_label_and_value():
     assert _values(findings, "public_title") == ["Phase 2 study of zorvimab in chronic cough"]
 
 
-@pytest.mark.parametrize("text, acronym", [
-    ("Acronym\nRegistration information\nRegistration number: X-1\n", []),  # a section heading of form words
-    ("Trial acronym\nLinked study record\n\nHealth condition\nAsthma\n", []),  # the next, empty field's label
-    ("Acronym\nRECORD\nRegistration number: X-1\n", ["RECORD"]),  # a name in capitals may be such a word
-    ("Acronym\nAsthma Study Record\n", ["Asthma Study Record"]),  # a name with a word of its own
-])
-def test_an_empty_fields_next_line_of_form_words_is_a_label_not_its_value(text, acronym):
-    assert _values(_findings_for_text(text), "acronym") == acronym
-
-
 @pytest.mark.parametrize("tag, other", [("\u65e5\u672c\u8a9e", "\u82f1\u8a9e"), ("English", "Japanese"), ("\u4e2d\u6587", "English")])
 def test_a_bilingual_registrys_language_row_tag_is_not_the_value(tag, other):
     """Bilingual registries tag each value's row with its language ("日本語" then the Japanese
