@@ -7,9 +7,8 @@ can hold that group, for the fields still open; a group whose open fields
 grounding takes only from statements it detects (dates, ages, counts, enum
 wordings) reads just the lines holding them. Everything then goes through
 grounding, which stores a value only where the source text states it. A field of
-SECOND_ASK_FIELDS that the first answers left without a stored value, on a page with
-words that introduce it (statements.SECOND_ASK_CUES), is then asked once more, alone,
-over just the lines holding those words.
+SECOND_ASK_FIELDS that the first answers left without a stored value, on a page that
+names its role, is then asked once more, alone, over just the lines naming that role.
 
 A registry record file (ClinicalTrials.gov JSON/XML, ctrdata export) needs no
 LLM: it is converted exactly by pipeline/registry_records.py.
@@ -37,11 +36,11 @@ from ..schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 # Fields only code may fill: an id a model writes is too easily one it read elsewhere.
 RULE_ONLY_FIELDS = {"registry_ids"}
 
-# Fields asked a second time, alone and over just the lines with words that introduce them, when
-# the first answer stored nothing although the page has such words: in a long excerpt asked for
-# many fields at once the small model leaves these empty most often (the eval's loss stages).
-SECOND_ASK_FIELDS = ("contacts", "interventions")
-SECOND_ASK_LINES_BELOW = 2  # a label's value (a person, a treatment) is on its line or the next ones
+# Fields asked a second time, alone and over just the lines that name their role, when the
+# first answer stored nothing although the page names that role: in a long excerpt asked for
+# nine fields at once the small model leaves these empty most often (the eval's loss stages).
+SECOND_ASK_FIELDS = ("contacts",)
+SECOND_ASK_LINES_BELOW = 2  # a role label's person is on its line or the next ones
 
 
 @dataclass(frozen=True)
@@ -155,13 +154,13 @@ def listed_trials(clean: CleanText) -> list[str]:
 def plan_second_asks(document: Document, clean: CleanText, stored: set[str], model: str,
                      config: ExtractionConfig, prompts: PromptSet) -> list[PlannedCall]:
     """The narrow asks for SECOND_ASK_FIELDS that the first answers left without a stored value
-    although the text has words introducing them: that field alone, over the lines holding them."""
+    although the text names their role: that field alone, over the lines naming the role."""
     calls = []
     for name in SECOND_ASK_FIELDS:
-        cues = statements.cue_spans(name, clean.text)
-        if name in stored or not cues:
+        roles = statements.role_spans(name, clean.text)
+        if name in stored or not roles:
             continue
-        spans = sections.statement_lines(clean.text, cues, below=SECOND_ASK_LINES_BELOW)
+        spans = sections.statement_lines(clean.text, roles, below=SECOND_ASK_LINES_BELOW)
         for chunk in chunking.make_chunks(document.id, "second_ask", clean, spans,
                                           max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars):
             calls.append(PlannedCall(

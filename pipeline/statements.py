@@ -335,22 +335,9 @@ ROLE_WORDS = {
 }
 
 
-# Words that introduce a field's values: where a second, narrow ask for a field the first answers
-# left empty looks (extraction.SECOND_ASK_FIELDS). For contacts, their role words; for
-# interventions, what a trial gives and how it is given (a treatment, a drug or placebo, a dose,
-# a comparison, an arm).
-SECOND_ASK_CUES = {
-    "contacts": ROLE_WORDS["contacts"],
-    "interventions": r"interven|treat|therap|\bdrugs?\b|medicat|placebo|vaccin|\bdos(?:e|es|ed|ing)\b"
-                     r"|\d\s*(?:mg|\u00b5g|mcg|ml|iu)\b|administ|receiv|\barms?\b|regimen|versus|\bvs\b|compar"
-                     r"|infusion|inject|tablet|capsule|surgery|procedure|device|supplement"
-                     rf"|{lexicon.INTERVENTION_WORDS}",
-}
-
-
-def cue_spans(field_name: str, text: str) -> list[tuple[int, int]]:
-    """(start, end) of every word in `text` that introduces a SECOND_ASK_CUES field's values."""
-    return [match.span() for match in re.finditer(SECOND_ASK_CUES[field_name], text, re.I)]
+def role_spans(field_name: str, text: str) -> list[tuple[int, int]]:
+    """(start, end) of every word in `text` naming the role of a ROLE_WORDS field."""
+    return [match.span() for match in re.finditer(ROLE_WORDS[field_name], text, re.I)]
 
 
 DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}

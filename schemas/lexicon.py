@@ -98,15 +98,6 @@ CONTACT_ROLE_WORDS = (
     r"|\uc5f0\uad6c\uc790|\ucc45\uc784\uc790|\ub2f4\ub2f9\uc790|\uc5f0\ub77d\ucc98"
 )
 
-# Words that introduce what a trial gives, in other languages: intervention, treatment, drug,
-# placebo or control. 干预 干預 介入 治疗 治療 药物 薬 投与 对照 対照 중재 치료 약물 위약 대조
-INTERVENTION_WORDS = (
-    r"behandlung|therapie|pr\u00fcfpr\u00e4parat|arzneimittel|traitement|m\u00e9dicament|tratamiento|f\u00e1rmaco"
-    r"|trattamento|farmaco|tratamento|medicamento|behandeling|geneesmiddel"
-    r"|\u5e72\u9884|\u5e72\u9810|\u4ecb\u5165|\u6cbb\u7597|\u6cbb\u7642|\u836f\u7269|\u85ac|\u6295\u4e0e|\u5bf9\u7167|\u5bfe\u7167"
-    r"|\uc911\uc7ac|\uce58\ub8cc|\uc57d\ubb3c|\uc704\uc57d|\ub300\uc870"
-)
-
 # Who writes a news item, in its byline: never a person of the trial. 记者 記者 기자 특파원
 REPORTER_WORDS = (
     r"reporter|journalist\w*|correspondent|editor|editorial|redakteur\w*|journaliste|r\u00e9dact\w*"

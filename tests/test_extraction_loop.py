@@ -29,9 +29,8 @@ SEED_002_TRUTH = {
     "conditions": ["recurrent nasopharyngeal carcinoma"],
     "primary_sponsor": "Jiangxi Provincial Cancer Hospital",
     "countries": ["CN"],
-    # a good first answer names the contact and a treatment, so no second ask follows
+    # a good first answer names the contact, so no second ask for contacts follows
     "contacts": [{"name": "Jingao Li", "role": "Primary contact"}],
-    "interventions": [{"name": "anti-PD-1", "type": "BIOLOGICAL"}],
 }
 
 
@@ -179,8 +178,7 @@ def test_a_re_ask_continues_the_conversation_and_never_resends_the_first_request
     with ScriptedLLM(responder=responder) as server:
         summary = run_extraction([str(seed_002)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
                                  endpoint_label="scripted")
-        # the page's first ask (a second ask for a field the truth leaves empty may follow it)
-        conversations = [r.body["messages"] for r in server.chat_requests if len(asked_keys(r.body)) > 1]
+        conversations = [r.body["messages"] for r in server.chat_requests]
     assert summary.ok == 1
     assert [len(c) for c in conversations] == [2, 4, 4], "the 500 on the re-ask retried the re-ask, not the first call"
     assert conversations[1][2]["role"] == "assistant" and conversations[1][2]["content"] == "{\"public_title\": 12"
@@ -252,9 +250,7 @@ def test_fields_the_text_cannot_state_are_not_asked(tmp_path):
                    "This study looks at whether drug X helps people with asthma breathe better.\n", encoding="utf-8")
     with ScriptedLLM(responder=answer_from({"primary_sponsor": "Acme University Hospital"})) as server:
         run_extraction([str(doc)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server), endpoint_label="s")
-        request, *second_asks = server.chat_requests
-    # the answer names no treatment on a page that says "drug X": only that field is asked again
-    assert [asked_keys(r.body) for r in second_asks] == [["interventions"]]
+        [request] = server.chat_requests
     asked = set(asked_keys(request.body))
     never_stated = {"phases", "recruitment_status", "study_type", "allocation", "masking", "intervention_model",
                     "sex", "ipd_sharing", "healthy_volunteers", "registration_date", "start_date",
@@ -399,13 +395,11 @@ def test_an_answer_cut_off_at_max_tokens_keeps_its_complete_values(seed_002, tmp
     calls = query(db, "SELECT field_group, outcome FROM llm_calls ORDER BY called_at")
     assert [outcome for group, outcome in calls if group != "second_ask"] == ["incomplete", "incomplete"]
     assert max_tokens[:2] == [1200, 2400], "a cut-off answer is asked once more, with twice the room"
-    # contacts and interventions were left empty, so each is asked again alone; those asks are cut
-    # off too (each asked twice), which leaves the document as it was (ok, not partial) with the
-    # reason in review
-    assert [outcome for group, outcome in calls if group == "second_ask"] == ["incomplete"] * 4
-    for field in ("contacts", "interventions"):
-        [(reason,)] = query(db, "SELECT reason FROM review WHERE field = ?", [field])
-        assert "asked again, alone" in reason and "cut off" in reason
+    # contacts were left empty, so they are asked again alone; that ask is cut off too, which
+    # leaves the document as it was (ok, not partial) with the reason in review
+    assert [outcome for group, outcome in calls if group == "second_ask"] == ["incomplete", "incomplete"]
+    [(reason,)] = query(db, "SELECT reason FROM review WHERE field = 'contacts'")
+    assert "asked again, alone" in reason and "cut off" in reason
 
 
 def test_an_answer_cut_off_once_is_asked_again_and_kept_whole(seed_002, tmp_path):
@@ -617,42 +611,3 @@ def test_no_second_ask_where_the_page_names_no_role(tmp_path):
                                  endpoint_label="scripted")
         asks = [asked_keys(r.body) for r in server.chat_requests]
     assert summary.ok == 1 and asks and all("contacts" not in keys for keys in asks)
-
-
-def test_interventions_left_empty_are_asked_again_alone_over_the_lines_introducing_them(tmp_path):
-    """The first answer names no treatment on a page whose lines say what participants receive:
-    a second request asks for interventions alone, over those lines; what it names is grounded
-    and stored with its own method. A page with no such words gets no second ask."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    lines = ["Zorvimab trial opens in three cities", "The phase 2 trial will enrol 120 adults with chronic cough.",
-             *[f"Site {n} is in a city with a long history of clinical research and teaching." for n in range(30)],
-             "Participants receive zorvimab 200 mg or a matching placebo every four weeks."]
-    (folder / "news.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    second = {"interventions": [{"name": "zorvimab", "type": "DRUG"}, {"name": "placebo", "type": "DRUG"}]}
-
-    def responder(request_json):
-        keys = asked_keys(request_json)
-        return second if keys == ["interventions"] else answer_from({"conditions": ["chronic cough"]})(request_json)
-
-    db = tmp_path / "t.duckdb"
-    with ScriptedLLM(responder=responder) as server:
-        summary = run_extraction([str(folder)], db_path=str(db), llm=client_for(server), endpoint_label="scripted")
-        asks = [asked_keys(r.body) for r in server.chat_requests]
-        excerpts = [r.body["messages"][1]["content"] for r in server.chat_requests]
-    assert summary.ok == 1 and asks[-1] == ["interventions"]
-    assert "zorvimab 200 mg" in excerpts[-1] and "Site 12" not in excerpts[-1], "only the lines introducing them"
-    assert sorted(query(db, "SELECT name FROM interventions")) == [("placebo",), ("zorvimab",)]
-    assert set(query(db, "SELECT method FROM evidence WHERE field = 'interventions'")) == {("llm:second_ask",)}
-
-
-def test_no_second_ask_for_interventions_where_no_words_introduce_them(tmp_path):
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "news.txt").write_text("Zorvimab trial opens\nThe phase 2 trial will enrol 120 adults with chronic "
-                                     "cough at three hospitals.\n", encoding="utf-8")
-    with ScriptedLLM(responder=answer_from({"conditions": ["chronic cough"]})) as server:
-        summary = run_extraction([str(folder)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
-                                 endpoint_label="scripted")
-        asks = [asked_keys(r.body) for r in server.chat_requests]
-    assert summary.ok == 1 and asks and ["interventions"] not in asks
