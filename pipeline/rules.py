@@ -314,6 +314,8 @@ def _contact_reader(role: str) -> Reader:
 
 # "IRAS 277021", "CPMS ID: 44839": the issuing body's name is not part of the id.
 _ID_ISSUER = re.compile(r"(?:IRAS|CPMS|NIHR|HRA|REC)(?:[ \t]+(?:ID|number|no\.?))?[ \t]*:?[ \t]*(?=\d)", re.IGNORECASE)
+# "J1365 (primary)", "44839 (CPMS)": a note in brackets after an id says what it is; it is not part of it.
+_ID_NOTE = re.compile(r"[ \t]*\([^()\d]*\)[ \t]*$")
 
 
 def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) -> list[Read]:
@@ -321,7 +323,7 @@ def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) ->
     IRAS 277021"): each one the registry-id normaliser accepts as an id, not a phrase."""
     reads = []
     for part in re.finditer(r"[^,;]+", value):
-        raw = _ID_ISSUER.sub("", part.group().strip(), count=1)
+        raw = _ID_NOTE.sub("", _ID_ISSUER.sub("", part.group().strip(), count=1))
         if len(raw) < 4 or len(re.findall(r"\d", raw)) < 2:
             continue  # "2", "A1": a list number or a code too short to tell from one
         try:
@@ -363,6 +365,9 @@ LABEL_RULES: tuple[LabelRule, ...] = (
         r"iras (?:number|id)", r"cpms (?:number|id)", r"secondary identifying numbers?", r"secondary (?:study )?ids?",
         r"secondary id numbers?", r"other study id numbers?", r"protocol/serial number",
         r"sponsor'?s protocol code number", r"study subject id", r"trial identifiers?",
+        # the sponsor's own code for its protocol, as registries and aggregators label it
+        r"(?:sponsor(?:'?s)? |unique )?protocol (?:ids?|identifiers?|codes?|numbers?|code numbers?)",
+        r"(?:org(?:ani[sz]ation)?(?:'?s)?|sponsor(?:'?s)?) study ids?",
     )),
     LabelRule("sponsor", _read_sponsor, (
         r"(?:lead |primary )?sponsor", r"leads?", r"name of primary sponsor",

@@ -466,10 +466,14 @@ def normalize_country(value):
     if alias:
         return alias
     if not re.search(r"\d", text):  # numeric ISO codes ("756") are too easily garbage
-        try:
-            return pycountry.countries.lookup(re.sub(r"(?i)^the\s+", "", text)).alpha_2
-        except LookupError:
-            pass
+        name = re.sub(r"(?i)^the\s+", "", text)
+        # The UN and WHO write ISO's "Iran, Islamic Republic of" as "Iran (Islamic Republic of)".
+        qualified = re.fullmatch(r"([^()]+?)\s*\(([^()]+)\)", name)
+        for candidate in [name] + ([f"{qualified[1]}, {qualified[2]}"] if qualified else []):
+            try:
+                return pycountry.countries.lookup(candidate).alpha_2
+            except LookupError:
+                pass
     raise ValueError(f"country {_show(text)} is not a country name or ISO 3166 code")
 
 

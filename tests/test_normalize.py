@@ -179,6 +179,11 @@ def test_sex_refuses(raw):
     ("Hong Kong", "HK"),
     ("the Netherlands", "NL"),
     ("NA", "NA"),  # upper-case ISO code: Namibia, not "not applicable"
+    # The UN/WHO order of ISO's qualified names ("Iran, Islamic Republic of")
+    ("Iran (Islamic Republic of)", "IR"),
+    ("Korea (Republic of)", "KR"),
+    ("Korea (Democratic People's Republic of)", "KP"),
+    ("Bolivia (Plurinational State of)", "BO"),
     ("N/A", None),
     *[(value, None) for value in NOT_STATED],
 ])
@@ -186,7 +191,8 @@ def test_country(raw, expected):
     assert n.normalize_country(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["Atlantis", "Korea", "European Union", "756", "Jiangxi Cancer Hospital", "XX"])
+@pytest.mark.parametrize("raw", ["Atlantis", "Korea", "European Union", "756", "Jiangxi Cancer Hospital", "XX",
+                                 "Beijing (China)", "Asia (Pacific)"])  # a qualifier is no country by itself
 def test_country_refuses(raw):
     _raises(n.normalize_country, raw, match="country")
 

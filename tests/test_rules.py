@@ -560,6 +560,24 @@ def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
         assert finding.evidence.quote in text
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Sponsor protocol code |\nABC-Mono-02\n|", [("OTHER", "ABC-Mono-02")]),
+    ("Sponsor's Protocol Number: XY 1234", [("OTHER", "XY 1234")]),
+    ("Trial Phases: Phase I Protocol IDs: KQ5001-20 (primary)", [("OTHER", "KQ5001-20")]),
+    ("Unique Protocol ID: 2019-0457", [("OTHER", "2019-0457")]),
+    ("Org Study ID: B7981015\nSecondary IDs: 2018-001234-56 (EudraCT)", [("OTHER", "B7981015"),
+                                                                      ("EUDRACT", "2018-001234-56")]),
+    ("Secondary IDs: CA209-017, 12345 (NIH)", [("OTHER", "CA209-017"), ("OTHER", "12345")]),
+    # a protocol's version or a sentence about it is no id
+    ("Protocol number: not applicable", []),
+    ("The protocol code was approved by the ethics committee in 2019.", []),
+    ("Protocol version 2.0, dated 12 March 2019", []),
+])
+def test_the_sponsors_protocol_code_is_an_other_id(text, expected):
+    ids = [(f.value["registry"], f.value["id"]) for f in _findings_for_text(text) if f.field == "registry_ids"]
+    assert sorted(set(ids)) == sorted(expected)
+
+
 def test_classic_clinicaltrials_gov_heading_is_the_brief_title_with_its_acronym():
     text = ("ClinicalTrials.gov\nTrial record 1 of 1 for:    NCT02505542\n\n"
             "Study to Evaluate Maintenance of Sustained Remission of axSpA With CZP Compared to Placebo (C-OPTIMISE)\n\n"
