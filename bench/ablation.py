@@ -40,7 +40,6 @@ _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
 
 STEPS: dict[str, tuple[str, Callable]] = {
     # resolve steps: values added, split or dropped after the model answered
-    "drop names only in titles": ("resolve._drop_names_only_in_titles", _KEEP),
     "drop acronym of an intervention": ("resolve._drop_acronym_of_an_intervention", _KEEP),
     "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
     "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),

@@ -5,8 +5,8 @@ field. Some answers are reshaped on the way: one criterion per item where a page
 into one, a measure the model cut short extended to the clause the page states, a page's
 unlabelled title line taken as its public title, a list of phases cut to the phases stated.
 Once every field is in, a placebo the page says participants receive is added (its evidence
-carries the method PLACEBO_ADDED), and names that are only a title's words or an intervention's
-short name are dropped. Each step is one named function, to be read and ablated
+carries the method PLACEBO_ADDED), and an "acronym" that is an intervention's short name is
+dropped. A condition or intervention a title names is stated (eval/README.md). Each step is one named function, to be read and ablated
 (bench/ablation.py) on its own.
 """
 
@@ -185,17 +185,16 @@ def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
 
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
-    """The steps that need every field in: add a stated placebo, then drop names only in titles
-    (a placebo named only in the title goes too), then an acronym that is a drug's short name."""
+    """The steps that need every field in: add a stated placebo, then drop an acronym that is a
+    drug's short name."""
     _add_a_stated_placebo(out, page, texts)
-    _drop_names_only_in_titles(out, page, texts)
     _drop_acronym_of_an_intervention(out)
 
 
 # A placebo is one of the trial's interventions where the page says participants get it ("half
 # will receive a placebo", "drug X or placebo", "compared to placebo"): a small model that
 # names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
-# "placebo run-in" are no such statement; nor is a placebo named only in the title (dropped below).
+# "placebo run-in" are no such statement.
 _PLACEBO_GIVEN = re.compile(
     r"\b(?:receiv\w*|given|giving|administered|(?:assigned|allocated|randomi[sz]ed) to|or|and|versus|vs\.?"
     r"|compared (?:to|with)|against|rebr\w*|re\u00e7oi\w*|recib\w*|erhalt\w*|ou|o|oder)"
@@ -215,32 +214,6 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
     interventions.append({"name": given["placebo"], "type": None, "description": None})
     out.evidence["interventions"].append(Evidence(start=start, end=end, quote=page.document.text[start:end],
                                                   method=PLACEBO_ADDED))
-
-
-def _drop_names_only_in_titles(out: "Grounded", page: Page, texts: _Texts) -> None:
-    """A condition or intervention the page names only inside its title is not stated as one:
-    where such a phrase starts and ends in "Study of X in Subjects With Active Y (Z) Without W"
-    is a guess (the labelling guide's rule, eval/README.md)."""
-    titles = [(e.start, e.end) for name in ("public_title", "scientific_title") for e in out.evidence.get(name, [])
-              if field_checks._stands_as_a_title(page.document.text, e)]
-    if not titles:
-        return
-    for name in ("conditions", "interventions"):
-        kept_values, kept_evidence = [], []
-        for item, evidence in zip(out.values.get(name, []), out.evidence.get(name, [])):
-            text = item.get("name") if isinstance(item, dict) else item
-            mentions = [page.clean.raw_span(span.start, span.end) for span in texts(str(text or ""))]
-            if mentions and all(any(a <= start and end <= b for a, b in titles) for start, end in mentions):
-                out.rejections.append(Rejection(name, item, out.methods.get(name, ""),
-                                                "named only inside the title, not stated as one"))
-                continue
-            kept_values.append(item)
-            kept_evidence.append(evidence)
-        if name in out.values:
-            out.values[name], out.evidence[name] = kept_values, kept_evidence
-            if not kept_values:
-                del out.values[name], out.evidence[name]
-                out.methods.pop(name, None)
 
 
 def _drop_acronym_of_an_intervention(out: "Grounded") -> None:
