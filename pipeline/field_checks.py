@@ -288,12 +288,21 @@ _BACKGROUND_COUNTRY = re.compile(r"(?:^|[.!?]\s+|\n\s*)in\s+(?:the\s+)?$", re.I)
 
 def _not_stated_as_a_place_of_the_trial(text: str, span: statements.Span) -> bool:
     """A country in a postal address (of a contact or sponsor: the label "Address" within the
-    three lines above) or opening a sentence of background ("In Indonesia, the prevalence ...")."""
+    three lines above), among someone's contact details (a phone, fax or e-mail within three
+    lines), or opening a sentence of background ("In Indonesia, the prevalence ...")."""
     line_start = statements.start_of_line(text, span.start)
     if _BACKGROUND_COUNTRY.search(text[max(0, line_start - 1):span.start]) and text[span.end:span.end + 1] == ",":
         return True
     above = text[:line_start].rstrip().rsplit("\n", 3)[-3:]
-    return any(re.search(r"\baddress\b\s*[:|]?\s*$", line.strip(), re.I) for line in above + [text[line_start:span.start]])
+    if any(re.search(r"\baddress\b\s*[:|]?\s*$", line.strip(), re.I) for line in above + [text[line_start:span.start]]):
+        return True
+    line_end = text.find("\n", span.end)
+    below = text[line_end + 1:].split("\n", 3)[:3] if line_end >= 0 else []
+    return any(_CONTACT_DETAIL.search(line) for line in above + below)
+
+
+# A phone, fax or e-mail beside a country: the country is in someone's contact details.
+_CONTACT_DETAIL = re.compile(r"^\s*(?:phone|telephone|tel\.?|fax|e-?mail)\b|\S+@\S+\.\w", re.I)
 
 
 _TIME_FRAME_CUE = re.compile(r"\d|\b(?:days?|weeks?|months?|years?|hours?|minutes?|baseline|visits?|cycles?|end|follow|"
@@ -490,7 +499,7 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     ),
     "countries": (
         Check(lambda page, span: not _not_stated_as_a_place_of_the_trial(page.text, span),
-              "named only in an address or in background prose, not as a place the trial runs"),
+              "named only in an address, in contact details or in background prose, not as a place the trial runs"),
     ),
     "conditions": (
         Check(lambda page, span: not _not_stated_as_condition(page.text, span),

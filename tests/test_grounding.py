@@ -479,10 +479,26 @@ def test_a_country_in_an_address_or_opening_background_prose_is_not_where_the_tr
     out = ground(document, clean, [Finding("countries", ["FR", "IN"], "llm:x")])
     assert out.values == {}
     assert {r.reason for r in out.rejections} == {
-        "named only in an address or in background prose, not as a place the trial runs"}
+        "named only in an address, in contact details or in background prose, not as a place the trial runs"}
     document, clean = _doc("In France, head and neck cancers are common.\nLocations: Strasbourg, France; Bangalore, India\n")
     out = ground(document, clean, [Finding("countries", ["FR", "IN"], "llm:x")])
     assert out.values == {"countries": ["FR", "IN"]}
+
+
+@pytest.mark.parametrize("text, stated", [
+    # a registrant's or contact's details: name, organisation, country, phone, e-mail
+    ("Registrant information\nName\nA. Rahmani\nCountry\nIran (Islamic Republic of)\nPhone\n+98 21 7734\n", False),
+    ("Scientific contact\nDr J. Smith, Leeds, United Kingdom\nTel: +44 113 000\n", False),
+    ("Contact: j.smith@example.org\nCountry: United Kingdom\n", False),
+    # where the trial runs: no one's phone or e-mail beside it
+    ("Countries of recruitment\nUnited Kingdom\nIran (Islamic Republic of)\n", True),
+    ("Recruitment\nCountry: United Kingdom\nTarget size: 120\n", True),
+])
+def test_a_country_among_a_contacts_details_is_not_where_the_trial_runs(text, stated):
+    document, clean = _doc(text)
+    code = "IR" if "Iran" in text and "Kingdom" not in text else "GB"
+    out = ground(document, clean, [Finding("countries", [code], "llm:x")])
+    assert ("countries" in out.values) == stated
 
 
 def test_an_organization_labelled_sponsor_or_institute_is_not_a_site():
