@@ -376,6 +376,8 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
         return "a registry id run into a title, not a title as the page states it"
     if name in _ORGANIZATIONS and " ".join(re.findall(r"[a-z]+", text.lower())) in _FUNDER_CLASSES:
         return "a class of funder, not an organization"
+    if name in _ORGANIZATIONS and _ORGANIZATION_WORD.fullmatch(text.strip(" .")):
+        return "a kind of organization, not its name"  # a form's "Institute" label read as the sponsor
     acronym = out.values.get("acronym")
     if name in _ORGANIZATIONS and acronym and text.casefold() == str(acronym).strip().casefold():
         return "the trial's acronym, not an organization"

@@ -263,6 +263,22 @@ def test_placeholders_addresses_registries_classes_and_places_are_not_names():
             "an organization (the contact's own affiliation), not a person"} <= reasons
 
 
+@pytest.mark.parametrize("sponsor, kept", [
+    ("Institute", False),  # a registry form's "Institute" row label, read as the sponsor
+    ("Hospital", False),
+    ("University.", False),
+    ("Institute of Cancer Research", True),
+    ("Kyoto University Hospital", True),
+])
+def test_a_kind_of_organization_is_not_its_name(sponsor, kept):
+    document, clean = _doc(f"Primary sponsor\nInstitute\nKyoto University Hospital\nSponsor: {sponsor}\n"
+                           "Funded by the Institute of Cancer Research\n")
+    out = ground(document, clean, [Finding("primary_sponsor", sponsor, "llm:x")])
+    assert ("primary_sponsor" in out.values) == kept
+    if not kept:
+        assert "a kind of organization, not its name" in {r.reason for r in out.rejections}
+
+
 def test_an_age_worded_as_one_bound_does_not_state_the_other():
     document, clean = _doc("Ages eligible: 18 years and older\nAge-upper limit\n\n65 years-old >\n")
     out = ground(document, clean, [
