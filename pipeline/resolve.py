@@ -6,7 +6,8 @@ into one, a measure the model cut short extended to the clause the page states, 
 unlabelled title line taken as its public title, a list of phases cut to the phases stated.
 Once every field is in, a placebo the page says participants receive is added (its evidence
 carries the method PLACEBO_ADDED), and an "acronym" that is an intervention's short name is
-dropped. A condition or intervention a title names is stated (eval/README.md). Each step is one named function, to be read and ablated
+dropped. A condition or intervention a title names is stated there (eval/README.md): titles are
+not a reason to drop one. Each step is one named function, to be read and ablated
 (bench/ablation.py) on its own.
 """
 
