@@ -147,6 +147,16 @@ def _named_as_the_trial(text: str, span: statements.Span) -> bool:
                 "".join(ch for ch in spelled[1] if ch.isupper()).startswith(letters[:3]))
 
 
+# A word of three or more lower-case letters: "registration information", "study record".
+_ORDINARY_WORD = re.compile(r"(?<![\w-])[a-z]{3,}")
+
+
+def _written_as_a_name(text: str) -> bool:
+    """A trial's short name is written as a name: capitals, digits or capitalised words ("TRILOGY 2",
+    "CheckMate 017", "Endeavor IV", "iPrEx"); words in lower case make it a phrase or a heading."""
+    return not _ORDINARY_WORD.search(text)
+
+
 def _labelled_as_a_code(text: str, span: statements.Span) -> bool:
     label = _label_before(text, span).strip()
     ids = normalize.find_registry_ids(label)
@@ -473,6 +483,9 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               "too long for an acronym, and no Acronym label gives it", _a_phrase),
         Check(lambda page, span: not _labelled_as_a_code(page.text, span),
               "stated as a protocol code or study number, not an acronym", _a_short_name),
+        Check(lambda page, span: re.search(r"acronym", _label_before(page.text, span), re.I)
+              or _written_as_a_name(page.text[span.start:span.end]),
+              "a phrase of ordinary words, not a short name (no Acronym label gives it)", _a_short_name),
         Check(lambda page, span: _named_as_the_trial(page.text, span),
               "not given as the trial's name (no Acronym label, not at a title's end, "
               "not beside 'trial' or 'study', not spelled out): a short name of "

@@ -762,6 +762,12 @@ def test_a_registration_date_is_accepted_only_under_its_own_label(text, kept):
     ("Phase 3 Trial of Drug X in Chronic Kidney Disease (KIDNEY-GO)\n", "KIDNEY-GO", True),
     ("Acronym\nStudy hypothesis\n1. Is the treatment better?\n", "Study hypothesis", False),  # the next label
     ("Acronym:\nStatus: COMPLETED\n", "Status: COMPLETED", False),  # the next field, label and all
+    # a name is written as one; a line of ordinary words is a heading, not the trial's short name
+    ("Registry record\nLinked study record\nPublic title: X\n", "Linked study record", False),
+    ("Results of the TRILOGY 2 trial\n", "TRILOGY 2", True),
+    ("The CheckMate 017 trial enrolled 272 patients.\n", "CheckMate 017", True),
+    ("The Endeavor IV trial compared two stents.\n", "Endeavor IV", True),
+    ("The iPrEx study enrolled men.\n", "iPrEx", True),
 ])
 def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept):
     """A short name is the trial's acronym where the page gives it as the trial's name; the same
