@@ -147,6 +147,10 @@ def _named_as_the_trial(text: str, span: statements.Span) -> bool:
                 "".join(ch for ch in spelled[1] if ch.isupper()).startswith(letters[:3]))
 
 
+def _under_an_acronym_label(text: str, span: statements.Span) -> bool:
+    return bool(re.search(r"acronym", _label_before(text, span), re.I))
+
+
 # A word of three or more lower-case letters: "registration information", "study record".
 _ORDINARY_WORD = re.compile(r"(?<![\w-])[a-z]{3,}")
 
@@ -296,6 +300,10 @@ def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
 _BACKGROUND_COUNTRY = re.compile(r"(?:^|[.!?]\s+|\n\s*)in\s+(?:the\s+)?$", re.I)
 
 
+# A phone, fax or e-mail beside a country: the country is in someone's contact details.
+_CONTACT_DETAIL = re.compile(r"^\s*(?:phone|telephone|tel\.?|fax|e-?mail)\b|\S+@\S+\.\w", re.I)
+
+
 def _not_stated_as_a_place_of_the_trial(text: str, span: statements.Span) -> bool:
     """A country in a postal address (of a contact or sponsor: the label "Address" within the
     three lines above), among someone's contact details (a phone, fax or e-mail within three
@@ -309,10 +317,6 @@ def _not_stated_as_a_place_of_the_trial(text: str, span: statements.Span) -> boo
     line_end = text.find("\n", span.end)
     below = text[line_end + 1:].split("\n", 3)[:3] if line_end >= 0 else []
     return any(_CONTACT_DETAIL.search(line) for line in above + below)
-
-
-# A phone, fax or e-mail beside a country: the country is in someone's contact details.
-_CONTACT_DETAIL = re.compile(r"^\s*(?:phone|telephone|tel\.?|fax|e-?mail)\b|\S+@\S+\.\w", re.I)
 
 
 _TIME_FRAME_CUE = re.compile(r"\d|\b(?:days?|weeks?|months?|years?|hours?|minutes?|baseline|visits?|cycles?|end|follow|"
@@ -479,11 +483,11 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     ),
     # A short name is an acronym wherever it stands as the trial's name; a phrase only where labelled so.
     "acronym": (
-        Check(lambda page, span: re.search(r"acronym", _label_before(page.text, span), re.I),
+        Check(lambda page, span: _under_an_acronym_label(page.text, span),
               "too long for an acronym, and no Acronym label gives it", _a_phrase),
         Check(lambda page, span: not _labelled_as_a_code(page.text, span),
               "stated as a protocol code or study number, not an acronym", _a_short_name),
-        Check(lambda page, span: re.search(r"acronym", _label_before(page.text, span), re.I)
+        Check(lambda page, span: _under_an_acronym_label(page.text, span)
               or _written_as_a_name(page.text[span.start:span.end]),
               "a phrase of ordinary words, not a short name (no Acronym label gives it)", _a_short_name),
         Check(lambda page, span: _named_as_the_trial(page.text, span),
