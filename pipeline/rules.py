@@ -366,7 +366,7 @@ LABEL_RULES: tuple[LabelRule, ...] = (
         r"secondary id numbers?", r"other study id numbers?", r"protocol/serial number",
         r"sponsor'?s protocol code number", r"study subject id", r"trial identifiers?",
         # the sponsor's own code for its protocol, as registries and aggregators label it
-        r"(?:sponsor(?:'?s)? |unique )?protocol (?:ids?|identifiers?|codes?|numbers?|code numbers?)",
+        r"(?:sponsor(?:'?s)? |unique )?protocol (?:code numbers?|ids?|identifiers?|codes?|numbers?)",
         r"(?:org(?:ani[sz]ation)?(?:'?s)?|sponsor(?:'?s)?) study ids?",
     )),
     LabelRule("sponsor", _read_sponsor, (

@@ -563,6 +563,7 @@ def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
 @pytest.mark.parametrize("text, expected", [
     ("Sponsor protocol code |\nABC-Mono-02\n|", [("OTHER", "ABC-Mono-02")]),
     ("Sponsor's Protocol Number: XY 1234", [("OTHER", "XY 1234")]),
+    ("Sponsor protocol code number: ABC-12", [("OTHER", "ABC-12")]),  # the longest label, not "... code"
     ("Trial Phases: Phase I Protocol IDs: KQ5001-20 (primary)", [("OTHER", "KQ5001-20")]),
     ("Unique Protocol ID: 2019-0457", [("OTHER", "2019-0457")]),
     ("Org Study ID: B7981015\nSecondary IDs: 2018-001234-56 (EudraCT)", [("OTHER", "B7981015"),
