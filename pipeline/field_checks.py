@@ -151,13 +151,13 @@ def _under_an_acronym_label(text: str, span: statements.Span) -> bool:
     return bool(re.search(r"acronym", _label_before(text, span), re.I))
 
 
-# A word of three or more lower-case letters: "registration information", "study record".
+# A word of three or more lower-case letters: "general information", "related records".
 _ORDINARY_WORD = re.compile(r"(?<![\w-])[a-z]{3,}")
 
 
 def _written_as_a_name(text: str) -> bool:
-    """A trial's short name is written as a name: capitals, digits or capitalised words ("TRILOGY 2",
-    "CheckMate 017", "Endeavor IV", "iPrEx"); words in lower case make it a phrase or a heading."""
+    """A trial's short name is written as a name: capitals, digits or capitalised words ("KIDNEY-GO 2",
+    "StarLite 017", "Beacon IV", "iCARE"); words in lower case make it a phrase or a heading."""
     return not _ORDINARY_WORD.search(text)
 
 
