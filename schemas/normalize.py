@@ -887,6 +887,8 @@ _ID_FORMATS: list[tuple[str, re.Pattern, Callable[[re.Match], str]]] = [
     ("OTHER", _id_pattern(r"JapicCTI-?(\d{6})"), lambda m: f"JapicCTI-{m[1]}"),  # Japan (JAPIC)
     ("OTHER", _id_pattern(r"JMA-IIA(\d{5})"), lambda m: f"JMA-IIA{m[1]}"),  # Japan (JMACCT)
     ("OTHER", _id_pattern(r"\bNL-OMON(\d{1,6})\b", re.ASCII), lambda m: f"NL-OMON{m[1]}"),  # Netherlands (OMON)
+    # WHO's Universal Trial Number, which a trial gets before any registry's id: U1111-NNNN-NNNN.
+    ("OTHER", _id_pattern(r"\bU1111-(\d{4})-(\d{4})\b", re.ASCII), lambda m: f"U1111-{m[1]}-{m[2]}"),
 ]
 
 # A bare EudraCT number counts in free text only after one of these labels

@@ -166,9 +166,19 @@ def test_a_healthy_study_population_states_healthy_volunteers(text, stated):
     ("JMA-IIA00123", ("OTHER", "JMA-IIA00123")),
     ("REPEC: PER-012-19", ("OTHER", "PER-012-19")),
     ("NL-OMON23456", ("OTHER", "NL-OMON23456")),
+    ("Universal Trial Number (UTN)\nU1111-1234-5678", ("OTHER", "U1111-1234-5678")),
 ])
 def test_ids_of_the_other_who_registries(text, expected):
     assert [(m.registry, m.id) for m in normalize.find_registry_ids(text)] == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "U1111-12345-6789",  # not the UTN's 4-4 digit groups
+    "Call U1111-1234 for details",
+    "SU1111-1234-5678",  # part of a longer code
+])
+def test_what_only_resembles_a_universal_trial_number_is_no_id(text):
+    assert normalize.find_registry_ids(text) == []
 
 
 def test_two_ids_of_other_registries_do_not_make_a_page_of_several_trials():
