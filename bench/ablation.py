@@ -41,6 +41,7 @@ _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
 STEPS: dict[str, tuple[str, Callable]] = {
     # resolve steps: values added, split or dropped after the model answered
     "drop acronym of an intervention": ("resolve._drop_acronym_of_an_intervention", _KEEP),
+    "drop a condition that is an intervention": ("resolve._drop_a_condition_that_is_an_intervention", _KEEP),
     "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
     "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),
     # checks: a value located in the text is refused where it is not stated as the field

@@ -5,8 +5,8 @@ field. Some answers are reshaped on the way: one criterion per item where a page
 into one, a measure the model cut short extended to the clause the page states, a page's
 unlabelled title line taken as its public title, a list of phases cut to the phases stated.
 Once every field is in, a placebo the page says participants receive is added (its evidence
-carries the method PLACEBO_ADDED), and an "acronym" that is an intervention's short name is
-dropped. A condition or intervention a title names is stated there (eval/README.md): titles are
+carries the method PLACEBO_ADDED), an "acronym" that is an intervention's short name is
+dropped, and so is a condition written as one of the interventions is named. A condition or intervention a title names is stated there (eval/README.md): titles are
 not a reason to drop one. Each step is one named function, to be read and ablated
 (bench/ablation.py) on its own.
 """
@@ -187,9 +187,10 @@ def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     """The steps that need every field in: add a stated placebo, then drop an acronym that is a
-    drug's short name."""
+    drug's short name and a condition that is one of the interventions."""
     _add_a_stated_placebo(out, page, texts)
     _drop_acronym_of_an_intervention(out)
+    _drop_a_condition_that_is_an_intervention(out)
 
 
 # A placebo is one of the trial's interventions where the page says participants get it ("half
@@ -231,3 +232,21 @@ def _drop_acronym_of_an_intervention(out: "Grounded") -> None:
                                             "an intervention's short name, not the trial's acronym"))
             out.evidence.pop("acronym", None)
             return
+
+
+def _drop_a_condition_that_is_an_intervention(out: "Grounded") -> None:
+    """A condition written exactly as one of the trial's interventions is named ("vitamin C",
+    "exercise training") is the treatment given, not the disease studied: the same words cannot be
+    both. A condition that only contains an intervention's name ("vitamin D deficiency") stays."""
+    given = {_WS.sub(" ", str(item.get("name") or "")).strip().casefold()
+             for item in out.values.get("interventions", [])} - {""}
+    conditions = out.values.get("conditions", [])
+    for index in reversed(range(len(conditions))):
+        if _WS.sub(" ", str(conditions[index])).strip().casefold() in given:
+            out.rejections.append(Rejection("conditions", conditions.pop(index), out.methods.get("conditions", ""),
+                                            "named as one of the trial's interventions: the treatment, not the condition"))
+            out.evidence["conditions"].pop(index)
+    if "conditions" in out.values and not conditions:
+        del out.values["conditions"]
+        out.evidence.pop("conditions", None)
+        out.methods.pop("conditions", None)

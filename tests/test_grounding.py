@@ -371,6 +371,22 @@ def test_an_acronym_is_short_or_labelled_and_is_not_a_drugs_short_name():
         assert [r.reason for r in out.rejections] == ["an intervention's short name, not the trial's acronym"]
 
 
+def test_a_condition_written_as_an_intervention_is_the_treatment_not_the_condition():
+    document, clean = _doc("Condition: Knee osteoarthritis; Walking programme\n"
+                           "Intervention: Walking programme, three sessions a week\n"
+                           "Vitamin D deficiency is treated with vitamin D.\n")
+    conditions = Finding("conditions", ["Knee osteoarthritis", "Walking programme", "Vitamin D deficiency"], "llm:x")
+    interventions = Finding("interventions", [{"name": "walking  programme", "type": None, "description": None},
+                                              {"name": "Vitamin D", "type": None, "description": None}], "llm:x")
+    out = ground(document, clean, [conditions, interventions])
+    # a condition that contains an intervention's name (the deficiency of the vitamin given) is kept
+    assert out.values["conditions"] == ["Knee osteoarthritis", "Vitamin D deficiency"]
+    assert [e.quote for e in out.evidence["conditions"]] == ["Knee osteoarthritis", "Vitamin D deficiency"]
+    assert [(r.field, r.value) for r in out.rejections] == [("conditions", "Walking programme")]
+    out = ground(document, clean, [conditions])  # without interventions nothing is judged
+    assert len(out.values["conditions"]) == 3
+
+
 def test_a_measure_cut_short_is_kept_as_the_page_states_it():
     document, clean = _doc("Key secondary outcomes - complete response (CR) rate of each irradiated lesion evaluated "
                            "according to RECIST, overall tumor response per patient.\n"
