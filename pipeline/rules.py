@@ -327,13 +327,18 @@ def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) ->
         if len(raw) < 4 or len(re.findall(r"\d", raw)) < 2:
             continue  # "2", "A1": a list number or a code too short to tell from one
         try:
-            registry, identifier = normalize.normalize_registry_id(raw)
+            # Under an id label, a code of capitals, digits and separators is an id even when spaced
+            # ("ABC RC/12/4"); words in lower case are a phrase ("version 2 of 2019").
+            registry, identifier = normalize.normalize_registry_id(raw, "OTHER" if _CODE.fullmatch(raw) else None)
         except ValueError:
             continue
         stored = _validated_id(registry, identifier)
         if stored is not None:
             reads.append(("registry_ids", stored, part.end()))
     return reads
+
+
+_CODE = re.compile(r"(?=.*\d)[A-Z0-9][A-Z0-9/._-]*(?: [A-Z0-9][A-Z0-9/._-]*){0,3}")
 
 
 def _validated_id(registry: str, identifier: str) -> Optional[dict]:

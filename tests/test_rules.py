@@ -569,10 +569,13 @@ def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
     ("Org Study ID: B7981015\nSecondary IDs: 2018-001234-56 (EudraCT)", [("OTHER", "B7981015"),
                                                                       ("EUDRACT", "2018-001234-56")]),
     ("Secondary IDs: CA209-017, 12345 (NIH)", [("OTHER", "CA209-017"), ("OTHER", "12345")]),
+    # a spaced code of capitals and digits under an id label is one id
+    ("Study subject ID:\n\nXYZ RC/AB/4/7\n", [("OTHER", "XYZ RC/AB/4/7")]),
     # a protocol's version or a sentence about it is no id
     ("Protocol number: not applicable", []),
     ("The protocol code was approved by the ethics committee in 2019.", []),
     ("Protocol version 2.0, dated 12 March 2019", []),
+    ("Secondary IDs: version 2 of 2019", []),  # words in lower case: a phrase, not a code
 ])
 def test_the_sponsors_protocol_code_is_an_other_id(text, expected):
     ids = [(f.value["registry"], f.value["id"]) for f in _findings_for_text(text) if f.field == "registry_ids"]
