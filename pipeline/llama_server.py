@@ -8,7 +8,7 @@ between requests, and grammar-constrained sampling that checks the grammar after
 sampling (only a rejected token sends the whole vocabulary through the grammar).
 
 Sampling is not configured here: every request carries its own settings
-(pipeline/llm.py's SamplingSettings), so any server given the same request
+(pipeline/llm.py's SAMPLING and LLAMA_CPP_SAMPLING), so any server given the same request
 samples the same way.
 
     python -m trialsift.pipeline.llama_server --model FILE.gguf --port N [--threads N] [--ctx N] [--alias A]
