@@ -44,6 +44,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "drop a condition that is an intervention": ("resolve._drop_a_condition_that_is_an_intervention", _KEEP),
     "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
     "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),
+    "split two treatments named as one": ("resolve.one_treatment_each", _ONE_ITEM),
     # checks: a value located in the text is refused where it is not stated as the field
     "not a value (headings, placeholders, roles)": ("field_checks.not_a_value", _KEEP),
     "country not a place of the trial": ("field_checks._not_stated_as_a_place_of_the_trial", _ACCEPT),

@@ -216,13 +216,13 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
 
     Findings are taken in order: for a scalar field the first supported value wins (callers
     put rule findings before LLM findings); for a list field supported items accumulate.
-    Stages: criteria split one per item (resolve), each value verified, then the resolve
+    Stages: criteria and treatments split one per item (resolve), each value verified, then the resolve
     steps that need every field in.
     """
     page = Page(document, clean)
     locate = _Locator(clean)
     out = Grounded()
-    for finding in resolve.split_criteria(findings):
+    for finding in resolve.one_item_each(findings):
         name, value = finding.field, finding.value
         if value is None or value == [] or value == "":
             continue

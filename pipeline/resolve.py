@@ -2,12 +2,13 @@
 
 Grounding (pipeline/grounding.py) keeps a value only where a span of the text states it as its
 field. Some answers are reshaped on the way: one criterion per item where a page ran several
-into one, a measure the model cut short extended to the clause the page states, a page's
-unlabelled title line taken as its public title, a list of phases cut to the phases stated.
-Once every field is in, a placebo the page says participants receive is added (its evidence
-carries the method PLACEBO_ADDED), an "acronym" that is an intervention's short name is
-dropped, and so is a condition written as one of the interventions is named. A condition or intervention a title names is stated there (eval/README.md): titles are
-not a reason to drop one. Each step is one named function, to be read and ablated
+into one, one treatment per item where the model joined two ("A plus B"), a measure the model
+cut short extended to the clause the page states, a page's unlabelled title line taken as its
+public title, a list of phases cut to the phases stated. Once every field is in, a placebo the
+page says participants receive is added (its evidence carries the method PLACEBO_ADDED), an
+"acronym" that is an intervention's short name is dropped, and so is a condition written as
+one of the interventions is named. A condition or intervention a title names is stated there
+(eval/README.md): titles are not a reason to drop one. Each step is one named function, to be read and ablated
 (bench/ablation.py) on its own.
 """
 
@@ -27,7 +28,7 @@ _WS = re.compile(r"\s+")
 _Texts = Callable[[str], list]  # every span of the cleaned text stating a text (grounding's locator)
 
 
-# --- before grounding: one criterion per item ----------------------------------------------------
+# --- before grounding: one criterion, one treatment per item ------------------------------------
 
 
 _CRITERIA_FIELDS = {"inclusion_criteria", "exclusion_criteria"}
@@ -82,9 +83,10 @@ def one_criterion_each(item: Any) -> list:
     return [part for part in parts if re.search(r"\w", part)] or [item]
 
 
-def split_criteria(findings: list[Finding]) -> list[Finding]:
-    """Each model-proposed criteria list with one criterion per item; evidence-backed findings
-    (rules, records) are the page's own items and stay as they are."""
+def one_item_each(findings: list[Finding]) -> list[Finding]:
+    """Each model-proposed criteria list with one criterion per item, and each interventions list
+    with one treatment per item; evidence-backed findings (rules, records) are the page's own items
+    and stay as they are."""
     out = []
     for finding in findings:
         value = finding.value
@@ -92,8 +94,29 @@ def split_criteria(findings: list[Finding]) -> list[Finding]:
             items = value if isinstance(value, list) else [value]
             finding = Finding(finding.field, [part for item in items for part in one_criterion_each(item)],
                               finding.method, finding.evidence)
+        if finding.field == "interventions" and finding.evidence is None and isinstance(value, list):
+            finding = Finding(finding.field, [part for item in value for part in one_treatment_each(item)],
+                              finding.method, finding.evidence)
         out.append(finding)
     return out
+
+
+# Two treatments a model wrote as one name: "drug A or drug B", "A versus B", "A plus B", "A + B".
+# Not "with or without X" (one treatment, optional) nor a count ("one or two tablets").
+_TREATMENT_SEPARATOR = re.compile(r"(?<!\bwith)\s+(?:or|versus|vs\.?|plus)\s+|(?<![\d\s])\s*\+\s*(?![\s\d])", re.I)
+_NUMBER = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten)"
+_A_COUNT = re.compile(rf"\b{_NUMBER}\s+(?:or|to)\s+{_NUMBER}\b", re.I)
+
+
+def one_treatment_each(item):
+    """One intervention per item: a name joining two treatments is split, each part keeping the
+    item's type; a part must be a name (two letters or more), else the item stays whole."""
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or _A_COUNT.search(item["name"]):
+        return [item]
+    parts = [part.strip() for part in _TREATMENT_SEPARATOR.split(item["name"])]
+    if len(parts) < 2 or any(len(re.findall(r"[^\W\d_]", part)) < 2 for part in parts):
+        return [item]
+    return [{**item, "name": part, "description": None} for part in parts]
 
 
 # --- while grounding: a value reshaped to what the page states -----------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from trialsift.pipeline.grounding import ground, verify_evidence
 from trialsift.pipeline.records import CleanText, Document, Evidence, Finding
-from trialsift.pipeline.resolve import one_criterion_each
+from trialsift.pipeline.resolve import one_criterion_each, one_treatment_each
 
 
 def _doc(text: str) -> tuple[Document, CleanText]:
@@ -385,6 +385,31 @@ def test_a_condition_written_as_an_intervention_is_the_treatment_not_the_conditi
     assert [(r.field, r.value) for r in out.rejections] == [("conditions", "Walking programme")]
     out = ground(document, clean, [conditions])  # without interventions nothing is judged
     assert len(out.values["conditions"]) == 3
+
+
+@pytest.mark.parametrize("name, names", [
+    ("Drug A or drug B", ["Drug A", "drug B"]),
+    ("Zolmab versus standard care", ["Zolmab", "standard care"]),
+    ("Zolmab plus Tenotinib", ["Zolmab", "Tenotinib"]),
+    ("Zolmab + Tenotinib", ["Zolmab", "Tenotinib"]),
+    # one treatment: an optional part, a count, a dose's plus sign, a single letter
+    ("Surgery with or without radiotherapy", ["Surgery with or without radiotherapy"]),
+    ("Zolmab one or two tablets daily", ["Zolmab one or two tablets daily"]),
+    ("Zolmab 2 + 2 mg", ["Zolmab 2 + 2 mg"]),
+    ("Vitamin A or B", ["Vitamin A or B"]),
+])
+def test_two_treatments_named_as_one_are_two_interventions(name, names):
+    item = {"name": name, "type": "DRUG", "description": "given daily"}
+    assert [part["name"] for part in one_treatment_each(item)] == names
+    assert all(part["type"] == "DRUG" for part in one_treatment_each(item))
+
+
+def test_each_treatment_of_a_joined_name_is_grounded_where_the_page_names_it():
+    document, clean = _doc("Arm 1: Zolmab 10 mg daily.\nArm 2: Tenotinib 5 mg daily.\n")
+    finding = Finding("interventions", [{"name": "Zolmab plus Tenotinib", "type": None, "description": None}], "llm:x")
+    out = ground(document, clean, [finding])
+    assert [item["name"] for item in out.values["interventions"]] == ["Zolmab", "Tenotinib"]
+    assert [e.quote for e in out.evidence["interventions"]] == ["Zolmab", "Tenotinib"]
 
 
 def test_a_measure_cut_short_is_kept_as_the_page_states_it():
