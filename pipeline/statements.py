@@ -212,8 +212,9 @@ ENUM_PATTERNS: dict[str, str] = {
     "masking": r"open\s*-\s*no one is blinded|no masking|unblinded|not blinded|open[- ]label|none \(open label\)|single[- ]blind(?:ed)?|double[- ]blind(?:ed)?|triple[- ]blind(?:ed)?|quadruple[- ]blind(?:ed)?|(?:masking|blinding):?\s*(?:none|open|single|double|triple|quadruple)\b",
     "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
     # words, not parts of words: "men" is in "treatment", "male" in "female"
-    "sex": r"\b(?:male and female|males and females|men and women|females?|males?|women|men|both)\b"
-           r"|(?<=sex:)\s*all|(?<=gender:)\s*all|(?<=sexes eligible for study:)\s*all",
+    # "all" and "both" answer a sex label; in prose they are about anything ("both groups")
+    "sex": r"\b(?:male and female|males and females|men and women|females?|males?|women|men)\b"
+           r"|(?:(?<=sex:)|(?<=gender:)|(?<=sexes eligible for study:))\s*(?:all|both)\b",
     "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
 }
 

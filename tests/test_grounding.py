@@ -242,6 +242,15 @@ def test_a_sex_is_stated_by_a_word_not_part_of_one():
     assert ground(document, clean, [Finding("sex", "MALE", "llm:x")]).values == {"sex": "MALE"}
 
 
+
+def test_all_and_both_state_a_sex_only_as_a_sex_labels_answer():
+    document, clean = _doc("Both groups will receive the study drug for all visits.\n")
+    assert ground(document, clean, [Finding("sex", "ALL", "llm:x")]).values == {}
+    for text in ("Sex: Both\n", "Gender: All\n", "Eligible: men and women aged 18-65.\n"):
+        document, clean = _doc(text)
+        assert ground(document, clean, [Finding("sex", "ALL", "llm:x")]).values == {"sex": "ALL"}, text
+
+
 def test_placeholders_addresses_registries_classes_and_places_are_not_names():
     document, clean = _doc(
         "Ethics committee: Not available\nIRB contact: irb@example.org\nRegistry: ISRCTN\nFunder Type: Industry\n"
