@@ -216,8 +216,8 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
 
     Findings are taken in order: for a scalar field the first supported value wins (callers
     put rule findings before LLM findings); for a list field supported items accumulate.
-    Stages: criteria and treatments split one per item (resolve), each value verified, then the resolve
-    steps that need every field in.
+    Stages: criteria and treatments split one per item (resolve), each value verified, then the
+    resolve steps that need every field in.
     """
     page = Page(document, clean)
     locate = _Locator(clean)

@@ -8,8 +8,8 @@ public title, a list of phases cut to the phases stated. Once every field is in,
 page says participants receive is added (its evidence carries the method PLACEBO_ADDED), an
 "acronym" that is an intervention's short name is dropped, and so is a condition written as
 one of the interventions is named. A condition or intervention a title names is stated there
-(eval/README.md): titles are not a reason to drop one. Each step is one named function, to be read and ablated
-(bench/ablation.py) on its own.
+(eval/README.md): titles are not a reason to drop one. Each step is one named function, to be
+read and ablated (bench/ablation.py) on its own.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ _NUMBER = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten)"
 _A_COUNT = re.compile(rf"\b{_NUMBER}\s+(?:or|to)\s+{_NUMBER}\b", re.I)
 
 
-def one_treatment_each(item):
+def one_treatment_each(item: Any) -> list:
     """One intervention per item: a name joining two treatments is split, each part keeping the
     item's type; a part must be a name (two letters or more), else the item stays whole."""
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or _A_COUNT.search(item["name"]):
