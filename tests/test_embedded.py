@@ -44,8 +44,8 @@ def _cli(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.Com
 
 
 def _llama_servers() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "pipeline.llama_server" in line and "ps -eo" not in line]
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "pipeline.llama_server" in line and "ps -ww" not in line]
 
 
 def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_dir):
@@ -135,7 +135,7 @@ def test_an_unpinned_part_is_refused(tmp_path, monkeypatch):
 
 
 def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
     return [int(line.split()[0]) for line in out.splitlines()[1:]
             if line.split()[1] == str(pid) and "pipeline.llama_server" in line]
 
