@@ -316,6 +316,8 @@ def _contact_reader(role: str) -> Reader:
 _ID_ISSUER = re.compile(r"(?:IRAS|CPMS|NIHR|HRA|REC)(?:[ \t]+(?:ID|number|no\.?))?[ \t]*:?[ \t]*(?=\d)", re.IGNORECASE)
 # "J1365 (primary)", "44839 (CPMS)": a note in brackets after an id says what it is; it is not part of it.
 _ID_NOTE = re.compile(r"[ \t]*\([^()\d]*\)[ \t]*$")
+# A code of capitals, digits and separators, spaced or not ("ABC RC/12/4"), with a digit in it.
+_CODE = re.compile(r"(?=.*\d)[A-Z0-9][A-Z0-9/._-]*(?: [A-Z0-9][A-Z0-9/._-]*){0,3}")
 
 
 def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) -> list[Read]:
@@ -327,8 +329,8 @@ def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) ->
         if len(raw) < 4 or len(re.findall(r"\d", raw)) < 2:
             continue  # "2", "A1": a list number or a code too short to tell from one
         try:
-            # Under an id label, a code of capitals, digits and separators is an id even when spaced
-            # ("ABC RC/12/4"); words in lower case are a phrase ("version 2 of 2019").
+            # Under an id label a code is an id even when spaced; words in lower case are a phrase
+            # ("version 2 of 2019").
             registry, identifier = normalize.normalize_registry_id(raw, "OTHER" if _CODE.fullmatch(raw) else None)
         except ValueError:
             continue
@@ -336,9 +338,6 @@ def _read_secondary_ids(value: str, _loose: bool, _day_first: Optional[bool]) ->
         if stored is not None:
             reads.append(("registry_ids", stored, part.end()))
     return reads
-
-
-_CODE = re.compile(r"(?=.*\d)[A-Z0-9][A-Z0-9/._-]*(?: [A-Z0-9][A-Z0-9/._-]*){0,3}")
 
 
 def _validated_id(registry: str, identifier: str) -> Optional[dict]:
