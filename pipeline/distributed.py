@@ -81,12 +81,12 @@ class ExtractionActor:
         self.write_lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="trialsift-ray-worker")
         self.max_bytes, self.kind, self.config, self.prices = max_bytes, kind, config, prices
-        self.done, self.run_id = done, run_id
+        self.done, self.run_id, self.prompts = done, run_id, prompts
 
     def _one(self, path: str):
         outcome = _read_file(Path(path), done=self.done, max_bytes=self.max_bytes, kind=self.kind)
         if isinstance(outcome, Document):
-            return _extract_safely(outcome, self.llm, self.cache, self.config)
+            return _extract_safely(outcome, self.llm, self.cache, self.config, self.prompts)
         return outcome
 
     def __call__(self, batch: dict) -> dict:

@@ -36,7 +36,10 @@ from ..schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 # Fields only code may fill: an id a model writes is too easily one it read elsewhere; an arm
 # a small model writes is mostly an arm type with an invented label ("Experimental": "The
 # treatment group receiving X"), where a page that lists its arms labels them for the rules.
-RULE_ONLY_FIELDS = {"registry_ids", "arms"}
+# Collaborators and the ethics review: the small model's answers were wrong more often than
+# right on both eval splits (an institution or committee the page names in another role),
+# and registry records give them to the rules.
+RULE_ONLY_FIELDS = {"registry_ids", "arms", "collaborators", "ethics_review"}
 
 # Fields asked a second time, alone and over just the lines that name their role, when the
 # first answer stored nothing although the page names that role: in a long excerpt asked for

@@ -234,7 +234,7 @@ def _run(summary: RunSummary, conn, paths, *, llm, concurrency, max_bytes, kind,
 
     def extract_documents() -> None:
         while (document := to_extract.get()) is not None:
-            extracted.put(_extract_safely(document, llm, cache, config))
+            extracted.put(_extract_safely(document, llm, cache, config, prompts))
 
     to_process = iter(files)
 
@@ -346,10 +346,11 @@ def _read_file(path: Path, *, done: frozenset, max_bytes: int, kind) -> Union[Do
     return document
 
 
-def _extract_safely(document, llm, cache, config) -> list[DocumentResult]:
-    """One document's failure, of any kind, is recorded and the batch goes on."""
+def _extract_safely(document, llm, cache, config, prompts) -> list[DocumentResult]:
+    """One document's failure, of any kind, is recorded and the batch goes on. `prompts` are the
+    run's own: the set whose version the run and its cached answers are stored under."""
     try:
-        return [extract_document(document, llm, cache=cache, config=config)]
+        return [extract_document(document, llm, cache=cache, config=config, prompts=prompts)]
     except Exception as error:
         from ..schemas.trial import TrialRecord
 

@@ -262,6 +262,45 @@ def test_fields_the_text_cannot_state_are_not_asked(tmp_path):
     assert "phases" not in request.messages[-1]["content"]
 
 
+def test_fields_only_code_fills_are_not_asked_even_where_the_page_names_them(tmp_path):
+    """Ids, arms, collaborators and the ethics review are left to rules and registry records (the
+    small model's answers for the last two were wrong more often than right on both eval splits),
+    although this page names a partner, an ethics committee, an id and its arms."""
+    doc = tmp_path / "trial.txt"
+    doc.write_text("A Study of Drug X in Adults With Asthma (NCT01234567)\n\n"
+                   "Run in collaboration with the Northfield Lung Institute; approved by the ethics committee "
+                   "of Northfield General Hospital. Arm A receives drug X, arm B receives placebo. Patients "
+                   "with asthma are eligible; participants who received a funded grant are excluded.\n",
+                   encoding="utf-8")
+    with ScriptedLLM(responder=answer_from({"collaborators": ["Northfield Lung Institute"]})) as server:
+        run_extraction([str(doc)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server), endpoint_label="s")
+    asked = {k for r in server.chat_requests for k in asked_keys(r.body)}
+    assert {"interventions", "funders"} <= asked  # the page names them, and the model is asked
+    assert asked & {"registry_ids", "arms", "collaborators", "ethics_review"} == set()
+    assert query(tmp_path / "t.duckdb", "SELECT count(*) FROM evidence WHERE field = 'collaborators'") == [(0,)]
+
+
+def test_a_run_asks_with_the_prompt_set_it_is_versioned_by(tmp_path, monkeypatch):
+    """The run's prompt set versions its extractions and cached answers, so its calls must use
+    that set, not load their own (a run with another prompt folder asked with the default one)."""
+    from trialsift.pipeline import prompting, runner
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(prompting.PROMPTS_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    system = folder / "system.md"
+    system.write_text(system.read_text(encoding="utf-8") + "\nMARKER-OF-THIS-PROMPT-SET\n", encoding="utf-8")
+    monkeypatch.setattr(runner, "load_prompts", lambda: prompting.load_prompts(folder))
+    doc = tmp_path / "trial.txt"
+    doc.write_text("A Study of Drug X in Adults With Asthma\n\nDrug X is given to people with asthma.\n",
+                   encoding="utf-8")
+    with ScriptedLLM(responder=answer_from({})) as server:
+        summary = run_extraction([str(doc)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                                 endpoint_label="s")
+    assert summary.prompt_version == prompting.load_prompts(folder).version != prompting.load_prompts().version
+    assert server.chat_requests
+    assert all("MARKER-OF-THIS-PROMPT-SET" in r.messages[0]["content"] for r in server.chat_requests)
+
+
 INJECTED_PAGE = (
     "A Randomised Study of Drug Q in Adults With Asthma\n\n"
     "Sponsor: Northfield University Hospital\n"
