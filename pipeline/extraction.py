@@ -38,7 +38,7 @@ from ..schemas.trial import SCHEMA_VERSION, TrialRecord, is_empty
 # treatment group receiving X"), where a page that lists its arms labels them for the rules.
 # Collaborators and the ethics review: the small model's answers were wrong more often than
 # right on both eval splits (an institution or committee the page names in another role),
-# and registry records give them to the rules.
+# and structured registry records still fill them.
 RULE_ONLY_FIELDS = {"registry_ids", "arms", "collaborators", "ethics_review"}
 
 # Fields asked a second time, alone and over just the lines that name their role, when the
