@@ -242,7 +242,6 @@ def test_a_sex_is_stated_by_a_word_not_part_of_one():
     assert ground(document, clean, [Finding("sex", "MALE", "llm:x")]).values == {"sex": "MALE"}
 
 
-
 def test_all_and_both_state_a_sex_only_as_a_sex_labels_answer():
     document, clean = _doc("Both groups will receive the study drug for all visits.\n")
     assert ground(document, clean, [Finding("sex", "ALL", "llm:x")]).values == {}
