@@ -375,7 +375,7 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
                    on_progress: Callable[[str, str], None] = lambda path, status: None,
                    on_status: Callable[[str], None] = lambda message: None,
                    call_timeout_s: Optional[float] = None, requests_per_minute: Optional[float] = None,
-                   run_token_budget: Optional[int] = None) -> RunSummary:
+                   run_token_budget: Optional[int] = None, prompts: Union[None, str, Path] = None) -> RunSummary:
     """`trialsift extract --engine ray`: the batch run on a Ray cluster (`address`, else $RAY_ADDRESS,
     else a new local one), `workers` actors with `concurrency` documents in flight each, into
     Parquet parts under `out` (resumable as Database.extract is); Database.load brings them into
@@ -403,7 +403,7 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
     return distributed.run_ray_extraction(
         paths, out_dir=str(out), endpoint=endpoint, endpoint_label=endpoint.label if endpoint else NO_MODEL_LABEL,
         address=address, workers=workers, in_flight=concurrency, client_options=client_options,
-        max_bytes=max_bytes, kind=kind, config=ExtractionConfig(token_budget=token_budget), prices=prices,
+        max_bytes=max_bytes, kind=kind, config=_config(token_budget=token_budget, prompts=prompts), prices=prices,
         force=force, on_total=on_total, on_progress=on_progress, on_status=on_status)
 
 
@@ -423,7 +423,7 @@ class Database:
                 concurrency: int = 1, kind: Optional[str] = None, max_bytes: int = documents.DEFAULT_MAX_BYTES,
                 force: bool = False, token_budget: int = 60_000, prices: Optional[dict] = None,
                 precedence: Sequence[str] = DEFAULT_PRECEDENCE, batch_api: bool = False,
-                batch_poll_seconds: float = 30.0,
+                batch_poll_seconds: float = 30.0, prompts: Union[None, str, Path] = None,
                 on_total: Callable[[int], None] = lambda total: None,
                 on_progress: Callable[[str, str], None] = lambda path, status: None,
                 on_status: Callable[[str], None] = lambda message: None,
@@ -433,15 +433,18 @@ class Database:
         Running it again skips documents already extracted with the same model and prompt and
         answers repeated LLM requests from the database's cache (a stopped run resumes). Keywords
         not listed go to the model's client (call_timeout_s, requests_per_minute, run_token_budget).
+        `prompts` names a folder of prompt files to ask with instead of the shipped ones.
         """
         paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
         check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind, precedence=precedence,
                                 batch_api=batch_api)
+        # Built before the model starts, so a prompt folder that cannot be read fails first.
+        config = _config(token_budget=token_budget, prompts=prompts)
 
         def run(llm: Optional[LanguageModel], label: str) -> RunSummary:
             return run_extraction(paths, db_path=self.path, llm=llm, endpoint_label=label, concurrency=concurrency,
-                                  max_bytes=max_bytes, kind=kind, config=ExtractionConfig(token_budget=token_budget),
-                                  prices=prices, force=force, precedence=tuple(precedence), use_batch_api=batch_api,
+                                  max_bytes=max_bytes, kind=kind, config=config, prices=prices,
+                                  force=force, precedence=tuple(precedence), use_batch_api=batch_api,
                                   batch_poll_s=batch_poll_seconds, on_progress=on_progress, on_total=on_total,
                                   on_status=on_status)
 
@@ -516,15 +519,16 @@ class Database:
 
     def evaluate(self, *, corpus: Union[None, str, Path] = None, gold: Union[None, str, Path] = None,
                  model: ModelChoice = None, no_llm: bool = False, concurrency: int = 1, only: Sequence[str] = (),
-                 split: Optional[str] = None, single_shot: bool = False,
+                 split: Optional[str] = None, single_shot: bool = False, prompts: Union[None, str, Path] = None,
                  on_total: Callable[[int], None] = lambda total: None,
                  on_progress: Callable[[str, str], None] = lambda path, status: None,
                  **client_options: Any) -> EvalRun:
         """`trialsift eval`: extract the gold documents into this database, score them field by field
         against the gold labels, store and return the run. The bundled gold labels, collected pages and
         seeds are used unless `gold` names a folder of gold files; `corpus` (or $TRIALSIFT_CORPUS)
-        adds the corpus's gold documents."""
-        config = ExtractionConfig(strategy="single-shot" if single_shot else "pipeline")
+        adds the corpus's gold documents. `prompts` names a folder of prompt files to ask with instead of
+        the shipped ones (a prompt experiment: its answers are cached under its own prompt version)."""
+        config = _config(strategy="single-shot" if single_shot else "pipeline", prompts=prompts)
 
         def run(llm: Optional[LanguageModel], label: str) -> EvalRun:
             return evaluation.run_eval(Path(corpus) if corpus is not None else None, db_path=self.path, llm=llm,
@@ -543,3 +547,11 @@ class Database:
 
 
 NO_MODEL_LABEL = "none (rules and registry records only)"
+
+
+def _config(prompts: Union[None, str, Path] = None, **options: Any) -> ExtractionConfig:
+    """An ExtractionConfig, with a prompt folder checked up front (FileNotFoundError naming what it lacks)."""
+    # An absolute path: Ray's workers read it from the driver's folder or a shared filesystem.
+    config = ExtractionConfig(prompts_dir=str(Path(prompts).resolve()) if prompts is not None else None, **options)
+    config.prompts()
+    return config

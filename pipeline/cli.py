@@ -26,6 +26,7 @@ from .batch_api import BatchError
 from .endpoints import choose_pack
 from .llm import EMBEDDED_CALL_TIMEOUT_S, REMOTE_CALL_TIMEOUT_S, configured_endpoint, redact
 from .merge import DEFAULT_PRECEDENCE
+from .prompting import load_prompts
 from .review import UnknownTrial
 from .runner import RunSummary
 
@@ -115,10 +116,13 @@ def extract(
     workers: int = typer.Option(distributed.DEFAULT_WORKERS, min=1,
                                 help="--engine ray: actors extracting at once (each with --concurrency in flight)"),
     out: str = typer.Option("trialsift-results", help="--engine ray: the results folder (Parquet)"),
+    prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder of prompt files (system.md, user.md, "
+                                           "fields.md) to ask with instead of the shipped ones: prompt experiments"),
 ):
     """Extract trials from documents into DuckDB (or, with --engine ray, into Parquet), then print a summary."""
     if engine not in ("local", "ray"):
         _fail(f"--engine must be local or ray, not '{engine}'", 2)
+    _check_prompts(prompts)
     try:
         check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind, precedence=_precedence(precedence),
                                 batch_api=batch)
@@ -132,14 +136,14 @@ def extract(
         _extract_on_ray(paths, model=model, no_llm=no_llm, batch=batch, out=out, address=address, workers=workers,
                         concurrency=concurrency, kind=kind, max_bytes=max_bytes, force=force,
                         token_budget=token_budget, prices=price_table, requests_per_minute=max_rpm,
-                        call_timeout_s=call_timeout, run_token_budget=run_token_budget)
+                        call_timeout_s=call_timeout, run_token_budget=run_token_budget, prompts=prompts)
         return
     try:
         with _progress("extracting") as hooks:
             summary = Database(db).extract(
                 paths, model=model, no_llm=no_llm, concurrency=concurrency, kind=kind, max_bytes=max_bytes,
                 force=force, token_budget=token_budget, prices=price_table, precedence=_precedence(precedence),
-                batch_api=batch, batch_poll_seconds=batch_poll_seconds,
+                batch_api=batch, batch_poll_seconds=batch_poll_seconds, prompts=prompts,
                 on_status=lambda message: console.log(_plain(message)),
                 requests_per_minute=max_rpm, call_timeout_s=call_timeout, run_token_budget=run_token_budget, **hooks)
     except (embedded.ModelError, BatchError, store.DatabaseUnavailable) as error:
@@ -421,6 +425,15 @@ def review(
     print(html)
 
 
+def _check_prompts(folder: Optional[Path]) -> None:
+    """A --prompts folder that cannot be read is a usage error, said before any work starts."""
+    if folder is not None:
+        try:
+            load_prompts(folder)
+        except (FileNotFoundError, UnicodeDecodeError) as error:
+            _fail(f"--prompts: {error}", 2)
+
+
 @app.command("eval")
 def eval_(
     corpus: Optional[Path] = typer.Option(None, help="Corpus root (default $TRIALSIFT_CORPUS, or ../shared/corpus "
@@ -440,6 +453,8 @@ def eval_(
     split: Optional[str] = typer.Option(None, help="Score one split only: dev or validation (default both)"),
     single_shot: bool = typer.Option(False, "--single-shot", help="Baseline: the whole raw document and every key in "
                                      "one call (no cleaning, sections or rules), to measure what the pipeline adds"),
+    prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder of prompt files (system.md, user.md, "
+                                           "fields.md) to ask with instead of the shipped ones: prompt experiments"),
 ):
     """Score extraction against the gold labels (eval/gold), store the run, and print per-field scores."""
     if compare and all(compare):
@@ -448,11 +463,12 @@ def eval_(
         except evaluation.EvalError as error:
             _fail(str(error))
         return
+    _check_prompts(prompts)
     try:
         with _progress("extracting the gold documents", transient=True) as hooks:
             result = Database(db).evaluate(corpus=corpus, gold=gold, model=model, no_llm=no_llm,
                                            concurrency=concurrency, only=only, split=split,
-                                           single_shot=single_shot, **hooks)
+                                           single_shot=single_shot, prompts=prompts, **hooks)
     except (embedded.ModelError, evaluation.EvalError, store.DatabaseUnavailable) as error:
         _fail(str(error))
     reporting.print_eval(result, console)

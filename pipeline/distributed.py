@@ -30,7 +30,6 @@ from . import documents, parquet_io, store
 from .extraction import ExtractionConfig
 from .llm import Endpoint, LLMClient
 from .package import code_version
-from .prompting import load_prompts
 from .records import Document
 from .runner import RunSummary, Skipped, _extract_safely, _read_file, failure_document_id
 
@@ -68,7 +67,7 @@ class ExtractionActor:
         # driver's folder when this node has it (a local cluster, a shared filesystem).
         if os.path.isdir(driver_cwd):
             os.chdir(driver_cwd)
-        prompts = load_prompts()
+        prompts = config.prompts()
         self.model = endpoint.model if endpoint else "none"
         self.prompt_version = config.prompt_version(prompts)
         self.llm = LLMClient(endpoint, **client_options) if endpoint else None
@@ -153,7 +152,7 @@ def run_ray_extraction(
     (its `trials` stays 0: trials are merged by `trialsift load`)."""
     ray = import_ray()
     started = time.perf_counter()
-    prompts = load_prompts()
+    prompts = config.prompts()
     model = endpoint.model if endpoint else "none"
     prompt_version = config.prompt_version(prompts)
     summary = RunSummary(run_id=uuid.uuid4().hex[:12], db_path=str(out_dir), endpoint=endpoint_label, model=model,

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional, Protocol
 
 from pydantic import ValidationError
@@ -59,6 +60,13 @@ class ExtractionConfig:
     # "pipeline", or "single-shot": the baseline the pipeline is measured against (the whole raw
     # document and every contract key in one call; no cleaning, sections or rules).
     strategy: str = "pipeline"
+    # Another folder of prompt files (system.md, user.md, fields.md) to ask with, for prompt
+    # experiments; None asks with the shipped prompts/. Its content hash is the run's prompt version.
+    prompts_dir: Optional[str] = None
+
+    def prompts(self) -> PromptSet:
+        """The prompt set this configuration asks with."""
+        return load_prompts(Path(self.prompts_dir)) if self.prompts_dir else load_prompts()
 
     def prompt_version(self, prompts: PromptSet) -> str:
         """The version stored with each extraction: another strategy is another way of prompting."""
@@ -239,7 +247,7 @@ def extract_document(
     config: ExtractionConfig = ExtractionConfig(),
     prompts: Optional[PromptSet] = None,
 ) -> DocumentResult:
-    prompts = prompts or load_prompts()
+    prompts = prompts or config.prompts()
     plan = plan_document(document, llm.model if llm else None, config, prompts)
     if plan.listed_trials:
         shown = ", ".join(plan.listed_trials[:5]) + (", ..." if len(plan.listed_trials) > 5 else "")

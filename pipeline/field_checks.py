@@ -244,7 +244,7 @@ def _stated_as_criterion(text: str, span: statements.Span) -> bool:
 _ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u00b7>]*(?:\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s*)?$", re.I)
 
 
-# An item number inside a line ("... any race/ethnicity 2. Mayo Clinic inpatient"), before a capital.
+# An item number inside a line ("... aged 18 or over 2. Inpatient at a study site"), before a capital.
 _INLINE_ITEM_NUMBER = re.compile(r"\s\d{1,2}[.)]\s+$")
 
 

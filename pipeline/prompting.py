@@ -29,8 +29,21 @@ class PromptSet:
     version: str
 
 
-@lru_cache(maxsize=None)
 def load_prompts(directory: Path = PROMPTS_DIR) -> PromptSet:
+    """The prompt files in `directory` (the shipped prompts/ unless another folder is given);
+    FileNotFoundError naming what is missing."""
+    directory = Path(directory)
+    missing = [name for name in PROMPT_FILES if not (directory / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"prompt folder {directory} lacks {', '.join(missing)} "
+                                f"(a prompt folder holds {', '.join(PROMPT_FILES)})")
+    # Read once per content: a file edited between runs in one process is read again.
+    stamps = tuple((directory / name).stat().st_mtime_ns for name in PROMPT_FILES)
+    return _read_prompts(directory, stamps)
+
+
+@lru_cache(maxsize=None)
+def _read_prompts(directory: Path, _stamps: tuple) -> PromptSet:
     texts = {name: (directory / name).read_text(encoding="utf-8") for name in PROMPT_FILES}
     digest = hashlib.sha256()
     for name in PROMPT_FILES:

@@ -39,7 +39,7 @@ Decisions worth knowing (see also the label table below):
 - "Target enrollment: 0" is a site artefact, not a target: an enrollment of 0 is dropped.
 - Dates like 06/07/2020 are read day-first or month-first only when the document shows
   which (some date in it has a part above 12); otherwise the normaliser refuses them.
-- A line that is only "Phase 2" is a phase statement (medpath, ctv.veeva, CT.gov tables), and
+- A line that is only "Phase 2" is a phase statement (aggregator and registry tables), and
   a line that is only a status ("Recruiting", "Active, not recruiting") a status statement.
 """
 

@@ -31,7 +31,6 @@ from . import batch_api, documents, merge, store
 from .extraction import ExtractionConfig, extract_document
 from .llm import LanguageModel, LLMClient
 from .package import code_version
-from .prompting import load_prompts
 from .records import Document, DocumentResult
 from .registry_records import load_registry_records, sniff_registry_format
 
@@ -142,7 +141,7 @@ def run_extraction(
     batch_poll_s: float = 30.0,
 ) -> RunSummary:
     started = time.perf_counter()
-    prompts = load_prompts()
+    prompts = config.prompts()
     prompt_version = config.prompt_version(prompts)
     model = llm.model if llm else "none"
     conn = store.connect(db_path)

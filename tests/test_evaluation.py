@@ -317,6 +317,31 @@ def test_single_shot_baseline_is_stored_beside_the_pipeline_and_compared(tmp_pat
     assert comparison.a["eval_id"] == pipeline_run.eval_id and comparison.b["prompt_version"].endswith("-single-shot")
 
 
+def test_eval_with_another_prompt_folder_asks_with_it_and_stores_its_version(tmp_path):
+    """`trialsift eval --prompts DIR`: a prompt experiment is a first-class run, asked with the
+    folder's prompts and stored under its version; a folder without the prompt files is refused."""
+    from trialsift.pipeline import prompting
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(prompting.PROMPTS_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    system = folder / "system.md"
+    system.write_text(system.read_text(encoding="utf-8") + "\nMARKER-OF-AN-EXPERIMENT\n", encoding="utf-8")
+    db = tmp_path / "eval.duckdb"
+    with ScriptedLLM(responder=abstaining) as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"}
+        result = CliRunner().invoke(app, ["eval", "--model", "scripted", "--prompts", str(folder), "--only", "seeds/*",
+                                          "--corpus", str(tmp_path / "no-corpus"), "--db", str(db)], env=env)
+        assert result.exit_code == 0, result.output
+        assert server.chat_requests
+        assert all("MARKER-OF-AN-EXPERIMENT" in r.messages[0]["content"] for r in server.chat_requests)
+    assert query(db, "SELECT prompt_version FROM eval_runs") == [
+        {"prompt_version": prompting.load_prompts(folder).version}]
+
+    (folder / "fields.md").unlink()
+    refused = CliRunner().invoke(app, ["eval", "--no-llm", "--prompts", str(folder), "--db", str(db)])
+    assert refused.exit_code == 2 and "lacks fields.md" in " ".join(refused.output.split())
+
+
 def test_only_refuses_a_glob_that_matches_nothing(tmp_path):
     with pytest.raises(evaluation.EvalError, match="no gold document matches"):
         evaluation.gold_documents(tmp_path / "no-corpus", only=["nothing/*"])

@@ -280,25 +280,25 @@ def test_fields_only_code_fills_are_not_asked_even_where_the_page_names_them(tmp
     assert query(tmp_path / "t.duckdb", "SELECT count(*) FROM evidence WHERE field = 'collaborators'") == [(0,)]
 
 
-def test_a_run_asks_with_the_prompt_set_it_is_versioned_by(tmp_path, monkeypatch):
-    """The run's prompt set versions its extractions and cached answers, so its calls must use
-    that set, not load their own (a run with another prompt folder asked with the default one)."""
-    from trialsift.pipeline import prompting, runner
+def test_a_run_asks_with_the_prompt_set_it_is_versioned_by(tmp_path):
+    """A run given another prompt folder (a prompt experiment) asks with it, and is versioned and
+    cached by it: every call carries that folder's text, not the shipped prompts'."""
+    from trialsift.pipeline import prompting
 
     folder = tmp_path / "prompts"
     shutil.copytree(prompting.PROMPTS_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     system = folder / "system.md"
     system.write_text(system.read_text(encoding="utf-8") + "\nMARKER-OF-THIS-PROMPT-SET\n", encoding="utf-8")
-    monkeypatch.setattr(runner, "load_prompts", lambda: prompting.load_prompts(folder))
     doc = tmp_path / "trial.txt"
     doc.write_text("A Study of Drug X in Adults With Asthma\n\nDrug X is given to people with asthma.\n",
                    encoding="utf-8")
     with ScriptedLLM(responder=answer_from({})) as server:
         summary = run_extraction([str(doc)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
-                                 endpoint_label="s")
+                                 endpoint_label="s", config=ExtractionConfig(prompts_dir=str(folder)))
     assert summary.prompt_version == prompting.load_prompts(folder).version != prompting.load_prompts().version
     assert server.chat_requests
     assert all("MARKER-OF-THIS-PROMPT-SET" in r.messages[0]["content"] for r in server.chat_requests)
+    assert query(tmp_path / "t.duckdb", "SELECT DISTINCT prompt_version FROM extractions") == [(summary.prompt_version,)]
 
 
 INJECTED_PAGE = (

@@ -163,6 +163,28 @@ def test_extract_exits_3_when_the_model_fails_and_documents_are_partial(tmp_path
     assert "running the same command again retries just those" in " ".join(result.stderr.split())
 
 
+def test_extract_with_another_prompt_folder_asks_with_it(tmp_path, samples_dir):
+    """`trialsift extract --prompts DIR` asks with that folder's prompts and versions the run by them."""
+    import shutil
+    from trialsift.pipeline import prompting
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(prompting.PROMPTS_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (folder / "system.md").write_text((folder / "system.md").read_text(encoding="utf-8") + "\nMARKER-OF-A-FOLDER\n",
+                                      encoding="utf-8")
+    with ScriptedLLM(responder=lambda request: {}) as server:
+        result = cli("extract", str(samples_dir / SEED_002), "--model", "scripted", "--prompts", str(folder),
+                     "--db", "t.duckdb", cwd=tmp_path,
+                     env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert server.chat_requests
+        assert all("MARKER-OF-A-FOLDER" in r.messages[0]["content"] for r in server.chat_requests)
+    conn = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
+    versions = conn.execute("SELECT DISTINCT prompt_version FROM runs").fetchall()
+    conn.close()
+    assert versions == [(prompting.load_prompts(folder).version,)]
+
+
 def test_show_finds_a_trial_by_any_of_its_ids(samples_db):
     result = cli("show", "UMIN000060367", "--db", str(samples_db), cwd=samples_db.parent)
     assert result.returncode == 0, result.stderr
