@@ -334,9 +334,12 @@ def test_clean_never_raises_and_keeps_its_invariants(text, kind, with_profile):
     "Sign up\n" * 200_000,
 ])
 def test_large_inputs_clean_in_linear_time(text):
+    """A guard against catastrophic backtracking, not a speed target (those are in bench/): a
+    quadratic pattern takes hours on these sizes, so the bound is generous enough for a machine
+    whose cores are busy with other work (a few seconds alone, over 20 beside an eval run)."""
     started = time.perf_counter()
     cleaned = clean(Document(id="big", path="big.txt", text=text, kind="aggregator"))
-    assert time.perf_counter() - started < 15
+    assert time.perf_counter() - started < 90
     assert sum(length for _, _, length in cleaned.segments) == len(cleaned.text)
 
 
