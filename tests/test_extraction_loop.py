@@ -263,21 +263,30 @@ def test_fields_the_text_cannot_state_are_not_asked(tmp_path):
 
 
 def test_fields_only_code_fills_are_not_asked_even_where_the_page_names_them(tmp_path):
-    """Ids, arms, collaborators and the ethics review are left to rules and registry records (the
-    small model's answers for the last two were wrong more often than right on both eval splits),
-    although this page names a partner, an ethics committee, an id and its arms."""
+    """Ids, arms, collaborators, the ethics review and the start date are left to rules and registry
+    records (the small model's answers for the last three were wrong more often than right on both
+    eval splits), although this page names a partner, an ethics committee, an id, its arms and, in
+    prose, when enrolment began; the labelled start date of a second page is still read by the rules."""
     doc = tmp_path / "trial.txt"
     doc.write_text("A Study of Drug X in Adults With Asthma (NCT01234567)\n\n"
                    "Run in collaboration with the Northfield Lung Institute; approved by the ethics committee "
-                   "of Northfield General Hospital. Arm A receives drug X, arm B receives placebo. Patients "
-                   "with asthma are eligible; participants who received a funded grant are excluded.\n",
+                   "of Northfield General Hospital. Arm A receives drug X, arm B receives placebo. The first "
+                   "patient was enrolled on 3 March 2025. Patients with asthma are eligible; participants who "
+                   "received a funded grant are excluded.\n",
                    encoding="utf-8")
-    with ScriptedLLM(responder=answer_from({"collaborators": ["Northfield Lung Institute"]})) as server:
-        run_extraction([str(doc)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server), endpoint_label="s")
+    labelled = tmp_path / "labelled.txt"
+    labelled.write_text("A Study of Drug Y in Adults With Gout (NCT07654321)\n\nStudy start date: 2025-04-07\n"
+                        "Drug Y is given to people with gout.\n", encoding="utf-8")
+    answer = answer_from({"collaborators": ["Northfield Lung Institute"], "start_date": "2025-03-03"})
+    with ScriptedLLM(responder=answer) as server:
+        run_extraction([str(doc), str(labelled)], db_path=str(tmp_path / "t.duckdb"), llm=client_for(server),
+                       endpoint_label="s")
     asked = {k for r in server.chat_requests for k in asked_keys(r.body)}
     assert {"interventions", "funders"} <= asked  # the page names them, and the model is asked
-    assert asked & {"registry_ids", "arms", "collaborators", "ethics_review"} == set()
+    assert asked & {"registry_ids", "arms", "collaborators", "ethics_review", "start_date"} == set()
     assert query(tmp_path / "t.duckdb", "SELECT count(*) FROM evidence WHERE field = 'collaborators'") == [(0,)]
+    assert query(tmp_path / "t.duckdb", "SELECT trial_id, start_date FROM trials_flat ORDER BY trial_id") == [
+        ("NCT01234567", None), ("NCT07654321", "2025-04-07")]
 
 
 def test_a_run_asks_with_the_prompt_set_it_is_versioned_by(tmp_path):
