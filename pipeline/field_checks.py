@@ -71,12 +71,17 @@ def _label_before(text: str, span: statements.Span) -> str:
 
 def _heading_above(text: str, span: statements.Span, lines: int = 25) -> Optional[str]:
     """The section label of the nearest heading above a span (within `lines` lines), or None."""
+    return _heading_line_above(text, span, lines)[0]
+
+
+def _heading_line_above(text: str, span: statements.Span, lines: int = 25) -> tuple[Optional[str], str]:
+    """(section label, heading line) of the nearest heading above a span, or (None, "")."""
     line_start = statements.start_of_line(text, span.start)
     for line in reversed(text[:line_start].splitlines()[-lines:]):
         label = heading_label(line.strip()) if line.strip() else None
         if label:
-            return label
-    return None
+            return label, line.strip()
+    return None, ""
 
 
 def _sentence_start(text: str, end: int) -> int:
@@ -93,6 +98,7 @@ def _sentence_end(text: str, start: int) -> int:
 # --- stated as the field -------------------------------------------------------------------------
 
 
+_TITLE_LABEL = re.compile(r"title|titre|titel|t\u00edtulo|titolo|\u9898\u76ee|\u6807\u9898|\u984c\u540d", re.I)  # 题目 标题 題名
 _SCIENTIFIC_TITLE_LABEL = re.compile(r"(?<!public )(?<!brief )(?<!lay )title|titre|titel|t\u00edtulo", re.I)
 
 
@@ -113,11 +119,11 @@ _NOT_A_SITE_LABEL = re.compile(r"(?:sponsor|funder|organi[sz]ation|institute)\s*
 _CODE_LABEL = re.compile(r"(?:protocol|code|numbers?|ids?|identifiers?)\s*[:|]?\s*$", re.I)
 
 
-# Where a page gives a short name as the trial's own: under an acronym label, closing a title
-# line ("... in Chest Pain (ABC)", "... - ABC"), beside a word for the trial ("the ABC study",
-# "trial (ABC-2)", "a Phase 3 trial, Abc,"), or spelled out beside it ("ABC (A Big Cohort)").
-# A short name in running text with none of these is a drug's, a company's or a disease's
-# abbreviation: "drugname pegol (DP) 200 mg", "Acme Inc. (ACME)".
+# Where a page gives a short name as the trial's own: under an acronym label, set apart at a title
+# line's end ("... in Chest Pain (ABC)", "... - ABC") or on a line of its own, beside a word for
+# the trial ("the ABC study", "trial (ABC-2)", "a Phase 3 trial, Abc,"), or spelled out beside it
+# ("ABC (A Big Cohort)"). A short name in running text with none of these is a drug's, a
+# company's or a disease's abbreviation: "drugname pegol (DP) 200 mg", "Acme Inc. (ACME)".
 _ACRONYM_LABEL = re.compile(r"acronym|abbreviat|short (?:title|name)|akronym|acr\u00f3nimo|acronyme"
                             r"|\u7565\u79f0|\u7f29\u5199|\u7b80\u79f0", re.I)  # 略称 缩写 简称
 _TRIAL_WORD = re.compile(r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
@@ -127,6 +133,18 @@ _WORDS_BESIDE = 4
 # short name closing a sentence of prose ("... approved for chronic kidney disease (CKD).") is
 # whatever the sentence abbreviates; a trial's name in prose has its other cues (a trial word).
 _CLOSING = " \t)]}\"'\u201d\u2019\u00bb\u300b\u3011|*"
+# What may stand before a name that ends or heads its line: nothing, an opening bracket or quote,
+# a separator or a bullet. A name that ends a run of words ("... begins a trial of ABC-123") is
+# that sentence's object, whatever it is.
+_SET_APART = re.compile(r"(?:^|[(\[{\"'\u201c\u2018\u00ab\u300a\u3010:|/*\u2022\-\u2013\u2014])[\s\"'\u201c\u2018]*$")
+# A word that links a trial word to what the trial studies, gives or compares, or where it runs:
+# "a trial of ABC-123", "the study evaluating ABC in adults", "ABC-123 in a Phase 1 trial". A
+# short name joined to a trial word by one of these is not the trial's name; one beside it with
+# only an article, a phase or a descriptor between is ("the ABC Phase III clinical study").
+_LINKING_WORD = re.compile(
+    r"of|with|for|in|on|to|at|by|from|into|using|versus|vs|against|about|and|or"
+    r"|evaluat\w*|assess\w*|test\w*|compar\w*|investigat\w*|examin\w*|explor\w*|treat\w*"
+    r"|di|de|del|della|dello|des|du|da|do|von|zu|mit|con|avec|f\u00fcr|per|para|pour|en|im|sur|sobre", re.I)
 
 
 def _named_as_the_trial(text: str, span: statements.Span) -> bool:
@@ -135,16 +153,34 @@ def _named_as_the_trial(text: str, span: statements.Span) -> bool:
     if _ACRONYM_LABEL.search(before) or (not re.search(r"[^\W\d_]", before) and line_start > 0 and
                                           _ACRONYM_LABEL.search(text[slice(*statements.line_above(text, line_start))])):
         return True
-    if not after.strip(_CLOSING) or re.match(r"[\s)\]\"\u201d]*(?::|\s[-\u2013\u2014]\s)", after):
+    if _SET_APART.search(before) and (
+            not after.strip(_CLOSING) or re.match(r"[\s)\]\"\u201d]*(?::|\s[-\u2013\u2014]\s)", after)):
         return True  # ends its line (a title's end, a name on its own line) or heads a title ("X: ...")
-    words_before = re.findall(r"[^\W_]+", before)[-_WORDS_BESIDE:]
-    words_after = re.findall(r"[^\W_]+", after)[:_WORDS_BESIDE]
-    if any(_TRIAL_WORD.fullmatch(word) for word in words_before + words_after):
+    if _beside_a_trial_word(re.findall(r"[^\W_]+", before)[::-1]) or _beside_a_trial_word(re.findall(r"[^\W_]+", after)):
         return True
     spelled = re.match(r"\s*\(([^)\n]{5,120})\)", after)
     letters = re.sub(r"[^A-Za-z]", "", text[span.start:span.end]).upper()
     return bool(spelled and len(letters) >= 2 and
                 "".join(ch for ch in spelled[1] if ch.isupper()).startswith(letters[:3]))
+
+
+def _beside_a_trial_word(words_outward: list[str]) -> bool:
+    """Whether a trial word is among the nearest words on one side of a name, read outward from
+    it, with no linking word between them."""
+    for word in words_outward[:_WORDS_BESIDE]:
+        if _TRIAL_WORD.fullmatch(word):
+            return True
+        if _LINKING_WORD.fullmatch(word):
+            return False
+    return False
+
+
+_NEWS_EVENT = re.compile(rf"(?<![^\W\d_])(?:{lexicon.NEWS_EVENT_VERBS})(?![^\W\d_])|{lexicon.CJK_NEWS_EVENT_VERBS}", re.I)
+
+
+def _reports_an_event(title: str) -> bool:
+    """Whether a title-like line is a headline: it reports what someone did (a verb of news)."""
+    return bool(_NEWS_EVENT.search(title))
 
 
 def _under_an_acronym_label(text: str, span: statements.Span) -> bool:
@@ -222,7 +258,9 @@ def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
     return _heading_above(text, span, lines=60) == "eligibility"
 
 
-_CRITERION_CUE = re.compile(r"inclu|exclu|eligib|criteri|not eligible|"
+# Words of criteria, not their look-alikes: "inclusion", "excluded if", but not prose's "including",
+# "include" or "exclusively", which would make a whole paragraph read as criteria.
+_CRITERION_CUE = re.compile(r"\b(?:in|ex)clus(?:ion|i\u00f3n|ione|\u00e3o)|\b(?:in|ex)cluded if|eligib|criteri|not eligible|"
                             + "|".join(lexicon.criteria_heading_pattern(kind) for kind in ("inclusion", "exclusion")), re.I)
 
 
@@ -495,7 +533,13 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               "not beside 'trial' or 'study', not spelled out): a short name of "
               "something else the page mentions", _a_short_name),
     ),
-    "public_title": (_A_TITLE_LINE,),
+    "public_title": (
+        _A_TITLE_LINE,
+        Check(lambda page, span: _TITLE_LABEL.search(_label_before(page.text, span))
+              or not _reports_an_event(page.text[span.start:span.end]),
+              "a news headline reporting an event (someone announces, begins, receives...), "
+              "not the trial's title"),
+    ),
     "scientific_title": (
         _A_TITLE_LINE,
         Check(lambda page, span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span)),
@@ -541,6 +585,18 @@ def _not_only_under_another_role(out: "Grounded", page: Page, item: dict, spans:
                    for span in spans)
 
 
+def _in_contact_details(text: str, span: statements.Span) -> bool:
+    """Under a contacts heading that is not also the locations' ("Contacts and Locations"): an
+    organization there is where a contact person works, their postal address."""
+    label, heading = _heading_line_above(text, span)
+    return label == "contacts" and not re.search(r"locat|sites?\b", heading, re.I)
+
+
+def _named_beyond_contacts_and_criteria(out: "Grounded", page: Page, item: dict, spans: list) -> bool:
+    return not all(_in_contact_details(page.text, span) or _in_eligibility_criteria(page.text, span)
+                   for span in spans)
+
+
 def _located_or_stated_as_a_place(out: "Grounded", page: Page, item: dict, spans: list) -> bool:
     return _located(item) or any(_stated_as_a_place(page.text, span) for span in spans)
 
@@ -553,6 +609,10 @@ ITEM_CHECKS: dict[str, tuple[ItemCheck, ...]] = {
         ItemCheck(_not_only_under_another_role,
                   "labelled as another role (sponsor, responsible party, organization, address): "
                   "not a site"),
+        # a site is where the trial runs; a contact's workplace or a criterion's clinic is not stated as one
+        ItemCheck(_named_beyond_contacts_and_criteria,
+                  "named only in a contact's details or in the eligibility criteria: a person's "
+                  "address or who may enrol, not a place the trial runs"),
         ItemCheck(_located_or_stated_as_a_place,
                   "no location, and nothing on its line or the line above says it is a "
                   "place the trial runs: an organization the page names, not a site"),

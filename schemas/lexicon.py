@@ -105,6 +105,25 @@ REPORTER_WORDS = (
     r"|\u8bb0\u8005|\u8a18\u8005|\uae30\uc790|\ud2b9\ud30c\uc6d0"
 )
 
+# Verbs of a news headline: someone announces, begins or receives something. A trial's title is a
+# noun phrase naming the study ("A Study of X in Y"); a line reporting an event is a story's
+# headline. In English and the Romance and German forms, the third-person present only (headlines'
+# tense): past participles and plural nouns ("Patients Who Received", "Multiple Doses", "Case
+# Reports") are words of titles too. Turkish headlines use the past ("başlattı": began).
+# 宣布 启动 获批 (announce, launch, approved); を開始 を発表 を取得 (begins, announces, obtains);
+# 착수 돌입 발표 승인 (embark, enter, announce, approval)
+NEWS_EVENT_VERBS = (
+    r"announces|says|begins|starts|launches|initiates|commences|enrol(?:l)?s|completes|receives|wins|secures"
+    r"|unveils|reveals|halts|suspends|resumes|achieves|gets|kicks off"
+    r"|startet|beginnt|meldet|erh\u00e4lt|k\u00fcndigt|lance|annonce|d\u00e9bute|d\u00e9marre|obtient|re\u00e7oit"
+    r"|inicia|anuncia|comienza|lanza|arranca|recibe|obtiene|avvia|annuncia|inizia|lancia|ottiene|riceve"
+    r"|come\u00e7a|lan\u00e7a|recebe|obt\u00e9m|ba\u015flatt\u0131|ba\u015flad\u0131|a\u00e7\u0131klad\u0131|duyurdu"
+)
+CJK_NEWS_EVENT_VERBS = (
+    r"\u5ba3\u5e03|\u542f\u52a8|\u83b7\u6279|\u3092\u958b\u59cb|\u3092\u767a\u8868|\u3092\u53d6\u5f97"
+    r"|\ucc29\uc218|\ub3cc\uc785|\ubc1c\ud45c|\uc2b9\uc778"
+)
+
 # Eligibility criteria headings in other languages, by kind, as registries write them ("纳入标准",
 # "Einschlusskriterien", "Critères d'inclusion"), in the case-folded form headings are compared in.
 CRITERIA_HEADINGS: dict[str, tuple[str, ...]] = {

@@ -723,11 +723,44 @@ def test_a_site_without_a_location_must_be_stated_as_a_place(text, site, kept):
     assert bool(out.values.get("sites")) is kept
 
 
+@pytest.mark.parametrize("text, site, kept", [
+    # a contact's workplace is their address, however located
+    ("Contact information\nDr Jane Doe\nAcme University Hospital\nLeeds\nUnited Kingdom\n", "Acme University Hospital", False),
+    ("Contacts and Locations\nAcme University Hospital\nLeeds\nUnited Kingdom\n", "Acme University Hospital", True),
+    ("Locations\nAcme University Hospital, Leeds\nContact information\nAcme University Hospital\n",
+     "Acme University Hospital", True),  # also listed where the trial runs
+    # a criterion's clinic says who may enrol
+    ("Inclusion criteria\n* Able to return to Acme University Hospital for follow-up\n", "Acme University Hospital", False),
+])
+def test_a_site_named_only_in_contact_details_or_criteria_is_no_site(text, site, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("sites", [{"name": site, "city": "Leeds", "country": "GB"}], "llm:x")])
+    assert bool(out.values.get("sites")) is kept, out.rejections
+
+
+@pytest.mark.parametrize("text, title, kept", [
+    ("Acme Announces First Patient Dosed in Phase 3 HORIZON Trial\nBy staff\n",
+     "Acme Announces First Patient Dosed in Phase 3 HORIZON Trial", False),
+    ("Acme avvia lo studio di fase 2 su XY-12\n", "Acme avvia lo studio di fase 2 su XY-12", False),  # Italian: "begins"
+    ("Public title: Acme Announces a Study\n", "Acme Announces a Study", True),  # a title label gives it as written
+    ("A Study of Drug X in Patients Who Received Prior Therapy\n", "A Study of Drug X in Patients Who Received Prior Therapy", True),
+    ("Multiple Doses of Drug X in Healthy Adults\n", "Multiple Doses of Drug X in Healthy Adults", True),
+])
+def test_a_news_headline_is_no_public_title(text, title, kept):
+    """A trial's title names the study; a headline reports an event (someone announces, begins...)."""
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
+    assert (out.values.get("public_title") == title) is kept, out.rejections
+
+
 @pytest.mark.parametrize("text, field, item, kept", [
     ("Intervention\nDrug: Metformin 500 mg\n", "interventions", {"name": "Metformin 500 mg"}, True),
     ("Inclusion Criteria:\n- Treated with metformin for 3 months\n", "interventions", {"name": "metformin"}, False),
     ("Eligibility\n\nAge 18 or over\nAdvanced heart failure\n", "interventions", {"name": "Advanced heart failure"}, False),
     ("Exclusion criteria: major depressive disorder\n", "conditions", "major depressive disorder", False),
+    # prose's "including" or "exclusively" is no criterion: the paragraph names what the trial gives
+    ("The trial compares drug Y with surgery, and outcomes include death. Centres take part exclusively.\n",
+     "interventions", {"name": "drug Y"}, True),
     ("Condition: Major depressive disorder\n", "conditions", "Major depressive disorder", True),
 ])
 def test_what_the_criteria_name_is_not_what_the_trial_gives_or_studies(text, field, item, kept):
@@ -817,6 +850,17 @@ def test_a_registration_date_is_accepted_only_under_its_own_label(text, kept):
     ("The StarLite 017 trial enrolled 272 patients.\n", "StarLite 017", True),
     ("The Beacon IV trial compared two stents.\n", "Beacon IV", True),
     ("The iCARE study enrolled men.\n", "iCARE", True),
+    # a trial word names the short name beside it, not what a linking word joins to it
+    ("Acme begins a Phase 1 trial of AB-123 in healthy adults.\n", "AB-123", False),
+    ("Results for AB-123 in a Phase 1 study were positive.\n", "AB-123", False),
+    ("The study evaluating ZX-9 enrolled 40 adults.\n", "ZX-9", False),
+    ("Acme Announces First Patient Dosed in Phase 3 HORIZON Trial\n", "HORIZON", True),
+    ("The ROSE Phase III clinical study enrolled adults.\n", "ROSE", True),
+    # a name ending a line is set apart from the words before it, not a headline's object
+    ("Acme Pharma begins dosing in trial of AB-123\n", "AB-123", False),
+    ("Acme Pharma starts dosing with AB-123\n", "AB-123", False),
+    ("Research summary\nELFIN\nResearch type\n", "ELFIN", True),
+    ("Acme Pharma starts dosing - AB-123\n", "AB-123", True),
 ])
 def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept):
     """A short name is the trial's acronym where the page gives it as the trial's name; the same
