@@ -226,16 +226,24 @@ _WILL_BE_EXCLUDED = re.compile(r"\bwill be excluded$", re.IGNORECASE)
 # a sentence that introduces the list (unnumbered, first under its heading) is not a criterion.
 _LEAD_IN = re.compile(r"\b(?:any|all|each|one or more|either) of the following\b", re.IGNORECASE)
 # Lines that sit in an eligibility section but are other fields of the page, not criteria:
-# "Sex: All", "Minimum Age: 18 Years", "Healthy Volunteers: f"; EU CTR's population form
-# ("F.1.2 Adults (18-64 years) yes", "Are the trial subjects under 18? no"); a bare "All".
+# "Sex: All", "Minimum Age: 18 Years", "Healthy Volunteers: f"; the same labels alone on their line
+# where a form puts the value on the next ("Minimum age" / "18 Years"), and their bare answers
+# ("No", "Both males and females"); EU CTR's population form ("F.1.2 Adults (18-64 years) yes",
+# "Are the trial subjects under 18? no"); a bare "All".
+_OTHER_FIELD_LABEL = (r"(?:sex|sexes|gender|genders|minimum age|maximum age|(?:accepts )?healthy volunteers"
+                      r"|(?:ages|sexes|genders) eligible for study)")
+# Such a label alone on its line (its value on the next), or the healthy-volunteers question.
+_FIELD_LABEL_ALONE = re.compile(
+    rf"{_OTHER_FIELD_LABEL}\s*:?|[^?]*\bhealthy volunteers\b[^?]*\?", re.IGNORECASE)
 _NOT_A_CRITERION = re.compile(
-    r"(?:sex|sexes|gender|genders|minimum age|maximum age|(?:accepts )?healthy volunteers"
-    r"|(?:ages|sexes|genders) eligible for study)\s*:\s*\S+(?:\s+\S+){0,3}"  # a short value: "Gender: Male or
+    rf"{_OTHER_FIELD_LABEL}\s*:\s*\S+(?:\s+\S+){{0,3}}"  # a short value: "Gender: Male or
     # female. Female subjects must be post-menopausal ..." is a criterion
+    rf"|{_FIELD_LABEL_ALONE.pattern}"
     r"|[A-P]\.\d+(?:\.\d+)*\.?\s.*"
     r"|.*\?\s*(?:yes|no)"
     r"|number of subjects for this age range\b.*"
-    r"|all|both",  # "Female" alone can be a criterion; "All" is the sex field's value
+    r"|(?:both\s+)?(?:males?|men)\s+(?:and|&)\s+(?:females?|women)|both sexes"
+    r"|all|both|yes|no",  # "Female" alone can be a criterion; "All" is the sex field's value
     re.IGNORECASE,
 )
 # Words a complete phrase does not end with: a criterion line that stops on one was wrapped
@@ -287,13 +295,20 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
     items: list[tuple[Optional[str], str]] = []
     section: Optional[str] = None
     current: Optional[_OpenItem] = None
+    after_field_label = False  # the line above was another field's label: this line may be its value
 
     def close():
+        nonlocal after_field_label
         if current is not None:
             criterion = " ".join(" ".join(current.parts).split())
             lead_in = (current.marker_indent is None and _LEAD_IN.search(criterion)
                        and (not items or items[-1][0] != current.section))
-            if re.search(r"\w", criterion) and not lead_in and not _NOT_A_CRITERION.fullmatch(criterion):
+            # a label's value is short and unmarked ("18 Years", "No limit"); a criterion after
+            # the label that is a list item or a sentence stays
+            labels_value = after_field_label and current.marker_indent is None and len(criterion.split()) <= 4
+            after_field_label = bool(_FIELD_LABEL_ALONE.fullmatch(criterion))
+            if (re.search(r"\w", criterion) and not lead_in and not labels_value
+                    and not _NOT_A_CRITERION.fullmatch(criterion)):
                 items.append((current.section, criterion))
 
     for raw_line in text.replace("\u00a0", " ").expandtabs(4).splitlines():

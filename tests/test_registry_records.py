@@ -602,6 +602,17 @@ def test_criteria_flattened_into_one_line_are_split_by_their_numbers():
             "F.1.2 Adults (18-64 years) yes",
             ["ECOG 0-1"],
         ),
+        (  # a form that puts those labels alone on a line and the value on the next
+            "Inclusion Criteria:\n• Upper limb weakness.\nMinimum age\n18 Years\nMaximum age\nNo limit\n"
+            "Sex\nBoth males and females\nCan healthy volunteers participate?\nNo",
+            ["Upper limb weakness."],
+        ),
+        (  # counter-examples: a criterion after a label, a sentence naming the sexes, a question
+            "Inclusion Criteria:\nGender\n- Women who are post-menopausal\nMale and female patients aged 18 to 65\n"
+            "Are you over 18?\nAge 18 years",
+            ["Women who are post-menopausal", "Male and female patients aged 18 to 65", "Are you over 18?",
+             "Age 18 years"],
+        ),
         (  # a criterion may still start with its own label
             "Inclusion Criteria:\n1. Age: 18 years or older\n2. Women must use contraception",
             ["Age: 18 years or older", "Women must use contraception"],
