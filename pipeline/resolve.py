@@ -210,10 +210,12 @@ def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     """The steps that need every field in: add a stated placebo, then drop an acronym that is a
-    drug's short name and a condition that is one of the interventions."""
+    drug's short name, a condition that is one of the interventions and a site that is where a
+    contact works."""
     _add_a_stated_placebo(out, page, texts)
     _drop_acronym_of_an_intervention(out)
     _drop_a_condition_that_is_an_intervention(out)
+    _drop_a_site_that_is_a_contacts_workplace(out, page)
 
 
 # A placebo is one of the trial's interventions where the page says participants get it ("half
@@ -273,3 +275,27 @@ def _drop_a_condition_that_is_an_intervention(out: "Grounded") -> None:
         del out.values["conditions"]
         out.evidence.pop("conditions", None)
         out.methods.pop("conditions", None)
+
+
+def _drop_a_site_that_is_a_contacts_workplace(out: "Grounded", page: Page) -> None:
+    """A site named as a contact person's affiliation is where that person works: registry forms
+    give the investigator's and the contact's institution, which a model copies as a site. Under
+    a locations heading it is stated as a site all the same."""
+    def words(text: Any) -> set:
+        return set(re.findall(r"\w+", str(text or "").casefold()))
+    workplaces = [words(item.get("affiliation")) for item in out.values.get("contacts", []) if isinstance(item, dict)]
+    workplaces = [w for w in workplaces if w]
+    sites = out.values.get("sites", [])
+    for index in reversed(range(len(sites))):
+        name = words(sites[index].get("name") if isinstance(sites[index], dict) else sites[index])
+        evidence = out.evidence["sites"][index]
+        under_locations = field_checks._heading_above(
+            page.document.text, statements.Span(evidence.start, evidence.end), lines=60) == "locations"
+        if name and not under_locations and any(name <= place or place <= name for place in workplaces):
+            out.rejections.append(Rejection("sites", sites.pop(index), out.methods.get("sites", ""),
+                                            "a contact's affiliation: where a person works, not stated as a site"))
+            out.evidence["sites"].pop(index)
+    if "sites" in out.values and not sites:
+        del out.values["sites"]
+        out.evidence.pop("sites", None)
+        out.methods.pop("sites", None)

@@ -738,6 +738,23 @@ def test_a_site_named_only_in_contact_details_or_criteria_is_no_site(text, site,
     assert bool(out.values.get("sites")) is kept, out.rejections
 
 
+@pytest.mark.parametrize("text, kept", [
+    # a registry form gives the investigator's institution; nothing says the trial runs there
+    ("Principal investigator: Dr Jane Doe\nInstitution: Acme University Hospital, Leeds\n", False),
+    # the same hospital listed where the trial runs is a site, the investigator working there too
+    ("Locations\nAcme University Hospital, Leeds\n\nPrincipal investigator: Dr Jane Doe, Acme University Hospital\n", True),
+])
+def test_a_site_that_is_a_contacts_affiliation_is_where_they_work(text, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [
+        Finding("sites", [{"name": "Acme University Hospital", "city": "Leeds", "country": None}], "llm:x"),
+        Finding("contacts", [{"name": "Dr Jane Doe", "role": "Principal investigator",
+                              "affiliation": "Acme University Hospital"}], "llm:x"),
+    ])
+    assert [c["name"] for c in out.values["contacts"]] == ["Dr Jane Doe"]
+    assert bool(out.values.get("sites")) is kept, out.rejections
+
+
 @pytest.mark.parametrize("text, title, kept", [
     ("Acme Announces First Patient Dosed in Phase 3 HORIZON Trial\nBy staff\n",
      "Acme Announces First Patient Dosed in Phase 3 HORIZON Trial", False),
