@@ -215,6 +215,7 @@ def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     _add_a_stated_placebo(out, page, texts)
     _drop_acronym_of_an_intervention(out)
     _drop_a_condition_that_is_an_intervention(out)
+    _drop_a_condition_named_again_more_broadly(out, page)
     _drop_a_site_that_is_a_contacts_workplace(out, page)
 
 
@@ -299,3 +300,31 @@ def _drop_a_site_that_is_a_contacts_workplace(out: "Grounded", page: Page) -> No
         del out.values["sites"]
         out.evidence.pop("sites", None)
         out.methods.pop("sites", None)
+
+
+def _drop_a_condition_named_again_more_broadly(out: "Grounded", page: Page) -> None:
+    """A condition whose words all stand in another accepted condition, and which the page writes
+    only inside that condition's name ("arthritis" only in "rheumatoid arthritis"), is that
+    condition named less specifically: one condition, not two. A term list that gives both as
+    items of their own ("Depression", "Depression, Postpartum") keeps both."""
+    conditions = out.values.get("conditions", [])
+    words = [set(re.findall(r"\w+", str(item).casefold())) for item in conditions]
+    for index in reversed(range(len(conditions))):
+        narrower = [str(conditions[other]) for other in range(len(conditions))
+                    if other != index and words[index] and words[index] < words[other]]
+        if narrower and not _written_apart(page.text, str(conditions[index]), narrower):
+            out.rejections.append(Rejection("conditions", conditions.pop(index), out.methods.get("conditions", ""),
+                                            "written only inside another accepted condition, which names it more specifically"))
+            out.evidence["conditions"].pop(index)
+            words.pop(index)
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I)
+
+
+def _written_apart(text: str, phrase: str, containers: list[str]) -> bool:
+    """Whether `text` writes `phrase` somewhere outside every occurrence of the `containers`."""
+    inside = [match.span() for container in containers for match in _phrase_pattern(container).finditer(text)]
+    return any(not any(start <= match.start() and match.end() <= end for start, end in inside)
+               for match in _phrase_pattern(phrase).finditer(text))

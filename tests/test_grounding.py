@@ -395,6 +395,17 @@ def test_a_condition_written_as_an_intervention_is_the_treatment_not_the_conditi
     assert len(out.values["conditions"]) == 3
 
 
+def test_a_condition_written_only_inside_a_more_specific_one_is_the_same_condition():
+    document, clean = _doc("Condition: Rheumatoid arthritis\nKeywords: disease activity\n")
+    out = ground(document, clean, [Finding("conditions", ["Rheumatoid arthritis", "arthritis"], "llm:x")])
+    assert out.values["conditions"] == ["Rheumatoid arthritis"]
+    assert [e.quote for e in out.evidence["conditions"]] == ["Rheumatoid arthritis"]
+    # a term list that gives both as items of their own keeps both
+    document, clean = _doc("Conditions: Depression, Postpartum; Depression; Mood Disorders\n")
+    out = ground(document, clean, [Finding("conditions", ["Depression, Postpartum", "Depression", "Mood Disorders"], "llm:x")])
+    assert out.values["conditions"] == ["Depression, Postpartum", "Depression", "Mood Disorders"]
+
+
 @pytest.mark.parametrize("name, names", [
     ("Drug A or drug B", ["Drug A", "drug B"]),
     ("Zolmab versus standard care", ["Zolmab", "standard care"]),
