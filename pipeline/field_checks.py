@@ -100,6 +100,12 @@ def _sentence_end(text: str, start: int) -> int:
 
 _TITLE_LABEL = re.compile(r"title|titre|titel|t\u00edtulo|titolo|\u9898\u76ee|\u6807\u9898|\u984c\u540d", re.I)  # 题目 标题 題名
 _SCIENTIFIC_TITLE_LABEL = re.compile(r"(?<!public )(?<!brief )(?<!lay )title|titre|titel|t\u00edtulo", re.I)
+# A label that gives the scientific title by name: what stands under it is not the public title.
+_NAMED_SCIENTIFIC_TITLE_LABEL = re.compile(
+    r"(?:scientific|official|full|complete)\s+title|titre\s+(?:scientifique|officiel|complet)"
+    r"|wissenschaftliche[rn]?\s+titel|t\u00edtulo\s+(?:cient\u00edfico|oficial|completo)|titolo\s+(?:scientifico|completo)"
+    r"|\u79d1\u5b66\u540d|\u6b63\u5f0f\u540d|\u6b63\u5f0f\u79d1\u5b66",  # 科学名 正式名 正式科学
+    re.I)
 
 
 # Labels that give an organization a role other than sponsor. Old ClinicalTrials.gov pages show
@@ -539,6 +545,8 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               or not _reports_an_event(page.text[span.start:span.end]),
               "a news headline reporting an event (someone announces, begins, receives...), "
               "not the trial's title"),
+        Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span)),
+              "a scientific or official title label gives it: the scientific title, not the public one"),
     ),
     "scientific_title": (
         _A_TITLE_LINE,

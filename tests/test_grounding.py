@@ -766,6 +766,20 @@ def test_a_site_that_is_a_contacts_affiliation_is_where_they_work(text, kept):
     assert bool(out.values.get("sites")) is kept, out.rejections
 
 
+@pytest.mark.parametrize("text, kept", [
+    ("Full title of the trial\nA Randomised Trial of Drug X in Adults With Asthma\n", False),
+    ("Scientific title: A Randomised Trial of Drug X in Adults With Asthma\n", False),
+    ("Public title: A Randomised Trial of Drug X in Adults With Asthma\n", True),
+    ("Title\nA Randomised Trial of Drug X in Adults With Asthma\n", True),
+    ("A Randomised Trial of Drug X in Adults With Asthma\nSponsor: Acme\n", True),
+])
+def test_a_title_under_a_scientific_title_label_is_not_the_public_title(text, kept):
+    document, clean = _doc(text)
+    title = "A Randomised Trial of Drug X in Adults With Asthma"
+    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
+    assert (out.values.get("public_title") == title) is kept, out.rejections
+
+
 @pytest.mark.parametrize("text, title, kept", [
     ("Acme Announces First Patient Dosed in Phase 3 HORIZON Trial\nBy staff\n",
      "Acme Announces First Patient Dosed in Phase 3 HORIZON Trial", False),
