@@ -203,6 +203,15 @@ def _written_as_a_name(text: str) -> bool:
     return not _ORDINARY_WORD.search(text)
 
 
+# A code, not a name: one token holding a run of three or more digits, or digits between letters
+# ("ABC-123", "XY12Z", "MK-3475-054"). A name may end on a short number ("ABC-3", "TRIAL 2").
+_CODE_SHAPE = re.compile(r"\S*(?:\d{3,}|[A-Za-z][-_.]?\d+[-_.]?[A-Za-z])\S*")
+
+
+def _shaped_like_a_code(text: str) -> bool:
+    return bool(_CODE_SHAPE.fullmatch(text.strip()))
+
+
 def _labelled_as_a_code(text: str, span: statements.Span) -> bool:
     label = _label_before(text, span).strip()
     ids = normalize.find_registry_ids(label)
@@ -531,6 +540,10 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               "too long for an acronym, and no Acronym label gives it", _a_phrase),
         Check(lambda page, span: not _labelled_as_a_code(page.text, span),
               "stated as a protocol code or study number, not an acronym", _a_short_name),
+        Check(lambda page, span: _under_an_acronym_label(page.text, span)
+              or not _shaped_like_a_code(page.text[span.start:span.end]),
+              "shaped like a code (a run of digits, or digits between letters), and no Acronym "
+              "label gives it: a compound's or protocol's code, not the trial's name", _a_short_name),
         Check(lambda page, span: _under_an_acronym_label(page.text, span)
               or _written_as_a_name(page.text[span.start:span.end]),
               "a phrase of ordinary words, not a short name (no Acronym label gives it)", _a_short_name),

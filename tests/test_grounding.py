@@ -611,6 +611,13 @@ def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
     ("Other Study ID Numbers: PROM-01\n", "PROM-01", False),
     ("1. Pimavanserin lowered the risk of relapse.\n", "PIMAV", False),  # an acronym is stated exactly
     ("Acronym: EMBLEMS\n", "EMBLEMS", True),
+    # a code's shape (a run of digits, digits between letters) is a compound's or protocol's code...
+    ("Phase 3 Trial of Drug X in COPD (XY-7123-019)\n", "XY-7123-019", False),
+    ("Acme starts dosing in the trial - AB-123\n", "AB-123", False),
+    ("The AB12C study enrolled adults.\n", "AB12C", False),
+    # ...unless an Acronym label gives it; a name may end on a short number
+    ("Acronym: AB-123\n", "AB-123", True),
+    ("Results of the RECAST-3 trial\n", "RECAST-3", True),
 ])
 def test_an_acronym_is_stated_exactly_and_not_as_a_protocol_code(text, acronym, kept):
     document, clean = _doc(text)
@@ -893,16 +900,16 @@ def test_a_registration_date_is_accepted_only_under_its_own_label(text, kept):
     ("The Beacon IV trial compared two stents.\n", "Beacon IV", True),
     ("The iCARE study enrolled men.\n", "iCARE", True),
     # a trial word names the short name beside it, not what a linking word joins to it
-    ("Acme begins a Phase 1 trial of AB-123 in healthy adults.\n", "AB-123", False),
-    ("Results for AB-123 in a Phase 1 study were positive.\n", "AB-123", False),
+    ("Acme begins a Phase 1 trial of ABLE-2 in healthy adults.\n", "ABLE-2", False),
+    ("Results for ABLE-2 in a Phase 1 study were positive.\n", "ABLE-2", False),
     ("The study evaluating ZX-9 enrolled 40 adults.\n", "ZX-9", False),
     ("Acme Announces First Patient Dosed in Phase 3 HORIZON Trial\n", "HORIZON", True),
     ("The ROSE Phase III clinical study enrolled adults.\n", "ROSE", True),
     # a name ending a line is set apart from the words before it, not a headline's object
-    ("Acme Pharma begins dosing in trial of AB-123\n", "AB-123", False),
-    ("Acme Pharma starts dosing with AB-123\n", "AB-123", False),
+    ("Acme Pharma begins dosing in trial of ABLE-2\n", "ABLE-2", False),
+    ("Acme Pharma starts dosing with ABLE-2\n", "ABLE-2", False),
     ("Research summary\nELFIN\nResearch type\n", "ELFIN", True),
-    ("Acme Pharma starts dosing - AB-123\n", "AB-123", True),
+    ("Acme Pharma starts dosing - ABLE-2\n", "ABLE-2", True),
 ])
 def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept):
     """A short name is the trial's acronym where the page gives it as the trial's name; the same
