@@ -208,6 +208,13 @@ def _written_as_a_name(text: str) -> bool:
 _CODE_SHAPE = re.compile(r"\S*(?:\d{3,}|[A-Za-z][-_.]?\d+[-_.]?[A-Za-z])\S*")
 
 
+def _describes_its_design(title: str) -> bool:
+    """An official title states the design ("A Randomized, Double-blind, Parallel-group Study of
+    ..."): two of allocation, masking and the intervention model. A public title rarely does."""
+    return sum(any(True for _ in statements.enum_statements(name, title))
+               for name in ("allocation", "masking", "intervention_model")) >= 2
+
+
 def _shaped_like_a_code(text: str) -> bool:
     return bool(_CODE_SHAPE.fullmatch(text.strip()))
 
@@ -563,8 +570,9 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     ),
     "scientific_title": (
         _A_TITLE_LINE,
-        Check(lambda page, span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span)),
-              "no official or scientific title label gives it"),
+        Check(lambda page, span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span))
+              or _describes_its_design(page.text[span.start:span.end]),
+              "no official or scientific title label gives it, and it does not state the design"),
     ),
     "interventions": (_NOT_IN_THE_CRITERIA,),
     "arms": (_NOT_IN_THE_CRITERIA,),

@@ -140,13 +140,15 @@ def stated_phases(out: "Grounded", finding: Finding, text: str) -> Finding:
 
 def title_field(out: "Grounded", name: str, page: Page, spans: list[statements.Span]) -> str:
     """The field a title is stored as: a page's unlabelled title line (an aggregator's heading)
-    is its public title, while the page has given no other."""
+    is its public title, while the page has given no other, unless it states the trial's design
+    as official titles do ("A Randomized, Double-blind ...")."""
     if name != "scientific_title" or "public_title" in out.values:
         return name
     lines = [span for span in spans if field_checks._stands_as_a_title(page.document.text, page.evidence(span))]
     labelled = [span for span in lines
                 if field_checks._SCIENTIFIC_TITLE_LABEL.search(field_checks._label_before(page.text, span))]
-    return "public_title" if lines and not labelled else name
+    states_design = lines and field_checks._describes_its_design(page.text[lines[0].start:lines[0].end])
+    return "public_title" if lines and not labelled and not states_design else name
 
 
 def whole_measure(text: str, item: dict, key: str, span: statements.Span) -> statements.Span:

@@ -541,7 +541,8 @@ def test_a_scientific_title_is_one_a_title_label_gives():
         Finding("public_title", "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression", "llm:x"),
         Finding("scientific_title", "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression", "llm:x")])
     assert out.values == {"public_title": "A Clinical Trial of Oral Ganaxolone in Women With Postpartum Depression"}
-    assert [r.reason for r in out.rejections] == ["no official or scientific title label gives it"]
+    assert [r.reason for r in out.rejections] == [
+        "no official or scientific title label gives it, and it does not state the design"]
     out = ground(document, clean, [Finding("scientific_title", "A Phase 3 Randomized Double-blind Study of Oral "
                                                                "Ganaxolone", "llm:x")])
     assert out.values == {"scientific_title": "A Phase 3 Randomized Double-blind Study of Oral Ganaxolone"}
@@ -785,6 +786,22 @@ def test_a_title_under_a_scientific_title_label_is_not_the_public_title(text, ke
     title = "A Randomised Trial of Drug X in Adults With Asthma"
     out = ground(document, clean, [Finding("public_title", title, "llm:x")])
     assert (out.values.get("public_title") == title) is kept, out.rejections
+
+
+@pytest.mark.parametrize("text, kept", [
+    # an official title states the design: two of allocation, masking, intervention model
+    ("Results\nA Randomized, Double-blind, Parallel-group Study of Drug X in Asthma\n", True),
+    ("Official title: A Study of Drug X in Asthma\n", True),
+    # one design word, or none, and no label: no more than an unlabelled title
+    ("Results\nA Randomized Study of Drug X in Asthma\n", False),
+    ("Results\nA Phase 3 Study of Drug X in Asthma\n", False),
+])
+def test_a_scientific_title_is_labelled_or_states_the_design(text, kept):
+    document, clean = _doc(text)
+    title = text.splitlines()[-1].split(": ")[-1]
+    out = ground(document, clean, [Finding("public_title", "Something else", "llm:x"),
+                                   Finding("scientific_title", title, "llm:x")])
+    assert (out.values.get("scientific_title") == title) is kept, out.rejections
 
 
 @pytest.mark.parametrize("text, title, kept", [
