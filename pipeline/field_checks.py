@@ -236,6 +236,9 @@ _SPONSOR_CUE = re.compile(
     re.I)
 
 
+_COMPANY_NAME = re.compile(lexicon.COMPANY_NAME_WORDS, re.I)
+
+
 def _stated_as_sponsor(text: str, span: statements.Span) -> bool:
     line_start = statements.start_of_line(text, span.start)
     window_start = statements.line_above(text, line_start)[0] if line_start > 0 else line_start
@@ -537,9 +540,10 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
         Check(lambda page, span: not _labelled_as_another_role(page.text, span),
               "labelled as another role (collaborator, responsible party, applicant, "
               "affiliation...), not the sponsor"),
-        Check(lambda page, span: _stated_as_sponsor(page.text, span),
-              "no sponsor, funder or conductor cue on its line or the line above: "
-              "an organization the page names, not one it names as the sponsor"),
+        Check(lambda page, span: _stated_as_sponsor(page.text, span)
+              or _COMPANY_NAME.search(page.text[span.start:span.end]),
+              "no sponsor, funder or conductor cue on its line or the line above, and not a "
+              "company: an organization the page names, not one it names as the sponsor"),
     ),
     # A short name is an acronym wherever it stands as the trial's name; a phrase only where labelled so.
     "acronym": (

@@ -698,6 +698,9 @@ def test_what_is_not_a_statement_of_the_date(text, value):
     ("Acme Pharma, a clinical-stage company, announced today the first patient dosed", "Acme Pharma"),
     ("申办单位:\nAcme Hospital\n", "Acme Hospital"),
     ("The trial is funded by the Acme Foundation.", "Acme Foundation"),
+    # a company a trial page names is the party developing the drug, cue word or not
+    ("Acme Therapeutics said on Monday that dosing began in its trial of AB-1.", "Acme Therapeutics"),
+    ("\uc885\uadfc\ub2f9\uc81c\uc57d\uc740 \uc784\uc0c1 3\uc0c1\uc744 \uc9c4\ud589\ud55c\ub2e4\uace0 \ubc1d\ud614\ub2e4.", "\uc885\uadfc\ub2f9\uc81c\uc57d"),  # Korean: a pharma company "said"
 ])
 def test_a_sponsor_is_an_organization_the_page_gives_that_role(text, sponsor):
     document, clean = _doc(text)
@@ -710,6 +713,8 @@ def test_a_sponsor_is_an_organization_the_page_gives_that_role(text, sponsor):
     ("Related drugs\nEmpagliflozin\nDapagliflozin", "Empagliflozin"),
     ("Locations\nMayo Clinic Depression Center, Rochester", "Mayo Clinic Depression Center"),
     ("Collaborator:\nAcme University\nSponsor:", "Acme University"),
+    ("Collaborator:\nAcme Pharma Inc\nSponsor:", "Acme Pharma Inc"),  # a company labelled with another role
+    ("Researchers at Acme University said the results were clear.", "Acme University"),  # no company, no cue
 ])
 def test_an_organization_merely_named_is_not_the_sponsor(text, named):
     document, clean = _doc(text)
