@@ -208,13 +208,6 @@ def _written_as_a_name(text: str) -> bool:
 _CODE_SHAPE = re.compile(r"\S*(?:\d{3,}|[A-Za-z][-_.]?\d+[-_.]?[A-Za-z])\S*")
 
 
-def _describes_its_design(title: str) -> bool:
-    """An official title states the design ("A Randomized, Double-blind, Parallel-group Study of
-    ..."): two of allocation, masking and the intervention model. A public title rarely does."""
-    return sum(any(True for _ in statements.enum_statements(name, title))
-               for name in ("allocation", "masking", "intervention_model")) >= 2
-
-
 def _shaped_like_a_code(text: str) -> bool:
     return bool(_CODE_SHAPE.fullmatch(text.strip()))
 
@@ -223,6 +216,13 @@ def _labelled_as_a_code(text: str, span: statements.Span) -> bool:
     label = _label_before(text, span).strip()
     ids = normalize.find_registry_ids(label)
     return bool(_CODE_LABEL.search(label)) or (len(ids) == 1 and ids[0].end - ids[0].start >= len(label) - 1)
+
+
+def _describes_its_design(title: str) -> bool:
+    """An official title states the design ("A Randomized, Double-blind, Parallel-group Study of
+    ..."): two of allocation, masking and the intervention model. A public title rarely does."""
+    return sum(any(True for _ in statements.enum_statements(name, title))
+               for name in ("allocation", "masking", "intervention_model")) >= 2
 
 
 # A sponsor is a role a page gives an organization, with a label or a phrase on its line or the

@@ -212,8 +212,8 @@ def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     """The steps that need every field in: add a stated placebo, then drop an acronym that is a
-    drug's short name, a condition that is one of the interventions and a site that is where a
-    contact works."""
+    drug's short name, a condition that is one of the interventions or a broader name of another,
+    and a site that is where a contact works."""
     _add_a_stated_placebo(out, page, texts)
     _drop_acronym_of_an_intervention(out)
     _drop_a_condition_that_is_an_intervention(out)

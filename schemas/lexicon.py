@@ -223,13 +223,15 @@ def english_wording(field_name: str, surface: str) -> str:
     return surface
 
 
-# Words by which a name says it is a company: legal forms and the drug industry's words, in the
-# languages of the pages ("Acme Pharma Inc.", "Acme Therapeutics", "종근당제약", "武田薬品工業",
-# "开拓药业", "Acme S.p.A."). A company a trial page names is the party developing the drug.
+# Words by which a name says it is a company: a legal form ending the name, or the drug
+# industry's words, in the languages of the pages ("Acme Pharma Inc.", "Acme Therapeutics",
+# "종근당제약", "武田薬品工業", "开拓药业", "Acme S.p.A."). A company a trial page names is the party
+# developing the drug.
 COMPANY_NAME_WORDS = (
-    r"(?<![^\W\d_])(?:inc|ltd|llc|corp|corporation|co|plc|gmbh|ag|s\.?a|s\.?p\.?a|s\.?r\.?l|n\.?v|b\.?v|k\.?k|a/s|ab|oy"
-    r"|pharma\w*|therapeutics|biotech\w*|biopharma\w*|biosciences?|biologics|laborator(?:y|ies|ios?|oires?)"
-    r"|ila\u00e7)(?![^\W\d_])"  # ilaç: Turkish "drug (company)"
+    r"(?<![^\W\d_])(?:inc|ltd|llc|corp|corporation|co|plc|gmbh|ag|s\.?a|s\.?p\.?a|s\.?r\.?l|n\.?v|b\.?v|k\.?k|a/s|ab|oy)"
+    r"\.?\)?\s*$"
+    r"|(?<![^\W\d_])(?:pharma\w*|therapeutics|biotech\w*|biopharma\w*|biosciences?|biologics"
+    r"|laborator(?:y|ies|ios?|oires?)|ila\u00e7)(?![^\W\d_])"  # ilaç: Turkish "drug (company)"
     r"|\uc81c\uc57d|\ubc14\uc774\uc624|\ud30c\ub9c8|\u85ac\u54c1|\u88fd\u85ac|\u30d5\u30a1\u30fc\u30de"  # 제약 바이오 파마 薬品 製薬 ファーマ
-    r"|\u836f\u4e1a|\u5236\u836f|\u533b\u836f|\u85e5\u696d|\u88fd\u85e5|\u80a1\u4efd\u6709\u9650\u516c\u53f8|\u6709\u9650\u516c\u53f8"  # 药业 制药 医药 藥業 製藥 股份有限公司 有限公司
+    r"|\u836f\u4e1a|\u5236\u836f|\u533b\u836f|\u85e5\u696d|\u88fd\u85e5|\u6709\u9650\u516c\u53f8"  # 药业 制药 医药 藥業 製藥 有限公司
 )
