@@ -5,6 +5,8 @@ the standard wording of its language; counter-examples show what must not be rea
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from trialsift.pipeline import statements
@@ -259,3 +261,16 @@ def test_healthy_volunteer_answers(text, answer):
 ])
 def test_labelled_enum_wordings_are_statements(field_name, text, value):
     assert [stated for stated, _ in statements.enum_statements(field_name, text)] == [value]
+
+
+@pytest.mark.parametrize("name, company", [
+    ("Acme Pharma", True), ("Acme Therapeutics", True), ("Acme Holdings Inc.", True), ("Acme S.p.A.", True),
+    ("Acme AG", True), ("\uc885\uadfc\ub2f9\uc81c\uc57d", True),  # 종근당제약: Korean "pharmaceutical"
+    ("\u6b66\u7530\u85ac\u54c1\u5de5\u696d", True),  # 武田薬品工業: Japanese "pharmaceutical industries"
+    ("\u5f00\u62d3\u836f\u4e1a", True),  # 开拓药业: Chinese "pharmaceutical business"
+    # a legal form counts only where it ends the name; a hospital or university is no company
+    ("AG-120", False), ("Co-operative Oncology Group", False), ("Acme University Hospital", False),
+    ("National Cancer Institute", False),
+])
+def test_a_company_is_told_by_its_legal_form_or_industry_word(name, company):
+    assert bool(re.search(lexicon.COMPANY_NAME_WORDS, name, re.I)) is company
