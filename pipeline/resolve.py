@@ -271,13 +271,19 @@ def _drop_a_condition_that_is_an_intervention(out: "Grounded") -> None:
     conditions = out.values.get("conditions", [])
     for index in reversed(range(len(conditions))):
         if _WS.sub(" ", str(conditions[index])).strip().casefold() in given:
-            out.rejections.append(Rejection("conditions", conditions.pop(index), out.methods.get("conditions", ""),
-                                            "named as one of the trial's interventions: the treatment, not the condition"))
-            out.evidence["conditions"].pop(index)
-    if "conditions" in out.values and not conditions:
-        del out.values["conditions"]
-        out.evidence.pop("conditions", None)
-        out.methods.pop("conditions", None)
+            _reject_item(out, "conditions", index, "named as one of the trial's interventions: the treatment, not the condition")
+
+
+def _reject_item(out: "Grounded", name: str, index: int, reason: str) -> None:
+    """Move item `index` of list field `name` from the accepted values (with its evidence) to the
+    rejections; a field left empty is no longer accepted at all."""
+    items = out.values[name]
+    out.rejections.append(Rejection(name, items.pop(index), out.methods.get(name, ""), reason))
+    out.evidence[name].pop(index)
+    if not items:
+        del out.values[name]
+        out.evidence.pop(name, None)
+        out.methods.pop(name, None)
 
 
 def _drop_a_site_that_is_a_contacts_workplace(out: "Grounded", page: Page) -> None:
@@ -291,17 +297,12 @@ def _drop_a_site_that_is_a_contacts_workplace(out: "Grounded", page: Page) -> No
     sites = out.values.get("sites", [])
     for index in reversed(range(len(sites))):
         name = words(sites[index].get("name") if isinstance(sites[index], dict) else sites[index])
+        if not (name and any(name <= place or place <= name for place in workplaces)):
+            continue
         evidence = out.evidence["sites"][index]
-        under_locations = field_checks._heading_above(
-            page.document.text, statements.Span(evidence.start, evidence.end), lines=60) == "locations"
-        if name and not under_locations and any(name <= place or place <= name for place in workplaces):
-            out.rejections.append(Rejection("sites", sites.pop(index), out.methods.get("sites", ""),
-                                            "a contact's affiliation: where a person works, not stated as a site"))
-            out.evidence["sites"].pop(index)
-    if "sites" in out.values and not sites:
-        del out.values["sites"]
-        out.evidence.pop("sites", None)
-        out.methods.pop("sites", None)
+        if field_checks._heading_above(page.document.text, statements.Span(evidence.start, evidence.end),
+                                       lines=60) != "locations":
+            _reject_item(out, "sites", index, "a contact's affiliation: where a person works, not stated as a site")
 
 
 def _drop_a_condition_named_again_more_broadly(out: "Grounded", page: Page) -> None:
@@ -315,9 +316,8 @@ def _drop_a_condition_named_again_more_broadly(out: "Grounded", page: Page) -> N
         narrower = [str(conditions[other]) for other in range(len(conditions))
                     if other != index and words[index] and words[index] < words[other]]
         if narrower and not _written_apart(page.text, str(conditions[index]), narrower):
-            out.rejections.append(Rejection("conditions", conditions.pop(index), out.methods.get("conditions", ""),
-                                            "written only inside another accepted condition, which names it more specifically"))
-            out.evidence["conditions"].pop(index)
+            _reject_item(out, "conditions", index,
+                         "written only inside another accepted condition, which names it more specifically")
             words.pop(index)
 
 
