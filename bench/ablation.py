@@ -57,7 +57,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "stated as a criterion": ("field_checks._stated_as_criterion", lambda *args, **kwargs: True),
     "stated as an outcome": ("field_checks._stated_as_outcome", lambda *args, **kwargs: True),
     "date labelled as another date": ("statements.labelled_as_another_date", _ACCEPT),
-    "scientific title stands as a title": ("field_checks._stands_as_a_title", lambda *args, **kwargs: True),
+    "scientific title stands as a title": ("field_checks.stands_as_a_title", lambda *args, **kwargs: True),
     "registration date under its own label": ("statements.labelled_as_this_date", lambda *args, **kwargs: True),
     "acronym given as the trial's name": ("field_checks._named_as_the_trial", lambda *args, **kwargs: True),
     "sponsor cue on its line": ("field_checks._stated_as_sponsor", lambda *args, **kwargs: True),

@@ -58,7 +58,7 @@ class ItemCheck(NamedTuple):
 # --- where a span stands -------------------------------------------------------------------------
 
 
-def _label_before(text: str, span: statements.Span) -> str:
+def label_before(text: str, span: statements.Span) -> str:
     """The text before a value on its line, or the nearest line above when nothing on the value's
     line labels it (the value starts its line, or sits inside an unlabelled line such as an address)."""
     line_start = statements.start_of_line(text, span.start)
@@ -69,7 +69,7 @@ def _label_before(text: str, span: statements.Span) -> str:
     return text[start:end]
 
 
-def _heading_above(text: str, span: statements.Span, lines: int = 25) -> Optional[str]:
+def heading_above(text: str, span: statements.Span, lines: int = 25) -> Optional[str]:
     """The section label of the nearest heading above a span (within `lines` lines), or None."""
     return _heading_line_above(text, span, lines)[0]
 
@@ -99,7 +99,7 @@ def _sentence_end(text: str, start: int) -> int:
 
 
 _TITLE_LABEL = re.compile(r"title|titre|titel|t\u00edtulo|titolo|\u9898\u76ee|\u6807\u9898|\u984c\u540d", re.I)  # 题目 标题 題名
-_SCIENTIFIC_TITLE_LABEL = re.compile(r"(?<!public )(?<!brief )(?<!lay )title|titre|titel|t\u00edtulo", re.I)
+SCIENTIFIC_TITLE_LABEL = re.compile(r"(?<!public )(?<!brief )(?<!lay )title|titre|titel|t\u00edtulo", re.I)
 # A label that gives the scientific title by name: what stands under it is not the public title.
 _NAMED_SCIENTIFIC_TITLE_LABEL = re.compile(
     r"(?:scientific|official|full|complete)\s+title|titre\s+(?:scientifique|officiel|complet)"
@@ -190,7 +190,7 @@ def _reports_an_event(title: str) -> bool:
 
 
 def _under_an_acronym_label(text: str, span: statements.Span) -> bool:
-    return bool(re.search(r"acronym", _label_before(text, span), re.I))
+    return bool(re.search(r"acronym", label_before(text, span), re.I))
 
 
 # A word of three or more lower-case letters: "general information", "related records".
@@ -213,12 +213,12 @@ def _shaped_like_a_code(text: str) -> bool:
 
 
 def _labelled_as_a_code(text: str, span: statements.Span) -> bool:
-    label = _label_before(text, span).strip()
+    label = label_before(text, span).strip()
     ids = normalize.find_registry_ids(label)
     return bool(_CODE_LABEL.search(label)) or (len(ids) == 1 and ids[0].end - ids[0].start >= len(label) - 1)
 
 
-def _describes_its_design(title: str) -> bool:
+def describes_its_design(title: str) -> bool:
     """An official title states the design ("A Randomized, Double-blind, Parallel-group Study of
     ..."): two of allocation, masking and the intervention model. A public title rarely does."""
     return sum(any(True for _ in statements.enum_statements(name, title))
@@ -261,7 +261,7 @@ def _stated_as_a_place(text: str, span: statements.Span) -> bool:
 
 def _labelled_as_another_role(text: str, span: statements.Span) -> bool:
     """Whether the label just before a name gives it another role than sponsor."""
-    return bool(_OTHER_ROLE_LABEL.search(_label_before(text, span)))
+    return bool(_OTHER_ROLE_LABEL.search(label_before(text, span)))
 
 
 # ISRCTN's "Condition category: Circulatory System" classes the trial; it names no condition.
@@ -271,7 +271,7 @@ _CATEGORY_LABEL = re.compile(r"(?:condition|disease|therapeutic) (?:category|are
 def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
     """A disease named in an eligibility criterion ("diagnosis of probable Alzheimer's
     disease") is who may enrol, not what the trial studies; a category is not a condition."""
-    return bool(_CATEGORY_LABEL.search(_label_before(text, span))) or _in_eligibility_criteria(text, span)
+    return bool(_CATEGORY_LABEL.search(label_before(text, span))) or _in_eligibility_criteria(text, span)
 
 
 def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
@@ -280,7 +280,7 @@ def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
     methotrexate", "diagnosis of asthma"), not what the trial gives or studies."""
     if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
         return True
-    return _heading_above(text, span, lines=60) == "eligibility"
+    return heading_above(text, span, lines=60) == "eligibility"
 
 
 # Words of criteria, not their look-alikes: "inclusion", "excluded if", but not prose's "including",
@@ -299,7 +299,7 @@ def _stated_as_criterion(text: str, span: statements.Span) -> bool:
         return False
     if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
         return True
-    return _heading_above(text, span, lines=60) == "eligibility"
+    return heading_above(text, span, lines=60) == "eligibility"
 
 
 # What may stand before an item on its line: nothing but a bullet or number, or a sentence end,
@@ -345,10 +345,10 @@ def _stated_as_outcome(text: str, span: statements.Span) -> bool:
     PFS was 45%" in the background sentence before "The primary endpoint is PFS"."""
     if statements.OUTCOME_CUE.search(text[_sentence_start(text, span.start):_sentence_end(text, span.end)]):
         return True
-    return _heading_above(text, span) == "outcomes"
+    return heading_above(text, span) == "outcomes"
 
 
-def _stands_as_a_title(text: str, evidence: Evidence) -> bool:
+def stands_as_a_title(text: str, evidence: Evidence) -> bool:
     """A title stands on a line of its own, or after a label on its line; a phrase a model took
     out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
     before = text[statements.start_of_line(text, evidence.start):evidence.start].strip()
@@ -522,7 +522,7 @@ def _not_by_a_rule(finding: Finding) -> bool:
     return not finding.method.startswith("rule:")
 
 
-_A_TITLE_LINE = Check(lambda page, span: _stands_as_a_title(page.document.text, page.evidence(span)),
+_A_TITLE_LINE = Check(lambda page, span: stands_as_a_title(page.document.text, page.evidence(span)),
                       "a phrase inside a sentence, not a title line")  # a title is never a phrase cut out of prose
 _NOT_IN_THE_CRITERIA = Check(lambda page, span: not _in_eligibility_criteria(page.text, span),
                              "named only in the eligibility criteria: who may enrol, not what the trial gives")
@@ -565,17 +565,17 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     ),
     "public_title": (
         _A_TITLE_LINE,
-        Check(lambda page, span: _TITLE_LABEL.search(_label_before(page.text, span))
+        Check(lambda page, span: _TITLE_LABEL.search(label_before(page.text, span))
               or not _reports_an_event(page.text[span.start:span.end]),
               "a news headline reporting an event (someone announces, begins, receives...), "
               "not the trial's title"),
-        Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span)),
+        Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span)),
               "a scientific or official title label gives it: the scientific title, not the public one"),
     ),
     "scientific_title": (
         _A_TITLE_LINE,
-        Check(lambda page, span: _SCIENTIFIC_TITLE_LABEL.search(_label_before(page.text, span))
-              or _describes_its_design(page.text[span.start:span.end]),
+        Check(lambda page, span: SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span))
+              or describes_its_design(page.text[span.start:span.end]),
               "no official or scientific title label gives it, and it does not state the design"),
     ),
     "interventions": (_NOT_IN_THE_CRITERIA,),
@@ -614,7 +614,7 @@ def _not_the_sponsor_again(out: "Grounded", page: Page, item: dict, spans: list)
 
 
 def _not_only_under_another_role(out: "Grounded", page: Page, item: dict, spans: list) -> bool:
-    return not all(_labelled_as_another_role(page.text, span) or _NOT_A_SITE_LABEL.search(_label_before(page.text, span))
+    return not all(_labelled_as_another_role(page.text, span) or _NOT_A_SITE_LABEL.search(label_before(page.text, span))
                    for span in spans)
 
 

@@ -144,10 +144,10 @@ def title_field(out: "Grounded", name: str, page: Page, spans: list[statements.S
     as official titles do ("A Randomized, Double-blind ...")."""
     if name != "scientific_title" or "public_title" in out.values:
         return name
-    lines = [span for span in spans if field_checks._stands_as_a_title(page.document.text, page.evidence(span))]
+    lines = [span for span in spans if field_checks.stands_as_a_title(page.document.text, page.evidence(span))]
     labelled = [span for span in lines
-                if field_checks._SCIENTIFIC_TITLE_LABEL.search(field_checks._label_before(page.text, span))]
-    states_design = lines and field_checks._describes_its_design(page.text[lines[0].start:lines[0].end])
+                if field_checks.SCIENTIFIC_TITLE_LABEL.search(field_checks.label_before(page.text, span))]
+    states_design = lines and field_checks.describes_its_design(page.text[lines[0].start:lines[0].end])
     return "public_title" if lines and not labelled and not states_design else name
 
 
@@ -300,7 +300,7 @@ def _drop_a_site_that_is_a_contacts_workplace(out: "Grounded", page: Page) -> No
         if not (name and any(name <= place or place <= name for place in workplaces)):
             continue
         evidence = out.evidence["sites"][index]
-        if field_checks._heading_above(page.document.text, statements.Span(evidence.start, evidence.end),
+        if field_checks.heading_above(page.document.text, statements.Span(evidence.start, evidence.end),
                                        lines=60) != "locations":
             _reject_item(out, "sites", index, "a contact's affiliation: where a person works, not stated as a site")
 
