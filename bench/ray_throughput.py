@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 import duckdb
 import ray
@@ -97,18 +98,19 @@ class RayCpu:
         return actors, sum(used.values()) - actors
 
 
-def ray_run(paths: list[str], out: Path, base_url: str, *, workers: int, in_flight: int) -> dict:
+def ray_run(paths: list[str], out: Path, base_url: str, *, workers: int, in_flight: int,
+            batch_size: Optional[int] = None) -> dict:
     endpoint = Endpoint(base_url, "k", "scripted", "json_schema", "bench")
     finished_at: list[float] = []
     cpu = RayCpu().start()
     wall, driver_cpu = time.perf_counter(), time.process_time()
     summary = run_ray_extraction(paths, out_dir=str(out), endpoint=endpoint, endpoint_label="bench", workers=workers,
-                                 in_flight=in_flight, on_progress=lambda path, status: finished_at.append(time.perf_counter()))
+                                 in_flight=in_flight, batch_size=batch_size, on_progress=lambda path, status: finished_at.append(time.perf_counter()))
     wall, driver_cpu = time.perf_counter() - wall, time.process_time() - driver_cpu
     actor_cpu, daemon_cpu = cpu.stop()
     check(summary, len(paths))
     # Steady state: from the first batch's results to the last (documents finished in between).
-    first_batch = in_flight  # a batch is `in_flight` documents: the first ones arrive together
+    first_batch = batch_size or in_flight  # a batch's documents arrive together
     steady = (len(finished_at) - first_batch) / (finished_at[-1] - finished_at[first_batch - 1])
     return {"summary": summary, "wall": wall, "rate": len(paths) / wall, "steady_rate": steady,
             "driver_cpu_ms": 1000 * driver_cpu / len(paths), "actor_cpu_ms": 1000 * actor_cpu / len(paths),
@@ -142,7 +144,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Ray actors sharing them")
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--cpus", type=int, default=2, help="CPUs the local Ray cluster may use")
-    parser.add_argument("--load-copies", type=int, default=50, help="copies of the job's parts for the load figure")
+    parser.add_argument("--batch-size", type=int, default=None, help="documents a Ray batch (default: in flight per actor)")
+    parser.add_argument("--load-copies", type=int, default=50,
+                        help="copies of the job's parts for the load figure (0: no load figure)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="trialsift-ray-bench-") as tmp, ServerProcess(args.latency) as base_url:
@@ -161,7 +165,7 @@ def main() -> None:
         ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
         try:
             result = ray_run(paths, work / "out", base_url, workers=args.workers,
-                             in_flight=args.in_flight // args.workers)
+                             in_flight=args.in_flight // args.workers, batch_size=args.batch_size)
         finally:
             ray.shutdown()
         print(f"ray: {result['rate']:.1f} docs/s end to end ({result['wall']:.1f} s) -> {result['rate'] / ideal:.3f} "
@@ -170,6 +174,8 @@ def main() -> None:
               f"{result['actor_cpu_ms']:.2f} ms (their start included), Ray's other processes "
               f"{result['daemon_cpu_ms']:.2f} ms ({result['daemon_cpu_s_per_s']:.2f} CPU-s per second of the job)")
 
+        if not args.load_copies:
+            return
         parts = copies_of_parts(work / "out", work / "big", args.load_copies)
         documents = args.documents * args.load_copies
         # What load_results does, in its two steps, timed apart: the copy in, then the trial merge.

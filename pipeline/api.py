@@ -368,7 +368,8 @@ def check_extract_arguments(paths: Sequence[str], *, model: ModelChoice = None, 
 
 def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path], *, model: ModelChoice = None,
                    no_llm: bool = False, address: Optional[str] = None, workers: int = distributed.DEFAULT_WORKERS,
-                   concurrency: int = distributed.DEFAULT_IN_FLIGHT, kind: Optional[str] = None,
+                   concurrency: int = distributed.DEFAULT_IN_FLIGHT, batch_size: Optional[int] = None,
+                   kind: Optional[str] = None,
                    max_bytes: int = documents.DEFAULT_MAX_BYTES, force: bool = False, token_budget: int = 60_000,
                    prices: Optional[dict] = None,
                    on_total: Callable[[int], None] = lambda total: None,
@@ -378,7 +379,8 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
                    run_token_budget: Optional[int] = None, prompts: Union[None, str, Path] = None) -> RunSummary:
     """`trialsift extract --engine ray`: the batch run on a Ray cluster (`address`, else $RAY_ADDRESS,
     else a new local one), `workers` actors with `concurrency` documents in flight each, into
-    Parquet parts under `out` (resumable as Database.extract is); Database.load brings them into
+    Parquet parts under `out`, one part a batch of `batch_size` documents (default: four times
+    `concurrency`) (resumable as Database.extract is); Database.load brings them into
     DuckDB. Every worker calls the model itself, so the model must be an endpoint they all reach:
     a name with OPENAI_BASE_URL / OPENAI_API_KEY set, or an OpenAICompatibleModel."""
     paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
@@ -402,7 +404,7 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
                       "run_token_budget": max(1, run_token_budget // workers) if run_token_budget else None}
     return distributed.run_ray_extraction(
         paths, out_dir=str(out), endpoint=endpoint, endpoint_label=endpoint.label if endpoint else NO_MODEL_LABEL,
-        address=address, workers=workers, in_flight=concurrency, client_options=client_options,
+        address=address, workers=workers, in_flight=concurrency, batch_size=batch_size, client_options=client_options,
         max_bytes=max_bytes, kind=kind, config=_config(token_budget=token_budget, prompts=prompts), prices=prices,
         force=force, on_total=on_total, on_progress=on_progress, on_status=on_status)
 

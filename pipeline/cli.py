@@ -116,6 +116,8 @@ def extract(
     workers: int = typer.Option(distributed.DEFAULT_WORKERS, min=1,
                                 help="--engine ray: actors extracting at once (each with --concurrency in flight)"),
     out: str = typer.Option("trialsift-results", help="--engine ray: the results folder (Parquet)"),
+    batch_size: Optional[int] = typer.Option(None, min=1, help="--engine ray: documents a batch (one Parquet part; "
+                                             "a lost worker redoes its batches in flight); default 4 x --concurrency"),
     prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder of prompt files (system.md, user.md, "
                                            "fields.md) to ask with instead of the shipped ones: prompt experiments"),
 ):
@@ -134,7 +136,7 @@ def extract(
     price_table = json.loads(prices.read_text()) if prices else None
     if engine == "ray":
         _extract_on_ray(paths, model=model, no_llm=no_llm, batch=batch, out=out, address=address, workers=workers,
-                        concurrency=concurrency, kind=kind, max_bytes=max_bytes, force=force,
+                        concurrency=concurrency, batch_size=batch_size, kind=kind, max_bytes=max_bytes, force=force,
                         token_budget=token_budget, prices=price_table, requests_per_minute=max_rpm,
                         call_timeout_s=call_timeout, run_token_budget=run_token_budget, prompts=prompts)
         return

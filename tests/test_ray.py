@@ -210,10 +210,11 @@ def test_cli_extract_on_ray_then_load(cluster, tmp_path, samples_dir):
     with ScriptedLLM(responder=answer_from(TRUTH)) as server:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test-key-123456", "TRIALSIFT_MODEL": "scripted-model"}
         run = cli("extract", str(folder), "--engine", "ray", "--address", cluster.address, "--workers", "2",
-                  "--concurrency", "2", "--out", str(tmp_path / "out"), cwd=tmp_path, env=env)
+                  "--concurrency", "2", "--batch-size", "1", "--out", str(tmp_path / "out"), cwd=tmp_path, env=env)
     # The empty file failed alone: the run finished, exit 3 says some documents are incomplete.
     assert run.returncode == 3, run.stdout + run.stderr
     assert "5 ok, 0 partial, 1 failed" in run.stdout and "trialsift load" in run.stdout
+    assert len(list((tmp_path / "out" / "parts").iterdir())) == 6  # a part a batch, a batch a file
     loaded = cli("load", str(tmp_path / "out"), "--db", str(tmp_path / "t.duckdb"), cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
     assert "6 documents, 5 extractions" in loaded.stdout
