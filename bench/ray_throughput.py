@@ -8,7 +8,8 @@ Figures (issue 23):
   this machine: WORKERS actors x 64/WORKERS in flight each) and through the local runner
   (--concurrency 64), each as a ratio to the ideal 64 / (latency x LLM calls per document);
   target for Ray >= 0.85. Ray's is timed end to end (actor start included) and from its first
-  finished batch to its last (the steady rate a long job sees);
+  finished batch to its last (the steady rate a long job sees; it counts a document when its
+  batch returns, so it means little once a batch is more than one round of in-flight documents);
 - CPU per document: the driver's (this process) and the workers' (every ray:: process of the
   job, sampled while they live) plus Ray's own daemons (raylet, GCS);
 - `trialsift load` of 100,000 documents' Parquet into a fresh DuckDB file: the Ray job's parts,
@@ -35,7 +36,7 @@ import ray
 
 from bench.orchestration import ServerProcess, check, client, timed_run, write_documents
 from trialsift.pipeline import merge, parquet_io, store
-from trialsift.pipeline.distributed import run_ray_extraction
+from trialsift.pipeline.distributed import BATCH_ROUNDS, run_ray_extraction
 from trialsift.pipeline.llm import Endpoint
 
 RATIO_TARGET = 0.85
@@ -110,7 +111,7 @@ def ray_run(paths: list[str], out: Path, base_url: str, *, workers: int, in_flig
     actor_cpu, daemon_cpu = cpu.stop()
     check(summary, len(paths))
     # Steady state: from the first batch's results to the last (documents finished in between).
-    first_batch = batch_size or in_flight  # a batch's documents arrive together
+    first_batch = batch_size or BATCH_ROUNDS * in_flight  # a batch's documents arrive together
     steady = (len(finished_at) - first_batch) / (finished_at[-1] - finished_at[first_batch - 1])
     return {"summary": summary, "wall": wall, "rate": len(paths) / wall, "steady_rate": steady,
             "driver_cpu_ms": 1000 * driver_cpu / len(paths), "actor_cpu_ms": 1000 * actor_cpu / len(paths),
@@ -144,7 +145,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Ray actors sharing them")
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--cpus", type=int, default=2, help="CPUs the local Ray cluster may use")
-    parser.add_argument("--batch-size", type=int, default=None, help="documents a Ray batch (default: in flight per actor)")
+    parser.add_argument("--batch-size", type=int, default=None, help="documents a Ray batch (default: the engine's, "
+                        "BATCH_ROUNDS x in flight per actor)")
     parser.add_argument("--load-copies", type=int, default=50,
                         help="copies of the job's parts for the load figure (0: no load figure)")
     args = parser.parse_args()
