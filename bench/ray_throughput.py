@@ -36,7 +36,7 @@ import ray
 
 from bench.orchestration import ServerProcess, check, client, timed_run, write_documents
 from trialsift.pipeline import merge, parquet_io, store
-from trialsift.pipeline.distributed import BATCH_ROUNDS, run_ray_extraction
+from trialsift.pipeline.distributed import default_batch_size, run_ray_extraction
 from trialsift.pipeline.llm import Endpoint
 
 RATIO_TARGET = 0.85
@@ -111,7 +111,7 @@ def ray_run(paths: list[str], out: Path, base_url: str, *, workers: int, in_flig
     actor_cpu, daemon_cpu = cpu.stop()
     check(summary, len(paths))
     # Steady state: from the first batch's results to the last (documents finished in between).
-    first_batch = batch_size or BATCH_ROUNDS * in_flight  # a batch's documents arrive together
+    first_batch = batch_size or default_batch_size(in_flight)  # a batch's documents arrive together
     steady = (len(finished_at) - first_batch) / (finished_at[-1] - finished_at[first_batch - 1])
     return {"summary": summary, "wall": wall, "rate": len(paths) / wall, "steady_rate": steady,
             "driver_cpu_ms": 1000 * driver_cpu / len(paths), "actor_cpu_ms": 1000 * actor_cpu / len(paths),

@@ -379,8 +379,8 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
                    run_token_budget: Optional[int] = None, prompts: Union[None, str, Path] = None) -> RunSummary:
     """`trialsift extract --engine ray`: the batch run on a Ray cluster (`address`, else $RAY_ADDRESS,
     else a new local one), `workers` actors with `concurrency` documents in flight each, into
-    Parquet parts under `out`, one part a batch of `batch_size` documents (default: four times
-    `concurrency`) (resumable as Database.extract is); Database.load brings them into
+    Parquet parts under `out`, one part a batch of `batch_size` documents (default:
+    distributed.default_batch_size(concurrency)) (resumable as Database.extract is); Database.load brings them into
     DuckDB. Every worker calls the model itself, so the model must be an endpoint they all reach:
     a name with OPENAI_BASE_URL / OPENAI_API_KEY set, or an OpenAICompatibleModel."""
     paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]

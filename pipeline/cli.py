@@ -117,7 +117,8 @@ def extract(
                                 help="--engine ray: actors extracting at once (each with --concurrency in flight)"),
     out: str = typer.Option("trialsift-results", help="--engine ray: the results folder (Parquet)"),
     batch_size: Optional[int] = typer.Option(None, min=1, help="--engine ray: documents a batch (one Parquet part; "
-                                             "a lost worker redoes its batches in flight); default 4 x --concurrency"),
+                                             "a lost worker redoes its batches in flight); default "
+                                             f"{distributed.BATCH_ROUNDS} x --concurrency"),
     prompts: Optional[Path] = typer.Option(None, "--prompts", help="A folder of prompt files (system.md, user.md, "
                                            "fields.md) to ask with instead of the shipped ones: prompt experiments"),
 ):

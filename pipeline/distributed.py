@@ -49,6 +49,10 @@ DEFAULT_IN_FLIGHT = 32
 BATCH_ROUNDS = 4
 
 
+def default_batch_size(in_flight: int) -> int:
+    return BATCH_ROUNDS * in_flight
+
+
 class RayUnavailable(RuntimeError):
     """Ray is not installed, or the cluster cannot be reached: said in one line."""
 
@@ -192,7 +196,7 @@ def run_ray_extraction(
         if files:
             on_status(f"{len(files)} files, {len(done)} done before; {workers} workers x {in_flight} in flight")
             _execute(ray, files, summary, out_dir=out_dir, endpoint=endpoint, client_options=client_options or {},
-                     workers=workers, in_flight=in_flight, batch_size=batch_size or BATCH_ROUNDS * in_flight,
+                     workers=workers, in_flight=in_flight, batch_size=batch_size or default_batch_size(in_flight),
                      max_bytes=max_bytes,
                      kind=kind, config=config, prices=prices, done=done, cached=cached, on_progress=on_progress)
     except BaseException as error:
