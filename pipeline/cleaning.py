@@ -28,9 +28,12 @@ How a line is judged, in order:
 
 6. On UMIN-CTR pages: form fields left empty, a label followed straight
    away by the next label ("empty-field").
+7. On records kept in two languages (each field labelled in the local
+   script and in English): a value's local-script copy where the field
+   also gives its English value ("other-language-copy").
 
 Registry pages (Document.kind "registry", or kind unknown and the page is
-dense with labels) get steps 1, 2 (without blocks), 5 and 6 only.
+dense with labels) get steps 1, 2 (without blocks), 5, 6 and 7 only.
 
 Everything is one pass over the lines with simple, non-backtracking
 patterns, and long lines skip the phrase table, so cleaning time grows
@@ -497,9 +500,72 @@ def _addressed_to_model(lines: list[_Line]) -> set[int]:
     return marked
 
 
+# --- A bilingual record's other-language copy -------------------------------------
+# Registries that keep records in two languages print every field twice, a label and value in the
+# local script and again in English ("注册题目:" value, "Public title:" value), the two labels
+# either each over its value or stacked over both values. The contract stores the English
+# rendering; the local copy is the same fact again, and a model shown both tends to copy the
+# first. Where a field's English value is there, its local-script value lines go; a field
+# given in one script only keeps what it has.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]{2}")
+_FIELD_LABEL_LINE = re.compile(r"[^:\uff1a|]{1,80}[:\uff1a][\s|]*")
+
+
+class _Field(NamedTuple):
+    labels: list[str]
+    values: list[_Line]
+
+
+def _fields(lines: list[_Line]) -> list[_Field]:
+    """The page as fields: a run of label lines ("...:") and the lines after it up to the next label."""
+    fields: list[_Field] = []
+    for line in lines:
+        visible = _visible(line.text)
+        if not visible:
+            continue
+        if _FIELD_LABEL_LINE.fullmatch(visible):
+            if not fields or fields[-1].values:
+                fields.append(_Field([], []))
+            fields[-1].labels.append(visible)
+        elif fields:
+            fields[-1].values.append(line)
+    return fields
+
+
+def _in_local_script(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def _in_english(text: str) -> bool:
+    return bool(_LATIN.search(text)) and not _CJK.search(text)
+
+
+def _other_language_copies(lines: list[_Line]) -> set[int]:
+    """Starts of a bilingual record's local-script value lines whose field also has an English value."""
+    copies: set[int] = set()
+    fields = _fields(lines)
+    for field, following in zip(fields, fields[1:] + [None]):
+        # a line holding a label of its own ("传真: Fax:") is no plain value
+        local = [value for value in field.values
+                 if _in_local_script(_visible(value.text)) and not re.search("[:\uff1a]", value.text)]
+        if not local:
+            continue
+        if not any(_in_local_script(label) for label in field.labels):
+            continue
+        # the English value: under both labels stacked over both values, else the next field's
+        # when that field is labelled in English only
+        english = [value for value in field.values if _in_english(_visible(value.text))]
+        if not english and following is not None and all(_in_english(label) for label in following.labels):
+            english = [value for value in following.values if _in_english(_visible(value.text))]
+        if english:
+            copies.update(value.start for value in local)
+    return copies
+
+
 def _judge_lines(
     lines: Iterable[_Line], light: bool, site_profile: SiteProfile | None, empty_fields: set[int],
-    to_model: set[int] = frozenset(),
+    to_model: set[int] = frozenset(), other_language: set[int] = frozenset(),
 ) -> Iterator[tuple[_Line, str | None]]:
     """Each line with None to keep it, or the reason to drop it. Blank lines get None."""
     block: str | None = None  # the category of the boilerplate block we are in
@@ -516,6 +582,9 @@ def _judge_lines(
             continue
         if line.start in to_model:
             yield line, "boilerplate-phrase:instructions-to-model"
+            continue
+        if line.start in other_language:
+            yield line, "other-language-copy"
             continue
         folded = _folded(visible) if len(visible) <= _MAX_PHRASE_LINE_CHARS else visible.casefold()
         heading = heading_label(visible)
@@ -603,7 +672,8 @@ def clean(document: Document, site_profile: SiteProfile | None = None) -> CleanT
     dropped_while_waiting = _Ranges()
     lines = list(_iter_lines(text))
     empty_fields = _empty_form_fields(lines) if _UMIN_LAYOUT.search(text) else set()
-    for line, reason in _judge_lines(lines, light, site_profile, empty_fields, _addressed_to_model(lines)):
+    for line, reason in _judge_lines(lines, light, site_profile, empty_fields, _addressed_to_model(lines),
+                                     _other_language_copies(lines)):
         is_content = reason is None and bool(_visible(line.text))
         if is_content:
             if waiting_blank is not None:

@@ -274,13 +274,32 @@ def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
     return bool(_CATEGORY_LABEL.search(label_before(text, span))) or _in_eligibility_criteria(text, span)
 
 
+# A line that ends by introducing what a person must be or do ("Participants must:", "You should
+# not:", "To take part you need to:"): the list under it states who may enrol.
+_REQUIREMENTS_LEAD = re.compile(r"\b(?:must|should|need to|needs to)(?: not| have| be)?[ \t]*:$", re.I)
+# A list item's start: a bullet, a dash or a number.
+_LIST_ITEM_LINE = re.compile(r"[-\u2013*\u2022\u00b7>]|\(?(?:\d{1,2}|[a-z])[.)]\s", re.I)
+
+
+def _under_a_requirements_lead(text: str, span: statements.Span, lines: int = 40) -> bool:
+    """The span's line is an item of a list whose lead line (the nearest line above that is not
+    itself an item) introduces requirements."""
+    line_start = statements.start_of_line(text, span.start)
+    for line in reversed(text[:line_start].splitlines()[-lines:]):
+        line = line.strip()
+        if line and not _LIST_ITEM_LINE.match(line):
+            return bool(_REQUIREMENTS_LEAD.search(line))
+    return False
+
+
 def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
-    """Whether a span stands in the eligibility criteria: a criteria word on its line, or an
-    eligibility heading above it. A drug or disease named there says who may enrol ("prior
+    """Whether a span stands in the eligibility criteria: a criteria word on its line, an
+    eligibility heading above it, or a lead line above its list that says what people must be or
+    do. A drug or disease named there says who may enrol ("prior
     methotrexate", "diagnosis of asthma"), not what the trial gives or studies."""
     if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
         return True
-    return heading_above(text, span, lines=60) == "eligibility"
+    return heading_above(text, span, lines=60) == "eligibility" or _under_a_requirements_lead(text, span)
 
 
 # Words of criteria, not their look-alikes: "inclusion", "excluded if", but not prose's "including",
@@ -295,11 +314,7 @@ def _stated_as_criterion(text: str, span: statements.Span) -> bool:
     is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
     after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
     dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
-    if not _starts_an_item(text, span):
-        return False
-    if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
-        return True
-    return heading_above(text, span, lines=60) == "eligibility"
+    return _starts_an_item(text, span) and _in_eligibility_criteria(text, span)
 
 
 # What may stand before an item on its line: nothing but a bullet or number, or a sentence end,
@@ -338,6 +353,32 @@ def _cut_off_by_the_end(document_text: str, clean: CleanText, span: statements.S
     return not stands_alone_elsewhere and re.search(rf"(?<!\w){re.escape(last)}\w", lowered) is not None
 
 
+# A label naming an outcome's kind: "Primary outcome:", "Secondary:", "Key secondary endpoints", the
+# phrase in prose ("The primary endpoint is ..."), and the kinds as registries in Japanese and
+# Chinese name them (主要/副次/次要 + outcome word); "Primary and secondary outcomes" names neither.
+_OUTCOME_KIND_LABEL = re.compile(
+    r"\b(?P<both>primary\s*(?:and|&|/|or)\s*secondary)\b"  # both kinds under one label: no kind
+    r"|\b(?P<kind>primary|secondary)\b(?:\s+(?:efficacy\s+|safety\s+)?(?:outcomes?|endpoints?|end[- ]points?"
+    r"|outcome\s+measures?))?\s*[:|]"
+    r"|\b(?P<phrase>primary|secondary)\s+(?:efficacy\s+|safety\s+)?(?:outcomes?|endpoints?|end[- ]points?)\b"
+    r"|(?P<cjk>\u4e3b\u8981|\u526f\u6b21|\u6b21\u8981)(?=\u30a2\u30a6\u30c8\u30ab\u30e0|\u8a55\u4fa1\u9805\u76ee"
+    r"|\u7ed3\u5c40|\u7ed3\u679c|\u6307\u6807|\u7ec8\u70b9)",  # アウトカム 評価項目 结局 结果 指标 终点
+    re.IGNORECASE)
+
+
+def outcome_kind_above(text: str, span: statements.Span, reach: int = 800) -> Optional[str]:
+    """The outcome field that the nearest kind label before a measure (or opening it) names."""
+    labels = [label for label in _OUTCOME_KIND_LABEL.finditer(text, max(0, span.start - reach), span.end)
+              if label.start() < span.start or (label.start() <= span.start + 5 and label.group("kind"))]
+    if not labels:
+        return None
+    last = labels[-1]
+    if last.group("both"):
+        return None
+    kind = (last.group("kind") or last.group("phrase") or last.group("cjk")).lower()
+    return "primary_outcomes" if kind in ("primary", "\u4e3b\u8981") else "secondary_outcomes"
+
+
 def _stated_as_outcome(text: str, span: statements.Span) -> bool:
     """A measure is an outcome where the page says so: an outcome/endpoint word in its sentence,
     or an outcomes heading above it before any other heading. "The purpose is to compare the overall
@@ -348,9 +389,31 @@ def _stated_as_outcome(text: str, span: statements.Span) -> bool:
     return heading_above(text, span) == "outcomes"
 
 
+# A quotation a sentence gives as a name: 'a study titled "X"', 'the trial, entitled "X"', '"X" trial'.
+_OPENING_QUOTE, _CLOSING_QUOTE = "\"'\u201c\u2018\u00ab\u300c\u300e", "\"'\u201d\u2019\u00bb\u300d\u300f"
+_NAMING_WORDS = re.compile(r"\b(?:titled|entitled|called|named|known as|title)[ \t,:]*$", re.I)
+_NAMED_AFTER = re.compile(r"^[ \t]*(?:trial|study)\b", re.I)
+
+
+def _quoted_as_a_name(text: str, evidence: Evidence) -> bool:
+    """The span is the whole of a quotation that the sentence introduces as a name ("titled",
+    "entitled", "called") or that names a trial or study right after it."""
+    start, end = evidence.start, evidence.end
+    while start > 0 and text[start - 1] in _OPENING_QUOTE:
+        start -= 1
+    while end < len(text) and text[end] in _CLOSING_QUOTE:
+        end += 1
+    if start == evidence.start or end == evidence.end:
+        return False
+    return bool(_NAMING_WORDS.search(text[max(0, start - 30):start]) or _NAMED_AFTER.match(text[end:end + 20]))
+
+
 def stands_as_a_title(text: str, evidence: Evidence) -> bool:
-    """A title stands on a line of its own, or after a label on its line; a phrase a model took
-    out of a sentence ("... trial evaluates X for recurrent Y.") is no title line."""
+    """A title stands on a line of its own, or after a label on its line, or is quoted as the
+    trial's name; a phrase a model took out of a sentence ("... trial evaluates X for recurrent
+    Y.") is no title line."""
+    if _quoted_as_a_name(text, evidence):
+        return True
     before = text[statements.start_of_line(text, evidence.start):evidence.start].strip()
     after = text[evidence.end:statements.end_of_line(text, evidence.end)].strip(" \t|")
     # after it, at most a short bracket or a dash and a short name: "(ABC)", "- ABC", "- Site name"
@@ -417,6 +480,23 @@ _FUNDER_CLASSES = {"industry", "other", "us fed", "u s fed", "fed", "other gov",
 _ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.I)
 
 
+# What a registry's page calls its own parts: "<registry> registration information", "<registry>
+# Clinical Trial Site", "<registry> record".
+_REGISTRY_FURNITURE = re.compile(r"\b(?:regist\w*|records?|information|database|site|entry|portal)\b", re.I)
+
+
+def _names_a_registrys_own_page(text: str) -> bool:
+    """A short name that opens with a registry's name and goes on about the registry's record,
+    registration or site ("IRCT registration information") is the page's furniture; an
+    organization that shares letters with a registry ("NCT Heidelberg") is not."""
+    words = text.split()
+    for length in (1, 2):
+        if len(words) > length and normalize.is_registry_name(" ".join(words[:length])):
+            rest = " ".join(words[length:])
+            return len(words) <= 6 and bool(_REGISTRY_FURNITURE.search(rest))
+    return False
+
+
 def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
     """Why a name-like value is not a value of its field, if it is not."""
     name, value = finding.field, finding.value
@@ -438,6 +518,8 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
         return "a field label with its value, not a value"  # "Status: Completed" read as a name
     if name not in ("acronym",) and normalize.is_registry_name(text):
         return "a registry's name, not a value"
+    if _names_a_registrys_own_page(text):
+        return "the registry's own page furniture (its record, registration or site), not a value"
     ids = normalize.find_registry_ids(text)
     if any(m.end - m.start >= len(text) - 2 for m in ids) or (
             ids and not re.search(r"[^\W\d_]", "".join(text[a.end:b.start] for a, b in zip(ids, ids[1:])) +
@@ -565,6 +647,7 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     ),
     "public_title": (
         _A_TITLE_LINE,
+        _WHOLE,
         Check(lambda page, span: _TITLE_LABEL.search(label_before(page.text, span))
               or not _reports_an_event(page.text[span.start:span.end]),
               "a news headline reporting an event (someone announces, begins, receives...), "
@@ -574,14 +657,15 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     ),
     "scientific_title": (
         _A_TITLE_LINE,
+        _WHOLE,
         Check(lambda page, span: SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span))
               or describes_its_design(page.text[span.start:span.end]),
               "no official or scientific title label gives it, and it does not state the design"),
     ),
-    "interventions": (_NOT_IN_THE_CRITERIA,),
-    "arms": (_NOT_IN_THE_CRITERIA,),
-    "primary_outcomes": (_AN_OUTCOME,),
-    "secondary_outcomes": (_AN_OUTCOME,),
+    "interventions": (_NOT_IN_THE_CRITERIA, _WHOLE),
+    "arms": (_NOT_IN_THE_CRITERIA, _WHOLE),
+    "primary_outcomes": (_AN_OUTCOME, _WHOLE),
+    "secondary_outcomes": (_AN_OUTCOME, _WHOLE),
     # Narrative prose ("patients with X were enrolled") reads as inclusion criteria, never as
     # exclusions: an exclusion item need only start an item, wherever the page lists it. Criteria
     # a rule read from the page's own criteria section are where criteria are listed already.
@@ -601,6 +685,7 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
         Check(lambda page, span: not _not_stated_as_condition(page.text, span),
               "named only in the eligibility criteria or as a condition category, "
               "not as the condition studied"),
+        _WHOLE,
     ),
 }
 

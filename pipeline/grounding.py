@@ -347,7 +347,13 @@ def _ground_item(page: Page, locate: _Locator, finding: Finding, out: Grounded) 
     elif name in _OBJECT_LISTS:
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
-        spans = _stated_spans(out, finding, name, locate.texts(item[key]) if item.get(key) else [], page)
+        spans = locate.texts(item[key]) if item.get(key) else []
+        moved = resolve.outcome_field(name, page, spans)  # listed under the other kind's label
+        if moved != name:
+            if any(other.get(key) == item[key] for other in out.values.get(moved, [])):
+                return
+            name, finding = moved, Finding(moved, finding.value, finding.method, finding.evidence)
+        spans = _stated_spans(out, finding, name, spans, page)
         if spans is None:
             return
         if name in statements.OUTCOME_FIELDS and spans:

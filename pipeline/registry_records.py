@@ -225,6 +225,19 @@ _WILL_BE_EXCLUDED = re.compile(r"\bwill be excluded$", re.IGNORECASE)
 # "Patients who meet any of the following exclusion criteria will be excluded from this study.":
 # a sentence that introduces the list (unnumbered, first under its heading) is not a criterion.
 _LEAD_IN = re.compile(r"\b(?:any|all|each|one or more|either) of the following\b", re.IGNORECASE)
+# An item that is nothing but such a lead-in, wherever it stands ("One of the following:",
+# "Additionally ONE of the following must be met:", "Patients must meet all of the following
+# criteria:"): it introduces criteria and states none. One that says what the following items
+# are stays ("A diagnosis of heart failure as defined by ALL THREE of the following:", "History
+# of any of the following:").
+_ONLY_A_LEAD_IN = re.compile(
+    r"(?:(?!(?:of|with|to|for|in|on|by|after|before)\b)\w+,?\s+){0,3}(?:any|all|each|one or more|either|at least (?:one|two)|one|two|three)(?:\s+\w+)?"
+    r"\s+of\s+the\s+following(?:\s+[\w-]+){0,5}\s*:?", re.IGNORECASE)
+
+
+def only_a_lead_in(criterion: str) -> bool:
+    """Whether a criterion item only introduces the items after it."""
+    return bool(_ONLY_A_LEAD_IN.fullmatch(criterion.strip()))
 # Lines that sit in an eligibility section but are other fields of the page, not criteria:
 # "Sex: All", "Minimum Age: 18 Years", "Healthy Volunteers: f"; the same labels alone on their line
 # where a form puts the value on the next ("Minimum age" / "18 Years"), and their bare answers
@@ -308,7 +321,7 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
             labels_value = after_field_label and current.marker_indent is None and len(criterion.split()) <= 4
             after_field_label = bool(_FIELD_LABEL_ALONE.fullmatch(criterion))
             if (re.search(r"\w", criterion) and not lead_in and not labels_value
-                    and not _NOT_A_CRITERION.fullmatch(criterion)):
+                    and not _NOT_A_CRITERION.fullmatch(criterion) and not only_a_lead_in(criterion)):
                 items.append((current.section, criterion))
 
     for raw_line in text.replace("\u00a0", " ").expandtabs(4).splitlines():

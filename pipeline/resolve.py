@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from . import field_checks, statements
 from .field_checks import Page
 from .records import Evidence, Finding, Rejection
+from .registry_records import only_a_lead_in
 
 if TYPE_CHECKING:
     from .grounding import Grounded
@@ -80,7 +81,9 @@ def one_criterion_each(item: Any) -> list:
         position = separator.end()
     parts.append(item[position:])
     parts = [part.strip(" \t;*\u2022-") for part in parts]
-    return [part for part in parts if re.search(r"\w", part)] or [item]
+    if all(only_a_lead_in(part) for part in parts):
+        return []  # it introduces criteria and states none
+    return [part for part in parts if re.search(r"\w", part) and not only_a_lead_in(part)] or [item]
 
 
 def one_item_each(findings: list[Finding]) -> list[Finding]:
@@ -110,13 +113,29 @@ _A_COUNT = re.compile(rf"\b{_NUMBER}\s+(?:or|to)\s+{_NUMBER}\b", re.I)
 
 def one_treatment_each(item: Any) -> list:
     """One intervention per item: a name joining two treatments is split, each part keeping the
-    item's type; a part must be a name (two letters or more), else the item stays whole."""
+    item's type; a part must be a name (two letters or more), else the item stays whole. A
+    development code in brackets after a name is an alias of it, not part of it."""
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or _A_COUNT.search(item["name"]):
         return [item]
+    item = {**item, "name": name_without_its_code(item["name"])}
     parts = [part.strip() for part in _TREATMENT_SEPARATOR.split(item["name"])]
     if len(parts) < 2 or any(len(re.findall(r"[^\W\d_]", part)) < 2 for part in parts):
         return [item]
     return [{**item, "name": part, "description": None} for part in parts]
+
+
+# "Brexpiprazole (OPC-34712)", "X(TJ-14)": a bracketed code (letters and digits, no spaces) after a
+# one-word name of four letters or more. Not a dose or strength ("(10 mg)", "(81mg)", "(0.5%)") nor
+# an abbreviation without digits ("(ABC)"), which scorers and readers take as part of the name.
+_BRACKETED_CODE = re.compile(r"(?<=[^\W\d_]{4})\s*[(\[](?=[^)\]]*\d)(?=[^)\]]*[^\W\d_])"
+                             r"(?!\d+(?:[.,]\d+)?(?:[mµu]?g|mcg|m?l|IU|U|units?|mmol|%)(?:/\w+)?[)\]])[\w./-]{2,15}[)\]]$",
+                             re.IGNORECASE)
+
+
+def name_without_its_code(name: str) -> str:
+    stripped = _BRACKETED_CODE.sub("", name.strip())
+    # one word before the code is a drug's own name; "study drug (ABC-123)" is named by its code
+    return stripped if stripped and len(stripped.split()) == 1 else name
 
 
 # --- while grounding: a value reshaped to what the page states -----------------------------------
@@ -149,6 +168,15 @@ def title_field(out: "Grounded", name: str, page: Page, spans: list[statements.S
                 if field_checks.SCIENTIFIC_TITLE_LABEL.search(field_checks.label_before(page.text, span))]
     states_design = lines and field_checks.describes_its_design(page.text[lines[0].start:lines[0].end])
     return "public_title" if lines and not labelled and not states_design else name
+
+
+def outcome_field(name: str, page: Page, spans: list[statements.Span]) -> str:
+    """A measure the page lists under the other kind's label ("Key secondary outcomes", "Primary
+    endpoint:") is an outcome of that kind, whichever key the answer gave it under."""
+    if name not in statements.OUTCOME_FIELDS or not spans:
+        return name
+    kinds = {field_checks.outcome_kind_above(page.text, span) for span in spans}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else name
 
 
 def whole_measure(text: str, item: dict, key: str, span: statements.Span) -> statements.Span:

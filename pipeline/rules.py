@@ -649,15 +649,27 @@ _CTGOV_STATUS_PHRASES = {
 }
 
 
+# A line that is only who may take part by sex, as the facts strip of a listing shows it beside the
+# ages ("18 years and older" / "All"); alone, "All" or "Women" says nothing about eligibility.
+_SEX_BADGE = re.compile(r"all|both|male|female|males|females|men|women|all sexes|both sexes|male and female"
+                        r"|men and women|males and females", re.IGNORECASE)
+
+
 def _form_hits(text: str, day_first: Optional[bool]) -> list[_Hit]:
     hits = []
-    for line in _LINE.finditer(text):
+    filled = [line for line in _LINE.finditer(text) if line.group("body")]
+    for index, line in enumerate(filled):
         body, start = line.group("body"), line.start("body")
-        if not body:
-            continue
         # A line that is only an age range: "18 years and older", "18 Years to 75 Years".
-        for field, value, end in _read_age_range(body, False, day_first, labelled=False):
+        ages = _read_age_range(body, False, day_first, labelled=False)
+        for field, value, end in ages:
             hits.append(_Hit(field, value, "rule:ages", start, start + end))
+        if ages:  # and a sex badge on the line before or after it
+            for neighbour in filled[max(0, index - 1):index] + filled[index + 1:index + 2]:
+                if _SEX_BADGE.fullmatch(neighbour.group("body")):
+                    stored = _validated("sex", neighbour.group("body"))
+                    if stored is not None:
+                        hits.append(_Hit("sex", stored, "rule:sex", neighbour.start("body"), neighbour.end("body")))
         # A line that is only a count: "N=91", "N = 8058".
         count = _N_EQUALS.fullmatch(body)
         if count:

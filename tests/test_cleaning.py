@@ -363,3 +363,32 @@ def test_empty_form_fields_go_only_on_umin_pages():
         "Name of lead principal investigator", "1st name Taro", "Last name Yamada"]
     other_site = page.replace("Unique ID issued by UMIN UMIN000000001", "NCT00000001")
     assert "Randomization unit" in clean(Document(id="o", path="o.txt", text=other_site, kind="registry")).text
+
+
+def _bilingual(text: str) -> tuple[Document, CleanText]:
+    document = Document(id="b" * 64, path="<test>", text=text, kind="registry")
+    return document, clean(document)
+
+
+def test_a_bilingual_records_local_script_copy_of_a_value_goes_where_the_english_is_given():
+    # each label over its value, the local one first
+    document, cleaned = _bilingual("注册题目:\n\n健脾汤治疗高尿酸血症\n\nPublic title:\n\n"
+                                   "Jianpi Tang for hyperuricemia\n\n研究负责人:\n\n申斌\n\nStudy leader:\n\nShen Bin\n")
+    check_offset_map(document, cleaned)
+    assert "健脾汤" not in cleaned.text and "申斌" not in cleaned.text
+    assert "Jianpi Tang for hyperuricemia" in cleaned.text and "Shen Bin" in cleaned.text
+    assert {block.reason for block in cleaned.removed} >= {"other-language-copy"}
+    # both labels stacked over both values
+    _, cleaned = _bilingual("注册号状态:\nRegistration Status:\n预注册\nProspective registration\n")
+    assert "预注册" not in cleaned.text and "Prospective registration" in cleaned.text
+
+
+@pytest.mark.parametrize("text", [
+    "注册题目:\n健脾汤治疗高尿酸血症\nPublic title:\n\n研究负责人:\n申斌\n",  # no English value: the local one stays
+    "试验名称:\n健脾汤治疗高尿酸血症\n申请人:\n申斌\n",  # one language only
+    "Public title:\n健脾汤治疗高尿酸血症\nStudy leader:\nShen Bin\n",  # an English label over a local value
+    "申请注册联系人传真 : Applicant Fax: |\nStudy leader's fax: |\n+86 10 1234\n",  # labels, not values
+])
+def test_a_value_given_in_one_script_only_stays(text):
+    _, cleaned = _bilingual(text)
+    assert "other-language-copy" not in {block.reason for block in cleaned.removed}

@@ -1020,3 +1020,127 @@ def test_a_language_tag_is_no_title_and_a_cjk_phrase_no_acronym_without_its_labe
     # the same phrase under an Acronym label is the page's acronym, as some registries fill it
     document, clean = _doc(f"Acronym: {long_title}\n")
     assert ground(document, clean, [Finding("acronym", long_title, "llm:x")]).values.get("acronym") == long_title
+
+
+@pytest.mark.parametrize("field_name,page_end,kept", [
+    # a dump cut mid-word or mid-phrase: the value is not stated whole
+    ("scientific_title", "Official Title: A 2-Year, Dose Range-Finding, Adaptive-Desi", False),
+    ("public_title", "Public title\nEffect of teaching relaxation on the anxiety of", False),
+    ("primary_outcomes", "Primary outcome: Change in the score of the", False),
+    ("conditions", "Condition: Relapsed or refractory diffuse large B-cell lym", False),
+    # a value that ends the page whole is kept
+    ("scientific_title", "Official Title: A Randomized Trial of Drug X in Asthma", True),
+    ("conditions", "Condition: Asthma", True),
+])
+def test_any_text_value_cut_off_by_the_end_of_a_truncated_page_is_not_stated_whole(field_name, page_end, kept):
+    # the cut word begins words elsewhere on the page ("Desi" in "Design"), and stands alone nowhere
+    document, clean = _doc("Study record: Design, Lymphoma, Scoring\nSponsor: Acme Pharma\n" + page_end)
+    value = page_end.split(":", 1)[1].strip() if ":" in page_end else page_end.split("\n", 1)[1]
+    findings = [Finding(field_name, [value] if field_name in ("conditions", "primary_outcomes") else value, "llm:x")]
+    if field_name == "primary_outcomes":
+        findings = [Finding(field_name, [{"measure": value, "time_frame": None}], "llm:x")]
+    out = ground(document, clean, findings)
+    assert (field_name in out.values) is kept
+    if not kept:
+        assert "cut off by the end of the document: not stated whole" in [r.reason for r in out.rejections]
+
+
+@pytest.mark.parametrize("text,title,kept", [
+    ("Tokyo -- The registry received information related to the study (R1) titled 'An Observational Study of "
+     "Drug X for Recurrent Carcinoma'. The study is sponsored by Acme.\n",
+     "An Observational Study of Drug X for Recurrent Carcinoma", True),
+    ('In response, the "Prospective Imaging Study for Evaluation of Chest Pain" Trial will test two strategies.\n',
+     "Prospective Imaging Study for Evaluation of Chest Pain", True),
+    ("A trial called \u201cHeart Failure Aspirin or Clopidogrel\u201d began in May.\n",
+     "Heart Failure Aspirin or Clopidogrel", True),
+    # a quotation that is not given as a name, or a phrase out of a sentence, is no title
+    ('One patient said "it was a study of hope for people with cancer" after the visit.\n',
+     "it was a study of hope for people with cancer", False),
+    ("The study titled below evaluates Drug X for recurrent carcinoma in adults.\n",
+     "evaluates Drug X for recurrent carcinoma in adults", False),
+])
+def test_a_title_a_sentence_quotes_as_the_trials_name_stands_as_a_title(text, title, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
+    assert (out.values.get("public_title") == title) is kept
+
+
+@pytest.mark.parametrize("name,kept_name", [
+    ("Brexpiprazole (OPC-34712)", "Brexpiprazole"),
+    ("Hangeshashinto(TJ-14)", "Hangeshashinto"),
+    ("nivolumab [BMS-936558]", "nivolumab"),
+    # an abbreviation, a dose or strength, or a code that is the only name stays as written
+    ("abacavir (ABC)", "abacavir (ABC)"),
+    ("Aspirin (81mg)", "Aspirin (81mg)"),
+    ("Insulin glargine (100U/ml)", "Insulin glargine (100U/ml)"),
+    ("Vitamin D (1000 IU)", "Vitamin D (1000 IU)"),
+    ("Study drug (ABC-123)", "Study drug (ABC-123)"),
+    ("AB-123", "AB-123"),
+])
+def test_a_development_code_in_brackets_after_a_drugs_name_is_its_alias(name, kept_name):
+    assert [part["name"] for part in one_treatment_each({"name": name, "type": "DRUG"})] == [kept_name]
+
+
+@pytest.mark.parametrize("lead,kept", [
+    ("Participants Must:", True),
+    ("To take part, you need to:", True),
+    ("Patients should not:", True),
+    ("Key facts:", False),  # a list under another lead is no list of criteria
+    ("What happens during the study", False),
+])
+def test_a_list_under_a_lead_saying_what_people_must_be_or_do_states_criteria(lead, kept):
+    item = "Participants must have type 2 diabetes for at least six months"
+    document, clean = _doc(f"Overview\n\n{lead}\n\n  \u2022 Be aged 18 to 65\n\n  \u2022 {item}\n\nContact us\n")
+    out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
+    assert (out.values.get("inclusion_criteria") == [item]) is kept
+
+
+@pytest.mark.parametrize("text,field_name,measure,stored_as", [
+    ("Assessment\nPrimary outcomes GETS-J score\nKey secondary outcomes GOHAI score\nSalivary s-IgA concentration\n",
+     "primary_outcomes", "Salivary s-IgA concentration", "secondary_outcomes"),  # under the secondary label
+    ("Primary outcomes GETS-J score\nKey secondary outcomes GOHAI score\nSalivary s-IgA concentration\n",
+     "secondary_outcomes", "GETS-J score", "primary_outcomes"),
+    ("Outcome Measures: Primary: Time to kidney failure | Secondary: Key Secondary Endpoint: Time to heart "
+     "failure hospitalization\n", "primary_outcomes", "Key Secondary Endpoint: Time to heart failure hospitalization",
+     "secondary_outcomes"),  # the label opens the measure the model gave
+    ("The primary endpoint is death from any cause. Secondary endpoints include stroke.\n",
+     "primary_outcomes", "death from any cause", "primary_outcomes"),
+    ("Primary and secondary outcome measures: Death from any cause at 1 year\n",
+     "primary_outcomes", "Death from any cause at 1 year", "primary_outcomes"),  # one label for both kinds
+    ("Outcomes\n\u4e3b\u8981\u30a2\u30a6\u30c8\u30ab\u30e0\u8a55\u4fa1\u9805\u76ee GETS-J\n"
+     "\u526f\u6b21\u30a2\u30a6\u30c8\u30ab\u30e0\u8a55\u4fa1\u9805\u76ee GOHAI\n",  # 主要/副次アウトカム評価項目
+     "primary_outcomes", "GOHAI", "secondary_outcomes"),
+    ("Primary outcome: Change in secondary infection rate at week 12\n",
+     "primary_outcomes", "Change in secondary infection rate at week 12", "primary_outcomes"),  # a word of it
+])
+def test_an_outcome_listed_under_the_other_kinds_label_is_that_kind(text, field_name, measure, stored_as):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding(field_name, [{"measure": measure, "time_frame": None}], "llm:x")])
+    assert [item["measure"] for item in out.values.get(stored_as, [])] == [measure]
+    assert set(out.values) == {stored_as}
+
+
+def test_an_outcome_moved_to_its_kind_is_not_stored_twice():
+    document, clean = _doc("Primary outcome: Death\nSecondary outcomes: Stroke\n")
+    out = ground(document, clean, [Finding("secondary_outcomes", [{"measure": "Stroke", "time_frame": None}], "llm:x"),
+                                   Finding("primary_outcomes", [{"measure": "Death", "time_frame": None},
+                                                                {"measure": "Stroke", "time_frame": None}], "llm:x")])
+    assert out.values["primary_outcomes"] == [{"measure": "Death", "time_frame": None}]
+    assert out.values["secondary_outcomes"] == [{"measure": "Stroke", "time_frame": None}]
+
+
+@pytest.mark.parametrize("field_name,value,kept", [
+    ("acronym", "IRCT registration information", False),
+    ("sites", {"name": "UMIN-CTR Clinical Trial Site", "city": None, "country": None}, False),
+    ("primary_sponsor", "ISRCTN registry", False),
+    # an organization or acronym that only shares letters with a registry's name is kept
+    ("primary_sponsor", "NCT Heidelberg", True),
+])
+def test_a_registrys_name_for_its_own_page_parts_is_not_a_value(field_name, value, kept):
+    text = f"Sponsor: {value['name'] if isinstance(value, dict) else value}\nLocations and sites:\n"
+    document, clean = _doc(f"Acronym\n{value}\n" if field_name == "acronym" else text)
+    out = ground(document, clean, [Finding(field_name, [value] if field_name == "sites" else value, "llm:x")])
+    assert (field_name in out.values) is kept
+    if not kept:
+        assert [r.reason for r in out.rejections] == [
+            "the registry's own page furniture (its record, registration or site), not a value"]

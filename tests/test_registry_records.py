@@ -621,3 +621,28 @@ def test_criteria_flattened_into_one_line_are_split_by_their_numbers():
 )
 def test_split_criteria_joins_hard_wrapped_lines_and_drops_other_fields(text, inclusion):
     assert split_criteria(text) == (inclusion, [])
+
+
+@pytest.mark.parametrize("text, inclusion", [
+    # an item that only introduces the items under it states no criterion, wherever it stands
+    ("Inclusion Criteria:\n1. Age 18 or older\n2. One of the following:\n- Heart failure\n- Angina\n",
+     ["Age 18 or older", "Heart failure", "Angina"]),
+    ("Inclusion Criteria:\n- Signed consent\nAdditionally ONE of the following must be met:\n- LVEF < 35%\n",
+     ["Signed consent", "LVEF < 35%"]),
+    # one that says what the items define, or names them itself, is a criterion
+    ("Inclusion Criteria:\n- Heart failure as defined by ALL THREE of the following:\n- NYHA class III\n",
+     ["Heart failure as defined by ALL THREE of the following:", "NYHA class III"]),
+    ("Inclusion Criteria:\n- History of any of the following:\n- Stroke\n",
+     ["History of any of the following:", "Stroke"]),
+    ("Inclusion Criteria:\n- Prior treatment with one of the following: A or B\n",
+     ["Prior treatment with one of the following: A or B"]),
+])
+def test_an_item_that_only_introduces_others_is_no_criterion(text, inclusion):
+    assert split_criteria(text) == (inclusion, [])
+
+
+def test_a_model_item_that_only_introduces_others_is_no_criterion():
+    from trialsift.pipeline.resolve import one_criterion_each
+    assert one_criterion_each("One of the following:") == []
+    assert one_criterion_each("Patients must meet all of the following criteria:") == []
+    assert one_criterion_each("History of any of the following:") == ["History of any of the following:"]

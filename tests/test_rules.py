@@ -225,6 +225,20 @@ def test_evidence_spans_label_and_value():
     assert (finding.evidence.start, finding.evidence.end) == (12, 27)
 
 
+@pytest.mark.parametrize("text, sex", [
+    # a listing's facts strip gives who may take part beside the ages, one fact a line
+    ("Recruiting\n18 years and older\nAll\nPhase N/A\n", "ALL"),
+    ("Women\n\n40 Years to 75 Years\n", "FEMALE"),
+    ("18 Years and older\n- Male\n", "MALE"),
+    # alone, or beside anything but an age line, "All" or "Women" is no sex
+    ("All\nPhase 2\n", None),
+    ("Women\nHeart disease is the leading cause of death in women aged 40 and over.\n", None),
+    ("18 years and older\n\nAll cancers\n", None),
+])
+def test_a_sex_badge_beside_an_age_badge_is_the_trials_sex(text, sex):
+    assert _values(_findings_for_text(text), "sex") == ([sex] if sex else [])
+
+
 def test_disagreeing_values_are_all_returned():
     findings = _findings_for_text("Actual Enrollment: 352 participants\nTrial size 264 participants")
     assert _values(findings, "target_enrollment") == [352, 264]
