@@ -51,7 +51,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "labelled as another role": ("field_checks._labelled_as_another_role", _ACCEPT),
     "labelled as a code": ("field_checks._labelled_as_a_code", _ACCEPT),
     "condition category": ("field_checks._not_stated_as_condition", _ACCEPT),
-    "named only in the eligibility criteria": ("field_checks._in_eligibility_criteria", _ACCEPT),
+    "named only in the eligibility criteria": ("field_checks._names_who_may_enrol", _ACCEPT),
     "criterion cut off by the end": ("field_checks._cut_off_by_the_end", _ACCEPT),
     "criterion starts an item": ("field_checks._starts_an_item", lambda *args, **kwargs: True),
     "stated as a criterion": ("field_checks._stated_as_criterion", lambda *args, **kwargs: True),

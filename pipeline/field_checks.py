@@ -271,7 +271,7 @@ _CATEGORY_LABEL = re.compile(r"(?:condition|disease|therapeutic) (?:category|are
 def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
     """A disease named in an eligibility criterion ("diagnosis of probable Alzheimer's
     disease") is who may enrol, not what the trial studies; a category is not a condition."""
-    return bool(_CATEGORY_LABEL.search(label_before(text, span))) or _in_eligibility_criteria(text, span)
+    return bool(_CATEGORY_LABEL.search(label_before(text, span))) or _names_who_may_enrol(text, span)
 
 
 # A line that ends by introducing what a person must be or do ("Participants must:", "You should
@@ -295,8 +295,7 @@ def _under_a_requirements_lead(text: str, span: statements.Span, lines: int = 40
 def _in_eligibility_criteria(text: str, span: statements.Span) -> bool:
     """Whether a span stands in the eligibility criteria: a criteria word on its line, an
     eligibility heading above it, or a lead line above its list that says what people must be or
-    do. A drug or disease named there says who may enrol ("prior
-    methotrexate", "diagnosis of asthma"), not what the trial gives or studies."""
+    do."""
     if _CRITERION_CUE.search(text[statements.start_of_line(text, span.start):statements.end_of_line(text, span.end)]):
         return True
     return heading_above(text, span, lines=60) == "eligibility" or _under_a_requirements_lead(text, span)
@@ -308,9 +307,14 @@ _CRITERION_CUE = re.compile(r"\b(?:in|ex)clus(?:ion|i\u00f3n|ione|\u00e3o)|\b(?:
                             + "|".join(lexicon.criteria_heading_pattern(kind) for kind in ("inclusion", "exclusion")), re.I)
 
 
+def _names_who_may_enrol(text: str, span: statements.Span) -> bool:
+    """A drug or disease named in the eligibility criteria ("prior methotrexate", "diagnosis of
+    asthma") says who may enrol, not what the trial gives or studies."""
+    return _in_eligibility_criteria(text, span)
+
+
 def _stated_as_criterion(text: str, span: statements.Span) -> bool:
-    """A criterion is one where the page lists criteria: a criteria word on its line, or an
-    eligibility heading above it. Narrative prose elsewhere ("patients with X were enrolled")
+    """A criterion is one where the page lists criteria (_in_eligibility_criteria). Narrative prose elsewhere ("patients with X were enrolled")
     is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
     after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
     dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
@@ -606,7 +610,7 @@ def _not_by_a_rule(finding: Finding) -> bool:
 
 _A_TITLE_LINE = Check(lambda page, span: stands_as_a_title(page.document.text, page.evidence(span)),
                       "a phrase inside a sentence, not a title line")  # a title is never a phrase cut out of prose
-_NOT_IN_THE_CRITERIA = Check(lambda page, span: not _in_eligibility_criteria(page.text, span),
+_NOT_IN_THE_CRITERIA = Check(lambda page, span: not _names_who_may_enrol(page.text, span),
                              "named only in the eligibility criteria: who may enrol, not what the trial gives")
 _AN_OUTCOME = Check(lambda page, span: _stated_as_outcome(page.text, span),
                     "not stated as an outcome (no outcome or endpoint label on its line or above it)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import random
+import re
 import time
 from pathlib import Path
 
@@ -190,16 +191,18 @@ def test_registry_layout_is_detected_without_a_kind(seeds):
     assert "lorem ipsum" not in aggregator_unknown_kind.text.casefold()
 
 
-def test_registry_pages_drop_only_site_chrome_blank_runs_and_empty_fields(seeds, noisy):
+def test_registry_pages_drop_only_site_chrome_blank_runs_empty_fields_and_local_copies(seeds, noisy):
     registry_pages = [seeds["001"]] + [doc for doc in noisy.values() if doc.kind == "registry"]
     assert len(registry_pages) == 19
-    allowed = {"blank-run", "ui-text", "boilerplate-phrase:site-chrome", "empty-field"}
+    allowed = {"blank-run", "ui-text", "boilerplate-phrase:site-chrome", "empty-field", "other-language-copy"}
     for document in registry_pages:
         cleaned = clean(document)
         assert {block.reason for block in cleaned.removed} <= allowed, document.path
         for block in cleaned.removed:
             if block.reason == "ui-text":  # a button, never more than a short line
                 assert len(document.text[block.start:block.end].strip()) <= 20
+            if block.reason == "other-language-copy":  # a value written in the local script
+                assert re.search(r"[^\x00-\u024f\s]", document.text[block.start:block.end]), document.path
 
 
 def test_lines_with_registry_ids_survive_everywhere(all_documents):

@@ -1132,7 +1132,7 @@ def test_an_outcome_moved_to_its_kind_is_not_stored_twice():
 @pytest.mark.parametrize("field_name,value,kept", [
     ("acronym", "IRCT registration information", False),
     ("sites", {"name": "UMIN-CTR Clinical Trial Site", "city": None, "country": None}, False),
-    ("primary_sponsor", "ISRCTN registry", False),
+    ("primary_sponsor", "ISRCTN registration record", False),
     # an organization or acronym that only shares letters with a registry's name is kept
     ("primary_sponsor", "NCT Heidelberg", True),
 ])
