@@ -275,19 +275,25 @@ def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
 
 
 # A line that ends by introducing what a person must be or do ("Participants must:", "You should
-# not:", "To take part you need to:"): the list under it states who may enrol.
-_REQUIREMENTS_LEAD = re.compile(r"\b(?:must|should|need to|needs to)(?: not| have| be)?[ \t]*:$", re.I)
-# A list item's start: a bullet, a dash or a number.
-_LIST_ITEM_LINE = re.compile(r"[-\u2013*\u2022\u00b7>]|\(?(?:\d{1,2}|[a-z])[.)]\s", re.I)
+# not:", "To take part you need to:") or on what condition they may take part ("You may
+# participate in this study if:", "You can join if:"): the list under it states who may enrol.
+_REQUIREMENTS_LEAD = re.compile(
+    r"\b(?:must|should|need to|needs to)(?: not| have| be)?[ \t]*:$"
+    r"|\b(?:participate|take part|join|enrol+|be included|be eligible|qualify)\b[^:\n]*\bif[ \t]*:$", re.I)
+# A list item's start: a bullet, a dash or a number, or a table's row number before a capitalised
+# word, glued to it where a flattened table lost the cell border ("1Histologically confirmed ...").
+_LIST_ITEM_LINE = re.compile(r"[-\u2013*\u2022\u00b7>]|\(?(?:\d{1,2}|[a-z])[.)]\s|\d{1,2}[ \t]?(?-i:[A-Z][a-z])", re.I)
+# A table's column header between a list's lead and its rows: a word or two, no punctuation.
+_COLUMN_HEADER_LINE = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)?")
 
 
 def _under_a_requirements_lead(text: str, span: statements.Span, lines: int = 40) -> bool:
-    """The span's line is an item of a list whose lead line (the nearest line above that is not
-    itself an item) introduces requirements."""
+    """The span's line is an item of a list whose lead line (the nearest line above that is
+    neither an item nor a column header) introduces requirements."""
     line_start = statements.start_of_line(text, span.start)
     for line in reversed(text[:line_start].splitlines()[-lines:]):
         line = line.strip()
-        if line and not _LIST_ITEM_LINE.match(line):
+        if line and not _LIST_ITEM_LINE.match(line) and not _COLUMN_HEADER_LINE.fullmatch(line):
             return bool(_REQUIREMENTS_LEAD.search(line))
     return False
 
@@ -328,12 +334,16 @@ _ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u0
 
 # An item number inside a line ("... aged 18 or over 2. Inpatient at a study site"), before a capital.
 _INLINE_ITEM_NUMBER = re.compile(r"\s\d{1,2}[.)]\s+$")
+# A row number opening the line, bare or glued to the row's text ("1Histologically confirmed",
+# "2 Measurable disease"): a numbered table flattened to text.
+_ROW_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]*")
 
 
 def _starts_an_item(text: str, span: statements.Span) -> bool:
     before = text[statements.start_of_line(text, span.start):span.start]
+    capital = text[span.start:span.start + 1].isupper()
     return bool(_ITEM_START.search(before)) or (
-        bool(_INLINE_ITEM_NUMBER.search(before)) and text[span.start:span.start + 1].isupper())
+        capital and bool(_INLINE_ITEM_NUMBER.search(before) or _ROW_NUMBER.fullmatch(before)))
 
 
 def _cut_off_by_the_end(document_text: str, clean: CleanText, span: statements.Span) -> bool:

@@ -1085,14 +1085,47 @@ def test_a_development_code_in_brackets_after_a_drugs_name_is_its_alias(name, ke
     ("Participants Must:", True),
     ("To take part, you need to:", True),
     ("Patients should not:", True),
+    ("You can take part in this study if:", True),  # on what condition people may take part
+    ("You may be eligible to join if:", True),
     ("Key facts:", False),  # a list under another lead is no list of criteria
     ("What happens during the study", False),
+    ("Call the study team if:", False),  # "if:" alone says nothing about taking part
 ])
 def test_a_list_under_a_lead_saying_what_people_must_be_or_do_states_criteria(lead, kept):
     item = "Participants must have type 2 diabetes for at least six months"
     document, clean = _doc(f"Overview\n\n{lead}\n\n  \u2022 Be aged 18 to 65\n\n  \u2022 {item}\n\nContact us\n")
     out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
     assert (out.values.get("inclusion_criteria") == [item]) is kept
+
+
+@pytest.mark.parametrize("rows,kept", [
+    # a numbered table flattened to text: row numbers glued to the rows or spaced from them,
+    # with the table's column header between the lead and the rows
+    ("Criterion\n1Aged 18 to 65 years\n2Type 2 diabetes for at least six months\n", True),
+    ("1 Aged 18 to 65 years\n2 Type 2 diabetes for at least six months\n", True),
+    # a numbered list under a lead that is not about taking part states no criteria
+    (None, False),
+])
+def test_numbered_table_rows_under_a_participation_lead_are_criteria(rows, kept):
+    item = "Type 2 diabetes for at least six months"
+    lead = "You can take part in this study if:" if rows else "Our three study visits:"
+    rows = rows or "1Aged 18 to 65 years\n2Type 2 diabetes for at least six months\n"
+    document, clean = _doc(f"Overview\n\n{lead}\n{rows}\nContact us\n")
+    out = ground(document, clean, [Finding("inclusion_criteria", [item], "llm:x")])
+    assert (out.values.get("inclusion_criteria") == [item]) is kept
+
+
+@pytest.mark.parametrize("line,kept", [
+    ("1Pregnant or breastfeeding", True),  # a row number glued to its row
+    ("12 Pregnant or breastfeeding", True),
+    ("3D scans of the Pregnant or breastfeeding", False),  # a word with a digit in it is no row number
+    ("in 2 Pregnant or breastfeeding", False),  # a number inside a line, no full stop: no item number
+])
+def test_a_row_number_opening_the_line_starts_an_item(line, kept):
+    item = "Pregnant or breastfeeding"
+    document, clean = _doc(f"Exclusion criteria\n{line}\n")
+    out = ground(document, clean, [Finding("exclusion_criteria", [item], "llm:x")])
+    assert (out.values.get("exclusion_criteria") == [item]) is kept
 
 
 @pytest.mark.parametrize("text,field_name,measure,stored_as", [
