@@ -502,8 +502,8 @@ def _addressed_to_model(lines: list[_Line]) -> set[int]:
 
 # --- A bilingual record's other-language copy -------------------------------------
 # Registries that keep records in two languages print every field twice, a label and value in the
-# local script and again in English ("注册题目:" value, "Public title:" value), the two labels
-# either each over its value or stacked over both values. The contract stores the English
+# local script and again in English ("Public title:" and its value), the two labels either each
+# over its value or stacked over both values. The contract stores the English
 # rendering; the local copy is the same fact again, and a model shown both tends to copy the
 # first. Where a field's English value is there, its local-script value lines go; a field
 # given in one script only keeps what it has.

@@ -275,13 +275,13 @@ def _not_stated_as_condition(text: str, span: statements.Span) -> bool:
 
 
 # A line that ends by introducing what a person must be or do ("Participants must:", "You should
-# not:", "To take part you need to:") or on what condition they may take part ("You may
-# participate in this study if:", "You can join if:"): the list under it states who may enrol.
+# not:", "To take part you need to:") or on what condition they may take part ("You can take
+# part if:", "You may be able to join if:"): the list under it states who may enrol.
 _REQUIREMENTS_LEAD = re.compile(
     r"\b(?:must|should|need to|needs to)(?: not| have| be)?[ \t]*:$"
     r"|\b(?:participate|take part|join|enrol+|be included|be eligible|qualify)\b[^:\n]*\bif[ \t]*:$", re.I)
 # A list item's start: a bullet, a dash or a number, or a table's row number before a capitalised
-# word, glued to it where a flattened table lost the cell border ("1Histologically confirmed ...").
+# word, glued to it where a flattened table lost the cell border ("1Aged 18 or over").
 _LIST_ITEM_LINE = re.compile(r"[-\u2013*\u2022\u00b7>]|\(?(?:\d{1,2}|[a-z])[.)]\s|\d{1,2}[ \t]?(?-i:[A-Z][a-z])", re.I)
 # A table's column header between a list's lead and its rows: a word or two, no punctuation.
 _COLUMN_HEADER_LINE = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)?")
@@ -320,8 +320,8 @@ def _names_who_may_enrol(text: str, span: statements.Span) -> bool:
 
 
 def _stated_as_criterion(text: str, span: statements.Span) -> bool:
-    """A criterion is one where the page lists criteria (_in_eligibility_criteria). Narrative prose elsewhere ("patients with X were enrolled")
-    is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
+    """A criterion is one where the page lists criteria (_in_eligibility_criteria). Narrative
+    prose elsewhere ("patients with X were enrolled") is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
     after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
     dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
     return _starts_an_item(text, span) and _in_eligibility_criteria(text, span)
@@ -334,8 +334,8 @@ _ITEM_START = re.compile(r"(?:^|[.;:!?]|\s[-\u2013*\u2022])[\s\-\u2013*\u2022\u0
 
 # An item number inside a line ("... aged 18 or over 2. Inpatient at a study site"), before a capital.
 _INLINE_ITEM_NUMBER = re.compile(r"\s\d{1,2}[.)]\s+$")
-# A row number opening the line, bare or glued to the row's text ("1Histologically confirmed",
-# "2 Measurable disease"): a numbered table flattened to text.
+# A row number opening the line, bare or glued to the row's text ("1Aged 18 or over", "2 Able to
+# give consent"): a numbered table flattened to text.
 _ROW_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]*")
 
 
@@ -501,8 +501,8 @@ _REGISTRY_FURNITURE = re.compile(r"\b(?:regist\w*|records?|information|database|
 
 def _names_a_registrys_own_page(text: str) -> bool:
     """A short name that opens with a registry's name and goes on about the registry's record,
-    registration or site ("IRCT registration information") is the page's furniture; an
-    organization that shares letters with a registry ("NCT Heidelberg") is not."""
+    registration or site ("<registry> registration information") is the page's furniture; an
+    organization whose name opens with a registry's letters is not."""
     words = text.split()
     for length in (1, 2):
         if len(words) > length and normalize.is_registry_name(" ".join(words[:length])):

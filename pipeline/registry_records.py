@@ -225,11 +225,10 @@ _WILL_BE_EXCLUDED = re.compile(r"\bwill be excluded$", re.IGNORECASE)
 # "Patients who meet any of the following exclusion criteria will be excluded from this study.":
 # a sentence that introduces the list (unnumbered, first under its heading) is not a criterion.
 _LEAD_IN = re.compile(r"\b(?:any|all|each|one or more|either) of the following\b", re.IGNORECASE)
-# An item that is nothing but such a lead-in, wherever it stands ("One of the following:",
-# "Additionally ONE of the following must be met:", "Patients must meet all of the following
-# criteria:"): it introduces criteria and states none. One that says what the following items
-# are stays ("A diagnosis of heart failure as defined by ALL THREE of the following:", "History
-# of any of the following:").
+# An item that is nothing but such a lead-in, wherever it stands ("One of the following:", "Also
+# ONE of the following must apply:", "Patients must meet all of the following criteria:"): it
+# introduces criteria and states none. One that says what the following items are stays ("A
+# disease shown by ALL THREE of the following:", "History of any of the following:").
 _ONLY_A_LEAD_IN = re.compile(
     r"(?:(?!(?:of|with|to|for|in|on|by|after|before)\b)\w+,?\s+){0,3}(?:any|all|each|one or more|either|at least (?:one|two)|one|two|three)(?:\s+\w+)?"
     r"\s+of\s+the\s+following(?:\s+[\w-]+){0,5}\s*:?", re.IGNORECASE)

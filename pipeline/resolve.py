@@ -124,7 +124,7 @@ def one_treatment_each(item: Any) -> list:
     return [{**item, "name": part, "description": None} for part in parts]
 
 
-# "Brexpiprazole (OPC-34712)", "X(TJ-14)": a bracketed code (letters and digits, no spaces) after a
+# "Examplizumab (XYZ-12345)", "X(AB-12)": a bracketed code (letters and digits, no spaces) after a
 # one-word name of four letters or more. Not a dose or strength ("(10 mg)", "(81mg)", "(0.5%)") nor
 # an abbreviation without digits ("(ABC)"), which scorers and readers take as part of the name.
 _BRACKETED_CODE = re.compile(r"(?<=[^\W\d_]{4})\s*[(\[](?=[^)\]]*\d)(?=[^)\]]*[^\W\d_])"

@@ -1066,8 +1066,8 @@ def test_a_title_a_sentence_quotes_as_the_trials_name_stands_as_a_title(text, ti
 
 
 @pytest.mark.parametrize("name,kept_name", [
-    ("Brexpiprazole (OPC-34712)", "Brexpiprazole"),
-    ("Hangeshashinto(TJ-14)", "Hangeshashinto"),
+    ("Examplizumab (XYZ-12345)", "Examplizumab"),
+    ("Herbalgranule(HG-12)", "Herbalgranule"),
     ("nivolumab [BMS-936558]", "nivolumab"),
     # an abbreviation, a dose or strength, or a code that is the only name stays as written
     ("abacavir (ABC)", "abacavir (ABC)"),

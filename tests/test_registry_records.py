@@ -627,11 +627,11 @@ def test_split_criteria_joins_hard_wrapped_lines_and_drops_other_fields(text, in
     # an item that only introduces the items under it states no criterion, wherever it stands
     ("Inclusion Criteria:\n1. Age 18 or older\n2. One of the following:\n- Heart failure\n- Angina\n",
      ["Age 18 or older", "Heart failure", "Angina"]),
-    ("Inclusion Criteria:\n- Signed consent\nAdditionally ONE of the following must be met:\n- LVEF < 35%\n",
+    ("Inclusion Criteria:\n- Signed consent\nAlso ONE of the following must apply:\n- LVEF < 35%\n",
      ["Signed consent", "LVEF < 35%"]),
     # one that says what the items define, or names them itself, is a criterion
-    ("Inclusion Criteria:\n- Heart failure as defined by ALL THREE of the following:\n- NYHA class III\n",
-     ["Heart failure as defined by ALL THREE of the following:", "NYHA class III"]),
+    ("Inclusion Criteria:\n- Heart failure as shown by ALL THREE of the following:\n- NYHA class III\n",
+     ["Heart failure as shown by ALL THREE of the following:", "NYHA class III"]),
     ("Inclusion Criteria:\n- History of any of the following:\n- Stroke\n",
      ["History of any of the following:", "Stroke"]),
     ("Inclusion Criteria:\n- Prior treatment with one of the following: A or B\n",
