@@ -321,9 +321,10 @@ def _names_who_may_enrol(text: str, span: statements.Span) -> bool:
 
 def _stated_as_criterion(text: str, span: statements.Span) -> bool:
     """A criterion is one where the page lists criteria (_in_eligibility_criteria). Narrative
-    prose elsewhere ("patients with X were enrolled") is not turned into criteria. It starts where an item starts (a line, a bullet, a sentence,
-    after a colon): "dementia with Lewy bodies" in "... at least one of the following: A,
-    dementia with Lewy bodies, C" is a piece of one criterion, not a criterion."""
+    prose elsewhere ("patients with X were enrolled") is not turned into criteria. It starts
+    where an item starts (a line, a bullet, a sentence, after a colon): "dementia with Lewy
+    bodies" in "... at least one of the following: A, dementia with Lewy bodies, C" is a piece
+    of one criterion, not a criterion."""
     return _starts_an_item(text, span) and _in_eligibility_criteria(text, span)
 
 
