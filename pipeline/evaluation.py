@@ -17,6 +17,7 @@ this works from an installed wheel too; `gold_dir` scores a user's own gold fold
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import hashlib
 import json
@@ -65,6 +66,7 @@ class GoldDoc:
     sha256: str
     site: str = "seeds"  # eval_split.site_of its URL
     split: str = "dev"  # eval_split.split_of its site
+    collection: str = "seeds"  # when it joined the set: collection_of_pages' name, "corpus" or "seeds"
 
 
 def default_corpus_root() -> Optional[Path]:
@@ -83,6 +85,21 @@ def _corpus(corpus_root: Optional[Path]) -> tuple[Optional[Path], bool]:
 
 
 COLLECTED_PREFIX = "eval/pages/"  # pages collected into the repository (eval/README.md)
+
+
+def collection_of_pages(pages_dir: Path = PAGES_DIR) -> dict[str, str]:
+    """Collected page file name -> the collection it joined the set with: the name of the manifest
+    fragment listing it (eval/pages/manifest.d/<name>.tsv, one per collection batch), or
+    "manifest" for eval/pages/manifest.tsv. A batch collected after the code it is scored with
+    is unseen by that code, whichever split its sites fall in."""
+    collections = {}
+    for manifest in [pages_dir / "manifest.tsv", *sorted((pages_dir / "manifest.d").glob("*.tsv"))]:
+        if manifest.is_file():
+            name = "manifest" if manifest.parent == pages_dir else manifest.stem
+            with manifest.open(encoding="utf-8", newline="") as rows:
+                for row in csv.DictReader(rows, delimiter="\t"):
+                    collections[row["file"]] = name
+    return collections
 
 
 def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
@@ -105,6 +122,7 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
     if not gold_files:
         raise EvalError(f"no gold files in {gold_dir}")
 
+    collections = collection_of_pages()
     docs: list[GoldDoc] = []
     for gold_file in gold_files:
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
@@ -114,8 +132,10 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
         site = site_of(gold["url"])
         if split is not None and split_of(site) != split:
             continue
+        collection = "seeds" if source.startswith("seeds/") else "corpus"
         if source.startswith(COLLECTED_PREFIX):
             path = PAGES_DIR / source[len(COLLECTED_PREFIX):]
+            collection = collections.get(path.name, "manifest")
         elif have_corpus:
             path = root / source
         elif source.startswith("seeds/"):
@@ -123,7 +143,7 @@ def gold_documents(corpus_root: Optional[Path] = None, only: Sequence[str] = (),
         else:
             continue
         docs.append(GoldDoc(source=source, path=path, kind=gold["kind"], labels=gold["labels"], sha256=gold["sha256"],
-                            site=site, split=split_of(site)))
+                            site=site, split=split_of(site), collection=collection))
 
     _check_documents(docs)
     if not docs:
@@ -197,6 +217,29 @@ def split_scores(documents: list["DocumentScore"]) -> dict[str, SplitScore]:
             site_macro_f1=site_macro_f1(scored),
             sites=len({d.gold.site for d in members}),
         )
+    return result
+
+
+@dataclass
+class CollectionScore:
+    """The scores of the documents that joined the set together (GoldDoc.collection)."""
+
+    name: str
+    dev: int  # documents on each side of the split
+    validation: int
+    scorecard: Scorecard
+
+
+def collection_scores(documents: list["DocumentScore"]) -> list[CollectionScore]:
+    """One score per collection, by name (collection batches are named in the order they were added)."""
+    names = sorted({d.gold.collection for d in documents})
+    result = []
+    for name in names:
+        members = [d for d in documents if d.gold.collection == name]
+        result.append(CollectionScore(
+            name=name, dev=sum(d.gold.split == "dev" for d in members),
+            validation=sum(d.gold.split == "validation" for d in members),
+            scorecard=score([(d.predicted, d.gold.labels, d.gold.kind) for d in members])))
     return result
 
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .evaluation import Comparison, EvalRun, SplitScore
+from .evaluation import Comparison, EvalRun, SplitScore, collection_scores
 from .scoring import Scorecard
 
 REPORT_NAME = "eval-report.md"
@@ -26,6 +26,7 @@ CHART_NAME = "field-f1.png"
 FIELD_COLUMNS = ("field", "tp", "fp", "fn", "precision", "recall", "F1", "hallucination rate")
 SUMMARY_LABELS = {"_micro": "micro (counts summed)", "_macro": "macro (mean of fields)"}
 KIND_COLUMNS = ("kind", "documents", "micro P", "micro R", "micro F1", "macro F1", "hallucination rate")
+COLLECTION_COLUMNS = ("collection", "documents (dev / validation)", "tp", "fp", "fn", "micro F1", "hallucination rate")
 
 
 def _number(value: Optional[float]) -> str:
@@ -64,6 +65,17 @@ def kind_rows(card: Scorecard) -> list[list[str]]:
         micro, macro = sub.micro, sub.macro
         rows.append([kind, str(sub.documents), _number(micro.precision), _number(micro.recall),
                      _number(micro.f1), _number(macro.f1), _number(sub.hallucination_rate)])
+    return rows
+
+
+def collection_rows(run: EvalRun) -> list[list[str]]:
+    """One row per collection batch: its documents on each side of the split, micro counts and F1."""
+    rows = []
+    for collection in collection_scores(run.documents):
+        micro = collection.scorecard.micro
+        rows.append([collection.name, f"{collection.dev + collection.validation} ({collection.dev} / "
+                     f"{collection.validation})", str(micro.tp), str(micro.fp), str(micro.fn),
+                     _number(micro.f1), _number(collection.scorecard.hallucination_rate)])
     return rows
 
 
@@ -235,6 +247,12 @@ def write_report(run: EvalRun, directory: Path) -> ReportFiles:
                   "of all documents with no gold value.", ""]
     lines += ["## Per document kind", ""]
     lines += _markdown_table(KIND_COLUMNS, kind_rows(run.scorecard))
+    lines += ["", "## Per collection", "",
+              "The documents by when they joined the set: the corpus, the seeds, and each batch of collected "
+              "pages (eval/pages/manifest.tsv, then one eval/pages/manifest.d/ fragment per batch). A batch "
+              "collected after the code it is scored with was never read while writing that code, whichever "
+              "split its sites fall in.", ""]
+    lines += _markdown_table(COLLECTION_COLUMNS, collection_rows(run))
     lines += ["", "## Per-field F1", ""]
     lines += [f"![Per-field F1]({CHART_NAME})" if chart_path else f"_{note}_"]
     if run.notes[1:]:

@@ -261,6 +261,36 @@ def test_report_without_matplotlib_still_writes_the_markdown(seeds_run, tmp_path
     assert "matplotlib is not installed" in markdown and "| target_enrollment |" in markdown
 
 
+def test_collection_of_pages_names_the_manifest_or_fragment_listing_each_page(tmp_path):
+    header = "file\turl\tretrieved\tkind\ttrial_id\tsite\tlanguage\n"
+    (tmp_path / "manifest.d").mkdir()
+    (tmp_path / "manifest.tsv").write_text(header + "a.txt\thttp://a.org/\t2026-01-01\tnews\t\ta.org\ten\n")
+    (tmp_path / "manifest.d" / "s9-batch.tsv").write_text(
+        header + "b.txt\thttp://b.org/\t2026-01-02\tnews\t\tb.org\ten\nc.txt\thttp://c.org/\t2026-01-02\tnews\t\tc.org\ten\n")
+    assert evaluation.collection_of_pages(tmp_path) == {"a.txt": "manifest", "b.txt": "s9-batch", "c.txt": "s9-batch"}
+    assert evaluation.collection_of_pages(tmp_path / "nowhere") == {}
+
+
+def test_report_scores_each_collection_batch_apart(tmp_path):
+    # one collected page from the first manifest and one from a later batch's fragment, and the seeds
+    first = {}
+    for page, collection in evaluation.collection_of_pages().items():
+        first.setdefault(collection, page)
+    later = sorted(name for name in first if name != "manifest")[-1]
+    picked = [first["manifest"], first[later]]
+    run = evaluation.run_eval(tmp_path / "no-corpus", db_path=str(tmp_path / "eval.duckdb"), llm=None,
+                              endpoint_label="none", only=["seeds/*", *(f"eval/pages/{page}" for page in picked)])
+    rows = {row[0]: row for row in report.collection_rows(run)}
+    assert set(rows) == {"seeds", "manifest", later}
+    assert rows["seeds"][1].startswith("5 (") and rows["manifest"][1].startswith("1 (") and rows[later][1].startswith("1 (")
+    scored = {d.gold.collection: d for d in run.documents}
+    counts = evaluation.collection_scores(run.documents)
+    assert sum(c.dev + c.validation for c in counts) == len(run.documents)
+    assert scored[later].gold.source == f"eval/pages/{first[later]}"
+    markdown = report.write_report(run, tmp_path / "report").markdown.read_text(encoding="utf-8")
+    assert "## Per collection" in markdown and f"| {later} | 1 (" in markdown
+
+
 def test_without_a_corpus_only_the_seeds_and_collected_pages_are_scored_and_the_run_says_so(tmp_path):
     db, missing = tmp_path / "eval.duckdb", tmp_path / "no-corpus"
     result = invoke("--no-llm", "--corpus", str(missing), "--db", str(db), "--report", str(tmp_path / "report"))
