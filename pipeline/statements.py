@@ -48,16 +48,31 @@ _NUMBER = re.compile(rf"(?<![{_NOT_BESIDE}.])\d{{1,3}}(?:[,\s.]\d{{3}})+(?![{_NO
                      rf"|(?<![{_NOT_BESIDE}.])\d+(?:\.\d+)?(?![{_NOT_BESIDE}])")
 
 
+# A scale word after a number multiplies it ("10 mil" = 10,000; "2.9万" = 29,000).
+_SCALES = [(re.compile(rf"[ \t\u00a0]+(?:{words})(?![\w])", re.I), scale) for scale, words in lexicon.SCALE_WORDS.items()] + [
+    (re.compile(rf"[ \t]?(?:{words})"), scale) for scale, words in lexicon.CJK_SCALE_WORDS.items()]
+
+
 def numbers(text: str) -> list[tuple[float, Span]]:
+    """The numbers a text writes: digits with thousands separators or a decimal part, times the
+    scale word after them if any ("10 mil", "1.5 million", "2.9万")."""
     found = []
     for match in _NUMBER.finditer(text):
         raw = re.sub(r"[,\s]", "", match.group())
+        end = match.end()
+        # the digits after a decimal comma ("1,5 millones") are no number of their own to scale
+        after_decimal_comma = re.search(r"\d,$", text[max(0, match.start() - 2):match.start()]) is not None
+        scaled = None if after_decimal_comma else next(
+            ((scale, words.match(text, end)) for words, scale in _SCALES if words.match(text, end)), None)
         if raw.count(".") > 1 or (raw.count(".") == 1 and len(raw.split(".")[1]) == 3):
             raw = raw.replace(".", "")  # 1.200 as a thousands separator
         try:
-            found.append((float(raw), Span(match.start(), match.end())))
+            value = float(raw)
         except ValueError:
             continue
+        if scaled is not None:
+            value, end = round(value * scaled[0]), scaled[1].end()
+        found.append((value, Span(match.start(), end)))
     return found
 
 

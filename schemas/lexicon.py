@@ -83,6 +83,16 @@ SAMPLE_SIZE_LABELS = (
     r"|fallzahl|stichprobengr\u00f6\u00dfe|taille de l'\u00e9chantillon|tama\u00f1o de (?:la )?muestra"
     r"|dimensione del campione|tamanho da amostra|steekproefgrootte"
 )
+# Words that scale the number before them, as news items write counts in words ("10 mil
+# voluntários", "40 bin kişi", "3 Tausend", "2.9万人"): value -> its words. Latin- and
+# Cyrillic-script words follow the number after a space; CJK ones directly or after a space.
+SCALE_WORDS = {
+    1_000: r"thousand|mil|mille|mila|tausend|duizend|bin|tys\.|tysi\u0105c\w*|\u0442\u044b\u0441\.|\u0442\u044b\u0441\u044f\u0447\w*"
+           r"|ribu|ngh\u00ecn|ng\u00e0n",
+    1_000_000: r"million|millions|millones|mill\u00f3n|milh\u00f5es|milh\u00e3o|milioni|milione|millionen|miljoen|milyon"
+               r"|mln|\u043c\u0438\u043b\u043b\u0438\u043e\u043d\w*|juta|tri\u1ec7u",
+}
+CJK_SCALE_WORDS = {1_000: r"\u5343|\ucc9c", 10_000: r"\u4e07|\ub9cc"}  # 千 천, 万 만
 # Age units in other languages: "18 ans", "18 Jahre", "18 años", "18 anni", "18 anos", "18 jaar"
 # (whole words), and the CJK ones written right after the number: "18歳", "18岁", "18세".
 AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"

@@ -274,3 +274,24 @@ def test_labelled_enum_wordings_are_statements(field_name, text, value):
 ])
 def test_a_company_is_told_by_its_legal_form_or_industry_word(name, company):
     assert bool(re.search(lexicon.COMPANY_NAME_WORDS, name, re.I)) is company
+
+
+@pytest.mark.parametrize("text,count", [
+    ("O estudo envolverá 10 mil voluntários.", 10_000),  # a scale word after the number
+    ("Die Studie soll 3 Tausend Teilnehmer einschließen.", 3_000),
+    ("Lo studio arruolerà 2.000 mila persone.", 2_000_000),  # a thousands separator, then the scale
+    ("The trial will enrol 1.5 million people.", 1_500_000),
+    ("试验计划招募2.9万名受试者", 29_000),  # CJK scale right after the number
+    ("1만 명의 환자를 모집한다", 10_000),
+])
+def test_a_count_written_with_a_scale_word_is_the_scaled_number(text, count):
+    assert count in [number for number, _ in statements.counts_of_participants(text)]
+
+
+@pytest.mark.parametrize("text,not_counts", [
+    ("Se incluirán 1,5 millones de personas.", {5_000_000, 1_500_000}),  # a decimal comma is not read
+    ("Each of the 3 bins holds 40 vials for patients.", {3_000}),  # an English word is no scale
+    ("About 12 milliliters per patient.", {12_000}),
+])
+def test_no_scale_is_read_where_the_word_is_not_one(text, not_counts):
+    assert not not_counts & {number for number, _ in statements.counts_of_participants(text)}
