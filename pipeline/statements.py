@@ -48,14 +48,14 @@ _NUMBER = re.compile(rf"(?<![{_NOT_BESIDE}.])\d{{1,3}}(?:[,\s.]\d{{3}})+(?![{_NO
                      rf"|(?<![{_NOT_BESIDE}.])\d+(?:\.\d+)?(?![{_NOT_BESIDE}])")
 
 
-# A scale word after a number multiplies it ("10 mil" = 10,000; "2.9万" = 29,000).
+# A scale word after a number multiplies it ("12 mil" = 12,000; "1.2万" = 12,000).
 _SCALES = [(re.compile(rf"[ \t\u00a0]+(?:{words})(?![\w])", re.I), scale) for scale, words in lexicon.SCALE_WORDS.items()] + [
     (re.compile(rf"[ \t]?(?:{words})"), scale) for scale, words in lexicon.CJK_SCALE_WORDS.items()]
 
 
 def numbers(text: str) -> list[tuple[float, Span]]:
     """The numbers a text writes: digits with thousands separators or a decimal part, times the
-    scale word after them if any ("10 mil", "1.5 million", "2.9万")."""
+    scale word after them if any ("12 mil", "1.5 million", "1.2万")."""
     found = []
     for match in _NUMBER.finditer(text):
         raw = re.sub(r"[,\s]", "", match.group())

@@ -83,8 +83,8 @@ SAMPLE_SIZE_LABELS = (
     r"|fallzahl|stichprobengr\u00f6\u00dfe|taille de l'\u00e9chantillon|tama\u00f1o de (?:la )?muestra"
     r"|dimensione del campione|tamanho da amostra|steekproefgrootte"
 )
-# Words that scale the number before them, as news items write counts in words ("10 mil
-# voluntários", "40 bin kişi", "3 Tausend", "2.9万人"): value -> its words. Latin- and
+# Words that scale the number before them, as news items write counts in words ("12 mil
+# participantes", "25 bin kişi", "3 Tausend", "1.2万人"): value -> its words. Latin- and
 # Cyrillic-script words follow the number after a space; CJK ones directly or after a space.
 SCALE_WORDS = {
     1_000: r"thousand|mil|mille|mila|tausend|duizend|bin|tys\.|tysi\u0105c\w*|\u0442\u044b\u0441\.|\u0442\u044b\u0441\u044f\u0447\w*"

@@ -277,11 +277,11 @@ def test_a_company_is_told_by_its_legal_form_or_industry_word(name, company):
 
 
 @pytest.mark.parametrize("text,count", [
-    ("O estudo envolverá 10 mil voluntários.", 10_000),  # a scale word after the number
+    ("O ensaio vai recrutar 12 mil participantes.", 12_000),  # a scale word after the number
     ("Die Studie soll 3 Tausend Teilnehmer einschließen.", 3_000),
     ("Lo studio arruolerà 2.000 mila persone.", 2_000_000),  # a thousands separator, then the scale
     ("The trial will enrol 1.5 million people.", 1_500_000),
-    ("试验计划招募2.9万名受试者", 29_000),  # CJK scale right after the number
+    ("试验计划招募1.2万名受试者", 12_000),  # CJK scale right after the number
     ("1만 명의 환자를 모집한다", 10_000),
 ])
 def test_a_count_written_with_a_scale_word_is_the_scaled_number(text, count):
