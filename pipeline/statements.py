@@ -63,7 +63,7 @@ def numbers(text: str) -> list[tuple[float, Span]]:
         # the digits after a decimal comma ("1,5 millones") are no number of their own to scale
         after_decimal_comma = re.search(r"\d,$", text[max(0, match.start() - 2):match.start()]) is not None
         scaled = None if after_decimal_comma else next(
-            ((scale, words.match(text, end)) for words, scale in _SCALES if words.match(text, end)), None)
+            ((scale, word) for words, scale in _SCALES if (word := words.match(text, end))), None)
         if raw.count(".") > 1 or (raw.count(".") == 1 and len(raw.split(".")[1]) == 3):
             raw = raw.replace(".", "")  # 1.200 as a thousands separator
         try:
