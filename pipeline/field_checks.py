@@ -544,6 +544,8 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
         return "a list of authors, not an organization"
     if name in ("arms", "interventions") and re.sub(r"[^a-z ]", "", text.lower()).strip() in _CATEGORIES:
         return "a category, not a name"
+    if name in ("arms", "interventions") and _a_sentence(text):
+        return "a sentence, not a name"  # a model short of a name copies the page's sentence about it
     if name in ("public_title", "scientific_title") and len(re.findall(r"\b[^\W\d_]{2,}", text)) < 3:
         return "too short to be a title"  # "EudraCT number 2015-001894-4": a label and a number
     if name in ("public_title", "scientific_title") and ids and ids[0].start == 0:
@@ -562,6 +564,22 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
     if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
         return "a place, not a site"
     return None
+
+
+# A name of a treatment or an arm is a noun phrase: a dozen words at most ("Drug X 10 mg once daily
+# for use with device Y"). More than MAX_NAME_WORDS words, or several words closing with a sentence's
+# stop after a word in lower case ("... each lasting one month."), are a sentence; an abbreviation's
+# stop ("Inc.", "Co.") closes no sentence.
+MAX_NAME_WORDS = 15
+
+
+def _a_sentence(text: str) -> bool:
+    words = text.split()
+    if len(words) > MAX_NAME_WORDS:
+        return True
+    last = words[-1] if words else ""
+    closes = last.endswith((".", "!", "?")) and last[:-1].isalpha() and last[:-1].islower() and len(last) > 3
+    return (len(words) >= 5 and closes) or last.endswith(("\u3002", "\uff01", "\uff1f"))  # CJK: 。！？
 
 
 # A contact is a person, or a named contact desk. An organization is a sponsor or a site; one

@@ -151,6 +151,22 @@ def test_categories_acronyms_and_short_titles_are_not_names_or_titles():
     assert reasons["interventions"] == "a category, not a name"
 
 
+@pytest.mark.parametrize("name, kept", [
+    ("Each participant will follow one of two exercise plans, each lasting six weeks.", False),
+    ("The company said the start of the study marks an important step for its programme.", False),
+    ("to find out whether the new tablet can help adults whose migraine is not controlled by their usual medicines", False),
+    ("Acme-123 tablets 10 mg once daily", True),
+    ("Drug X for injection for use with the Acme Delivery System", True),  # long, but a name
+    ("Standard care as provided by Acme Co.", True),  # an abbreviation's stop closes no sentence
+])
+def test_a_sentence_copied_into_an_interventions_name_is_not_a_name(name, kept):
+    document, clean = _doc(f"Intervention:\n{name}\n")
+    out = ground(document, clean, [Finding("interventions", [{"name": name, "type": None, "description": None}], "llm:x")])
+    assert ("interventions" in out.values) is kept
+    if not kept:
+        assert {r.reason for r in out.rejections if r.field == "interventions"} == {"a sentence, not a name"}
+
+
 def test_one_mention_of_an_organization_states_one_role():
     """'Sponsor: Parexel' makes Parexel the sponsor, not also a funder or a site; a second,
     separate mention under Funding does state the funder."""
