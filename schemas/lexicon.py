@@ -98,6 +98,17 @@ CJK_SCALE_WORDS = {1_000: r"\u5343|\ucc9c", 10_000: r"\u4e07|\ub9cc"}  # 千 천
 AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"
 CJK_AGE_UNITS = r"\u6b73|\u5c81|\uc138"
 
+# The word "phase" as trial pages write it (regex forms): Romance "fase", Czech "fáze", Polish "faza" with its
+# case forms, Turkish "faz", Cyrillic "фаза" with its case forms; the numeral follows ("fase III", "Faz-2",
+# "фаза 3"). Slavic and Turkish pages also put an ordinal before the word ("II fazy", "III фаза", "2. Faz").
+# Portuguese "faz" is also a verb of durations ("faz 2 anos": two years ago), which states no phase.
+PHASE_WORDS = (r"phase|fase|f\u00e1ze|f\u00e1zi|faz[aey]|fazie"
+               r"|faz(?!\w)(?![\s-]*\d+\s*(?:anos?|mes(?:es)?|dias?|semanas?|horas?)(?!\w))"
+               r"|\u0444\u0430\u0437[\u0430\u044b\u0435\u0443\u0438]")
+PHASE_WORDS_AFTER_NUMERAL = (r"faz[aey\u0119]|fazie|faz[\u0131i]?|f\u00e1ze|f\u00e1zi"
+                             r"|\u0444\u0430\u0437[\u0430\u044b\u0435\u0443\u0438]")
+
+
 # Words that name a person's role in a trial in other languages: investigator, person in
 # charge, contact person, applicant. 研究者 负责人 联系人 申请人 責任者 担当者 연구자 책임자 담당자 연락처
 CONTACT_ROLE_WORDS = (

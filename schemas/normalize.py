@@ -568,7 +568,9 @@ _PHASE_RANGE = re.compile(  # matched against _key() text: "phase 2 3", "phase 1
 # "faza", and the CJK counters "III期临床" / "第3相" / "3상" (Chinese, Japanese, Korean; a Chinese
 # 期 counts only before 临床/试验/研究, since "III期肺癌" is a cancer stage), with their numerals;
 # rewritten to the English form before reading.
-_PHASE_WORD_ELSEWHERE = re.compile(r"\b(?:fase|f\u00e1ze|faza|\u0444\u0430\u0437\u0430)\b", re.I)
+_PHASE_WORD_ELSEWHERE = re.compile(rf"(?<!\w)(?:{lexicon.PHASE_WORDS})(?!\w)", re.I)
+# "II fazy", "2. Faz": the numeral before the word -> "phase II".
+_NUMERAL_BEFORE_PHASE_WORD = re.compile(rf"(?<!\w)([1-4]|iv|i{{1,3}})\.?\s*(?:{lexicon.PHASE_WORDS_AFTER_NUMERAL})(?!\w)", re.I)
 _CJK_PHASE = re.compile(
     r"\u7b2c?\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)([abc]?)"
     r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)([abc]?))?"
@@ -582,7 +584,8 @@ def _phase_in_english(text: str) -> str:
         first = _CJK_NUMERALS.get(m[1], m[1]) + m[2]
         second = f"/{_CJK_NUMERALS.get(m[3], m[3])}{m[4]}" if m[3] else ""
         return f" phase {first}{second} "
-    return _PHASE_WORD_ELSEWHERE.sub("phase", _CJK_PHASE.sub(cjk, text)).strip()
+    text = _NUMERAL_BEFORE_PHASE_WORD.sub(r"phase \1", _CJK_PHASE.sub(cjk, text))
+    return _PHASE_WORD_ELSEWHERE.sub("phase", text).strip()
 
 
 def _phases_in(text: str) -> list[str] | None:

@@ -295,3 +295,24 @@ def test_a_count_written_with_a_scale_word_is_the_scaled_number(text, count):
 ])
 def test_no_scale_is_read_where_the_word_is_not_one(text, not_counts):
     assert not not_counts & {number for number, _ in statements.counts_of_participants(text)}
+
+
+@pytest.mark.parametrize("text, phases", [
+    ("The sponsor runs a phase IV, open-label extension.", ["PHASE4"]),  # not "phase I" and a "V"
+    ("A Phase IIb dose-ranging study", ["PHASE2"]),
+    ("Faz-2 çalışması için gönüllüler aranıyor.", ["PHASE2"]),  # Turkish
+    ("2. Faz çalışması başladı.", ["PHASE2"]),  # Turkish, ordinal before the word
+    ("Badanie II fazy obejmie 120 pacjentów.", ["PHASE2"]),  # Polish, numeral before the word
+    ("Начались испытания фазы 3.", ["PHASE3"]),  # Russian, the word declined
+    ("Препарат прошёл III фазу испытаний.", ["PHASE3"]),
+])
+def test_phases_in_other_languages_and_roman_numerals(text, phases):
+    assert [value for value, _ in statements.enum_statements("phases", text)] == [phases]
+
+
+@pytest.mark.parametrize("text", [
+    "Phase 10 of the construction plan",  # a number that is no phase
+    "O estudo começou faz 2 anos.",  # Portuguese "faz": a duration
+])
+def test_what_only_resembles_a_phase_is_none(text):
+    assert list(statements.enum_statements("phases", text)) == []
