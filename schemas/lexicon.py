@@ -61,7 +61,7 @@ def language_names() -> frozenset[str]:
     return frozenset(names)
 
 
-# Words a count of people is written with. Latin-script words are matched as whole words;
+# Words a count of people is written with. Latin- and Cyrillic-script words are matched as whole words;
 # CJK counters follow the number directly ("600명", "60名", "200例", "100人").
 PARTICIPANT_WORDS = (
     # English, beyond "participants" and "patients": who else a trial enrolls
@@ -73,8 +73,19 @@ PARTICIPANT_WORDS = (
     r"|pacientes|personas|pessoas|sujetos|sujeitos|ni\u00f1os|crian\u00e7as|volunt[a\u00e1]ri[oa]s|mujeres|mulheres"
     r"|pazienti|partecipanti|soggetti|persone|bambini|volontari|donne"
     r"|pati\u00ebnten|deelnemers|kinderen"
+    # English infants; Polish, Czech; Russian, Ukrainian; Turkish; Indonesian; Vietnamese
+    r"|infants?|babies|toddlers"
+    r"|os\u00f3b|osoby|pacjent\w*|uczestnik\w*|ochotnik\w*|chorych|dzieci|kobiet"
+    r"|pacient\w*|\u00fa\u010dastn\w*|dobrovoln\w*|osob"
+    r"|\u043f\u0430\u0446\u0438\u0435\u043d\u0442\w*|\u0443\u0447\u0430\u0441\u0442\u043d\u0438\u043a\w*"  # пациент участник
+    r"|\u0434\u043e\u0431\u0440\u043e\u0432\u043e\u043b\w*|\u0447\u0435\u043b\u043e\u0432\u0435\u043a"  # добровол человек
+    r"|\u0438\u0441\u043f\u044b\u0442\u0443\u0435\u043c\w*|\u043f\u0430\u0446\u0456\u0454\u043d\u0442\w*"  # испытуем пацієнт
+    r"|\u0443\u0447\u0430\u0441\u043d\u0438\u043a\w*|\u043e\u0441\u0456\u0431"  # учасник осіб
+    r"|g\u00f6n\u00fcll\u00fc\w*|hasta\w*|ki\u015fi\w*|kat\u0131l\u0131mc\u0131\w*"  # gönüllü hasta kişi katılımcı
+    r"|pasien|relawan|peserta|orang|subjek"
+    r"|b\u1ec7nh nh\u00e2n|t\u00ecnh nguy\u1ec7n vi\u00ean|ng\u01b0\u1eddi"  # bệnh nhân tình nguyện viên người
 )
-CJK_PEOPLE_COUNTERS = r"\u540d|\u4f8b|\u4eba|\uba85|\u4f4d"  # 名 例 人 명 位
+CJK_PEOPLE_COUNTERS = r"\u540d|\u4f8b|\u4eba|\uba85|\u4f4d|\ub840"  # 名 例 人 명 位 례
 # CJK words for the people a trial enrolls (no word boundaries in CJK writing): 患者 受试者 被験者 参加者 환자 대상자
 CJK_PARTICIPANT_WORDS = r"\u60a3\u8005|\u53d7\u8bd5\u8005|\u88ab\u9a13\u8005|\u53c2\u52a0\u8005|\ud658\uc790|\ub300\uc0c1\uc790"
 SAMPLE_SIZE_LABELS = (

@@ -62,6 +62,14 @@ def test_foreign_month_names_come_from_the_cldr_for_each_language():
     ("Die Studie soll 300 Patienten einschließen.", 300),
     ("El ensayo incluirá a 450 pacientes.", 450),
     ("The program was tested with 20 students.", 20),
+    ("The trial will enrol 900 premature infants.", 900),  # a word between the count and its people
+    ("W badaniu weźmie udział 250 osób.", 250),  # Polish
+    ("Do studie bude zařazeno 120 pacientů.", 120),  # Czech
+    ("В исследовании примут участие 300 добровольцев.", 300),  # Russian
+    ("Çalışmaya 400 gönüllü katılacak.", 400),  # Turkish
+    ("Uji klinis ini melibatkan 540 relawan.", 540),  # Indonesian
+    ("Thử nghiệm dự kiến trên 250 tình nguyện viên.", 250),  # Vietnamese
+    ("임상시험은 총 90례를 대상으로 진행된다.", 90),  # Korean counter 례
 ])
 def test_counts_of_people_in_other_languages(text, count):
     assert count in [number for number, _ in statements.counts_of_participants(text)]
@@ -71,6 +79,8 @@ def test_counts_of_people_in_other_languages(text, count):
     "Version 3 of the protocol, amended on page 12.",  # numbers about no one
     "In 2019 the hospital opened 4 new wards.",
     "A1 level, 3rd edition",  # digits glued to Latin letters are no numbers
+    "Szpital ma 300 łóżek.",  # Polish: 300 beds
+    "Çalışma 3 yıl sürecek.",  # Turkish: the study lasts 3 years
 ])
 def test_numbers_about_no_people_are_no_counts(text):
     assert list(statements.counts_of_participants(text)) == []
