@@ -232,7 +232,8 @@ ENUM_PATTERNS: dict[str, str] = {
     "intervention_model": r"single group(?: assignment)?|single[- ]arm|parallel(?: assignment| group)?|crossover(?: assignment)?|cross-over|factorial(?: assignment)?|sequential(?: assignment)?",
     # words, not parts of words: "men" is in "treatment", "male" in "female"
     # "all" and "both" answer a sex label; in prose they are about anything ("both groups")
-    "sex": r"\b(?:male and female|males and females|men and women|females?|males?|women|men)\b"
+    "sex": r"\b(?:(?:fe)?males? (?:and|or) (?:fe)?males?|(?:wo)?men (?:and|or) (?:wo)?men"
+           r"|(?:either|any|both|all) (?:sex|sexes|gender|genders)|females?|males?|women|men)\b"
            r"|(?:(?<=sex:)|(?<=gender:)|(?<=sexes eligible for study:))\s*(?:all|both)\b",
     "ipd_sharing": r"(?:ipd|individual participant data|plan to share)[^\n]{0,60}?\b(?:yes|no|undecided)\b",
 }
@@ -251,6 +252,7 @@ _ENUM_SYNONYMS: dict[str, Callable[[str], Any]] = {
 _SURFACE_FIXUPS = {
     "single-arm": "Single Group Assignment", "single arm": "Single Group Assignment",
     "women": "Female", "men": "Male", "men and women": "All", "both": "All", "females": "Female", "males": "Male",
+    "either sex": "All", "either gender": "All", "any sex": "All", "any gender": "All",
 }
 
 

@@ -193,6 +193,11 @@ def criteria_heading_pattern(kind: str) -> str:
 # where one form contains another: negated and longer forms come first, and these forms are tried
 # before the registry labels ("completed enrollment" is not "Completed").
 ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
+    # "either sex" in German, French, Spanish, Italian, Portuguese
+    "sex": (
+        (r"beide[n]? geschlechter\w*|beiderlei geschlechts|les deux sexes|ambos (?:os )?sexos|entrambi i sessi"
+         r"|ambos (?:os )?g[e\u00e9]neros", "All"),
+    ),
     "recruitment_status": (
         (r"(?:closed|no longer open) to (?:new )?(?:enrol\w*|recruitment|accrual|patients|participants)"
          r"|(?:enrol\w*|recruitment|accrual) (?:is |has |was )?(?:now )?(?:closed|complete[d]?)"

@@ -326,3 +326,15 @@ def test_phases_in_other_languages_and_roman_numerals(text, phases):
 ])
 def test_what_only_resembles_a_phase_is_none(text):
     assert list(statements.enum_statements("phases", text)) == []
+
+
+@pytest.mark.parametrize("text, sex", [
+    ("Adults aged 18-65, male or female, may take part.", "ALL"),
+    ("Thirty patients of either sex will be enrolled.", "ALL"),
+    ("Healthy volunteers of both sexes", "ALL"),
+    ("Se incluirán pacientes de ambos sexos.", "ALL"),
+    ("Eingeschlossen werden Erwachsene beiderlei Geschlechts.", "ALL"),
+    ("Postmenopausal women aged 50 or over", "FEMALE"),  # one sex stays one sex
+])
+def test_any_sex_in_its_common_wordings(text, sex):
+    assert [value for value, _ in statements.enum_statements("sex", text)][:1] == [sex]
