@@ -320,7 +320,8 @@ _HEALTHY_POPULATION = re.compile(
     r"\b(?:in|of|among|enrol\w*|recruit\w*|randomi[sz]\w*|vaccinat\w*|dosing|dosed)\s+(?:\d[\d,]*\s+)?healthy\s+"
     r"(?:[a-z-]+\s+){0,2}?"  # "healthy older adults", "healthy Japanese male subjects"
     r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants|children|people|persons)\b"
-    r"|\bconditions?\s*:?\s*healthy\b(?!\s+controls?)", re.I)
+    r"|\bconditions?\s*:?\s*healthy\b(?!\s+controls?)"
+    rf"|{lexicon.HEALTHY_POPULATION_PHRASES}", re.I)
 
 
 def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:

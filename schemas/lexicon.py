@@ -120,6 +120,23 @@ PHASE_WORDS_AFTER_NUMERAL = (r"faz[aey\u0119]|fazie|faz[\u0131i]?|f\u00e1ze|f\u0
                              r"|\u0444\u0430\u0437[\u0430\u044b\u0435\u0443\u0438]")
 
 
+# A healthy study population in other languages: "healthy" with a people word. 健康成人 健康受试者 健康志愿者
+# 健康人群 (zh), 健常人 健康被験者 健康なボランティア (ja), 건강한 성인/자원자 (ko); Turkish, German, French, Spanish,
+# Italian, Portuguese, Russian and Polish word pairs. Healthy controls beside patients are not among them.
+HEALTHY_POPULATION_PHRASES = (
+    r"\u5065\u5eb7(?:\u6210\u4eba|\u6210\u5e74\u4eba|\u53d7\u8bd5\u8005|\u53d7\u8a66\u8005|\u5fd7\u613f\u8005|\u5fd7\u9858\u8005"
+    r"|\u4eba\u7fa4|\u88ab\u9a13\u8005)"
+    r"|\u5065\u5e38(?:\u4eba|\u8005)|\u5065\u5eb7\u306a(?:\u6210\u4eba|\u30dc\u30e9\u30f3\u30c6\u30a3\u30a2|\u88ab\u9a13\u8005)"
+    r"|\uac74\uac15\ud55c\s*(?:\uc131\uc778|\uc790\uc6d0\uc790|\uc9c0\uc6d0\uc790|\ucc38\uac00\uc790|\ud53c\ud5d8\uc790)"
+    r"|\bsa\u011fl\u0131kl\u0131\s+(?:g\u00f6n\u00fcll\u00fc|yeti\u015fkin|kat\u0131l\u0131mc\u0131|birey)\w*"
+    r"|\bgesunde[n]?\s+(?:proband\w*|freiwillige[n]?|erwachsene[n]?|teilnehmer\w*)"
+    r"|\b(?:volontaires|sujets|adultes)\s+sains\b|\b(?:voluntarios|sujetos|adultos)\s+sanos\b"
+    r"|\b(?:volontari|soggetti|adulti)\s+sani\b|\b(?:volunt\u00e1rios|sujeitos|adultos)\s+saud\u00e1veis\b"
+    r"|\b\u0437\u0434\u043e\u0440\u043e\u0432\w*\s+(?:\u0434\u043e\u0431\u0440\u043e\u0432\u043e\u043b\w*|\u0432\u0437\u0440\u043e\u0441\u043b\w*)"  # здоровых добровольцев/взрослых
+    r"|\bzdrow(?:ych|i|e)\s+(?:ochotnik\w*|doros\u0142\w*)"
+)
+
+
 # Words that name a person's role in a trial in other languages: investigator, person in
 # charge, contact person, applicant. 研究者 负责人 联系人 申请人 責任者 担当者 연구자 책임자 담당자 연락처
 CONTACT_ROLE_WORDS = (

@@ -338,3 +338,16 @@ def test_what_only_resembles_a_phase_is_none(text):
 ])
 def test_any_sex_in_its_common_wordings(text, sex):
     assert [value for value, _ in statements.enum_statements("sex", text)][:1] == [sex]
+@pytest.mark.parametrize("text, stated", [
+    ("本研究招募健康成人志愿者。", True),  # Chinese: healthy adults
+    ("健康な成人を対象とする第1相試験", True),  # Japanese
+    ("건강한 성인을 대상으로 한 임상", True),  # Korean
+    ("Çalışmaya sağlıklı gönüllüler katılacak.", True),  # Turkish
+    ("Die Studie wird an gesunden Probanden durchgeführt.", True),  # German
+    ("Un ensayo en voluntarios sanos", True),  # Spanish
+    ("Испытание на здоровых добровольцах", True),  # Russian
+    ("每位居民须出示健康码。", False),  # a health code, no population
+    ("Patients were compared with healthy controls.", False),
+])
+def test_a_healthy_study_population_in_other_languages(text, stated):
+    assert bool(list(statements.healthy_statements(text))) is stated
