@@ -76,7 +76,8 @@ def numbers(text: str) -> list[tuple[float, Span]]:
     return found
 
 
-_AGE_CONTEXT = re.compile(rf"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|days?|{lexicon.AGE_UNITS})\b|≥|≤|<|>", re.I)
+_AGE_CONTEXT = re.compile(rf"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|days?|{lexicon.AGE_UNITS})\b|≥|≤|<|>"
+                          rf"|{lexicon.CJK_AGE_WORDS}", re.I)
 _CJK_AGE_UNIT_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_AGE_UNITS})")
 
 

@@ -106,8 +106,14 @@ SCALE_WORDS = {
 CJK_SCALE_WORDS = {1_000: r"\u5343|\ucc9c", 10_000: r"\u4e07|\ub9cc"}  # 千 천, 万 만
 # Age units in other languages: "18 ans", "18 Jahre", "18 años", "18 anni", "18 anos", "18 jaar"
 # (whole words), and the CJK ones written right after the number: "18歳", "18岁", "18세".
-AGE_UNITS = r"ans|jahren?|a\u00f1os|anni|anos|jaar"
-CJK_AGE_UNITS = r"\u6b73|\u5c81|\uc138"
+AGE_UNITS = (r"ans|jahren?|a\u00f1os|anni|anos|jaar"
+             # Turkish yaş (with its case endings), Polish lat, Czech let, Russian лет/года, Indonesian tahun,
+             # Vietnamese tuổi
+             r"|ya\u015f\w*|lat|let|\u043b\u0435\u0442|\u0433\u043e\u0434\u0430|tahun|tu\u1ed5i")
+# The word "age" in Chinese, Japanese and Korean (年龄 年齡 年齢 연령 나이): a number near it is an age.
+CJK_AGE_WORDS = r"\u5e74\u9f84|\u5e74\u9f61|\u5e74\u9f62|\uc5f0\ub839|\ub098\uc774"
+# 歳 岁 세, and 周岁/週歳 (full years of age) and 才 (Japanese, informal)
+CJK_AGE_UNITS = r"[\u5468\u9031]?\u5c81|[\u5468\u9031]?\u6b73|\uc138|\u624d"
 
 # The word "phase" as trial pages write it (regex forms): Romance "fase", Czech "fáze", Polish "faza" with its
 # case forms, Turkish "faz", Cyrillic "фаза" with its case forms; the numeral follows ("fase III", "Faz-2",

@@ -351,3 +351,15 @@ def test_any_sex_in_its_common_wordings(text, sex):
 ])
 def test_a_healthy_study_population_in_other_languages(text, stated):
     assert bool(list(statements.healthy_statements(text))) is stated
+
+
+@pytest.mark.parametrize("text, ages", [
+    ("受试者年龄为20至55周岁。", [20, 55]),  # Chinese: full years of age, and the word for age
+    ("Katılımcılar 18 yaşını doldurmuş olmalı.", [18]),  # Turkish
+    ("Do badania kwalifikują się osoby w wieku 30-70 lat.", [30, 70]),  # Polish
+    ("Участники в возрасте от 18 до 45 лет.", [18, 45]),  # Russian
+    ("Peserta berusia 21 tahun ke atas.", [21]),  # Indonesian
+    ("Người tham gia từ 18 tuổi trở lên.", [18]),  # Vietnamese
+])
+def test_ages_in_more_languages(text, ages):
+    assert [years for years, _ in statements.ages(text)] == ages
