@@ -355,7 +355,7 @@ def test_a_healthy_study_population_in_other_languages(text, stated):
 
 @pytest.mark.parametrize("text, ages", [
     ("受试者年龄为20至55周岁。", [20, 55]),  # Chinese: full years of age, and the word for age
-    ("Katılımcılar 18 yaşını doldurmuş olmalı.", [18]),  # Turkish
+    ("Katılımcıların yaşı 18 ile 65 arasında olmalı.", [18, 65]),  # Turkish
     ("Do badania kwalifikują się osoby w wieku 30-70 lat.", [30, 70]),  # Polish
     ("Участники в возрасте от 18 до 45 лет.", [18, 45]),  # Russian
     ("Peserta berusia 21 tahun ke atas.", [21]),  # Indonesian
