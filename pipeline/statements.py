@@ -217,9 +217,9 @@ ENUM_PATTERNS: dict[str, str] = {
     "phases": rf"(?:{lexicon.PHASE_WORDS})[\s:-]*(?:[0-4]|iv|i{{1,3}}|n/?a|not applicable|early phase\s*1)[ab]?(?![a-z0-9])"
               r"(?:\s*[/&-]\s*(?:phase\s*)?(?:[1-4]|iv|i{1,3})(?![a-z0-9]))?|early phase\s*(?:1|i)|not applicable|\bn/a\b"
               # the numeral before the word, as Slavic languages write it: "II fazy", "III фаза"
-              rf"|(?<![\w/.])(?:[1-4]|iv|i{{1,3}})\.?\s*(?:{lexicon.PHASE_WORDS_AFTER_NUMERAL})(?!\w)"
+              rf"|(?<![\w/.]){normalize.NUMERAL_BEFORE_PHASE_WORD}"
               # CJK: "III期临床" (期 alone is also a cancer stage), "第3相", "3상", "Ⅱ/Ⅲ期临床"
-              r"|\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})[abc]?(?:\s*[/\u3001~\uff0f-]\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})[abc]?)?\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)",
+              rf"|{normalize.CJK_PHASE}",
     # the registries' own status vocabularies (the normaliser maps each): longer wordings first
     "recruitment_status": r"recruiting (?:ongoing|planned|complete, study (?:complete|continuing)|stopped after recruiting started"
                           r"|withdrawn before recruiting started|suspended on temporary hold)"

@@ -569,12 +569,15 @@ _PHASE_RANGE = re.compile(  # matched against _key() text: "phase 2 3", "phase 1
 # 期 counts only before 临床/试验/研究, since "III期肺癌" is a cancer stage), with their numerals;
 # rewritten to the English form before reading.
 _PHASE_WORD_ELSEWHERE = re.compile(rf"(?<!\w)(?:{lexicon.PHASE_WORDS})(?!\w)", re.I)
-# "II fazy", "2. Faz": the numeral before the word -> "phase II".
-_NUMERAL_BEFORE_PHASE_WORD = re.compile(rf"(?<!\w)([1-4]|iv|i{{1,3}})\.?\s*(?:{lexicon.PHASE_WORDS_AFTER_NUMERAL})(?!\w)", re.I)
-_CJK_PHASE = re.compile(
-    r"\u7b2c?\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)([abc]?)"
-    r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|i{1,3}|iv)([abc]?))?"
-    r"\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)", re.I)  # 期 相 상
+# "II fazy", "2. Faz": the numeral before the word -> "phase II". These two patterns are also the
+# statement detector's (pipeline/statements.py), so what it finds is what this reads.
+NUMERAL_BEFORE_PHASE_WORD = rf"([1-4]|iv|i{{1,3}})\.?\s*(?:{lexicon.PHASE_WORDS_AFTER_NUMERAL})(?!\w)"
+_NUMERAL_BEFORE_PHASE_WORD = re.compile(rf"(?<!\w){NUMERAL_BEFORE_PHASE_WORD}", re.I)
+CJK_PHASE = (  # numerals longest first; the counter after them (期 相 상) ends the numeral
+    r"\u7b2c?\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?)"
+    r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?))?"
+    r"\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)")
+_CJK_PHASE = re.compile(CJK_PHASE, re.I)
 _CJK_NUMERALS = {"\u4e00": "1", "\u4e8c": "2", "\u4e09": "3", "\u56db": "4",
                  "\u2160": "1", "\u2161": "2", "\u2162": "3", "\u2163": "4"}
 
