@@ -568,7 +568,7 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
 
 # A name of a treatment or an arm is a noun phrase: a dozen words at most ("Drug X 10 mg once daily
 # for use with device Y"). More than MAX_NAME_WORDS words, or several words closing with a sentence's
-# stop after a word in lower case ("... each lasting one month."), are a sentence; an abbreviation's
+# stop after a word in lower case ("... twice a day for six weeks."), are a sentence; an abbreviation's
 # stop ("Inc.", "Co.") closes no sentence.
 MAX_NAME_WORDS = 15
 
