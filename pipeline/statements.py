@@ -252,8 +252,6 @@ _ENUM_SYNONYMS: dict[str, Callable[[str], Any]] = {
 
 _SURFACE_FIXUPS = {
     "single-arm": "Single Group Assignment", "single arm": "Single Group Assignment",
-    "women": "Female", "men": "Male", "men and women": "All", "both": "All", "females": "Female", "males": "Male",
-    "either sex": "All", "either gender": "All", "any sex": "All", "any gender": "All",
 }
 
 

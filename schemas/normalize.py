@@ -635,7 +635,8 @@ def normalize_phases(value):
 SEXES = ("ALL", "FEMALE", "MALE")
 _SEX_WORDS = {
     "all": "ALL", "both": "ALL", "both sexes": "ALL", "all sexes": "ALL", "any": "ALL",
-    "all genders": "ALL", "both genders": "ALL",
+    "all genders": "ALL", "both genders": "ALL", "either sex": "ALL", "either gender": "ALL",
+    "any sex": "ALL", "any gender": "ALL",
     "male": "MALE", "males": "MALE", "man": "MALE", "men": "MALE", "boys": "MALE",
     "female": "FEMALE", "females": "FEMALE", "woman": "FEMALE", "women": "FEMALE",
     "girls": "FEMALE",

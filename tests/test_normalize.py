@@ -137,6 +137,8 @@ def test_age_refuses(raw):
     ("Male, Female", "ALL"),  # ctrdata CTIS
     ("Female, Male", "ALL"),
     ("men and women", "ALL"),
+    # the wordings the shared sex detector reads as ALL: one word list serves both
+    ("either sex", "ALL"), ("Either gender", "ALL"), ("any sex", "ALL"), ("any gender", "ALL"),
     ("male", "MALE"),
     ("Male", "MALE"),
     ("Female", "FEMALE"),  # medpath, vellito
