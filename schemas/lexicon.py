@@ -215,7 +215,36 @@ def criteria_heading_pattern(kind: str) -> str:
 # trial finders say where recruitment stands ("now enrolling", "closed to accrual"). Order matters
 # where one form contains another: negated and longer forms come first, and these forms are tried
 # before the registry labels ("completed enrollment" is not "Completed").
+# A phase written in words: the English number words after "phase" ("Phase Two"), and an ordinal
+# before the phase word of clinical trials ("the first phase of clinical trials", "первой фазе
+# клинических испытаний", "la primera fase de los ensayos clínicos"): the clinical word is required,
+# because "the second phase of the study" is often a period of one study, not its phase. Korean writes
+# a lettered phase without 상 ("임상2b").
+_PHASE_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+_PHASE_ORDINALS = {
+    1: r"first|1st|\u043f\u0435\u0440\u0432\w*|primer[ao]?|erste[nrsm]?|premi[e\u00e8]re|prim[ao]|primeir[ao]"
+       r"|pierwsz\w*|prvn\u00ed\w*|ilk|birinci",
+    2: r"second|2nd|\u0432\u0442\u043e\u0440\w*|segund[ao]|zweite[nrsm]?|deuxi[e\u00e8]me|seconde?|second[ao]"
+       r"|drugiej|drug[a\u0105]|druh[\u00e1\u00e9]\w*|ikinci",
+    3: r"third|3rd|\u0442\u0440\u0435\u0442\w*|tercer[ao]?|dritte[nrsm]?|troisi[e\u00e8]me|terz[ao]|terceir[ao]"
+       r"|trzeci\w*|t\u0159et\u00ed\w*|\u00fc\u00e7\u00fcnc\u00fc",
+}
+_CLINICAL_WORD = r"(?:clinic|klini|cl\u00ednic|clinique|\u043a\u043b\u0438\u043d\u0438\u0447)\w*"
+
+
+def _phase_word_forms() -> tuple[tuple[str, str], ...]:
+    forms = []
+    for number, word in _PHASE_NUMBER_WORDS.items():
+        forms.append((rf"phase[\s-]+{word}(?![^\W\d_])", f"Phase {number}"))
+    for number, ordinal in _PHASE_ORDINALS.items():
+        forms.append((rf"(?<![^\W\d_])(?:{ordinal})\s+(?:{PHASE_WORDS})[^.\n]{{0,40}}?{_CLINICAL_WORD}", f"Phase {number}"))
+    for number in range(1, 5):
+        forms.append((rf"\uc784\uc0c1\s*{number}[ab](?![a-z0-9\uc0c1])", f"Phase {number}"))  # 임상2b
+    return tuple(forms)
+
+
 ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "phases": _phase_word_forms(),
     # "either sex" in German, French, Spanish, Italian, Portuguese
     "sex": (
         (r"beide[n]? geschlechter\w*|beiderlei geschlechts|les deux sexes|ambos (?:os )?sexos|entrambi i sessi"

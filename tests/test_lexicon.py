@@ -363,3 +363,24 @@ def test_a_healthy_study_population_in_other_languages(text, stated):
 ])
 def test_ages_in_more_languages(text, ages):
     assert [years for years, _ in statements.ages(text)] == ages
+
+
+@pytest.mark.parametrize("text, phases", [
+    ("The Phase Two study will enrol 300 adults.", ["PHASE2"]),  # a number word after "phase"
+    ("It passed the first phase of clinical trials last year.", ["PHASE1"]),  # an ordinal, then a clinical word
+    ("Вакцина прошла первую фазу клинических испытаний.", ["PHASE1"]),  # Russian
+    ("La segunda fase de los ensayos clínicos empieza hoy.", ["PHASE2"]),  # Spanish
+    ("Die dritte Phase der klinischen Prüfung beginnt.", ["PHASE3"]),  # German
+    ("회사는 임상2a 승인을 받았다.", ["PHASE2"]),  # Korean, a lettered phase without 상
+])
+def test_a_phase_written_in_words(text, phases):
+    assert [value for value, _ in statements.enum_statements("phases", text)] == [phases]
+
+
+@pytest.mark.parametrize("text", [
+    "In the second phase of the study, everyone receives the active drug.",  # a period of one study
+    "The first phase of the building work ends in May.",
+    "The drug Phase of the programme is over.",
+])
+def test_an_ordinal_phase_without_a_clinical_word_is_no_phase(text):
+    assert list(statements.enum_statements("phases", text)) == []
