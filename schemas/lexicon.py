@@ -216,8 +216,8 @@ def criteria_heading_pattern(kind: str) -> str:
 # where one form contains another: negated and longer forms come first, and these forms are tried
 # before the registry labels ("completed enrollment" is not "Completed").
 # A phase written in words: the English number words after "phase" ("Phase Two"), and an ordinal
-# before the phase word of clinical trials ("the first phase of clinical trials", "первой фазе
-# клинических испытаний", "la primera fase de los ensayos clínicos"): the clinical word is required,
+# before the phase word of clinical trials ("the first phase of clinical trials", "вторая фаза
+# клинического исследования", "la tercera fase del estudio clínico"): the clinical word is required,
 # because "the second phase of the study" is often a period of one study, not its phase. Korean writes
 # a lettered phase without 상 ("임상2b").
 _PHASE_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}

@@ -368,7 +368,7 @@ def test_ages_in_more_languages(text, ages):
 @pytest.mark.parametrize("text, phases", [
     ("The Phase Two study will enrol 300 adults.", ["PHASE2"]),  # a number word after "phase"
     ("It passed the first phase of clinical trials last year.", ["PHASE1"]),  # an ordinal, then a clinical word
-    ("Вакцина прошла первую фазу клинических испытаний.", ["PHASE1"]),  # Russian
+    ("Препарат вошёл во вторую фазу клинического исследования.", ["PHASE2"]),  # Russian
     ("La segunda fase de los ensayos clínicos empieza hoy.", ["PHASE2"]),  # Spanish
     ("Die dritte Phase der klinischen Prüfung beginnt.", ["PHASE3"]),  # German
     ("회사는 임상2a 승인을 받았다.", ["PHASE2"]),  # Korean, a lettered phase without 상
