@@ -210,11 +210,6 @@ def criteria_heading_pattern(kind: str) -> str:
     return "|".join(forms)
 
 
-# Enum wordings beyond the registries' English labels: (regex of the form, the English wording
-# the normalizer reads). Other languages' forms, and the prose in which news items and hospital
-# trial finders say where recruitment stands ("now enrolling", "closed to accrual"). Order matters
-# where one form contains another: negated and longer forms come first, and these forms are tried
-# before the registry labels ("completed enrollment" is not "Completed").
 # A phase written in words: the English number words after "phase" ("Phase Two"), and an ordinal
 # before the phase word of clinical trials ("the first phase of clinical trials", "вторая фаза
 # клинического исследования", "la tercera fase del estudio clínico"): the clinical word is required,
@@ -243,6 +238,11 @@ def _phase_word_forms() -> tuple[tuple[str, str], ...]:
     return tuple(forms)
 
 
+# Enum wordings beyond the registries' English labels: (regex of the form, the English wording
+# the normalizer reads). Other languages' forms, and the prose in which news items and hospital
+# trial finders say where recruitment stands ("now enrolling", "closed to accrual"). Order matters
+# where one form contains another: negated and longer forms come first, and these forms are tried
+# before the registry labels ("completed enrollment" is not "Completed").
 ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
     "phases": _phase_word_forms(),
     # "either sex" in German, French, Spanish, Italian, Portuguese
