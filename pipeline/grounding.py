@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 from . import field_checks, resolve, statements
 from .field_checks import FIELD_CHECKS, ITEM_CHECKS, Page
 from .records import CleanText, Document, Evidence, Finding, Rejection
-from ..schemas import normalize
+from ..schemas import lexicon, normalize
 from ..schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
 
 MIN_TEXT_SIMILARITY = 90.0
@@ -85,25 +85,41 @@ def _find_text(value: str, text: str, lowered: str) -> Optional[statements.Span]
     return spans[0] if spans else None
 
 
-@functools.lru_cache(maxsize=None)
-def _country_names(code: str) -> list[str]:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return [code]
-    names = {country.name, getattr(country, "official_name", country.name), getattr(country, "common_name", country.name)}
-    extra = {"US": ["USA", "United States", "U.S."], "GB": ["UK", "United Kingdom", "England", "Scotland", "Wales"],
-             "KR": ["Korea", "South Korea"], "RU": ["Russia"], "IR": ["Iran"], "TW": ["Taiwan"],
-             "CN": ["China"], "VN": ["Vietnam"], "CZ": ["Czech Republic", "Czechia"]}
-    names.update(extra.get(code, []))
-    names.update(normalize.country_names_in_other_languages(code))
-    return sorted(names, key=len, reverse=True)
+_CJK_CHARACTER = re.compile(lexicon.CJK_CHARACTER)
+
+
+def _mention_pattern(name: str) -> str:
+    """A name as a whole word. A name written in Hangul may take a particle ("미국에서"); one
+    written in Han or kana, which do not delimit words, counts inside a line only after or before
+    a word that makes it a place ("在中国进行", "日本で実施")."""
+    if _CJK_CHARACTER.match(name[-1:]) and re.match("[\uac00-\ud7af]", name[-1:]):
+        return r"(?<!\w)" + re.escape(name) + rf"(?=(?:{lexicon.KOREAN_PLACE_PARTICLES})?(?!\w))"
+    if _CJK_CHARACTER.match(name[:1]):
+        escaped = re.escape(name)
+        return (rf"(?<={lexicon.CJK_PLACE_BEFORE}){escaped}|{escaped}(?={lexicon.CJK_PLACE_AFTER})"
+                rf"|(?<!\w){escaped}(?!\w)")
+    return r"(?<!\w)" + re.escape(name) + r"(?!\w)"
+
+
+@functools.lru_cache(maxsize=1)
+def _cjk_country_names() -> re.Pattern:
+    """Every country's names that start in a CJK script, the longest first."""
+    names = {name.lower() for country in pycountry.countries for name in normalize.country_names(country.alpha_2)
+             if _CJK_CHARACTER.match(name[:1])}
+    return re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
 
 
 def _find_countries(code: str, text: str, lowered: str) -> list[statements.Span]:
-    """Every mention of the country, by any of its names (the longest name first at each place)."""
+    """Every mention of the country, by any of its names (the longest name first at each place).
+    Without word boundaries, a CJK name may begin another country's longer name (Korean 인도,
+    India, begins 인도네시아, Indonesia): a place where another country's name is read is no
+    mention of this one."""
     spans: list[statements.Span] = []
-    for name in _country_names(code):
-        for match in re.finditer(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", lowered):
+    for name in normalize.country_names(code):
+        for match in re.finditer(_mention_pattern(name.lower()), lowered):
+            longest = _cjk_country_names().match(lowered, match.start()) if _CJK_CHARACTER.match(name[:1]) else None
+            if longest and normalize.normalize_country(longest.group()) != code:
+                continue
             if not any(s.start <= match.start() < s.end for s in spans):
                 spans.append(statements.Span(match.start(), match.end()))
     return sorted(spans, key=lambda span: span.start)

@@ -85,6 +85,19 @@ PARTICIPANT_WORDS = (
     r"|pasien|relawan|peserta|orang|subjek"
     r"|b\u1ec7nh nh\u00e2n|t\u00ecnh nguy\u1ec7n vi\u00ean|ng\u01b0\u1eddi"  # bệnh nhân tình nguyện viên người
 )
+# A character of the scripts written without spaces between words (kana, Han) or, in Korean,
+# with particles joined to the word before them ("미국에서"): word boundaries do not delimit
+# names there.
+CJK_CHARACTER = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+# Korean particles a place name takes when it is where something happens or whose it is
+# (에서 at/in, 에 to/in, 의 of, 내 within, 과/와 and, 은/는/이/가 subject, 및 and, 등 etc., 로/으로 to).
+KOREAN_PLACE_PARTICLES = (r"\uc5d0\uc11c|\uc5d0|\uc758|\ub0b4|\uacfc|\uc640|\uc740|\ub294|\uc774|\uac00|\ubc0f|\ub4f1|"
+                          r"\ub85c|\uc73c\ub85c")
+# Han script words that make the next name a place ("在中国进行", "於台灣", "于美国") and Japanese ones
+# that make the name before them one ("日本で実施", "米国において", "国内"): without spaces, a
+# country's name is otherwise too often the first word of an organization's ("中国医学科学院").
+CJK_PLACE_BEFORE = r"\u5728|\u4e8e|\u65bc"  # 在 于 於
+CJK_PLACE_AFTER = r"\u3067|\u306b\u3066|\u306b\u304a\u3044\u3066|\u56fd\u5185|\u570b\u5167|\u5185"  # で にて において 国内 國內 内
 CJK_PEOPLE_COUNTERS = r"\u540d|\u4f8b|\u4eba|\uba85|\u4f4d|\ub840"  # 名 例 人 명 位 례
 # CJK words for the people a trial enrolls (no word boundaries in CJK writing): 患者 受试者 被験者 参加者 환자 대상자
 CJK_PARTICIPANT_WORDS = r"\u60a3\u8005|\u53d7\u8bd5\u8005|\u88ab\u9a13\u8005|\u53c2\u52a0\u8005|\ud658\uc790|\ub300\uc0c1\uc790"

@@ -25,7 +25,7 @@ import enum
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -383,43 +383,55 @@ def _checked_age(years: float, original) -> float:
 # Countries (ISO 3166-1 alpha-2 via pycountry)
 # ---------------------------------------------------------------------------
 
-# Names that pycountry's lookup (alpha-2/-3, name, official and common name)
-# does not know. Keys are _key() forms.
-_COUNTRY_ALIASES = {
-    _key(name): code
-    for name, code in {
-        "USA": "US", "U.S.": "US", "U.S.A.": "US", "United States of America": "US",
-        "UK": "GB", "U.K.": "GB", "Great Britain": "GB", "Britain": "GB",
-        "England": "GB", "Scotland": "GB", "Wales": "GB", "Northern Ireland": "GB",
-        "South Korea": "KR", "Republic of Korea": "KR", "Korea, South": "KR",
-        "North Korea": "KP",
-        "Russia": "RU", "Iran": "IR", "Taiwan": "TW", "Syria": "SY", "Laos": "LA",
-        "Vietnam": "VN", "Viet Nam": "VN", "Bolivia": "BO", "Venezuela": "VE",
-        "Moldova": "MD", "Tanzania": "TZ", "Turkey": "TR", "Turkiye": "TR",
-        "Czech Republic": "CZ", "Slovak Republic": "SK", "Macedonia": "MK",
-        "Holland": "NL", "The Netherlands": "NL", "Ivory Coast": "CI",
-        "Cote d'Ivoire": "CI", "Cape Verde": "CV", "Swaziland": "SZ", "Burma": "MM",
-        "Brunei": "BN", "Palestine": "PS", "Macau": "MO", "Micronesia": "FM",
-        "Democratic Republic of the Congo": "CD", "DR Congo": "CD", "DRC": "CD",
-        "Republic of the Congo": "CG", "Vatican": "VA", "Hong Kong SAR": "HK",
-    }.items()
+# Names that pycountry's lookup (alpha-2/-3, name, official and common name) and the CLDR
+# names below do not know.
+_COUNTRY_ALIAS_NAMES = {
+    "USA": "US", "U.S.": "US", "U.S.A.": "US", "United States of America": "US",
+    "UK": "GB", "U.K.": "GB", "Great Britain": "GB", "Britain": "GB",
+    "England": "GB", "Scotland": "GB", "Wales": "GB", "Northern Ireland": "GB",
+    "South Korea": "KR", "Republic of Korea": "KR", "Korea, South": "KR",
+    "North Korea": "KP",
+    "Russia": "RU", "Iran": "IR", "Taiwan": "TW", "Syria": "SY", "Laos": "LA",
+    "Vietnam": "VN", "Viet Nam": "VN", "Bolivia": "BO", "Venezuela": "VE",
+    "Moldova": "MD", "Tanzania": "TZ", "Turkey": "TR", "Turkiye": "TR",
+    "Czech Republic": "CZ", "Slovak Republic": "SK", "Macedonia": "MK",
+    "Holland": "NL", "The Netherlands": "NL", "Ivory Coast": "CI",
+    "Cote d'Ivoire": "CI", "Cape Verde": "CV", "Swaziland": "SZ", "Burma": "MM",
+    "Brunei": "BN", "Palestine": "PS", "Macau": "MO", "Micronesia": "FM",
+    "Democratic Republic of the Congo": "CD", "DR Congo": "CD", "DRC": "CD",
+    "Republic of the Congo": "CG", "Vatican": "VA", "Hong Kong SAR": "HK",
 }
+_COUNTRY_ALIASES = {_key(name): code for name, code in _COUNTRY_ALIAS_NAMES.items()}
+# A page that says "Korea" mentions the Republic of Korea as the place of a trial; as a value
+# the name is refused, since it names both Koreas.
+_MENTION_ONLY_NAMES = {"Korea": "KR"}
 
 
 # Country names as registries and pages in other languages write them ("中国", "Deutschland",
-# "España", "대한민국"): pycountry's own translations of ISO 3166, for the languages of the
-# registries and pages trialsift reads. A name two countries share in a language is left out.
+# "España", "대한민국", "러시아"): pycountry's translations of ISO 3166's names, and the Unicode
+# CLDR's names through babel (the short names people write: ISO's "Russian Federation" is
+# "Russia" there, in every language), for the languages of the registries and pages trialsift
+# reads. A name two countries share in a language is left out.
 COUNTRY_NAME_LANGUAGES = ("zh_CN", "zh_TW", "zh_HK", "ja", "ko", "fr", "de", "es", "it", "pt", "pt_BR",
                           "nl", "ru", "fa", "ar", "tr", "pl", "th", "vi", "id", "ca", "cs", "sv", "da")
 
 
-@functools.lru_cache(maxsize=1)
-def _translated_country_names() -> dict[str, str]:
-    """casefolded translated name -> alpha-2 code."""
+def _names_by_language() -> Iterator[tuple[str, str]]:
+    """(name, alpha-2 code) for every translated or CLDR name of every country."""
     import gettext
 
-    found: dict[str, set[str]] = {}
-    for language in COUNTRY_NAME_LANGUAGES:
+    from babel import Locale, UnknownLocaleError
+
+    for language in ("en",) + COUNTRY_NAME_LANGUAGES:
+        try:
+            territories = Locale.parse(language).territories
+        except (UnknownLocaleError, ValueError):
+            territories = {}
+        for code, name in territories.items():
+            if len(code) == 2 and code.isalpha() and pycountry.countries.get(alpha_2=code):
+                yield name, code
+        if language == "en":
+            continue
         try:
             translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
         except OSError:
@@ -428,28 +440,35 @@ def _translated_country_names() -> dict[str, str]:
             for attribute in ("name", "official_name", "common_name"):
                 english = getattr(country, attribute, None)
                 local = translation.gettext(english) if english else None
-                if local and local != english and len(local) >= 2:
-                    found.setdefault(local.casefold(), set()).add(country.alpha_2)
-    return {name: codes.pop() for name, codes in found.items() if len(codes) == 1}
+                if local and local != english:
+                    yield local, country.alpha_2
 
 
-def country_names_in_other_languages(code: str) -> list[str]:
-    """The translated names of one country (as pycountry gives them, not casefolded)."""
-    import gettext
+@functools.lru_cache(maxsize=1)
+def _translated_country_names() -> dict[str, tuple[str, str]]:
+    """casefolded name -> (alpha-2 code, the name as written)."""
+    found: dict[str, set[str]] = {}
+    written: dict[str, str] = {}
+    for name, code in _names_by_language():
+        if len(name) >= 2:
+            found.setdefault(name.casefold(), set()).add(code)
+            written.setdefault(name.casefold(), name)
+    return {key: (codes.pop(), written[key]) for key, codes in found.items() if len(codes) == 1}
 
+
+@functools.lru_cache(maxsize=None)
+def country_names(code: str) -> tuple[str, ...]:
+    """Every name of one country trialsift reads (ISO's, the aliases, the translated and CLDR
+    names), longest first: what a page may call it."""
     country = pycountry.countries.get(alpha_2=code)
-    names = set()
-    for language in COUNTRY_NAME_LANGUAGES:
-        try:
-            translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
-        except OSError:
-            continue
-        for attribute in ("name", "official_name", "common_name"):
-            english = getattr(country, attribute, None) if country else None
-            local = translation.gettext(english) if english else None
-            if local and local != english and _translated_country_names().get(local.casefold()) == code:
-                names.add(local)
-    return sorted(names)
+    if country is None:
+        return (code,)
+    names = {getattr(country, attribute) for attribute in ("name", "official_name", "common_name")
+             if getattr(country, attribute, None)}
+    names.update(name for name, alias_code in {**_COUNTRY_ALIAS_NAMES, **_MENTION_ONLY_NAMES}.items()
+                 if alias_code == code)
+    names.update(name for alias_code, name in _translated_country_names().values() if alias_code == code)
+    return tuple(sorted(names, key=len, reverse=True))
 
 
 def normalize_country(value):
@@ -462,7 +481,8 @@ def normalize_country(value):
         return text
     if is_not_stated(text):
         return None
-    alias = _COUNTRY_ALIASES.get(_key(text)) or _translated_country_names().get(text.casefold())
+    translated = _translated_country_names().get(text.casefold())
+    alias = _COUNTRY_ALIASES.get(_key(text)) or (translated[0] if translated else None)
     if alias:
         return alias
     if not re.search(r"\d", text):  # numeric ISO codes ("756") are too easily garbage

@@ -751,6 +751,21 @@ def test_countries_are_found_by_their_names_in_other_languages(text, code, state
     assert (out.values.get("countries") == [code]) is stated
 
 
+@pytest.mark.parametrize("text, code, stated", [
+    ("임상시험은 미국에서 진행된다.", "US", True),  # Korean: a particle joined to the name
+    ("러시아 내 병원 10곳이 참여한다.", "RU", True),  # a short (CLDR) name, not ISO's long one
+    ("이 연구는 인도네시아에서 진행된다.", "IN", False),  # India's name begins Indonesia's
+    ("미국국립보건원이 연구비를 지원했다.", "US", False),  # the first word of an institute's name
+    ("该试验在中国开展，共入组120例。", "CN", True),  # Chinese: after a word that makes it a place
+    ("本試験は日本で実施される。", "JP", True),  # Japanese: before one
+    ("日本医科大学の研究チームが発表した。", "JP", False),  # the first word of a university's name
+])
+def test_a_country_in_a_cjk_script_is_found_without_spaces_around_it(text, code, stated):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("countries", [code], "llm:x")])
+    assert (out.values.get("countries") == [code]) is stated
+
+
 @pytest.mark.parametrize("text, site, kept", [
     ("Locations\nAcme Research Unit\n", "Acme Research Unit", True),
     ("Acme University Hospital is recruiting", "Acme University Hospital", True),

@@ -186,6 +186,7 @@ def test_sex_refuses(raw):
     ("Korea (Republic of)", "KR"),
     ("Korea (Democratic People's Republic of)", "KP"),
     ("Bolivia (Plurinational State of)", "BO"),
+    ("러시아", "RU"), ("Russland", "RU"), ("ロシア", "RU"), ("Südkorea", "KR"),  # CLDR's short names
     ("N/A", None),
     *[(value, None) for value in NOT_STATED],
 ])
