@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 
 from .records import CleanText, Document, RemovedBlock
 from .sections import classify_heading, heading_label
+from ..schemas import lexicon
 from ..schemas.normalize import find_registry_ids
 
 # Lines longer than this are prose: only the lorem-ipsum check and fact
@@ -507,7 +508,7 @@ def _addressed_to_model(lines: list[_Line]) -> set[int]:
 # rendering; the local copy is the same fact again, and a model shown both tends to copy the
 # first. Where a field's English value is there, its local-script value lines go; a field
 # given in one script only keeps what it has.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = re.compile(lexicon.CJK_CHARACTER)
 _LATIN = re.compile(r"[A-Za-z]{2}")
 _FIELD_LABEL_LINE = re.compile(r"[^:\uff1a|]{1,80}[:\uff1a][\s|]*")
 

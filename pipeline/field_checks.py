@@ -620,7 +620,7 @@ def _names_an_accepted_organization(out: "Grounded", text: str) -> bool:
 # Checks look their predicates up by name when they run, so bench/ablation.py can replace one.
 
 
-_CJK_CHARACTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK_CHARACTER = re.compile(lexicon.CJK_CHARACTER)
 
 
 def _a_phrase(finding: Finding) -> bool:
