@@ -84,6 +84,8 @@ _CJK_AGE_UNIT_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_AGE_UNITS})")
 def ages(text: str) -> Iterator[tuple[float, Span]]:
     """Numbers said about age, in years."""
     for number, span in numbers(text):
+        if _OTHER_QUANTITY_AFTER.match(text, span.end) or _COUNT_BEFORE.search(text, max(0, span.start - 6), span.start):
+            continue  # "65%", "(n=65)": a share or a count, whatever age words are near
         window = text[max(0, span.start - 40): span.end + 25]
         if not (_AGE_CONTEXT.search(window) or _CJK_AGE_UNIT_AFTER.match(text, span.end)):
             continue
@@ -131,9 +133,19 @@ _ENROLLMENT_CONTEXT = re.compile(
 _CJK_COUNTER_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_PEOPLE_COUNTERS})")
 
 
+# A number whose own unit says it is something else: no count of participants, no age.
+_OTHER_QUANTITY_AFTER = re.compile(lexicon.OTHER_QUANTITY_UNITS, re.I)
+_TIME_AFTER = re.compile(rf"\s*-?(?:years?|yrs?|months?|weeks?|days?|hours?|{lexicon.AGE_UNITS})(?![^\W\d_])"
+                         rf"|\s*(?:{lexicon.CJK_AGE_UNITS})", re.I)
+_COUNT_BEFORE = re.compile(r"\bn\s*=\s*$", re.I)
+
+
 def counts_of_participants(text: str) -> Iterator[tuple[float, Span]]:
-    """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18")."""
+    """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18"),
+    nor a number with a unit of its own ("45 mg", "58 sites", "12 weeks")."""
     for number, span in numbers(text):
+        if _OTHER_QUANTITY_AFTER.match(text, span.end) or _TIME_AFTER.match(text, span.end):
+            continue
         line_start, line_end = start_of_line(text, span.start), end_of_line(text, span.end)
         window = text[max(line_start, span.start - 60): min(line_end, span.end + 40)]
         if _ENROLLMENT_CONTEXT.search(window) or _CJK_COUNTER_AFTER.match(text, span.end):

@@ -128,6 +128,18 @@ CJK_AGE_WORDS = r"\u5e74\u9f84|\u5e74\u9f61|\u5e74\u9f62|\uc5f0\ub839|\ub098\uc7
 # 歳 岁 세, and 周岁/週歳 (full years of age) and 才 (Japanese, informal)
 CJK_AGE_UNITS = r"[\u5468\u9031]?\u5c81|[\u5468\u9031]?\u6b73|\uc138|\u624d"
 
+# Units that make a number a quantity of something other than people or years of age: a dose, a
+# share, a count of places ("45 mg", "60%", "58 sites", "16カ国"). A number's own unit is the word
+# right after it; people words elsewhere in its sentence describe other numbers.
+OTHER_QUANTITY_UNITS = (
+    r"\s*(?:%|\u00b5g|\u03bcg)"
+    r"|\s*(?:percent|per cent|mg|mcg|g|kg|ml|mmol|iu|units?|sites?|cent(?:er|re)s?|hospitals?|clinics?|countries"
+    r"|centros|zentren|centri|pa\u00edses|pays|l\u00e4nder(?:n)?|paesi)(?![^\W\d_])"
+    # 施設 カ国 か国 ヶ国 个国家 个中心 家医院 家中心 개국 개 기관
+    r"|\s*(?:\u65bd\u8a2d|\u30ab\u56fd|\u304b\u56fd|\u30f6\u56fd|\u4e2a\u56fd\u5bb6|\u4e2a\u4e2d\u5fc3|\u5bb6\u533b\u9662"
+    r"|\u5bb6\u4e2d\u5fc3|\uac1c\uad6d|\uac1c\s*\uae30\uad00)"
+)
+
 # The word "phase" as trial pages write it (regex forms): Romance "fase", Czech "fáze", Polish "faza" with its
 # case forms, Turkish "faz", Cyrillic "фаза" with its case forms; the numeral follows ("fase III", "Faz-2",
 # "фаза 3"). Slavic and Turkish pages also put an ordinal before the word ("II fazy", "III фаза", "2. Faz").
