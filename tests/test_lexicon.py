@@ -384,3 +384,23 @@ def test_a_phase_written_in_words(text, phases):
 ])
 def test_an_ordinal_phase_without_a_clinical_word_is_no_phase(text):
     assert list(statements.enum_statements("phases", text)) == []
+
+
+@pytest.mark.parametrize("text, counts", [
+    ("Patients receive 45 mg daily for 12 weeks.", []),  # a dose and a duration near a people word
+    ("About 300 patients will join at 40 sites.", [300.0]),  # the places are no people
+    ("患者300名を全国の40施設で募集する。", [300.0]),  # Japanese: 40 facilities
+    ("60% of participants were women.", []),  # a share
+    ("The 12-week study enrolled 200 adults.", [200.0]),
+])
+def test_a_number_with_a_unit_of_its_own_is_no_count_of_participants(text, counts):
+    assert [count for count, _ in statements.counts_of_participants(text)] == counts
+
+
+@pytest.mark.parametrize("text, not_ages", [
+    ("Response at 12 months: 61% (n=58; p<0.001) versus 20%.", [58.0, 61.0]),  # a count and a share
+    ("Participants over 40 years: 35% of the total", [35.0]),
+])
+def test_a_count_or_a_share_is_no_age(text, not_ages):
+    found = [years for years, _ in statements.ages(text)]
+    assert found and not set(found) & set(not_ages)
