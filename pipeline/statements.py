@@ -142,7 +142,7 @@ _COUNT_BEFORE = re.compile(r"\bn\s*=\s*$", re.I)
 
 def counts_of_participants(text: str) -> Iterator[tuple[float, Span]]:
     """Numbers said about participants on their own line: an enrollment, not any number ("Age > 18"),
-    nor a number with a unit of its own ("45 mg", "58 sites", "12 weeks")."""
+    nor a number with a unit of its own ("25 mg", "12 sites", "8 weeks")."""
     for number, span in numbers(text):
         if _OTHER_QUANTITY_AFTER.match(text, span.end) or _TIME_AFTER.match(text, span.end):
             continue

@@ -129,7 +129,7 @@ CJK_AGE_WORDS = r"\u5e74\u9f84|\u5e74\u9f61|\u5e74\u9f62|\uc5f0\ub839|\ub098\uc7
 CJK_AGE_UNITS = r"[\u5468\u9031]?\u5c81|[\u5468\u9031]?\u6b73|\uc138|\u624d"
 
 # Units that make a number a quantity of something other than people or years of age: a dose, a
-# share, a count of places ("45 mg", "60%", "58 sites", "16カ国"). A number's own unit is the word
+# share, a count of places ("25 mg", "60%", "12 sites", "16カ国"). A number's own unit is the word
 # right after it; people words elsewhere in its sentence describe other numbers.
 OTHER_QUANTITY_UNITS = (
     r"\s*(?:%|\u00b5g|\u03bcg)"

@@ -387,7 +387,7 @@ def test_an_ordinal_phase_without_a_clinical_word_is_no_phase(text):
 
 
 @pytest.mark.parametrize("text, counts", [
-    ("Patients receive 45 mg daily for 12 weeks.", []),  # a dose and a duration near a people word
+    ("Patients receive 25 mg daily for 8 weeks.", []),  # a dose and a duration near a people word
     ("About 300 patients will join at 40 sites.", [300.0]),  # the places are no people
     ("患者300名を全国の40施設で募集する。", [300.0]),  # Japanese: 40 facilities
     ("60% of participants were women.", []),  # a share
