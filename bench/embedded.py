@@ -1,6 +1,6 @@
 """Embedded-model benchmark: pipeline speed against llama.cpp's own speed, same model and threads.
 
-    python -m bench.embedded --model fast [--db FILE]      # extract data/samples, then measure raw speed
+    python -m bench.embedded --model fast                  # raw speed, extract data/samples, raw speed again
     python -m bench.embedded --model default --db FILE     # reuse an existing extraction (or eval) database
 
 Raw speed is the same llama.cpp server, asked for plain text completion (no chat template, no
@@ -50,6 +50,11 @@ def raw_speed(base_url: str, prompt_tokens: int = 700, generate: int = 128, runs
             "prompt_tokens": len(tokens), "generated": generate}
 
 
+def _mean_speed(before: dict, after: dict) -> dict:
+    return {**after, "prompt_tps": (before["prompt_tps"] + after["prompt_tps"]) / 2,
+            "gen_tps": (before["gen_tps"] + after["gen_tps"]) / 2}
+
+
 def _post(url: str, body: dict) -> dict:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=900) as response:
@@ -87,14 +92,20 @@ def main() -> None:
     args = parser.parse_args()
     pack = embedded.resolve_pack(args.model)
     db = args.db
+    raw_before = None
     if db is None:
+        with embedded.LlamaServer(embedded.ensure_model(pack), pack.alias) as server:
+            raw_before = raw_speed(server.base_url)
         db = Path(tempfile.mkdtemp()) / "bench.duckdb"
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         subprocess.run([str(Path(sys.executable).with_name("trialsift")), "extract", str(REPO / "data/samples"),
                         "--db", str(db), "--model", args.model], check=True, env=env)
     documents = pipeline_speed(db, args.run, samples_only=not args.all_documents)
     with embedded.LlamaServer(embedded.ensure_model(pack), pack.alias) as server:
-        raw = raw_speed(server.base_url)
+        raw_after = raw_speed(server.base_url)
+    # A shared machine's speed drifts within minutes: the floor uses the mean of the raw speeds
+    # measured just before and just after the pipeline's own run, and says how far they differ.
+    raw = _mean_speed(raw_before, raw_after) if raw_before else raw_after
     for document in documents:
         document["floor"] = ((document["prompt"] - document["cached"]) / raw["prompt_tps"]
                              + document["completion"] / raw["gen_tps"])
@@ -107,7 +118,12 @@ def main() -> None:
     print(f"- command: python -m bench.embedded --model {args.model}" + (f" --db {args.db}" if args.db else "")
           + (f" --run {args.run}" if args.run else "") + (" --all-documents" if args.all_documents else ""))
     print(f"- llama.cpp raw, same server ({raw['prompt_tokens']}-token prompt, {raw['generated']} generated, "
-          f"{os.cpu_count()} threads, median of 3): {raw['prompt_tps']:.1f} prompt tok/s, {raw['gen_tps']:.1f} gen tok/s\n")
+          f"{os.cpu_count()} threads, median of 3): {raw['prompt_tps']:.1f} prompt tok/s, {raw['gen_tps']:.1f} gen tok/s"
+          + (f" (mean of before the run: {raw_before['prompt_tps']:.1f} / {raw_before['gen_tps']:.1f}, after: "
+             f"{raw_after['prompt_tps']:.1f} / {raw_after['gen_tps']:.1f}; a drift over 10% means the machine's speed "
+             f"changed during the run and the ratio below is not a measurement)" if raw_before else
+             " (measured now, not during the run the database holds: on a shared machine, read the ratio with care)")
+          + "\n")
     print("| figure | value |\n|---|---|")
     print(f"| documents | {len(documents)} |")
     print(f"| LLM calls | {sum(d['calls'] for d in documents)} |")
