@@ -143,13 +143,13 @@ def asked_fields(request: dict) -> list[str]:
     return list(request["response_format"]["json_schema"]["schema"]["properties"])
 
 
-def wrong_enrollment(request: dict) -> dict:
-    """Answers target_enrollment with a share of patients read as a count ("60% of patients
-    present..."); nothing else. Grounding accepts it: the page states the number of patients."""
-    if "target_enrollment" not in asked_fields(request):
+def wrong_country(request: dict) -> dict:
+    """Answers countries with the country of an address the page gives ("University Hospital,
+    Strasbourg, France": where the sponsor is, not where the page says the trial runs); nothing
+    else. Grounding accepts it: the page names the country on a line of its own."""
+    if "countries" not in asked_fields(request) or not re.search(r"\bFrance\b", request["messages"][-1]["content"]):
         return {}
-    number = re.search(r"\b(\d+)%\s+of\s+(?:patients|participants)\b", request["messages"][-1]["content"])
-    return {"target_enrollment": int(number.group(1))} if number else {}
+    return {"countries": ["FR"]}
 
 
 def abstaining(request: dict) -> dict:
@@ -163,7 +163,7 @@ def client(server: ScriptedLLM, model: str) -> LLMClient:
 def test_a_wrong_field_is_scored_as_such_and_compare_flags_the_change(tmp_path):
     db, no_corpus = str(tmp_path / "eval.duckdb"), tmp_path / "no-corpus"
     rules_only = evaluation.run_eval(no_corpus, db_path=db, llm=None, endpoint_label="none", only=SEEDS)
-    with ScriptedLLM(responder=wrong_enrollment) as server:
+    with ScriptedLLM(responder=wrong_country) as server:
         wrong = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "wrong"), endpoint_label="scripted",
                                     concurrency=2, only=SEEDS)
         requests = len(server.chat_requests)
@@ -172,30 +172,30 @@ def test_a_wrong_field_is_scored_as_such_and_compare_flags_the_change(tmp_path):
         assert len(server.chat_requests) == requests > 0  # the rerun made no LLM call
     assert again.scorecard.to_rows() == wrong.scorecard.to_rows()
 
-    enrollment = wrong.scorecard.per_field["target_enrollment"]
-    assert enrollment.fp >= 1 and enrollment.hallucinations >= 1
-    invented = query(Path(db), "SELECT * FROM eval_document_results WHERE eval_id = ? AND field = 'target_enrollment' "
+    countries = wrong.scorecard.per_field["countries"]
+    assert countries.fp >= 1 and countries.hallucinations >= 1
+    invented = query(Path(db), "SELECT * FROM eval_document_results WHERE eval_id = ? AND field = 'countries' "
                                "AND hallucinated", [wrong.eval_id])
-    assert invented and all(json.loads(r["gold"]) is None and r["fp"] == 1 for r in invented)
-    for row in invented:  # the invented number is one the document states, so grounding let it through
+    assert invented and all(json.loads(r["gold"]) == [] and r["fp"] == 1 for r in invented)
+    for row in invented:  # the invented country is one the document names, so grounding let it through
         text = (evaluation.SAMPLES_DIR / Path(row["source"]).name).read_text(encoding="utf-8")
-        assert re.search(rf"\b{json.loads(row['predicted'])}\b", text)
+        assert json.loads(row["predicted"]) == ["FR"] and re.search(r"\bFrance\b", text)
 
     # against rules only, the wrong answers changed one field, for the worse
     worse = evaluation.compare(db, rules_only.eval_id, wrong.eval_id)
-    assert {d.field for d in worse.regressions} - SUMMARY_FIELDS == {"target_enrollment"}
+    assert {d.field for d in worse.regressions} - SUMMARY_FIELDS == {"countries"}
 
     with ScriptedLLM(responder=abstaining) as server:
         better = evaluation.run_eval(no_corpus, db_path=db, llm=client(server, "abstaining"),
                                      endpoint_label="scripted", concurrency=2, only=SEEDS)
-    assert better.scorecard.per_field["target_enrollment"].hallucinations == 0
+    assert better.scorecard.per_field["countries"].hallucinations == 0
 
     forward = evaluation.compare(db, wrong.eval_id, better.eval_id)
-    assert {d.field for d in forward.improvements} - SUMMARY_FIELDS == {"target_enrollment"}
+    assert {d.field for d in forward.improvements} - SUMMARY_FIELDS == {"countries"}
     assert forward.regressions == [] and forward.warnings == []
     backward = evaluation.compare(db, better.eval_id, wrong.eval_id)
     [regressed] = [d for d in backward.regressions if d.field not in SUMMARY_FIELDS]
-    assert regressed.field == "target_enrollment" and regressed.delta("hallucination_rate") > 0
+    assert regressed.field == "countries" and regressed.delta("hallucination_rate") > 0
     assert evaluation.compare(db, "previous", "latest").b["eval_id"] == better.eval_id
     previous_to_latest = evaluation.compare(db, "previous", "latest")
     assert (previous_to_latest.a["eval_id"], previous_to_latest.b["eval_id"]) == (again.eval_id, better.eval_id)
