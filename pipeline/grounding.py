@@ -86,13 +86,14 @@ def _find_text(value: str, text: str, lowered: str) -> Optional[statements.Span]
 
 
 _CJK_CHARACTER = re.compile(lexicon.CJK_CHARACTER)
+_HANGUL_SYLLABLE = re.compile("[\uac00-\ud7af]")  # the Korean part of CJK_CHARACTER
 
 
 def _mention_pattern(name: str) -> str:
     """A name as a whole word. A name written in Hangul may take a particle ("미국에서"); one
     written in Han or kana, which do not delimit words, counts inside a line only after or before
     a word that makes it a place ("在中国进行", "日本で実施")."""
-    if _CJK_CHARACTER.match(name[-1:]) and re.match("[\uac00-\ud7af]", name[-1:]):
+    if _HANGUL_SYLLABLE.match(name[-1:]):
         return r"(?<!\w)" + re.escape(name) + rf"(?=(?:{lexicon.KOREAN_PLACE_PARTICLES})?(?!\w))"
     if _CJK_CHARACTER.match(name[:1]):
         escaped = re.escape(name)
@@ -116,8 +117,9 @@ def _find_countries(code: str, text: str, lowered: str) -> list[statements.Span]
     mention of this one."""
     spans: list[statements.Span] = []
     for name in normalize.country_names(code):
+        written_in_cjk = bool(_CJK_CHARACTER.match(name[:1]))
         for match in re.finditer(_mention_pattern(name.lower()), lowered):
-            longest = _cjk_country_names().match(lowered, match.start()) if _CJK_CHARACTER.match(name[:1]) else None
+            longest = _cjk_country_names().match(lowered, match.start()) if written_in_cjk else None
             if longest and normalize.normalize_country(longest.group()) != code:
                 continue
             if not any(s.start <= match.start() < s.end for s in spans):
