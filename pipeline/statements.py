@@ -421,5 +421,17 @@ def unstatable_fields(clean: CleanText) -> set[str]:
 
 
 
+# A reporting verb standing as a word of its own (Latin, Cyrillic, Greek scripts) or written in a
+# script without spaces between words.
+_REPORTED_SPEECH = re.compile(
+    rf"(?<![^\W\d_])(?:{lexicon.SPEECH_VERBS})(?![^\W\d_])|{lexicon.SCRIPT_SPEECH_VERBS}", re.I)
+
+
+def quotes_people(text: str) -> bool:
+    """Whether the text reports what someone said: a story about a trial (news, a press release),
+    not a record or listing of one."""
+    return _REPORTED_SPEECH.search(text) is not None
+
+
 OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}
 OUTCOME_CUE = re.compile(r"outcome|endpoint|end[- ]point|measure|time frame", re.I)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from trialsift.pipeline import statements
 from trialsift.pipeline.grounding import ground, verify_evidence
 from trialsift.pipeline.records import CleanText, Document, Evidence, Finding
 from trialsift.pipeline.resolve import one_criterion_each, one_treatment_each
@@ -854,6 +855,41 @@ def test_a_news_headline_is_no_public_title(text, title, kept):
     out = ground(document, clean, [Finding("public_title", title, "llm:x")])
     assert (out.values.get("public_title") == title) is kept, out.rejections
 
+
+@pytest.mark.parametrize("text, kept", [
+    # a story quotes people: its headline is the story's title, whatever verb it uses
+    ("Hope for Older Patients in New Heart Drug Study\nThe study enrols 300 patients, the lead "
+     "investigator said on Monday.\n", False),
+    ("Hope for Older Patients in New Heart Drug Study\nLa \u00e9tude recrute 300 patients, a d\u00e9clar\u00e9 le "
+     "m\u00e9decin.\n", False),
+    ("Hope for Older Patients in New Heart Drug Study\n\uc5f0\uad6c\ud300\uc740 300\uba85\uc744 "
+     "\ubaa8\uc9d1\ud55c\ub2e4\uace0 \ubc1d\ud614\ub2e4.\n", False),  # Korean: "...the team stated"
+    # a title label gives it, quotes or not
+    ("Study title: Hope for Older Patients in New Heart Drug Study\nThe investigator said it enrols 300.\n", True),
+    # a record or listing quotes no one: its unlabelled title line stands
+    ("Hope for Older Patients in New Heart Drug Study\nEnrollment: 300\nStatus: Recruiting\n", True),
+    # "saidina" and "says-" compounds are not the verb
+    ("Hope for Older Patients in New Heart Drug Study\nThe Saidina Hospital enrols 300 patients.\n", True),
+])
+def test_a_story_that_quotes_people_gives_no_public_title(text, kept):
+    """News items and press releases report speech ("..., she said"); registry records and trial
+    listings state facts under labels. On a story, an unlabelled title line is the story's headline."""
+    document, clean = _doc(text)
+    title = "Hope for Older Patients in New Heart Drug Study"
+    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
+    assert (out.values.get("public_title") == title) is kept, out.rejections
+
+
+@pytest.mark.parametrize("text, quotes", [
+    ("The drug was well tolerated, she said.", True),
+    ("\u201cWe are pleased,\u201d sagte der Studienleiter.", True),
+    ("\u8be5\u836f\u7269\u5b89\u5168\uff0c\u4ed6\u8868\u793a\u3002", True),  # Chinese: "..., he stated"
+    ("Brief Summary: The study says nothing of speech.", True),  # a verb is a verb: the detector reads words
+    ("Brief Summary: A randomized study of drug X.\nPhase: 2\nEnrollment: 40", False),
+    ("Speak to your doctor about taking part.", False),
+])
+def test_reported_speech_is_read_from_its_verbs(text, quotes):
+    assert statements.quotes_people(text) is quotes
 
 @pytest.mark.parametrize("text, field, item, kept", [
     ("Intervention\nDrug: Metformin 500 mg\n", "interventions", {"name": "Metformin 500 mg"}, True),
