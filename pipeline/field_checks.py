@@ -688,8 +688,9 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
         Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span)),
               "a scientific or official title label gives it: the scientific title, not the public one"),
         Check(lambda page, span: _TITLE_LABEL.search(label_before(page.text, span))
-              or not statements.quotes_people(page.text),
-              "an unlabelled title on a page that quotes people: the story's headline, not the trial's title"),
+              or not statements.reports_news(page.text),
+              "an unlabelled title on a page that reports what someone said or announced: the story's "
+              "headline, not the trial's title"),
     ),
     "scientific_title": (
         _A_TITLE_LINE,

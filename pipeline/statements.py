@@ -423,14 +423,14 @@ def unstatable_fields(clean: CleanText) -> set[str]:
 
 # A reporting verb standing as a word of its own (Latin, Cyrillic, Greek scripts) or written in a
 # script without spaces between words.
-_REPORTED_SPEECH = re.compile(
-    rf"(?<![^\W\d_])(?:{lexicon.SPEECH_VERBS})(?![^\W\d_])|{lexicon.SCRIPT_SPEECH_VERBS}", re.I)
+_REPORTING = re.compile(
+    rf"(?<![^\W\d_])(?:{lexicon.REPORTING_VERBS})(?![^\W\d_])|{lexicon.SCRIPT_REPORTING_VERBS}", re.I)
 
 
-def quotes_people(text: str) -> bool:
-    """Whether the text reports what someone said: a story about a trial (news, a press release),
-    not a record or listing of one."""
-    return _REPORTED_SPEECH.search(text) is not None
+def reports_news(text: str) -> bool:
+    """Whether the text reports what someone said or announced: a story about a trial (news, a
+    press release), not a record or listing of one."""
+    return _REPORTING.search(text) is not None
 
 
 OUTCOME_FIELDS = {"primary_outcomes", "secondary_outcomes"}

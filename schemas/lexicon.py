@@ -204,27 +204,33 @@ CJK_NEWS_EVENT_VERBS = (
     r"|\ucc29\uc218|\ub3cc\uc785|\ubc1c\ud45c|\uc2b9\uc778"
 )
 
-# Verbs that report what a person said ("..., she said", "erklärte", "a déclaré", "表示", "밝혔다").
-# Registry records and trial listings state facts under labels and quote no one; a page that
-# reports speech is a story about a trial (news, press release), whose headline is the story's
-# title, not the trial's. Past and present reporting forms; no bare "speak" verbs, which
-# instructions use ("speak to your doctor").
-SPEECH_VERBS = (
-    r"said|says|told|explained"
-    r"|sagte|sagt|erkl\u00e4rte|a d\u00e9clar\u00e9|a expliqu\u00e9|d\u00e9clare|affirme|a affirm\u00e9"
-    r"|dijo|afirm\u00f3|explic\u00f3|se\u00f1al\u00f3|declar\u00f3|asegur\u00f3|disse|afirmou|explicou|declarou"
-    r"|ha detto|ha spiegato|spiega|ha dichiarato|zei|zegt|aldus|vertelde"
-    r"|powiedzia\u0142a?|m\u00f3wi|wyja\u015bnia"
+# Verbs that report what a person or company said or announced ("..., she said", "erklärte",
+# "a déclaré", "announced today", "表示", "公布", "밝혔다"). Registry records and trial listings state
+# facts under labels and report no one; a page that does is a story about a trial (news, press
+# release), whose headline is the story's title, not the trial's. Past and present reporting
+# forms; no bare "speak" verbs, which instructions use ("speak to your doctor").
+REPORTING_VERBS = (
+    r"said|says|told|explained|announced|announces"
+    r"|sagte|sagt|erkl\u00e4rte|k\u00fcndigte|gab bekannt|gibt bekannt"
+    r"|a d\u00e9clar\u00e9|a expliqu\u00e9|d\u00e9clare|affirme|a affirm\u00e9|a annonc\u00e9|annonce"
+    r"|dijo|afirm\u00f3|explic\u00f3|se\u00f1al\u00f3|declar\u00f3|asegur\u00f3|anunci\u00f3|anuncia"
+    r"|disse|afirmou|explicou|declarou|anunciou"
+    r"|ha detto|ha spiegato|spiega|ha dichiarato|ha annunciato|annuncia|zei|zegt|aldus|vertelde|maakte bekend"
+    r"|powiedzia\u0142a?|m\u00f3wi|wyja\u015bnia|og\u0142osi\u0142[ao]?"
     r"|\u0441\u043a\u0430\u0437\u0430\u043b\u0430?|\u0437\u0430\u044f\u0432\u0438\u043b\u0430?"
-    r"|\u043e\u0442\u043c\u0435\u0442\u0438\u043b\u0430?|\u0440\u0430\u0441\u0441\u043a\u0430\u0437\u0430\u043b\u0430?"  # сказал заявил отметил рассказал
-    r"|dedi|s\u00f6yledi|belirtti|mengatakan|katanya|cho bi\u1ebft|\u03b4\u03ae\u03bb\u03c9\u03c3\u03b5|\u03b5\u03af\u03c0\u03b5"  # δήλωσε είπε
+    r"|\u043e\u0442\u043c\u0435\u0442\u0438\u043b\u0430?|\u0440\u0430\u0441\u0441\u043a\u0430\u0437\u0430\u043b\u0430?"
+    r"|\u043e\u0431\u044a\u044f\u0432\u0438\u043b[\u0430\u0438]?"  # сказал заявил отметил рассказал объявил
+    r"|dedi|s\u00f6yledi|belirtti|duyurdu|a\u00e7\u0131klad\u0131|mengatakan|katanya|cho bi\u1ebft"
+    r"|\u03b4\u03ae\u03bb\u03c9\u03c3\u03b5|\u03b5\u03af\u03c0\u03b5"  # δήλωσε είπε
 )
-# 表示 指出 (state, point out); と述べ と話し と語っ (said, told); 밝혔다 말했다 설명했다 전했다
-# (stated, said, explained, conveyed); Thai กล่าว and Hindi कहा (said) are written without
-# word boundaries the way the Latin forms are.
-SCRIPT_SPEECH_VERBS = (
-    r"\u8868\u793a|\u6307\u51fa|\u3068\u8ff0\u3079|\u3068\u8a71\u3057|\u3068\u8a9e\u3063"
-    r"|\ubc1d\ud614\ub2e4|\ub9d0\ud588\ub2e4|\uc124\uba85\ud588\ub2e4|\uc804\ud588\ub2e4"
+# 表示 指出 公布 宣布 (state, point out, make public, announce); と述べ と話し と語っ と発表 (said,
+# told, announced); 밝혔다 말했다 설명했다 전했다 발표했다 (stated, said, explained, conveyed,
+# announced); Thai กล่าว and Hindi कहा (said) are written without word boundaries the way the
+# Latin forms are.
+SCRIPT_REPORTING_VERBS = (
+    r"\u8868\u793a|\u6307\u51fa|\u516c\u5e03|\u5ba3\u5e03"
+    r"|\u3068\u8ff0\u3079|\u3068\u8a71\u3057|\u3068\u8a9e\u3063|\u3068\u767a\u8868"
+    r"|\ubc1d\ud614\ub2e4|\ub9d0\ud588\ub2e4|\uc124\uba85\ud588\ub2e4|\uc804\ud588\ub2e4|\ubc1c\ud45c\ud588\ub2e4"
     r"|\u0e01\u0e25\u0e48\u0e32\u0e27|\u0915\u0939\u093e(?![\u0900-\u0963])"
 )
 

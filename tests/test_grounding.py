@@ -857,7 +857,10 @@ def test_a_news_headline_is_no_public_title(text, title, kept):
 
 
 @pytest.mark.parametrize("text, kept", [
-    # a story quotes people: its headline is the story's title, whatever verb it uses
+    # a story reports speech or an announcement: its headline is the story's title, whatever verb it uses
+    ("Hope for Older Patients in New Heart Drug Study\nAcme announced on Monday that the study enrols 300 "
+     "patients.\n", False),
+    ("Hope for Older Patients in New Heart Drug Study\nAcme\u516c\u5e03\u8be5\u7814\u7a76\u62db\u52df300\u540d\u60a3\u8005\u3002\n", False),  # Chinese: "Acme made public ..."
     ("Hope for Older Patients in New Heart Drug Study\nThe study enrols 300 patients, the lead "
      "investigator said on Monday.\n", False),
     ("Hope for Older Patients in New Heart Drug Study\nLa \u00e9tude recrute 300 patients, a d\u00e9clar\u00e9 le "
@@ -871,9 +874,10 @@ def test_a_news_headline_is_no_public_title(text, title, kept):
     # "saidina" and "says-" compounds are not the verb
     ("Hope for Older Patients in New Heart Drug Study\nThe Saidina Hospital enrols 300 patients.\n", True),
 ])
-def test_a_story_that_quotes_people_gives_no_public_title(text, kept):
-    """News items and press releases report speech ("..., she said"); registry records and trial
-    listings state facts under labels. On a story, an unlabelled title line is the story's headline."""
+def test_a_story_gives_no_public_title(text, kept):
+    """News items and press releases report what someone said or announced ("..., she said",
+    "announced today"); registry records and trial listings state facts under labels. On a story,
+    an unlabelled title line is the story's headline."""
     document, clean = _doc(text)
     title = "Hope for Older Patients in New Heart Drug Study"
     out = ground(document, clean, [Finding("public_title", title, "llm:x")])
@@ -887,9 +891,10 @@ def test_a_story_that_quotes_people_gives_no_public_title(text, kept):
     ("Brief Summary: The study says nothing of speech.", True),  # a verb is a verb: the detector reads words
     ("Brief Summary: A randomized study of drug X.\nPhase: 2\nEnrollment: 40", False),
     ("Speak to your doctor about taking part.", False),
+    ("Acme Inc. a annonc\u00e9 le d\u00e9but de l'\u00e9tude.", True),
 ])
-def test_reported_speech_is_read_from_its_verbs(text, quotes):
-    assert statements.quotes_people(text) is quotes
+def test_a_story_is_read_from_its_reporting_verbs(text, quotes):
+    assert statements.reports_news(text) is quotes
 
 @pytest.mark.parametrize("text, field, item, kept", [
     ("Intervention\nDrug: Metformin 500 mg\n", "interventions", {"name": "Metformin 500 mg"}, True),
