@@ -472,6 +472,16 @@ def names_a_time(time_frame: Any) -> bool:
     return bool(_TIME_FRAME_CUE.search(str(time_frame)))
 
 
+_ENDS_ON_A_TREATMENT = re.compile(rf"(?<![^\W\d_])(?:{lexicon.TREATMENT_NOUNS})\W*$", re.I)
+_CONDITION_LINK = re.compile(rf"(?<![^\W\d_])(?:{lexicon.CONDITION_LINKING_WORDS})(?![^\W\d_])", re.I)
+
+
+def names_a_treatment(phrase: str) -> bool:
+    """A phrase whose last word is a treatment, test or procedure noun, with no linking word before
+    it that makes the treatment the cause of a condition ("insomnia after surgery")."""
+    return bool(_ENDS_ON_A_TREATMENT.search(phrase)) and not _CONDITION_LINK.search(phrase)
+
+
 # --- a value of its field at all -----------------------------------------------------------------
 
 
@@ -722,6 +732,8 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
         Check(lambda page, span: not _not_stated_as_condition(page.text, span),
               "named only in the eligibility criteria or as a condition category, "
               "not as the condition studied"),
+        Check(lambda page, span: not names_a_treatment(page.text[span.start:span.end]),
+              "names a treatment, test or procedure (what the trial does), not a condition"),
         _WHOLE,
     ),
 }

@@ -234,6 +234,19 @@ SCRIPT_REPORTING_VERBS = (
     r"|\u0e01\u0e25\u0e48\u0e32\u0e27|\u0915\u0939\u093e(?![\u0900-\u0963])"
 )
 
+# Nouns that name what a trial does to people, not what it studies: a phrase ending on one
+# ("antiretroviral therapy", "allergy assessment", "coronary stents") names a treatment, test or
+# procedure. English; a condition caused by one says so with a linking word before it
+# ("mucositis induced by chemotherapy", "insomnia after surgery").
+TREATMENT_NOUNS = (
+    r"therap(?:y|ies)|treatments?|medicines?|assessments?|challenges?|stents?|formulations?|rehabilitation"
+    r"|surger(?:y|ies)|vaccines?|vaccinations?|drugs?|procedures?|tests?|testing|injections?|supplements?"
+    r"|supplementation|programm?e?s?|interventions?|training|devices?|implants?"
+)
+CONDITION_LINKING_WORDS = (
+    r"after|following|due|induced|associated|related|caused|with|in|of|from|for|during|by|secondary|post"
+)
+
 # Eligibility criteria headings in other languages, by kind, as registries write them ("纳入标准",
 # "Einschlusskriterien", "Critères d'inclusion"), in the case-folded form headings are compared in.
 CRITERIA_HEADINGS: dict[str, tuple[str, ...]] = {

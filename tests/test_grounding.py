@@ -397,17 +397,17 @@ def test_an_acronym_is_short_or_labelled_and_is_not_a_drugs_short_name():
 
 
 def test_a_condition_written_as_an_intervention_is_the_treatment_not_the_condition():
-    document, clean = _doc("Condition: Knee osteoarthritis; Walking programme\n"
-                           "Intervention: Walking programme, three sessions a week\n"
+    document, clean = _doc("Condition: Knee osteoarthritis; Nordic walking\n"
+                           "Intervention: Nordic walking, three sessions a week\n"
                            "Vitamin D deficiency is treated with vitamin D.\n")
-    conditions = Finding("conditions", ["Knee osteoarthritis", "Walking programme", "Vitamin D deficiency"], "llm:x")
-    interventions = Finding("interventions", [{"name": "walking  programme", "type": None, "description": None},
+    conditions = Finding("conditions", ["Knee osteoarthritis", "Nordic walking", "Vitamin D deficiency"], "llm:x")
+    interventions = Finding("interventions", [{"name": "nordic  walking", "type": None, "description": None},
                                               {"name": "Vitamin D", "type": None, "description": None}], "llm:x")
     out = ground(document, clean, [conditions, interventions])
     # a condition that contains an intervention's name (the deficiency of the vitamin given) is kept
     assert out.values["conditions"] == ["Knee osteoarthritis", "Vitamin D deficiency"]
     assert [e.quote for e in out.evidence["conditions"]] == ["Knee osteoarthritis", "Vitamin D deficiency"]
-    assert [(r.field, r.value) for r in out.rejections] == [("conditions", "Walking programme")]
+    assert [(r.field, r.value) for r in out.rejections] == [("conditions", "Nordic walking")]
     out = ground(document, clean, [conditions])  # without interventions nothing is judged
     assert len(out.values["conditions"]) == 3
 
@@ -895,6 +895,24 @@ def test_a_story_gives_no_public_title(text, kept):
 ])
 def test_a_story_is_read_from_its_reporting_verbs(text, quotes):
     assert statements.reports_news(text) is quotes
+
+@pytest.mark.parametrize("condition, kept", [
+    # a phrase ending on a treatment, test or procedure names what the trial does
+    ("Antiretroviral therapy", False),
+    ("Peanut allergy assessment", False),
+    ("Bare-metal coronary stents", False),
+    ("Herbal medicine", False),
+    # a disease, or a condition a treatment causes (a linking word before the treatment)
+    ("Chronic kidney disease", True),
+    ("Nausea after abdominal surgery", True),
+    ("Mucositis induced by radiation therapy", True),
+    ("Treatment-resistant depression", True),
+])
+def test_a_condition_names_what_the_trial_studies_not_what_it_does(condition, kept):
+    document, clean = _doc(f"Title: A study\nCondition: {condition}\nPhase: 2\n")
+    out = ground(document, clean, [Finding("conditions", [condition], "llm:x")])
+    assert (condition in (out.values.get("conditions") or [])) is kept, out.rejections
+
 
 @pytest.mark.parametrize("text, field, item, kept", [
     ("Intervention\nDrug: Metformin 500 mg\n", "interventions", {"name": "Metformin 500 mg"}, True),
