@@ -419,8 +419,6 @@ def unstatable_fields(clean: CleanText) -> set[str]:
     return unstatable
 
 
-
-
 # A reporting verb standing as a word of its own (Latin, Cyrillic, Greek scripts) or written in a
 # script without spaces between words.
 _REPORTING = re.compile(
