@@ -478,7 +478,7 @@ _CONDITION_LINK = re.compile(rf"(?<![^\W\d_])(?:{lexicon.CONDITION_LINKING_WORDS
 
 def names_a_treatment(phrase: str) -> bool:
     """A phrase whose last word is a treatment, test or procedure noun, with no linking word before
-    it that makes the treatment the cause of a condition ("insomnia after surgery")."""
+    it that makes the treatment the cause of a condition ("nausea after surgery")."""
     return bool(_ENDS_ON_A_TREATMENT.search(phrase)) and not _CONDITION_LINK.search(phrase)
 
 

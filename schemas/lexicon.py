@@ -235,9 +235,9 @@ SCRIPT_REPORTING_VERBS = (
 )
 
 # Nouns that name what a trial does to people, not what it studies: a phrase ending on one
-# ("antiretroviral therapy", "allergy assessment", "coronary stents") names a treatment, test or
+# ("gene therapy", "memory assessment", "knee implants") names a treatment, test or
 # procedure. English; a condition caused by one says so with a linking word before it
-# ("mucositis induced by chemotherapy", "insomnia after surgery").
+# ("mucositis induced by chemotherapy", "nausea after surgery").
 TREATMENT_NOUNS = (
     r"therap(?:y|ies)|treatments?|medicines?|assessments?|challenges?|stents?|formulations?|rehabilitation"
     r"|surger(?:y|ies)|vaccines?|vaccinations?|drugs?|procedures?|tests?|testing|injections?|supplements?"
