@@ -189,6 +189,10 @@ def _reports_an_event(title: str) -> bool:
     return bool(_NEWS_EVENT.search(title))
 
 
+def _under_a_title_label(text: str, span: statements.Span) -> bool:
+    return bool(_TITLE_LABEL.search(label_before(text, span)))
+
+
 def _under_an_acronym_label(text: str, span: statements.Span) -> bool:
     return bool(re.search(r"acronym", label_before(text, span), re.I))
 
@@ -691,13 +695,13 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     "public_title": (
         _A_TITLE_LINE,
         _WHOLE,
-        Check(lambda page, span: _TITLE_LABEL.search(label_before(page.text, span))
+        Check(lambda page, span: _under_a_title_label(page.text, span)
               or not _reports_an_event(page.text[span.start:span.end]),
               "a news headline reporting an event (someone announces, begins, receives...), "
               "not the trial's title"),
         Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span)),
               "a scientific or official title label gives it: the scientific title, not the public one"),
-        Check(lambda page, span: _TITLE_LABEL.search(label_before(page.text, span))
+        Check(lambda page, span: _under_a_title_label(page.text, span)
               or not statements.reports_news(page.text),
               "an unlabelled title on a page that reports what someone said or announced: the story's "
               "headline, not the trial's title"),

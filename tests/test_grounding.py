@@ -15,6 +15,13 @@ def _doc(text: str) -> tuple[Document, CleanText]:
     return document, CleanText(text=text, segments=((0, 0, len(text)),))
 
 
+def _kept_as_public_title(text: str, title: str) -> tuple[bool, list]:
+    """Whether grounding stores `title` as the public title of a page reading `text`, and why not."""
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
+    return out.values.get("public_title") == title, out.rejections
+
+
 def test_values_the_text_states_are_kept_with_exact_evidence():
     document, clean = _doc("Sponsor: Acme University\nTarget enrollment: 1,200 participants\nStart Date: Oct 16, 2012\n")
     out = ground(document, clean, [
@@ -819,10 +826,8 @@ def test_a_site_that_is_a_contacts_affiliation_is_where_they_work(text, kept):
     ("A Randomised Trial of Drug X in Adults With Asthma\nSponsor: Acme\n", True),
 ])
 def test_a_title_under_a_scientific_title_label_is_not_the_public_title(text, kept):
-    document, clean = _doc(text)
-    title = "A Randomised Trial of Drug X in Adults With Asthma"
-    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
-    assert (out.values.get("public_title") == title) is kept, out.rejections
+    stored, rejections = _kept_as_public_title(text, "A Randomised Trial of Drug X in Adults With Asthma")
+    assert stored is kept, rejections
 
 
 @pytest.mark.parametrize("text, kept", [
@@ -851,9 +856,8 @@ def test_a_scientific_title_is_labelled_or_states_the_design(text, kept):
 ])
 def test_a_news_headline_is_no_public_title(text, title, kept):
     """A trial's title names the study; a headline reports an event (someone announces, begins...)."""
-    document, clean = _doc(text)
-    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
-    assert (out.values.get("public_title") == title) is kept, out.rejections
+    stored, rejections = _kept_as_public_title(text, title)
+    assert stored is kept, rejections
 
 
 @pytest.mark.parametrize("text, kept", [
@@ -878,10 +882,8 @@ def test_a_story_gives_no_public_title(text, kept):
     """News items and press releases report what someone said or announced ("..., she said",
     "announced today"); registry records and trial listings state facts under labels. On a story,
     an unlabelled title line is the story's headline."""
-    document, clean = _doc(text)
-    title = "Hope for Older Patients in New Heart Drug Study"
-    out = ground(document, clean, [Finding("public_title", title, "llm:x")])
-    assert (out.values.get("public_title") == title) is kept, out.rejections
+    stored, rejections = _kept_as_public_title(text, "Hope for Older Patients in New Heart Drug Study")
+    assert stored is kept, rejections
 
 
 @pytest.mark.parametrize("text, quotes", [
@@ -895,6 +897,7 @@ def test_a_story_gives_no_public_title(text, kept):
 ])
 def test_a_story_is_read_from_its_reporting_verbs(text, quotes):
     assert statements.reports_news(text) is quotes
+
 
 @pytest.mark.parametrize("condition, kept", [
     # a phrase ending on a treatment, test or procedure names what the trial does
