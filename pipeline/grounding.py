@@ -257,10 +257,9 @@ def ground(document: Document, clean: CleanText, findings: list[Finding]) -> Gro
 
 
 def _is_label(out: Grounded, finding: Finding) -> bool:
-    """Reject (and say so) a name-like value that is not a value of its field (a model's answer,
-    or an item the criteria splitter cut from a heading line). Exact evidence is trusted."""
-    if finding.evidence is not None:
-        return False
+    """Reject (and say so) a name-like value that is not a value of its field, whatever read it:
+    a model's answer, an item the criteria splitter cut from a heading line, or a rule's reading
+    of a label whose value is page furniture (an empty label's next line)."""
     reason = field_checks.not_a_value(out, finding)
     if reason:
         _reject(out, finding, reason)

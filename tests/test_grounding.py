@@ -8,6 +8,7 @@ from trialsift.pipeline import statements
 from trialsift.pipeline.grounding import ground, verify_evidence
 from trialsift.pipeline.records import CleanText, Document, Evidence, Finding
 from trialsift.pipeline.resolve import one_criterion_each, one_treatment_each
+from trialsift.pipeline.rules import extract_rule_findings
 
 
 def _doc(text: str) -> tuple[Document, CleanText]:
@@ -1253,6 +1254,17 @@ def test_an_outcome_moved_to_its_kind_is_not_stored_twice():
                                                                 {"measure": "Stroke", "time_frame": None}], "llm:x")])
     assert out.values["primary_outcomes"] == [{"measure": "Death", "time_frame": None}]
     assert out.values["secondary_outcomes"] == [{"measure": "Stroke", "time_frame": None}]
+
+
+def test_a_rules_reading_gets_the_same_value_checks_as_a_models_answer():
+    # an empty label's next line is page furniture, whoever read it as the label's value
+    document, clean = _doc("Acronym\nANZCTR registration information\nPublic title\nExercise after knee surgery\n")
+    out = ground(document, clean, extract_rule_findings(document, clean))
+    assert "acronym" not in out.values
+    assert any(r.field == "acronym" and r.method.startswith("rule:") for r in out.rejections)
+    # a labelled value that is a value stays
+    document, clean = _doc("Acronym\nKNEEX\nPublic title\nExercise after knee surgery\n")
+    assert ground(document, clean, extract_rule_findings(document, clean)).values["acronym"] == "KNEEX"
 
 
 @pytest.mark.parametrize("field_name,value,kept", [
