@@ -48,7 +48,6 @@ STEPS: dict[str, tuple[str, Callable]] = {
     # checks: a value located in the text is refused where it is not stated as the field
     "not a value (headings, placeholders, roles)": ("field_checks.not_a_value", _KEEP),
     "country not a place of the trial": ("field_checks._not_stated_as_a_place_of_the_trial", _ACCEPT),
-    "labelled as another role": ("field_checks._labelled_as_another_role", _ACCEPT),
     "labelled as a code": ("field_checks._labelled_as_a_code", _ACCEPT),
     "condition category": ("field_checks._not_stated_as_condition", _ACCEPT),
     "named only in the eligibility criteria": ("field_checks._names_who_may_enrol", _ACCEPT),
@@ -73,13 +72,9 @@ STEPS: dict[str, tuple[str, Callable]] = {
                                                  lambda *args, **kwargs: True),
     "site: located or stated as a place": ("field_checks._located_or_stated_as_a_place",
                                            lambda *args, **kwargs: True),
-    # resolve steps that move or reshape a value
     "drop a condition named again more broadly": ("resolve._drop_a_condition_named_again_more_broadly", _KEEP),
     "drop a site that is a contact's workplace": ("resolve._drop_a_site_that_is_a_contacts_workplace", _KEEP),
     "phases cut to the phases stated": ("resolve.stated_phases", lambda out, finding, text: finding),
-    "unlabelled title line is the public title": ("resolve.title_field", lambda out, name, page, spans: name),
-    "outcome under the other kind's label moves": ("resolve.outcome_field", lambda name, page, spans: name),
-    "measure the model cut short made whole": ("resolve.whole_measure", lambda text, item, key, span: span),
 }
 
 
