@@ -48,7 +48,6 @@ STEPS: dict[str, tuple[str, Callable]] = {
     # checks: a value located in the text is refused where it is not stated as the field
     "not a value (headings, placeholders, roles)": ("field_checks.not_a_value", _KEEP),
     "country not a place of the trial": ("field_checks._not_stated_as_a_place_of_the_trial", _ACCEPT),
-    "labelled as another role": ("field_checks._labelled_as_another_role", _ACCEPT),
     "labelled as a code": ("field_checks._labelled_as_a_code", _ACCEPT),
     "condition category": ("field_checks._not_stated_as_condition", _ACCEPT),
     "named only in the eligibility criteria": ("field_checks._names_who_may_enrol", _ACCEPT),
@@ -61,6 +60,21 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "registration date under its own label": ("statements.labelled_as_this_date", lambda *args, **kwargs: True),
     "acronym given as the trial's name": ("field_checks._named_as_the_trial", lambda *args, **kwargs: True),
     "sponsor cue on its line": ("field_checks._stated_as_sponsor", lambda *args, **kwargs: True),
+    "headline reporting an event": ("field_checks._reports_an_event", _ACCEPT),
+    "title on a page reporting news": ("statements.reports_news", _ACCEPT),
+    "condition names a treatment": ("field_checks.names_a_treatment", _ACCEPT),
+    "acronym shaped like a code": ("field_checks._shaped_like_a_code", _ACCEPT),
+    "acronym written as a name": ("field_checks._written_as_a_name", lambda *args, **kwargs: True),
+    "site: not the sponsor again": ("field_checks._not_the_sponsor_again", lambda *args, **kwargs: True),
+    "site: not only under another role": ("field_checks._not_only_under_another_role",
+                                          lambda *args, **kwargs: True),
+    "site: named beyond contacts and criteria": ("field_checks._named_beyond_contacts_and_criteria",
+                                                 lambda *args, **kwargs: True),
+    "site: located or stated as a place": ("field_checks._located_or_stated_as_a_place",
+                                           lambda *args, **kwargs: True),
+    "drop a condition named again more broadly": ("resolve._drop_a_condition_named_again_more_broadly", _KEEP),
+    "drop a site that is a contact's workplace": ("resolve._drop_a_site_that_is_a_contacts_workplace", _KEEP),
+    "phases cut to the phases stated": ("resolve.stated_phases", lambda out, finding, text: finding),
 }
 
 
@@ -122,28 +136,35 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="eval database whose llm_cache holds the answers")
     parser.add_argument("--model", default="default", help="the model name the answers were cached under")
     parser.add_argument("--only", nargs="*", default=None, help="steps to ablate (default: all)")
+    parser.add_argument("--leave-out", type=argparse.FileType("r"), default=None,
+                        help="a file of gold sources (one a line) to leave out, e.g. pages kept for a later decision")
     args = parser.parse_args()
 
     docs, note = evaluation.gold_documents()
+    if args.leave_out:
+        left_out = {line.strip() for line in args.leave_out if line.strip()}
+        docs = [doc for doc in docs if doc.source not in left_out]
+        note += f"; {len(left_out)} sources left out"
     cache = CachedAnswers(args.db)
     # Nothing listens on port 9: a cache miss fails at once instead of asking a model.
     llm = LLMClient(Endpoint("http://127.0.0.1:9/v1", "none", args.model, "json_schema", "cache only", 0,
                              llama_cpp=True), transport_retries=0)
-    rows = []
-    for step in [None, *(args.only or STEPS)]:
-        cache.misses = 0
-        with turned_off(step):
-            rows.append(Row(step or "baseline (every step on)", score_all(docs, cache, llm), cache.misses))
-    base = rows[0].scores
     print(f"# Grounding ablation, {date.today()}\n")
     print(f"- machine: {platform.platform()}, {os.cpu_count()} cores; command: python -m bench.ablation --db {args.db}")
     print(f"- documents: {note}; answers from the eval database's cache (no model run)\n")
-    print("| step turned off | dev F1 | Δ | validation F1 | Δ | dev halluc. | validation halluc. | cache misses |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for row in rows:
+    print("| step turned off | dev F1 | Δ | validation F1 | Δ | validation tp/fp/fn | dev halluc. "
+          "| validation halluc. | cache misses |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base = None
+    for step in [None, *(args.only or STEPS)]:  # each row printed as it is done: a long run shows its progress
+        cache.misses = 0
+        with turned_off(step):
+            row = Row(step or "baseline (every step on)", score_all(docs, cache, llm), cache.misses)
+        base = base or row.scores
         dev, val = row.scores[DEV], row.scores[VALIDATION]
-        print(f"| {row.step} | {dev.f1:.3f} | {dev.f1 - base[DEV].f1:+.3f} | {val.f1:.3f} | "
-              f"{val.f1 - base[VALIDATION].f1:+.3f} | {dev.hallucinations} | {val.hallucinations} | {row.misses} |")
+        print(f"| {row.step} | {dev.f1:.4f} | {dev.f1 - base[DEV].f1:+.4f} | {val.f1:.4f} | "
+              f"{val.f1 - base[VALIDATION].f1:+.4f} | {val.tp}/{val.fp}/{val.fn} | {dev.hallucinations} | "
+              f"{val.hallucinations} | {row.misses} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The checks that a span states a value *as its field*, and the table of which field needs which.
 
 Grounding (pipeline/grounding.py) finds where the text mentions a value; these checks decide
-whether that mention states it as the field it was proposed for: a name under another role's
-label is not the sponsor, a condition named only in the criteria is not the condition studied,
+whether that mention states it as the field it was proposed for: a name with no sponsor cue near
+it is not the sponsor, a condition named only in the criteria is not the condition studied,
 a criterion stands where the page lists criteria. Each check reads the text around one span;
 adding one is a line in FIELD_CHECKS. Statement detectors are pipeline/statements.py's.
 """
@@ -108,9 +108,9 @@ _NAMED_SCIENTIFIC_TITLE_LABEL = re.compile(
     re.I)
 
 
-# Labels that give an organization a role other than sponsor. Old ClinicalTrials.gov pages show
-# "Sponsor:" with its value lost, then "Collaborator:" and "Information provided by (Responsible
-# Party):" each over a name: neither name is stated as the sponsor.
+# Labels that give an organization a role other than sponsor or site (a collaborator, the
+# responsible party, an investigator's affiliation, an address): a name under one is not stated
+# as a site.
 _OTHER_ROLE_LABEL = re.compile(
     r"(?:collaborators?|information provided by(?: \(responsible party\))?|responsible party"
     r"|principal investigators?|study (?:director|chair|leader)|applicant|affiliation|address|contact person"
@@ -264,7 +264,7 @@ def _stated_as_a_place(text: str, span: statements.Span) -> bool:
 
 
 def _labelled_as_another_role(text: str, span: statements.Span) -> bool:
-    """Whether the label just before a name gives it another role than sponsor."""
+    """Whether the label just before a name gives it another role (collaborator, address...)."""
     return bool(_OTHER_ROLE_LABEL.search(label_before(text, span)))
 
 
@@ -370,32 +370,6 @@ def _cut_off_by_the_end(document_text: str, clean: CleanText, span: statements.S
     lowered = text.lower()
     stands_alone_elsewhere = len(re.findall(rf"(?<!\w){re.escape(last)}(?!\w)", lowered)) > 1
     return not stands_alone_elsewhere and re.search(rf"(?<!\w){re.escape(last)}\w", lowered) is not None
-
-
-# A label naming an outcome's kind: "Primary outcome:", "Secondary:", "Key secondary endpoints", the
-# phrase in prose ("The primary endpoint is ..."), and the kinds as registries in Japanese and
-# Chinese name them (主要/副次/次要 + outcome word); "Primary and secondary outcomes" names neither.
-_OUTCOME_KIND_LABEL = re.compile(
-    r"\b(?P<both>primary\s*(?:and|&|/|or)\s*secondary)\b"  # both kinds under one label: no kind
-    r"|\b(?P<kind>primary|secondary)\b(?:\s+(?:efficacy\s+|safety\s+)?(?:outcomes?|endpoints?|end[- ]points?"
-    r"|outcome\s+measures?))?\s*[:|]"
-    r"|\b(?P<phrase>primary|secondary)\s+(?:efficacy\s+|safety\s+)?(?:outcomes?|endpoints?|end[- ]points?)\b"
-    r"|(?P<cjk>\u4e3b\u8981|\u526f\u6b21|\u6b21\u8981)(?=\u30a2\u30a6\u30c8\u30ab\u30e0|\u8a55\u4fa1\u9805\u76ee"
-    r"|\u7ed3\u5c40|\u7ed3\u679c|\u6307\u6807|\u7ec8\u70b9)",  # アウトカム 評価項目 结局 结果 指标 终点
-    re.IGNORECASE)
-
-
-def outcome_kind_above(text: str, span: statements.Span, reach: int = 800) -> Optional[str]:
-    """The outcome field that the nearest kind label before a measure (or opening it) names."""
-    labels = [label for label in _OUTCOME_KIND_LABEL.finditer(text, max(0, span.start - reach), span.end)
-              if label.start() < span.start or (label.start() <= span.start + 5 and label.group("kind"))]
-    if not labels:
-        return None
-    last = labels[-1]
-    if last.group("both"):
-        return None
-    kind = (last.group("kind") or last.group("phrase") or last.group("cjk")).lower()
-    return "primary_outcomes" if kind in ("primary", "\u4e3b\u8981") else "secondary_outcomes"
 
 
 def _stated_as_outcome(text: str, span: statements.Span) -> bool:
@@ -666,9 +640,6 @@ _WHOLE = Check(lambda page, span: not _cut_off_by_the_end(page.document.text, pa
 # if every check that applies passes; a field not listed needs no more than a span stating it.
 FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
     "primary_sponsor": (
-        Check(lambda page, span: not _labelled_as_another_role(page.text, span),
-              "labelled as another role (collaborator, responsible party, applicant, "
-              "affiliation...), not the sponsor"),
         Check(lambda page, span: _stated_as_sponsor(page.text, span)
               or _COMPANY_NAME.search(page.text[span.start:span.end]),
               "no sponsor, funder or conductor cue on its line or the line above, and not a "

@@ -283,7 +283,6 @@ def _ground_scalar(page: Page, locate: _Locator, finding: Finding, out: Grounded
             return
     else:
         spans = locate.scalar_spans(name, finding.value)
-        name = resolve.title_field(out, name, page, spans)  # an unlabelled title line is the public title
         spans = _stated_spans(out, finding, name, spans, page)
         if spans is None:
             return
@@ -365,16 +364,10 @@ def _ground_item(page: Page, locate: _Locator, finding: Finding, out: Grounded) 
         key, checks = _OBJECT_LISTS[name]
         item = dict(item)
         spans = locate.texts(item[key]) if item.get(key) else []
-        moved = resolve.outcome_field(name, page, spans)  # listed under the other kind's label
-        if moved != name:
-            if any(other.get(key) == item[key] for other in out.values.get(moved, [])):
-                return
-            name, finding = moved, Finding(moved, finding.value, finding.method, finding.evidence)
         spans = _stated_spans(out, finding, name, spans, page)
         if spans is None:
             return
         if name in statements.OUTCOME_FIELDS and spans:
-            spans[0] = resolve.whole_measure(page.text, item, key, spans[0])  # a measure the model cut short
             if item.get("time_frame") and not field_checks.names_a_time(item["time_frame"]):
                 out.rejections.append(Rejection(f"{name}.time_frame", item["time_frame"], finding.method,
                                                 "names no time: not a time frame"))

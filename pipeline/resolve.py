@@ -2,9 +2,8 @@
 
 Grounding (pipeline/grounding.py) keeps a value only where a span of the text states it as its
 field. Some answers are reshaped on the way: one criterion per item where a page ran several
-into one, one treatment per item where the model joined two ("A plus B"), a measure the model
-cut short extended to the clause the page states, a page's unlabelled title line taken as its
-public title, a list of phases cut to the phases stated. Once every field is in, a placebo the
+into one, one treatment per item where the model joined two ("A plus B"), a list of phases cut
+to the phases stated. Once every field is in, a placebo the
 page says participants receive is added (its evidence carries the method PLACEBO_ADDED), an
 "acronym" that is an intervention's short name is dropped, and so is a condition written as
 one of the interventions is named. A condition or intervention a title names is stated there
@@ -15,7 +14,7 @@ read and ablated (bench/ablation.py) on its own.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import field_checks, statements
 from .field_checks import Page
@@ -155,84 +154,6 @@ def stated_phases(out: "Grounded", finding: Finding, text: str) -> Finding:
             out.rejections.append(Rejection("phases", phase, finding.method,
                                             "no span of the source text states this phase"))
     return Finding("phases", stated, finding.method)
-
-
-def title_field(out: "Grounded", name: str, page: Page, spans: list[statements.Span]) -> str:
-    """The field a title is stored as: a page's unlabelled title line (an aggregator's heading)
-    is its public title, while the page has given no other, unless it states the trial's design
-    as official titles do ("A Randomized, Double-blind ...")."""
-    if name != "scientific_title" or "public_title" in out.values:
-        return name
-    lines = [span for span in spans if field_checks.stands_as_a_title(page.document.text, page.evidence(span))]
-    labelled = [span for span in lines
-                if field_checks.SCIENTIFIC_TITLE_LABEL.search(field_checks.label_before(page.text, span))]
-    states_design = lines and field_checks.describes_its_design(page.text[lines[0].start:lines[0].end])
-    return "public_title" if lines and not labelled and not states_design else name
-
-
-def outcome_field(name: str, page: Page, spans: list[statements.Span]) -> str:
-    """A measure the page lists under the other kind's label ("Key secondary outcomes", "Primary
-    endpoint:") is an outcome of that kind, whichever key the answer gave it under."""
-    if name not in statements.OUTCOME_FIELDS or not spans:
-        return name
-    kinds = {field_checks.outcome_kind_above(page.text, span) for span in spans}
-    return kinds.pop() if len(kinds) == 1 and None not in kinds else name
-
-
-def whole_measure(text: str, item: dict, key: str, span: statements.Span) -> statements.Span:
-    """The span of a measure as the page states it: where the model cut it short, the clause it
-    starts (and the item's `key` set to that text)."""
-    whole_end = _whole_measure_end(text, span, item.get("time_frame"))
-    if whole_end <= span.end:
-        return span
-    item[key] = _WS.sub(" ", text[span.start:whole_end])
-    return statements.Span(span.start, whole_end)
-
-
-# A measure cut short by the model ("ORR" of "ORR at 3 months post-radiotherapy", "complete response"
-# of "complete response (CR) rate of each irradiated lesion ...") goes on, in the text, with a
-# bracket or one of these words; it ends at the clause's end.
-_MEASURE_GOES_ON = re.compile(r"[ \t]*(?:\(|(?:of|at|in|per|from|after|during|within|over|on|among|between|by|versus|vs\.?"
-                              r"|assessed|evaluated|measured|defined|according|rate|score)\b)", re.I)
-
-
-def _whole_measure_end(text: str, span: statements.Span, time_frame: Optional[str]) -> int:
-    """Where the clause holding a measure ends, when the measure stops short of it; else span.end.
-    Not when the rest is only the item's own time frame ("mortality | at 25 months": the model
-    split measure and time frame), nor when it names another time than the item's (this mention
-    of the measure belongs to another outcome)."""
-    end = _clause_end(text, span)
-    rest = _WS.sub(" ", text[span.end:end]).strip().lower()
-    time_frame = _WS.sub(" ", str(time_frame or "")).strip().lower()
-    if time_frame and (re.fullmatch(r"(?:at|over|by|after|within|in|during)\s+" + re.escape(time_frame), rest)
-                       or (re.search(r"\d+\s*(?:days?|weeks?|months?|years?|hours?)\b", rest) and time_frame not in rest)):
-        return span.end
-    return end
-
-
-_FINITE_VERB = re.compile(r"\s(?:was|were|is|are|will|would|has|have|had)\b", re.I)
-
-
-def _clause_end(text: str, span: statements.Span, limit: int = 250) -> int:
-    """The end of the clause a measure starts, when the text goes on with it; else span.end.
-    A composite ("composite endpoint of death, myocardial infarction ... and hospitalization")
-    runs on past its commas, to the sentence's end."""
-    composite = "composite" in text[span.start:span.end].lower()
-    if not (_MEASURE_GOES_ON.match(text, span.end) or (composite and text.startswith(",", span.end))):
-        return span.end
-    depth = 0
-    for position in range(span.end, min(len(text), span.end + limit)):
-        char = text[position]
-        if depth == 0 and _FINITE_VERB.match(text, position):
-            return len(text[:position].rstrip())  # "PFS | was approximately 45%": a result, not the measure
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth = max(0, depth - 1)
-        elif depth == 0 and ((char in ",;:\n[|" and not (composite and char == ",")) or (char == "." and text[position + 1: position + 2] in ("", " ", "\n"))
-                             or text.startswith(" - ", position)):
-            return len(text[:position].rstrip())
-    return span.end  # no end of clause in sight: not one measure
 
 
 # --- after grounding: across fields --------------------------------------------------------------
