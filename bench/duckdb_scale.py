@@ -13,7 +13,6 @@ press item with the same title for every fourth) with pipeline.merge.merge_all.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -141,7 +140,7 @@ def main() -> None:
         raise SystemExit(f"merge linked {merge_documents} documents into {merged_trials} trials, not {len(trials)}")
 
     store_rate = args.records / statistics.median(store_seconds)
-    print(f"\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
+    print("\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
     print(f"| store.replace_trials, records/s (median of {args.repeats}) | {store_rate:,.0f} | >= {INSERT_TARGET_PER_S:,} "
           f"| {store_rate / INSERT_TARGET_PER_S:.2f} | {'yes' if store_rate >= INSERT_TARGET_PER_S else 'no'} |")
     print(f"| merge.merge_all, {merge_documents:,} documents into {merged_trials:,} trials | {merge_seconds:.1f} s "

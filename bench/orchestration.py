@@ -222,7 +222,7 @@ def main() -> None:
             extract_document(document, llm)
         profiler.disable()
 
-    print(f"\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
+    print("\n| figure | value | target | ratio | met? |\n|---|---|---|---|---|")
     print(f"| server floor: requests/s of a raw asyncio client at C={top} (no pipeline) "
           f"| {statistics.median(floor_rates):.2f} (ideal {top / args.latency:.2f}) | (reference) "
           f"| {floor_ratio:.2f} | |")
@@ -238,7 +238,7 @@ def main() -> None:
     stats = pstats.Stats(profiler, stream=report)
     stats.sort_stats("tottime").print_stats(args.profile_top)
     stats.sort_stats("cumulative").print_stats(args.profile_top * 2)
-    print(f"\ncProfile of extract_document x 32 with an instant scripted LLM (one thread):")
+    print("\ncProfile of extract_document x 32 with an instant scripted LLM (one thread):")
     print(report.getvalue())
 
 

@@ -107,7 +107,7 @@ def main() -> None:
         "# Tokens per document: single-shot versus the pipeline",
         "",
         f"- machine: {platform.platform()}, {os.cpu_count()} cores; date {date.today().isoformat()}",
-        f"- command: python -m bench.tokens" + (f" --eval-db {args.eval_db}" if args.eval_db else ""),
+        "- command: python -m bench.tokens" + (f" --eval-db {args.eval_db}" if args.eval_db else ""),
         f"- documents: {note}; prompt version {load_prompts().version}; tokenizer of {pack.name}",
         "",
         "## Prompt tokens, counted (every gold document, no model run)",

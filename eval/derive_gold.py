@@ -136,8 +136,8 @@ _MONTH = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _NOT_DIGIT_AFTER = r"(?![-/.]?\d)"
 # (pattern, order of year/month/day groups); every pattern is matched case-insensitively.
 _DATE_PATTERNS = [
-    (rf"\b(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})\b", "ymd"),  # 2012-10-16, 2026/01/15
-    (rf"\b(\d{{1,2}})[/.](\d{{1,2}})[/.](\d{{4}})\b", "dmy"),  # 19/08/2021 (day first here)
+    (r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b", "ymd"),  # 2012-10-16, 2026/01/15
+    (r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b", "dmy"),  # 19/08/2021 (day first here)
     (r"\b(\d{4})\s*year\s*(\d{1,2})\s*month\s*(\d{1,2})\s*day", "ymd"),  # UMIN
     (rf"\b{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})\b", "mdy"),  # Oct 16, 2012
     (rf"\b(\d{{1,2}})\s+{_MONTH},?\s+(\d{{4}})\b", "dmy"),  # 16 October 2012

@@ -7,7 +7,6 @@ user with no OPENAI_* variables would run it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import subprocess
