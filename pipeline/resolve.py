@@ -3,12 +3,12 @@
 Grounding (pipeline/grounding.py) keeps a value only where a span of the text states it as its
 field. Some answers are reshaped on the way: one criterion per item where a page ran several
 into one, one treatment per item where the model joined two ("A plus B"), a list of phases cut
-to the phases stated. Once every field is in, a placebo the
-page says participants receive is added (its evidence carries the method PLACEBO_ADDED), an
-"acronym" that is an intervention's short name is dropped, and so is a condition written as
-one of the interventions is named. A condition or intervention a title names is stated there
-(eval/README.md): titles are not a reason to drop one. Each step is one named function, to be
-read and ablated (bench/ablation.py) on its own.
+to the phases stated. Once every field is in, a placebo the page says participants receive is
+added (its evidence carries the method PLACEBO_ADDED), an "acronym" that is an intervention's
+short name is dropped, and so is a condition written as one of the interventions is named. A
+condition or intervention a title names is stated there (eval/README.md): titles are not a
+reason to drop one. Each step is one named function, to be read and ablated (bench/ablation.py)
+on its own.
 """
 
 from __future__ import annotations
