@@ -36,6 +36,7 @@ from trialsift.pipeline.scoring import FieldCounts, compare_record
 # and what it returns when off.
 _KEEP = lambda *args, **kwargs: None  # noqa: E731 - a resolve step that changes nothing
 _ACCEPT = lambda *args, **kwargs: False  # noqa: E731 - a check that never objects
+_STATED = lambda *args, **kwargs: True  # noqa: E731 - a check whose condition always holds
 _ONE_ITEM = lambda item: [item]  # noqa: E731 - no splitting
 
 STEPS: dict[str, tuple[str, Callable]] = {
@@ -52,26 +53,23 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "condition category": ("field_checks._not_stated_as_condition", _ACCEPT),
     "named only in the eligibility criteria": ("field_checks._names_who_may_enrol", _ACCEPT),
     "criterion cut off by the end": ("field_checks._cut_off_by_the_end", _ACCEPT),
-    "criterion starts an item": ("field_checks._starts_an_item", lambda *args, **kwargs: True),
-    "stated as a criterion": ("field_checks._stated_as_criterion", lambda *args, **kwargs: True),
-    "stated as an outcome": ("field_checks._stated_as_outcome", lambda *args, **kwargs: True),
+    "criterion starts an item": ("field_checks._starts_an_item", _STATED),
+    "stated as a criterion": ("field_checks._stated_as_criterion", _STATED),
+    "stated as an outcome": ("field_checks._stated_as_outcome", _STATED),
     "date labelled as another date": ("statements.labelled_as_another_date", _ACCEPT),
-    "scientific title stands as a title": ("field_checks.stands_as_a_title", lambda *args, **kwargs: True),
-    "registration date under its own label": ("statements.labelled_as_this_date", lambda *args, **kwargs: True),
-    "acronym given as the trial's name": ("field_checks._named_as_the_trial", lambda *args, **kwargs: True),
-    "sponsor cue on its line": ("field_checks._stated_as_sponsor", lambda *args, **kwargs: True),
+    "scientific title stands as a title": ("field_checks.stands_as_a_title", _STATED),
+    "registration date under its own label": ("statements.labelled_as_this_date", _STATED),
+    "acronym given as the trial's name": ("field_checks._named_as_the_trial", _STATED),
+    "sponsor cue on its line": ("field_checks._stated_as_sponsor", _STATED),
     "headline reporting an event": ("field_checks._reports_an_event", _ACCEPT),
     "title on a page reporting news": ("statements.reports_news", _ACCEPT),
     "condition names a treatment": ("field_checks.names_a_treatment", _ACCEPT),
     "acronym shaped like a code": ("field_checks._shaped_like_a_code", _ACCEPT),
-    "acronym written as a name": ("field_checks._written_as_a_name", lambda *args, **kwargs: True),
-    "site: not the sponsor again": ("field_checks._not_the_sponsor_again", lambda *args, **kwargs: True),
-    "site: not only under another role": ("field_checks._not_only_under_another_role",
-                                          lambda *args, **kwargs: True),
-    "site: named beyond contacts and criteria": ("field_checks._named_beyond_contacts_and_criteria",
-                                                 lambda *args, **kwargs: True),
-    "site: located or stated as a place": ("field_checks._located_or_stated_as_a_place",
-                                           lambda *args, **kwargs: True),
+    "acronym written as a name": ("field_checks._written_as_a_name", _STATED),
+    "site: not the sponsor again": ("field_checks._not_the_sponsor_again", _STATED),
+    "site: not only under another role": ("field_checks._not_only_under_another_role", _STATED),
+    "site: named beyond contacts and criteria": ("field_checks._named_beyond_contacts_and_criteria", _STATED),
+    "site: located or stated as a place": ("field_checks._located_or_stated_as_a_place", _STATED),
     "drop a condition named again more broadly": ("resolve._drop_a_condition_named_again_more_broadly", _KEEP),
     "drop a site that is a contact's workplace": ("resolve._drop_a_site_that_is_a_contacts_workplace", _KEEP),
     "phases cut to the phases stated": ("resolve.stated_phases", lambda out, finding, text: finding),
