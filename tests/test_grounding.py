@@ -581,6 +581,17 @@ def test_an_organization_labelled_sponsor_or_institute_is_not_a_site():
     assert [site["name"] for site in out.values["sites"]] == ["Tokyo Medical Center"]
 
 
+def test_an_organization_under_another_roles_label_is_not_a_site():
+    """Old ClinicalTrials.gov pages: "Sponsor:" with its value lost, then other roles' names."""
+    document, clean = _doc("Sponsor:\nCollaborator:\nParexel\nInformation provided by (Responsible Party):\n"
+                           "UCB Pharma ( UCB BIOSCIENCES GmbH )\n")
+    out = ground(document, clean, [Finding("collaborators", ["Parexel"], "llm:x"),
+                                   Finding("sites", [{"name": "UCB Pharma", "city": None, "country": None}], "llm:x")])
+    assert out.values == {"collaborators": ["Parexel"]}
+    assert [r.reason for r in out.rejections] == [
+        "labelled as another role (sponsor, responsible party, organization, address): not a site"]
+
+
 def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
     text = ("Radiotherapy in Recurrent Nasopharyngeal Carcinoma\n"
             "This single-arm phase II trial evaluates the safety of a radio-immunotherapy strategy for recurrent NPC.\n"
