@@ -4,7 +4,8 @@ Grounding (pipeline/grounding.py) keeps a value only where a span of the text st
 field. Some answers are reshaped on the way: one criterion per item where a page ran several
 into one, one treatment per item where the model joined two ("A plus B"), a list of phases cut
 to the phases stated. Once every field is in, a placebo the page says participants receive is
-added (its evidence carries the method PLACEBO_ADDED), an "acronym" that is an intervention's
+added (its evidence carries the method PLACEBO_ADDED), an empty masking is filled where the
+page names one masking kind (MASKING_STATED), an "acronym" that is an intervention's
 short name is dropped, and so is a condition written as one of the interventions is named. A
 condition or intervention a title names is stated there (eval/README.md): titles are not a
 reason to drop one. Each step is one named function, to be read and ablated (bench/ablation.py)
@@ -164,6 +165,7 @@ def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     drug's short name, a condition that is one of the interventions or a broader name of another,
     and a site that is where a contact works."""
     _add_a_stated_placebo(out, page, texts)
+    _masking_of_the_one_kind_stated(out, page)
     _drop_acronym_of_an_intervention(out)
     _drop_a_condition_that_is_an_intervention(out)
     _drop_a_condition_named_again_more_broadly(out, page)
@@ -193,6 +195,27 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
     interventions.append({"name": given["placebo"], "type": None, "description": None})
     out.evidence["interventions"].append(Evidence(start=start, end=end, quote=page.document.text[start:end],
                                                   method=PLACEBO_ADDED))
+
+
+# A page that names one masking kind in words and no other ("a randomised, double-blind study",
+# "studio in doppio cieco", "双盲") states its masking, in whatever language the shared detector
+# reads; a small model asked for it often answers nothing. Only an empty answer is filled: a
+# value a label or the model gave is never overruled, and two kinds named ("a double-blind
+# period, then an open-label extension") leave the field to them.
+MASKING_STATED = "resolve:masking_stated"
+
+
+def _masking_of_the_one_kind_stated(out: "Grounded", page: Page) -> None:
+    if out.values.get("masking") is not None:
+        return
+    stated = [(kind, span) for kind, span in statements.enum_statements("masking", page.text) if kind]
+    if len({kind for kind, _ in stated}) != 1:
+        return
+    kind, span = stated[0]
+    evidence = page.evidence(span)
+    out.values["masking"] = kind
+    out.evidence["masking"] = [Evidence(evidence.start, evidence.end, evidence.quote, method=MASKING_STATED)]
+    out.methods["masking"] = MASKING_STATED
 
 
 def _drop_acronym_of_an_intervention(out: "Grounded") -> None:

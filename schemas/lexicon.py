@@ -353,12 +353,22 @@ ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "masking": (
         (r"doppel(?:-| )?blind|doppelt verblindet|double[- ]aveugle|double insu|doble ciego|doppio cieco"
-         r"|duplo[- ]cego|dubbelblind|\u53cc\u76f2|\u96d9\u76f2|\u4e8c\u91cd\u76f2\u691c|\uc774\uc911\s*\ub9f9\uac80",  # 双盲 雙盲 二重盲検 이중맹검
+         r"|duplo[- ]cego|dubbelblind|\u53cc\u76f2|\u96d9\u76f2|\u4e8c\u91cd\u76f2\u691c|\uc774\uc911\s*\ub9f9\uac80"  # 双盲 雙盲 二重盲検 이중맹검
+         r"|\uc774\uc911\s*\ub208\uac00\ub9bc"  # 이중 눈가림
+         r"|podw\u00f3jn\w*\s+(?:za)?\u015blep\w*|podw\u00f3jn\w*\s+za\u015blepieni\w*|dvojit\u011b\s+(?:za)?slep\w*"  # pl, cs
+         r"|\u00e7ift[- ]k\u00f6r\w*|\u0434\u0432\u043e\u0439\u043d\w*\s+\u0441\u043b\u0435\u043f\w*"  # çift kör, двойное слепое
+         r"|\u05e1\u05de\u05d9\u05d5\u05ea\s+\u05db\u05e4\u05d5\u05dc\u05d4|\u05db\u05e4\u05d5\u05dc[- ]\u05e1\u05de\u05d9\u05d5\u05ea"  # סמיות כפולה, כפול סמיות
+         r"|\u0645\u0632\u062f\u0648\u062c\u0629?\s+\u0627\u0644\u062a\u0639\u0645\u064a\u0629|\u0627\u0644\u062a\u0639\u0645\u064a\u0629\s+\u0627\u0644\u0645\u0632\u062f\u0648\u062c\u0629"  # مزدوج التعمية
+         r"|\u062f\u0648\s*\u0633\u0648\s*\u06a9\u0648\u0631",  # دوسوکور
          "Double"),
         (r"einfach(?:-| )?blind|simple aveugle|simple ciego|singolo cieco|cego simples|enkelblind"
-         r"|\u5355\u76f2|\u55ae\u76f2|\u5358\u76f2\u691c|\ub2e8\uc77c\s*\ub9f9\uac80",  # 单盲 單盲 単盲検 단일맹검
+         r"|\u5355\u76f2|\u55ae\u76f2|\u5358\u76f2\u691c|\ub2e8\uc77c\s*\ub9f9\uac80"  # 单盲 單盲 単盲検 단일맹검
+         r"|\ub2e8\uc77c\s*\ub208\uac00\ub9bc|pojedyncz\w*\s+(?:za)?\u015blep\w*|jednoduch\u011b\s+(?:za)?slep\w*"  # 단일 눈가림, pl, cs
+         r"|tek[- ]k\u00f6r\w*|(?:\u043e\u0434\u0438\u043d\u0430\u0440\u043d|\u043f\u0440\u043e\u0441\u0442)\w*\s+\u0441\u043b\u0435\u043f\w*"  # tek kör, одинарное/простое слепое
+         r"|\u06cc\u06a9\s*\u0633\u0648\s*\u06a9\u0648\u0631",  # یک سو کور
          "Single"),
-        (r"dreifach(?:-| )?blind|triple aveugle|triple ciego|triplo cieco|triplo[- ]cego|\u4e09\u76f2",  # 三盲
+        (r"dreifach(?:-| )?blind|triple aveugle|triple ciego|triplo cieco|triplo[- ]cego|\u4e09\u76f2"  # 三盲
+         r"|\u00fc\u00e7l\u00fc[- ]k\u00f6r\w*|\u0442\u0440\u043e\u0439\u043d\w*\s+\u0441\u043b\u0435\u043f\w*",  # üçlü kör, тройное слепое
          "Triple"),
         (r"unverblindet|offene studie|en ouvert|etiqueta abierta|ensayo abierto|in aperto|r\u00f3tulo aberto"
          r"|\u5f00\u653e\u6807\u7b7e|\u975e\u76f2|\u30aa\u30fc\u30d7\u30f3\u30e9\u30d9\u30eb|\u975e\u76f2\u691c|\uacf5\uac1c\s*\ub77c\ubca8",  # 开放标签 非盲 オープンラベル 非盲検 공개 라벨

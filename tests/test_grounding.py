@@ -1225,3 +1225,25 @@ def test_a_registrys_name_for_its_own_page_parts_is_not_a_value(field_name, valu
     if not kept:
         assert [r.reason for r in out.rejections] == [
             "the registry's own page furniture (its record, registration or site), not a value"]
+
+
+@pytest.mark.parametrize("text,answer,stored", [
+    ("A randomised, double-blind, placebo-controlled study of drug X.\n", None, "DOUBLE"),
+    ("Studio randomizzato in doppio cieco del farmaco X.\n", None, "DOUBLE"),
+    ("一项随机、单盲、对照的临床研究。\n", None, "SINGLE"),
+    ("An open-label, single-arm study of drug X.\n", None, "NONE"),
+    # two kinds named: the page does not settle it, the answer does
+    ("A double-blind period followed by an open-label extension.\n", None, None),
+    ("A double-blind period followed by an open-label extension.\n", "NONE", "NONE"),
+    # an answer the page states is never overruled by the words
+    ("Masking: Quadruple\nA randomised, double-blind study of drug X.\n", "QUADRUPLE", "QUADRUPLE"),
+    ("A study of drug X in adults.\n", None, None),  # nothing stated, nothing filled
+])
+def test_an_empty_masking_is_the_one_kind_the_page_names(text, answer, stored):
+    document, clean = _doc(text)
+    findings = [Finding("masking", answer, "llm:x")] if answer else []
+    out = ground(document, clean, findings)
+    assert out.values.get("masking") == stored
+    if stored and not answer:
+        assert out.methods["masking"] == "resolve:masking_stated"
+        assert out.evidence["masking"][0].method == "resolve:masking_stated"

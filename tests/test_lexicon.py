@@ -113,6 +113,14 @@ def test_ages_in_other_languages(text, ages):
     ("masking", "二重盲検比較試験", "DOUBLE"),
     ("masking", "Ensayo abierto de fase 2", "NONE"),
     ("masking", "Studio in singolo cieco", "SINGLE"),
+    ("masking", "Badanie z podwójnie ślepą próbą", "DOUBLE"),
+    ("masking", "Двойное слепое рандомизированное исследование", "DOUBLE"),
+    ("masking", "Randomize, çift kör, plasebo kontrollü çalışma", "DOUBLE"),
+    ("masking", "ניסוי אקראי בסמיות כפולה", "DOUBLE"),
+    ("masking", "تجربة عشوائية مزدوجة التعمية", "DOUBLE"),
+    ("masking", "کارآزمایی بالینی دوسوکور", "DOUBLE"),
+    ("masking", "무작위 배정, 이중 눈가림 임상시험", "DOUBLE"),
+    ("masking", "Tek kör bir çalışma", "SINGLE"),
 ])
 def test_enum_wordings_in_other_languages(field_name, text, value):
     assert [stated for stated, _ in statements.enum_statements(field_name, text)] == [value]
