@@ -173,13 +173,15 @@ def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
 
 
 # A placebo is one of the trial's interventions where the page says participants get it ("half
-# will receive a placebo", "drug X or placebo", "compared to placebo"): a small model that
+# will receive a placebo", "drug X or placebo", "compared to placebo", "the others take a
+# placebo", "il farmaco o il placebo"): a small model that
 # names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
 # "placebo run-in" are no such statement.
 _PLACEBO_GIVEN = re.compile(
     r"\b(?:receiv\w*|given|giving|administered|(?:assigned|allocated|randomi[sz]ed) to|or|and|versus|vs\.?"
-    r"|compared (?:to|with)|against|rebr\w*|re\u00e7oi\w*|recib\w*|erhalt\w*|ou|o|oder)"
-    r"\s+(?:(?:an?|un|une|una|ein|the|matching|a matching)\s+)?(?P<placebo>placebo)\b"
+    r"|take[sn]?|took|taking|get|gets|getting|got"
+    r"|compared (?:to|with)|against|rebr\w*|re\u00e7oi\w*|recib\w*|erhalt\w*|assum\w*|pren\w*|ou|o|oder)"
+    r"\s+(?:(?:an?|un|une|una|ein|einen?|the|il|el|le|la|lo|der|die|das|den|matching|a matching)\s+)?(?P<placebo>placebo)\b"
     r"(?![- ]?(?:controlled|control\b|run-in|corrected))", re.I)
 PLACEBO_ADDED = "grounding:placebo"
 

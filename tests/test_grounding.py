@@ -1017,6 +1017,11 @@ def test_an_acronym_is_one_the_page_gives_as_the_trials_name(text, acronym, kept
     ("Half will receive drug X and half will receive a placebo (a dummy injection).\n", "placebo"),
     ("Could I receive a Placebo?\nYes\nDrug X tablets daily.\n", "Placebo"),
     ("Els pacients rebran drug X o placebo durant 14 dies.\n", "placebo"),  # Catalan: "will receive X or placebo"
+    ("Half took drug X, the other half took a placebo pill every morning.\n", "placebo"),
+    ("Three groups receive drug X at different doses and the fourth is getting a placebo.\n", "placebo"),
+    ("I pazienti assumono drug X o il placebo per sei mesi.\n", "placebo"),  # Italian: "take X or the placebo"
+    ("Les patients prennent drug X, les autres prennent le placebo.\n", "placebo"),  # French: "take the placebo"
+    ("Patients take drug X daily in this placebo-controlled trial.\n", None),
     ("A randomised, double-blind, placebo-controlled trial of drug X.\nDrug X is given daily.\n", None),
     ("All patients entered a single-blind placebo run-in before drug X.\n", None),
     ("Control\nPlacebo group\nDrug X 10 mg\n", None),  # a group's name alone says nothing of who gets what
