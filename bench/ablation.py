@@ -44,6 +44,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "drop acronym of an intervention": ("resolve._drop_acronym_of_an_intervention", _KEEP),
     "drop a condition that is an intervention": ("resolve._drop_a_condition_that_is_an_intervention", _KEEP),
     "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
+    "fill an empty masking with the one kind named": ("resolve._masking_of_the_one_kind_stated", _KEEP),
     "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),
     "split two treatments named as one": ("resolve.one_treatment_each", _ONE_ITEM),
     # checks: a value located in the text is refused where it is not stated as the field
