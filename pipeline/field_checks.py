@@ -573,12 +573,15 @@ def _a_sentence(text: str) -> bool:
 # A contact is a person, or a named contact desk. An organization is a sponsor or a site; one
 # word is no one's full name (a drug, "editorial") unless it is a name written without spaces:
 # CJK characters, or pinyin given and family names joined ("ZhangWei"); a byline's reporter
-# writes about the trial and is none of its people.
+# writes about the trial and is none of its people, nor are a press contact, a company officer or
+# a patient the story quotes (by the role given them).
 _ORGANIZATION_WORD = re.compile(
     r"\b(?:clinics?|cent(?:er|re)s?|hospitals?|universit(?:y|ies)|institut\w*|department|foundation|compan(?:y|ies)"
     r"|inc|ltd|llc|gmbh|pharma\w*|corporation|laborator(?:y|ies)|college|school|ministry)\b", re.I)
 _NAME_WITHOUT_SPACES = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]{2,6}|(?:[A-Z][a-z]+){2,4}")
 _REPORTER = re.compile(lexicon.REPORTER_WORDS, re.I)
+_STORY_PERSON = re.compile(lexicon.STORY_PEOPLE_ROLES, re.I)
+_STORY_PATIENT = re.compile(lexicon.STORY_PATIENT_ROLE, re.I)
 
 
 def _not_a_contact(name: str, item: dict) -> Optional[str]:
@@ -588,6 +591,9 @@ def _not_a_contact(name: str, item: dict) -> Optional[str]:
         return "one word, not a person's name"
     if _REPORTER.search(f"{name} {item.get('role') or ''}"):
         return "the news item's reporter, not a person of the trial"
+    role = str(item.get("role") or "").strip()
+    if _STORY_PERSON.search(role) or _STORY_PATIENT.fullmatch(role):
+        return "a press contact, a company officer or a patient the story quotes, not a person of the trial"
     return None
 
 

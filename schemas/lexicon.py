@@ -185,6 +185,23 @@ REPORTER_WORDS = (
     r"|\u8bb0\u8005|\u8a18\u8005|\uae30\uc790|\ud2b9\ud30c\uc6d0"
 )
 
+# Whom a story quotes or lists beside its trial without their being the trial's people, by the
+# role it gives them: a press or investor contact, a company's officers (anywhere in the role), a
+# patient telling their story (the whole role: "Contact for patients" is a trial contact).
+# 사장 社長 总裁 董事长; 患者 환자
+STORY_PEOPLE_ROLES = (
+    r"\b(?:media|press|investor)[ -](?:contact|relations|inquiries|enquiries|officer)\b|spokes(?:person|man|woman)"
+    r"|\b(?:ceo|cfo|coo|founder|co-founder|chairman|chairwoman|chairperson|president|managing director"
+    r"|chief (?:executive|financial|operating|business|commercial) officer)\b"
+    r"|\b(?:pdg|fondateur|fondatrice|pr\u00e9sident\w*|directeur g\u00e9n\u00e9ral|presidente|fundador\w*"
+    r"|director (?:ejecutivo|general)|amministratore delegato|gesch\u00e4ftsf\u00fchrer\w*|vorstand\w*)\b"
+    r"|\uc0ac\uc7a5|\u793e\u9577|\u603b\u88c1|\u8463\u4e8b\u957f"
+)
+STORY_PATIENT_ROLE = (
+    r"(?:an? |the )?(?:trial |study )?(?:patient|participant|volunteer|paciente|paziente)s?"
+    r"|\u60a3\u8005|\ud658\uc790"
+)
+
 # Verbs of a news headline: someone announces, begins or receives something. A trial's title is a
 # noun phrase naming the study ("A Study of X in Y"); a line reporting an event is a story's
 # headline. In English and the Romance and German forms, the third-person present only (headlines'

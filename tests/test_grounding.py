@@ -1079,6 +1079,13 @@ def test_a_public_title_stands_as_a_title_line(text, title, kept):
     ("editorial", "contact", False),
     ("\uae40\uc11c\uc5f0", "\uae30\uc790", False),  # the byline's reporter (기자)
     ("Tom Baker", "Health reporter", False),
+    # whom a story quotes beside its trial: a press contact, a company's officer, a patient
+    ("Ann Lee", "MEDIA CONTACT", False),
+    ("Ann Lee", "Founder and Chief Executive Officer", False),
+    ("Ann Lee", "Directeur g\u00e9n\u00e9ral", False),
+    ("Ann Lee", "patient", False),
+    ("Ann Lee", "Contact for patients", True),  # a trial contact for patients' questions
+    ("Ann Lee", "Study coordinator", True),
 ])
 def test_a_contact_is_a_person_or_a_named_desk(name, role, kept):
     text = f"Contacts\n{name}\n{role}\nThe trial of Zorvimab at the Northfield Clinic Sleep Center is run by its staff.\n"
