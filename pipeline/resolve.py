@@ -161,9 +161,9 @@ def stated_phases(out: "Grounded", finding: Finding, text: str) -> Finding:
 
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
-    """The steps that need every field in: add a stated placebo, then drop an acronym that is a
-    drug's short name, a condition that is one of the interventions or a broader name of another,
-    and a site that is where a contact works."""
+    """The steps that need every field in: add a stated placebo, fill an empty masking with the one
+    kind the page names, then drop an acronym that is a drug's short name, a condition that is one
+    of the interventions or a broader name of another, and a site that is where a contact works."""
     _add_a_stated_placebo(out, page, texts)
     _masking_of_the_one_kind_stated(out, page)
     _drop_acronym_of_an_intervention(out)
