@@ -626,6 +626,10 @@ def test_an_official_title_is_a_title_line_not_a_phrase_cut_out_of_prose():
     # ...unless an Acronym label gives it; a name may end on a short number
     ("Acronym: AB-123\n", "AB-123", True),
     ("Results of the RECAST-3 trial\n", "RECAST-3", True),
+    # a word one can say, set apart from its number, is a name with its number
+    ("First patient dosed in the HORIZON-301 trial\n", "HORIZON-301", True),
+    ("Enrolment in the phase 3 ZORVI 204 study is complete\n", "ZORVI 204", True),
+    ("First patient dosed in the trial of ABCD-301\n", "ABCD-301", False),  # letters one cannot say: a code
 ])
 def test_an_acronym_is_stated_exactly_and_not_as_a_protocol_code(text, acronym, kept):
     document, clean = _doc(text)
