@@ -210,7 +210,7 @@ def _written_as_a_name(text: str) -> bool:
 # A code, not a name: one token holding a run of three or more digits, or digits between letters
 # ("ABC-123", "XY12Z", "MK-3475-054"). A name may end on a short number ("ABC-3", "TRIAL 2"), and a
 # word one can say (four letters or more, two of them vowels) set apart from a number is a name
-# with its number ("KEYNOTE-189", "HORIZON 301"), not a sponsor's letters-and-digits code.
+# with its number ("KALIVO-301", "HORIZON 204"), not a sponsor's letters-and-digits code.
 _CODE_SHAPE = re.compile(r"\S*(?:\d{3,}|[A-Za-z][-_.]?\d+[-_.]?[A-Za-z])\S*")
 _SPOKEN_WORD_AND_NUMBER = re.compile(r"(?=(?:[A-Za-z]*?[AEIOUaeiou]){2})[A-Za-z]{4,}[- ]\d{1,4}")
 
