@@ -201,9 +201,10 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
 
 # A page that names one masking kind in words and no other ("a randomised, double-blind study",
 # "studio in doppio cieco", "双盲") states its masking, in whatever language the shared detector
-# reads; a small model asked for it often answers nothing. Only an empty answer is filled: a
-# value a label or the model gave is never overruled, and two kinds named ("a double-blind
-# period, then an open-label extension") leave the field to them.
+# reads; a small model asked for it often answers nothing. Filled only where no label or answer
+# gave masking. Planning grounds the rules' findings first, so on a page naming one kind (and no
+# masking label) masking is settled here and not asked; two kinds named ("a double-blind period,
+# then an open-label extension") leave the field to the model.
 MASKING_STATED = "resolve:masking_stated"
 
 

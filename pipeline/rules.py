@@ -8,7 +8,7 @@ can miss a value but not produce one outside the contract. When a field gets sev
 different values (two enrollments, say) all of them are returned; the caller decides.
 
 Methods: rule:registry_ids, rule:dates, rule:ages, rule:enrollment, rule:sex, rule:phase,
-rule:title_phase, rule:titles, rule:ctgov_title, rule:sponsor, rule:arms, rule:interventions, rule:masking_phrase,
+rule:title_phase, rule:titles, rule:ctgov_title, rule:sponsor, rule:arms, rule:interventions,
 rule:recruitment_status, rule:study_type, rule:allocation, rule:masking, rule:healthy_volunteers.
 
 Each Finding's evidence runs from the start of the label to the end of the value, in
@@ -746,25 +746,6 @@ def _typed_item_hits(text: str) -> list[_Hit]:
     return hits
 
 
-# A page without a masking label still states its masking in words: "A Randomized,
-# Double-blind, Placebo-controlled Trial", "a phase 1, randomized, single-blinded study",
-# "open-label". Read only when the page has no labelled masking (that label is the registry's
-# own, "Masking: Quadruple", where the title says "Double-blind") and names one kind only
-# (a double-blind period and an open-label extension are two).
-_MASKING_PHRASE = re.compile(r"\b(?:(?:single|double|triple|quadruple)[- ]blind(?:ed)?|open[- ]label)\b", re.IGNORECASE)
-
-
-def _masking_phrase_hits(text: str, hits: list[_Hit]) -> list[_Hit]:
-    if any(hit.field == "masking" for hit in hits):
-        return []
-    found = [(match, _validated("masking", match.group())) for match in _MASKING_PHRASE.finditer(text)]
-    kinds = {stored for _, stored in found}
-    if len(kinds) != 1 or None in kinds:
-        return []
-    match, stored = found[0]
-    return [_Hit("masking", stored, "rule:masking_phrase", match.start(), match.end())]
-
-
 # Classic ClinicalTrials.gov pages print the brief title as the page heading, with no label,
 # right above the identifier once cleaning has dropped the disclaimer between them; a trailing
 # "(C-OPTIMISE)" is the study's acronym.
@@ -873,7 +854,6 @@ def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]
         + _ctgov_title_hits(text)
         + _meddra_condition_hits(text)
     )
-    hits += _masking_phrase_hits(text, hits)
     findings = []
     for hit in _without_repeats(hits):
         start, end = clean.raw_span(hit.start, hit.end)

@@ -1258,6 +1258,9 @@ def test_a_registrys_name_for_its_own_page_parts_is_not_a_value(field_name, valu
     # an answer the page states is never overruled by the words
     ("Masking: Quadruple\nA randomised, double-blind study of drug X.\n", "QUADRUPLE", "QUADRUPLE"),
     ("A study of drug X in adults.\n", None, None),  # nothing stated, nothing filled
+    ("A Phase 3, Randomized, Double-blind, Placebo-controlled Trial of X\n", None, "DOUBLE"),
+    ("This is a phase 1, randomized, single-blinded study.\n", None, "SINGLE"),
+    ("The blinding was double in effect.\n", None, None),  # no wording of a masking kind
 ])
 def test_an_empty_masking_is_the_one_kind_the_page_names(text, answer, stored):
     document, clean = _doc(text)

@@ -550,18 +550,6 @@ def test_typed_interventions(text, expected):
     assert _items(_findings_for_text(text), "interventions", "name") == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("A Phase 3, Randomized, Double-blind, Placebo-controlled Trial of X", ["DOUBLE"]),
-    ("This is a phase 1, randomized, single-blinded study.", ["SINGLE"]),
-    ("An open-label extension study", ["NONE"]),
-    ("Masking: Quadruple\nA Randomized, Double-Blind Study", ["QUADRUPLE"]),  # the label wins over the title
-    ("A double-blind period followed by an open-label extension", []),  # two kinds: not read
-    ("The blinding was double in effect.", []),
-])
-def test_masking_stated_in_words(text, expected):
-    assert _values(_findings_for_text(text), "masking") == expected
-
-
 def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
     text = ("IRAS number 277021\nSecondary identifying numbers 20011, CPMS 44839, IRAS 277021\n"
             "Study subject ID:\n\n2020-YJ012\nTrial identifier NCT01642004, 2011-004792-36, CA209-017\n"
