@@ -174,7 +174,7 @@ def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
 
 # A placebo is one of the trial's interventions where the page says participants get it ("half
 # will receive a placebo", "drug X or placebo", "compared to placebo", "the others take a
-# placebo", "il farmaco o il placebo"): a small model that
+# placebo", "assumono X o il placebo"): a small model that
 # names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
 # "placebo run-in" are no such statement.
 _PLACEBO_GIVEN = re.compile(
