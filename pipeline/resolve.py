@@ -5,7 +5,8 @@ field. Some answers are reshaped on the way: one criterion per item where a page
 into one, one treatment per item where the model joined two ("A plus B"), a list of phases cut
 to the phases stated. Once every field is in, a placebo the page says participants receive is
 added (its evidence carries the method PLACEBO_ADDED), an empty masking is filled where the
-page names one masking kind (MASKING_STATED), an "acronym" that is an intervention's
+page names one masking kind (MASKING_STATED), an empty sex where the population the page
+names is one sex (SEX_OF_POPULATION), an "acronym" that is an intervention's
 short name is dropped, and so is a condition written as one of the interventions is named. A
 condition or intervention a title names is stated there (eval/README.md): titles are not a
 reason to drop one. Each step is one named function, to be read and ablated (bench/ablation.py)
@@ -162,10 +163,11 @@ def stated_phases(out: "Grounded", finding: Finding, text: str) -> Finding:
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     """The steps that need every field in: add a stated placebo, fill an empty masking with the one
-    kind the page names, then drop an acronym that is a drug's short name, a condition that is one
+    kind the page names and an empty sex with the one sex its population is, then drop an acronym that is a drug's short name, a condition that is one
     of the interventions or a broader name of another, and a site that is where a contact works."""
     _add_a_stated_placebo(out, page, texts)
     _masking_of_the_one_kind_stated(out, page)
+    _sex_of_a_one_sex_population(out, page)
     _drop_acronym_of_an_intervention(out)
     _drop_a_condition_that_is_an_intervention(out)
     _drop_a_condition_named_again_more_broadly(out, page)
@@ -219,6 +221,28 @@ def _masking_of_the_one_kind_stated(out: "Grounded", page: Page) -> None:
     out.values["masking"] = kind
     out.evidence["masking"] = [Evidence(evidence.start, evidence.end, evidence.quote, method=MASKING_STATED)]
     out.methods["masking"] = MASKING_STATED
+
+
+# A trial "in women with endometriosis" or "in 120 boys aged 4 to 7" enrols one sex (eval/README.md:
+# an unambiguous paraphrase); a small model asked for sex often answers "All" there, which no span
+# states. Filled only where no label or answer gave sex, every population phrase names the same sex,
+# and nothing on the page says both ("men and women", "either sex": then the field is the model's).
+SEX_OF_POPULATION = "resolve:sex_of_population"
+
+
+def _sex_of_a_one_sex_population(out: "Grounded", page: Page) -> None:
+    if out.values.get("sex") is not None:
+        return
+    named = list(statements.population_sex_statements(page.text))
+    if len({sex for sex, _ in named}) != 1:
+        return
+    if any(stated == "ALL" for stated, _ in statements.enum_statements("sex", page.text)):
+        return
+    sex, span = named[0]
+    evidence = page.evidence(span)
+    out.values["sex"] = sex
+    out.evidence["sex"] = [Evidence(evidence.start, evidence.end, evidence.quote, method=SEX_OF_POPULATION)]
+    out.methods["sex"] = SEX_OF_POPULATION
 
 
 def _drop_acronym_of_an_intervention(out: "Grounded") -> None:

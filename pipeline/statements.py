@@ -349,6 +349,27 @@ def find_healthy(value: bool, text: str) -> Optional[Span]:
     return next((span for stated, span in healthy_statements(text) if stated == value), None)
 
 
+# The population a trial enrols, named by one sex: "in women with postpartum depression", "enrolling
+# 875 women, aged 18 to 49", "in approximately 120 male ambulatory subjects aged 4 to 7", "in boys
+# aged 4 to 7". The phrase needs what follows a population (with, aged, between, a number): "1 in 8
+# men will ..." and "women who are pregnant" (a criterion of a trial open to both sexes) are not it.
+_ONE_SEX_NOUN = r"(?P<sex>women|men|girls|boys|(?P<adjective>(?:fe)?male)(?:\s+(?!(?:and|or|(?:fe)?male)\b)[a-z-]+){0,3}?" \
+                r"\s+(?:patients|subjects|participants|volunteers|adults|children|infants))"
+_ONE_SEX_POPULATION = re.compile(
+    r"\b(?:in|enrol\w*|recruit\w*|includ(?:e|es|ed|ing)|among)\s+"
+    r"(?:(?:up to|approximately|about|around|some|over|more than|nearly|at least)\s+)?(?:\d[\d,]*\s+)?"
+    r"(?:(?!(?:and|or|the|a|an|patients|subjects)\b)[a-z-]+\s+){0,2}?"  # "postmenopausal women", "healthy male volunteers"
+    + _ONE_SEX_NOUN + r",?\s+(?=with\b|aged?\b|ages\b|between\b|from\s+\d|who\s+have\b|\d)", re.I)
+
+
+def population_sex_statements(text: str) -> Iterator[tuple[str, Span]]:
+    """'in women with ...', 'enrolling 875 women, aged ...': the sex of the population a trial
+    enrols, where a phrase names one sex as that population."""
+    for match in _ONE_SEX_POPULATION.finditer(text):
+        word = (match.group("adjective") or match.group("sex")).lower()
+        yield ("FEMALE" if word in ("women", "girls", "female") else "MALE"), Span(match.start("sex"), match.end("sex"))
+
+
 # A field whose role the text never names cannot be stated: a page that never says "fund",
 # "grant" or "support" names no funder, whatever organizations it mentions. Checked against the
 # gold set: no labelled value is in a field these words rule out (tests/test_gold.py).

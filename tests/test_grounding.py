@@ -1270,3 +1270,32 @@ def test_an_empty_masking_is_the_one_kind_the_page_names(text, answer, stored):
     if stored and not answer:
         assert out.methods["masking"] == "resolve:masking_stated"
         assert out.evidence["masking"][0].method == "resolve:masking_stated"
+
+
+@pytest.mark.parametrize("text,answer,stored", [
+    ("A phase 3 trial of drug X in women with endometriosis.\n", None, "FEMALE"),
+    ("The study will enrol 640 women, aged 18 to 49, at 90 sites.\n", None, "FEMALE"),
+    ("A study of gene therapy in approximately 60 male ambulatory subjects aged 4 to 7.\n", None, "MALE"),
+    ("A trial of drug X in boys aged 4 to 7 with a muscle disease.\n", None, "MALE"),
+    # an answer "All" that no span states is refused; the population named settles it
+    ("A phase 2 trial of drug X in men with prostate cancer.\n", "ALL", "MALE"),
+    # both sexes said somewhere: the field is the model's
+    ("A trial in women with migraine.\nMen and women of childbearing potential must use contraception.\n",
+     None, None),
+    ("A trial in male and female subjects between the ages of 18 and 65.\n", None, None),
+    # the two sexes each named as a population: nothing settled
+    ("Part A in men with gout; part B in women with gout.\n", None, None),
+    # no population phrase: background and criteria say nothing about who enrols
+    ("Prostate cancer affects 1 in 8 men during their lifetime.\n", None, None),
+    ("Exclusion criteria: women who are pregnant or breastfeeding.\n", None, None),
+    # a stated answer is kept
+    ("Sex: Female\nA trial in women with endometriosis.\n", "FEMALE", "FEMALE"),
+])
+def test_an_empty_sex_is_the_one_sex_the_population_is(text, answer, stored):
+    document, clean = _doc(text)
+    findings = [Finding("sex", answer, "llm:x")] if answer else []
+    out = ground(document, clean, findings)
+    assert out.values.get("sex") == stored
+    if stored and answer != stored:
+        assert out.methods["sex"] == "resolve:sex_of_population"
+        assert out.evidence["sex"][0].method == "resolve:sex_of_population"
