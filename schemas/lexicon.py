@@ -330,10 +330,22 @@ def _phase_word_forms() -> tuple[tuple[str, str], ...]:
 # before the registry labels ("completed enrollment" is not "Completed").
 ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
     "phases": _phase_word_forms(),
-    # "either sex" in German, French, Spanish, Italian, Portuguese
+    # "either sex" in German, French, Spanish, Italian, Portuguese; "men and women" (either order) in
+    # Dutch, German, French, Spanish, Italian, Portuguese, Polish, Russian, Turkish, Chinese, Japanese,
+    # Korean. 男女 alone is both sexes, not in 男女比 / 男女別 (a ratio, a breakdown by sex).
     "sex": (
         (r"beide[n]? geschlechter\w*|beiderlei geschlechts|les deux sexes|ambos (?:os )?sexos|entrambi i sessi"
-         r"|ambos (?:os )?g[e\u00e9]neros", "All"),
+         r"|ambos (?:os )?g[e\u00e9]neros"
+         r"|mannen (?:en|als) (?:ook )?vrouwen|vrouwen (?:en|als) (?:ook )?mannen"
+         r"|m\u00e4nner und frauen|frauen und m\u00e4nner|hommes et (?:des )?femmes|femmes et (?:des )?hommes"
+         r"|hombres y mujeres|mujeres y hombres|uomini e donne|donne e uomini|homens e mulheres|mulheres e homens"
+         r"|kobiet\w* i m\u0119\u017cczyzn\w*|m\u0119\u017cczy\w* i kobiet\w*"
+         r"|\u043c\u0443\u0436\u0447\u0438\u043d\w* \u0438 \u0436\u0435\u043d\u0449\u0438\u043d\w*"
+         r"|\u0436\u0435\u043d\u0449\u0438\u043d\w* \u0438 \u043c\u0443\u0436\u0447\u0438\u043d\w*"
+         r"|kad\u0131n ve erkek|erkek ve kad\u0131n"
+         r"|\u7537\u5973(?![\u6bd4\u5225\u522b])|\u7537\u6027(?:\u548c|\u3068|\u53ca)\u5973\u6027"
+         r"|\u5973\u6027(?:\u548c|\u3068|\u53ca)\u7537\u6027"
+         r"|\ub0a8\ub140|\ub0a8\uc131\uacfc \uc5ec\uc131|\uc5ec\uc131\uacfc \ub0a8\uc131", "All"),
     ),
     "recruitment_status": (
         (r"(?:closed|no longer open) to (?:new )?(?:enrol\w*|recruitment|accrual|patients|participants)"

@@ -343,9 +343,20 @@ def test_what_only_resembles_a_phase_is_none(text):
     ("Se incluirán pacientes de ambos sexos.", "ALL"),
     ("Eingeschlossen werden Erwachsene beiderlei Geschlechts.", "ALL"),
     ("Postmenopausal women aged 50 or over", "FEMALE"),  # one sex stays one sex
+    # "men and women" in other languages
+    ("Er doen 80 deelnemers mee, zowel mannen als vrouwen.", "ALL"),
+    ("Teilnehmen können Männer und Frauen ab 18 Jahren.", "ALL"),
+    ("L'essai recrute des hommes et des femmes de 18 à 65 ans.", "ALL"),
+    ("Se incluirán hombres y mujeres mayores de edad.", "ALL"),
+    ("本试验招募男女患者各50例。", "ALL"),
+    ("건강한 남녀 성인 40명", "ALL"),
 ])
 def test_any_sex_in_its_common_wordings(text, sex):
     assert [value for value, _ in statements.enum_statements("sex", text)][:1] == [sex]
+
+
+def test_a_ratio_of_the_sexes_is_no_statement_of_either():
+    assert list(statements.enum_statements("sex", "対象者の男女比は1:1であった。")) == []
 @pytest.mark.parametrize("text, stated", [
     ("受试者为健康成人。", True),  # Chinese: healthy adults
     ("健康な成人を対象とする第1相試験", True),  # Japanese
