@@ -184,6 +184,9 @@ def _beside_a_trial_word(words_outward: list[str]) -> bool:
 _NEWS_EVENT = re.compile(rf"(?<![^\W\d_])(?:{lexicon.NEWS_EVENT_VERBS})(?![^\W\d_])|{lexicon.CJK_NEWS_EVENT_VERBS}", re.I)
 
 
+_RECRUITMENT_CALL = re.compile(lexicon.RECRUITMENT_CALLS, re.I)
+
+
 def _reports_an_event(title: str) -> bool:
     """Whether a title-like line is a headline: it reports what someone did (a verb of news)."""
     return bool(_NEWS_EVENT.search(title))
@@ -680,6 +683,9 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               or not _reports_an_event(page.text[span.start:span.end]),
               "a news headline reporting an event (someone announces, begins, receives...), "
               "not the trial's title"),
+        Check(lambda page, span: _under_a_title_label(page.text, span)
+              or not _RECRUITMENT_CALL.search(page.text[span.start:span.end]),
+              "a call for participants (an advertisement's line), not the trial's title"),
         Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span)),
               "a scientific or official title label gives it: the scientific title, not the public one"),
         Check(lambda page, span: _under_a_title_label(page.text, span)

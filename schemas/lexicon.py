@@ -221,6 +221,25 @@ CJK_NEWS_EVENT_VERBS = (
     r"|\ucc29\uc218|\ub3cc\uc785|\ubc1c\ud45c|\uc2b9\uc778"
 )
 
+# A call for participants ("Seeking volunteers for an asthma study", "Patients invited to take part
+# in a trial", "Probanden gesucht", "招募受试者", "참가자 모집"): an advertisement's line, not a trial's title.
+RECRUITMENT_CALLS = (
+    r"\bseeking (?:participants|volunteers|patients|people|subjects)\b"
+    r"|\b(?:participants|volunteers|patients|people|subjects) (?:are )?(?:needed|wanted|sought)\b"
+    r"|\b(?:invited|wanted|needed|sought) to (?:participate|take part|join)\b"
+    r"|\blooking for (?:participants|volunteers|patients|people)\b"
+    r"|\bcalls? for (?:participants|volunteers|patients)\b"
+    r"|\b(?:probanden|teilnehmer\w*|patient(?:en|innen)|freiwillige) gesucht\b"
+    r"|\b(?:deelnemers|proefpersonen|vrijwilligers|pati\u00ebnten) gezocht\b"
+    r"|\b(?:recherche|cherche) (?:de |des )?(?:volontaires|participants|patients)\b|\bappel \u00e0 (?:volontaires|participants)\b"
+    r"|\bbusca(?:n)? (?:voluntarios|participantes|pacientes)\b|\bse buscan (?:voluntarios|participantes|pacientes)\b"
+    r"|\bcerca(?:si|no)? (?:volontari|partecipanti|pazienti)\b"
+    r"|\bprocura(?:m|-se)? (?:volunt\u00e1rios|participantes|pacientes)\b"
+    r"|\u62db\u52df(?:\u60a3\u8005|\u53d7\u8bd5\u8005|\u5fd7\u613f\u8005)"  # 招募 患者 受试者 志愿者
+    r"|(?:\u60a3\u8005|\u88ab\u9a13\u8005|\u53c2\u52a0\u8005|\u30dc\u30e9\u30f3\u30c6\u30a3\u30a2)(?:\u3092|\u306e)?\u52df\u96c6"  # 患者 被験者 参加者 ボランティア (を|の) 募集
+    r"|(?:\ud658\uc790|\ucc38\uac00\uc790|\uc790\uc6d0\uc790|\uc9c0\uc6d0\uc790)\s*\ubaa8\uc9d1"  # 환자 참가자 자원자 지원자 모집
+)
+
 # Verbs that report what a person or company said or announced ("..., she said", "erklärte",
 # "a déclaré", "announced today", "表示", "公布", "밝혔다"). Registry records and trial listings state
 # facts under labels and report no one; a page that does is a story about a trial (news, press

@@ -846,6 +846,23 @@ def test_a_news_headline_is_no_public_title(text, title, kept):
     assert stored is kept, rejections
 
 
+@pytest.mark.parametrize("title, kept", [
+    ("Volunteers needed for a migraine study", False),
+    ("Adults with asthma invited to take part in inhaler study", False),
+    ("Seeking participants for a sleep trial", False),
+    ("Probanden gesucht: Studie zu Migr\u00e4ne", False),  # German: "volunteers wanted"
+    ("A Study of Drug X in Patients With Migraine", True),
+    ("Effect of Help-Seeking Behaviour on Migraine Outcomes", True),
+])
+def test_a_call_for_participants_is_no_public_title(title, kept):
+    """An advertisement calls for participants; a trial's title names the study."""
+    stored, rejections = _kept_as_public_title(f"{title}\nPhase: 2\nEnrollment: 40\n", title)
+    assert stored is kept, rejections
+    # under a title label the page gives it as the title, as written
+    stored, rejections = _kept_as_public_title(f"Public title: {title}\nPhase: 2\n", title)
+    assert stored, rejections
+
+
 @pytest.mark.parametrize("text, kept", [
     # a story reports speech or an announcement: its headline is the story's title, whatever verb it uses
     ("Hope for Older Patients in New Heart Drug Study\nAcme announced on Monday that the study enrols 300 "

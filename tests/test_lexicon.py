@@ -423,3 +423,17 @@ def test_a_number_with_a_unit_of_its_own_is_no_count_of_participants(text, count
 def test_a_count_or_a_share_is_no_age(text, not_ages):
     found = [years for years, _ in statements.ages(text)]
     assert found and not set(found) & set(not_ages)
+
+
+@pytest.mark.parametrize("line, calls", [
+    ("Volunteers needed for a migraine study", True),
+    ("\u504f\u5934\u75db\u4e34\u5e8a\u8bd5\u9a8c\u62db\u52df\u53d7\u8bd5\u8005", True),  # Chinese: "... recruits subjects"
+    ("\u81e8\u5e8a\u8a66\u9a13\u306e\u53c2\u52a0\u8005\u3092\u52df\u96c6", True),  # Japanese: "participants wanted"
+    ("\ud3b8\ub450\ud1b5 \uc784\uc0c1\uc2dc\ud5d8 \ucc38\uac00\uc790 \ubaa8\uc9d1", True),  # Korean: "participants wanted"
+    ("Deelnemers gezocht voor onderzoek naar migraine", True),  # Dutch
+    ("Se buscan voluntarios para un estudio", True),  # Spanish
+    ("A Study of Drug X in Patients With Migraine", False),
+    ("Effect of Help-Seeking Behaviour on Migraine Outcomes", False),
+])
+def test_a_call_for_participants(line, calls):
+    assert bool(re.search(lexicon.RECRUITMENT_CALLS, line, re.I)) is calls
