@@ -461,6 +461,12 @@ _ENDS_ON_A_TREATMENT = re.compile(rf"(?<![^\W\d_])(?:{lexicon.TREATMENT_NOUNS})\
 _CONDITION_LINK = re.compile(rf"(?<![^\W\d_])(?:{lexicon.CONDITION_LINKING_WORDS})(?![^\W\d_])", re.I)
 
 
+# A registry's condition field may name a population ("Condition: Healthy older adults"): as labelled, it stands.
+_ENDS_ON_A_POPULATION = re.compile(rf"(?<![^\W\d_])(?:{lexicon.POPULATION_NOUNS})\W*$", re.I)
+_CONDITION_LABEL = re.compile(r"condition|disease|diagnos|indication|health problem|krankheit|erkrankung|maladie"
+                              r"|enfermedad|malattia|patologia|aandoening|\u75be|\u75c5|\uc9c8\ud658", re.I)  # 疾 病 질환
+
+
 def names_a_treatment(phrase: str) -> bool:
     """A phrase whose last word is a treatment, test or procedure noun, with no linking word before
     it that makes the treatment the cause of a condition ("nausea after surgery")."""
@@ -725,6 +731,9 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               "not as the condition studied"),
         Check(lambda page, span: not names_a_treatment(page.text[span.start:span.end]),
               "names a treatment, test or procedure (what the trial does), not a condition"),
+        Check(lambda page, span: _CONDITION_LABEL.search(label_before(page.text, span))
+              or not _ENDS_ON_A_POPULATION.search(page.text[span.start:span.end]),
+              "names who takes part (the population), not a condition, and no condition label gives it"),
         _WHOLE,
     ),
 }

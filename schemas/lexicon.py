@@ -279,6 +279,14 @@ TREATMENT_NOUNS = (
     r"|surger(?:y|ies)|vaccines?|vaccinations?|drugs?|procedures?|tests?|testing|injections?|supplements?"
     r"|supplementation|programm?e?s?|interventions?|training|devices?|implants?"
 )
+# Nouns that name who takes part, not what is studied: a phrase ending on one ("preterm infants",
+# "community-dwelling elderly", "blood donors") names the trial's population. English. Not
+# "patients" or "adults", which a condition's name often carries ("COVID-19 patients") and a
+# scorer reads as the condition.
+POPULATION_NOUNS = (
+    r"infants?|babies|newborns?|neonates?|elderly|children|women|men|volunteers?|donors?|students?|nurses?"
+    r"|workers?|girls?|boys?|mothers?"
+)
 CONDITION_LINKING_WORDS = (
     r"after|following|due|induced|associated|related|caused|with|in|of|from|for|during|by|secondary|post"
 )

@@ -1316,3 +1316,18 @@ def test_an_empty_sex_is_the_one_sex_the_population_is(text, answer, stored):
     if stored and answer != stored:
         assert out.methods["sex"] == "resolve:sex_of_population"
         assert out.evidence["sex"][0].method == "resolve:sex_of_population"
+@pytest.mark.parametrize("text, condition, kept", [
+    ("A trial of lactoferrin in preterm infants to prevent infection.\n", "preterm infants", False),
+    ("The study enrols community-dwelling elderly at risk of falls.\n", "community-dwelling elderly", False),
+    # a registry's condition field may name a population: as labelled, it stands
+    ("Condition: Healthy community dwelling older adults\n", "Healthy community dwelling older adults", True),
+    ("Health condition(s) or problem(s) studied: iron-deficient blood donors\n", "iron-deficient blood donors", True),
+    ("Condition\nHealthy Volunteers\n", "Healthy Volunteers", True),
+    # a condition's name with the patients who have it is the condition
+    ("A trial in COVID-19 patients in hospital.\n", "COVID-19 patients", True),
+    ("A study of breast cancer in women.\n", "breast cancer", True),
+])
+def test_a_population_is_no_condition_unless_labelled_so(text, condition, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("conditions", [condition], "llm:x")])
+    assert (out.values.get("conditions") == [condition]) is kept, out.rejections
