@@ -543,7 +543,8 @@ def test_a_scientific_title_is_one_a_title_label_gives():
         "scientific_title": "A Phase 3 Randomized Double-blind Study of Oral Ganaxolone"}
     out = ground(document, clean, [Finding("public_title", "EudraCT number 2015-001894-4", "llm:x")])
     assert {k: v for k, v in out.values.items() if k in titles} == {}
-    assert out.values == {"masking": "DOUBLE"}  # the one masking kind the page names, filled by resolve
+    # the one masking kind the page names and the one sex its population is ("in Women With ..."), filled by resolve
+    assert out.values == {"masking": "DOUBLE", "sex": "FEMALE"}
 
 
 def test_a_country_in_an_address_or_opening_background_prose_is_not_where_the_trial_runs():
