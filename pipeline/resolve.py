@@ -15,6 +15,7 @@ on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -195,10 +196,9 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
     given = _PLACEBO_GIVEN.search(page.text)  # the cleaned text: not a "similar trials" box's placebo
     if given is None:
         return
-    start, end = page.clean.raw_span(*given.span("placebo"))
     interventions.append({"name": given["placebo"], "type": None, "description": None})
-    out.evidence["interventions"].append(Evidence(start=start, end=end, quote=page.document.text[start:end],
-                                                  method=PLACEBO_ADDED))
+    evidence = page.evidence(statements.Span(*given.span("placebo")))
+    out.evidence["interventions"].append(dataclasses.replace(evidence, method=PLACEBO_ADDED))
 
 
 # A page that names one masking kind in words and no other ("a randomised, double-blind study",
@@ -217,10 +217,7 @@ def _masking_of_the_one_kind_stated(out: "Grounded", page: Page) -> None:
     if len({kind for kind, _ in stated}) != 1:
         return
     kind, span = stated[0]
-    evidence = page.evidence(span)
-    out.values["masking"] = kind
-    out.evidence["masking"] = [Evidence(evidence.start, evidence.end, evidence.quote, method=MASKING_STATED)]
-    out.methods["masking"] = MASKING_STATED
+    _fill(out, "masking", kind, page.evidence(span), MASKING_STATED)
 
 
 # A trial "in women with endometriosis" or "in 120 boys aged 4 to 7" enrols one sex (eval/README.md:
@@ -239,10 +236,14 @@ def _sex_of_a_one_sex_population(out: "Grounded", page: Page) -> None:
     if any(stated == "ALL" for stated, _ in statements.enum_statements("sex", page.text)):
         return
     sex, span = named[0]
-    evidence = page.evidence(span)
-    out.values["sex"] = sex
-    out.evidence["sex"] = [Evidence(evidence.start, evidence.end, evidence.quote, method=SEX_OF_POPULATION)]
-    out.methods["sex"] = SEX_OF_POPULATION
+    _fill(out, "sex", sex, page.evidence(span), SEX_OF_POPULATION)
+
+
+def _fill(out: "Grounded", field_name: str, value: Any, evidence: Evidence, method: str) -> None:
+    """Store a value a resolve step read from the page, its evidence tagged with the step's method."""
+    out.values[field_name] = value
+    out.evidence[field_name] = [dataclasses.replace(evidence, method=method)]
+    out.methods[field_name] = method
 
 
 def _drop_acronym_of_an_intervention(out: "Grounded") -> None:
