@@ -45,6 +45,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "drop a condition that is an intervention": ("resolve._drop_a_condition_that_is_an_intervention", _KEEP),
     "add a placebo participants receive": ("resolve._add_a_stated_placebo", _KEEP),
     "fill an empty masking with the one kind named": ("resolve._masking_of_the_one_kind_stated", _KEEP),
+    "fill an empty sex with the one sex of the population": ("resolve._sex_of_a_one_sex_population", _KEEP),
     "split run-together criteria": ("resolve.one_criterion_each", _ONE_ITEM),
     "split two treatments named as one": ("resolve.one_treatment_each", _ONE_ITEM),
     # checks: a value located in the text is refused where it is not stated as the field
@@ -65,6 +66,8 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "headline reporting an event": ("field_checks._reports_an_event", _ACCEPT),
     "title on a page reporting news": ("statements.reports_news", _ACCEPT),
     "condition names a treatment": ("field_checks.names_a_treatment", _ACCEPT),
+    "condition names the population": ("field_checks.names_a_population", _ACCEPT),
+    "title calling for participants": ("field_checks._calls_for_participants", _ACCEPT),
     "acronym shaped like a code": ("field_checks._shaped_like_a_code", _ACCEPT),
     "acronym written as a name": ("field_checks._written_as_a_name", _STATED),
     "site: not the sponsor again": ("field_checks._not_the_sponsor_again", _STATED),

@@ -187,6 +187,11 @@ _NEWS_EVENT = re.compile(rf"(?<![^\W\d_])(?:{lexicon.NEWS_EVENT_VERBS})(?![^\W\d
 _RECRUITMENT_CALL = re.compile(lexicon.RECRUITMENT_CALLS, re.I)
 
 
+def _calls_for_participants(title: str) -> bool:
+    """Whether a title-like line is an advertisement's call ("Volunteers needed for ...")."""
+    return bool(_RECRUITMENT_CALL.search(title))
+
+
 def _reports_an_event(title: str) -> bool:
     """Whether a title-like line is a headline: it reports what someone did (a verb of news)."""
     return bool(_NEWS_EVENT.search(title))
@@ -467,6 +472,11 @@ _CONDITION_LABEL = re.compile(r"condition|disease|diagnos|indication|health prob
                               r"|enfermedad|malattia|patologia|aandoening|\u75be|\u75c5|\uc9c8\ud658", re.I)  # 疾 病 질환
 
 
+def names_a_population(phrase: str) -> bool:
+    """A phrase whose last word names who takes part ("preterm infants", "blood donors")."""
+    return bool(_ENDS_ON_A_POPULATION.search(phrase))
+
+
 def names_a_treatment(phrase: str) -> bool:
     """A phrase whose last word is a treatment, test or procedure noun, with no linking word before
     it that makes the treatment the cause of a condition ("nausea after surgery")."""
@@ -690,7 +700,7 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               "a news headline reporting an event (someone announces, begins, receives...), "
               "not the trial's title"),
         Check(lambda page, span: _under_a_title_label(page.text, span)
-              or not _RECRUITMENT_CALL.search(page.text[span.start:span.end]),
+              or not _calls_for_participants(page.text[span.start:span.end]),
               "a call for participants (an advertisement's line), not the trial's title"),
         Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span)),
               "a scientific or official title label gives it: the scientific title, not the public one"),
@@ -732,7 +742,7 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
         Check(lambda page, span: not names_a_treatment(page.text[span.start:span.end]),
               "names a treatment, test or procedure (what the trial does), not a condition"),
         Check(lambda page, span: _CONDITION_LABEL.search(label_before(page.text, span))
-              or not _ENDS_ON_A_POPULATION.search(page.text[span.start:span.end]),
+              or not names_a_population(page.text[span.start:span.end]),
               "names who takes part (the population), not a condition, and no condition label gives it"),
         _WHOLE,
     ),
