@@ -224,6 +224,7 @@ def _masking_of_the_one_kind_stated(out: "Grounded", page: Page) -> None:
 # an unambiguous paraphrase); a small model asked for sex often answers "All" there, which no span
 # states. Filled only where no label or answer gave sex, every population phrase names the same sex,
 # and nothing on the page says both ("men and women", "either sex": then the field is the model's).
+# Planning grounds the rules' findings first, so on such a page sex is settled here and not asked.
 SEX_OF_POPULATION = "resolve:sex_of_population"
 
 
