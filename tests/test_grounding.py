@@ -1332,3 +1332,24 @@ def test_a_population_is_no_condition_unless_labelled_so(text, condition, kept):
     document, clean = _doc(text)
     out = ground(document, clean, [Finding("conditions", [condition], "llm:x")])
     assert (out.values.get("conditions") == [condition]) is kept, out.rejections
+
+
+@pytest.mark.parametrize("text,added", [
+    # Chinese, Japanese, Korean: a placebo group in running text, placebo beside the drug, a count given it
+    ("drug X \u8bd5\u9a8c\u8bbe\u6709\u5b89\u6170\u5242\u5bf9\u7167\u7ec4\u3002\n", "\u5b89\u6170\u5242"),  # 试验设有安慰剂对照组。
+    ("\u53d7\u8bd5\u8005\u63a5\u79cd drug X \u6216\u5b89\u6170\u5242\u3002\n", "\u5b89\u6170\u5242"),  # 受试者接种X或安慰剂。
+    ("\u5bfe\u8c61\u306f\u8a08120\u4f8b(drug X:90\u4f8b\u3001\u30d7\u30e9\u30bb\u30dc30\u4f8b)\n", "\u30d7\u30e9\u30bb\u30dc"),  # 対象は計120例(X:90例、プラセボ30例)
+    ("drug X \ud22c\uc5ec\uad70\uacfc \uc704\uc57d\uad70\uc744 \ube44\uad50\ud55c\ub2e4.\n", "\uc704\uc57d"),  # X 투여군과 위약군을 비교한다.
+    # "placebo-controlled" as a design word, and a group's label on its own line, say nothing
+    ("\u4e00\u9879\u968f\u673a\u3001\u53cc\u76f2\u3001\u5b89\u6170\u5242\u5bf9\u7167\u7684\u4e34\u5e8a\u8bd5\u9a8c\u3002drug X\n", None),  # 一项随机、双盲、安慰剂对照的临床试验。
+    ("\u4e8c\u91cd\u76f2\u691c\u30d7\u30e9\u30bb\u30dc\u5bfe\u7167\u8a66\u9a13 drug X\n", None),  # 二重盲検プラセボ対照試験
+    ("\u5b89\u6170\u5242\u7ec4\ndrug X 10 mg\n", None),  # 安慰剂组 (a label line)
+])
+def test_a_placebo_group_or_placebo_given_in_cjk_text_is_an_intervention(text, added):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("interventions", [{"name": "drug X", "type": "DRUG", "description": None}],
+                                           "llm:x")])
+    names = [item["name"] for item in out.values["interventions"]]
+    assert names == (["drug X", added] if added else ["drug X"])
+    if added:
+        assert out.evidence["interventions"][-1].method == "grounding:placebo"
