@@ -466,14 +466,14 @@ _ENDS_ON_A_TREATMENT = re.compile(rf"(?<![^\W\d_])(?:{lexicon.TREATMENT_NOUNS})\
 _CONDITION_LINK = re.compile(rf"(?<![^\W\d_])(?:{lexicon.CONDITION_LINKING_WORDS})(?![^\W\d_])", re.I)
 
 
-# A registry's condition field may name a population ("Condition: Healthy older adults"): as labelled, it stands.
+# A registry's condition field may name a population ("Condition: Healthy volunteers"): as labelled, it stands.
 _ENDS_ON_A_POPULATION = re.compile(rf"(?<![^\W\d_])(?:{lexicon.POPULATION_NOUNS})\W*$", re.I)
 _CONDITION_LABEL = re.compile(r"condition|disease|diagnos|indication|health problem|krankheit|erkrankung|maladie"
                               r"|enfermedad|malattia|patologia|aandoening|\u75be|\u75c5|\uc9c8\ud658", re.I)  # 疾 病 질환
 
 
 def names_a_population(phrase: str) -> bool:
-    """A phrase whose last word names who takes part ("preterm infants", "blood donors")."""
+    """A phrase whose last word names who takes part ("newborn infants", "plasma donors")."""
     return bool(_ENDS_ON_A_POPULATION.search(phrase))
 
 

@@ -234,7 +234,7 @@ def _masking_of_the_one_kind_stated(out: "Grounded", page: Page) -> None:
     _fill(out, "masking", kind, page.evidence(span), MASKING_STATED)
 
 
-# A trial "in women with endometriosis" or "in 120 boys aged 4 to 7" enrols one sex (eval/README.md:
+# A trial "in women with migraine" or "in 80 boys aged 6 to 12" enrols one sex (eval/README.md:
 # an unambiguous paraphrase); a small model asked for sex often answers "All" there, which no span
 # states. Filled only where no label or answer gave sex, every population phrase names the same sex,
 # and nothing on the page says both ("men and women", "either sex": then the field is the model's).

@@ -349,9 +349,8 @@ def find_healthy(value: bool, text: str) -> Optional[Span]:
     return next((span for stated, span in healthy_statements(text) if stated == value), None)
 
 
-# The population a trial enrols, named by one sex: "in women with postpartum depression", "enrolling
-# 875 women, aged 18 to 49", "in approximately 120 male ambulatory subjects aged 4 to 7", "in boys
-# aged 4 to 7". The phrase needs what follows a population (with, aged, between, a number): "1 in 8
+# The population a trial enrols, named by one sex: "in women with migraine", "enrolling 640 women,
+# aged 18 to 45", "in about 60 male subjects aged 5 to 9", "in boys aged 6 to 12". The phrase needs what follows a population (with, aged, between, a number): "1 in 8
 # men will ..." and "women who are pregnant" (a criterion of a trial open to both sexes) are not it.
 _ONE_SEX_NOUN = r"(?P<sex>women|men|girls|boys|(?P<adjective>(?:fe)?male)(?:\s+(?!(?:and|or|(?:fe)?male)\b)[a-z-]+){0,3}?" \
                 r"\s+(?:patients|subjects|participants|volunteers|adults|children|infants))"
@@ -363,7 +362,7 @@ _ONE_SEX_POPULATION = re.compile(
 
 
 def population_sex_statements(text: str) -> Iterator[tuple[str, Span]]:
-    """'in women with ...', 'enrolling 875 women, aged ...': the sex of the population a trial
+    """'in women with ...', 'enrolling 640 women, aged ...': the sex of the population a trial
     enrols, where a phrase names one sex as that population."""
     for match in _ONE_SEX_POPULATION.finditer(text):
         word = (match.group("adjective") or match.group("sex")).lower()

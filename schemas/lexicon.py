@@ -279,8 +279,8 @@ TREATMENT_NOUNS = (
     r"|surger(?:y|ies)|vaccines?|vaccinations?|drugs?|procedures?|tests?|testing|injections?|supplements?"
     r"|supplementation|programm?e?s?|interventions?|training|devices?|implants?"
 )
-# Nouns that name who takes part, not what is studied: a phrase ending on one ("preterm infants",
-# "community-dwelling elderly", "blood donors") names the trial's population. English. Not
+# Nouns that name who takes part, not what is studied: a phrase ending on one ("newborn infants",
+# "care-home elderly", "plasma donors") names the trial's population. English. Not
 # "patients" or "adults", which a condition's name often carries ("COVID-19 patients") and a
 # scorer reads as the condition.
 POPULATION_NOUNS = (
