@@ -164,8 +164,9 @@ def stated_phases(out: "Grounded", finding: Finding, text: str) -> Finding:
 
 def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
     """The steps that need every field in: add a stated placebo, fill an empty masking with the one
-    kind the page names and an empty sex with the one sex its population is, then drop an acronym that is a drug's short name, a condition that is one
-    of the interventions or a broader name of another, and a site that is where a contact works."""
+    kind the page names and an empty sex with the one sex its population is, then drop an acronym
+    that is a drug's short name, a condition that is one of the interventions or a broader name of
+    another, and a site that is where a contact works."""
     _add_a_stated_placebo(out, page, texts)
     _masking_of_the_one_kind_stated(out, page)
     _sex_of_a_one_sex_population(out, page)
@@ -209,7 +210,8 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
     given = _PLACEBO_GIVEN.search(page.text)  # the cleaned text: not a "similar trials" box's placebo
     if given is None:
         return
-    group = next(name for name in ("placebo", "placebo_before", "placebo_group", "placebo_count") if given.group(name))
+    group = next(name for name in ("placebo", "placebo_before", "placebo_group", "placebo_count")
+                 if given.group(name))
     interventions.append({"name": given[group], "type": None, "description": None})
     evidence = page.evidence(statements.Span(*given.span(group)))
     out.evidence["interventions"].append(dataclasses.replace(evidence, method=PLACEBO_ADDED))

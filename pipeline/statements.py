@@ -350,8 +350,9 @@ def find_healthy(value: bool, text: str) -> Optional[Span]:
 
 
 # The population a trial enrols, named by one sex: "in women with migraine", "enrolling 640 women,
-# aged 18 to 45", "in about 60 male subjects aged 5 to 9", "in boys aged 6 to 12". The phrase needs what follows a population (with, aged, between, a number): "1 in 8
-# men will ..." and "women who are pregnant" (a criterion of a trial open to both sexes) are not it.
+# aged 18 to 45", "in about 60 male subjects aged 5 to 9", "in boys aged 6 to 12". The phrase needs
+# what follows a population (with, aged, between, a number): "1 in 8 men will ..." and "women who
+# are pregnant" (a criterion of a trial open to both sexes) are not it.
 _ONE_SEX_NOUN = r"(?P<sex>women|men|girls|boys|(?P<adjective>(?:fe)?male)(?:\s+(?!(?:and|or|(?:fe)?male)\b)[a-z-]+){0,3}?" \
                 r"\s+(?:patients|subjects|participants|volunteers|adults|children|infants))"
 _ONE_SEX_POPULATION = re.compile(
