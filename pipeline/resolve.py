@@ -181,6 +181,7 @@ def after_grounding(out: "Grounded", page: Page, texts: _Texts) -> None:
 # placebo", "assumono X o il placebo"): a small model that
 # names the drug often leaves the comparator out. "Placebo-controlled", a design word, and a
 # "placebo run-in" are no such statement.
+_CJK_PLACEBO = "\u5b89\u6170\u5242|\u30d7\u30e9\u30bb\u30dc|\uc704\uc57d"  # 安慰剂 プラセボ 위약
 _PLACEBO_GIVEN = re.compile(
     r"\b(?:receiv\w*|given|giving|administered|(?:assigned|allocated|randomi[sz]ed) to|or|and|versus|vs\.?"
     r"|take[sn]?|took|taking|get|gets|getting|got"
@@ -188,18 +189,18 @@ _PLACEBO_GIVEN = re.compile(
     r"\s+(?:(?:an?|un|une|una|ein|einen?|the|il|el|le|la|lo|der|die|das|den|matching|a matching)\s+)?(?P<placebo>placebo)\b"
     r"(?![- ]?(?:controlled|control\b|run-in|corrected))"
     # Chinese, Japanese, Korean: a placebo group ("安慰剂对照组", "プラセボ群", "위약군"), placebo given with
-    # or beside the drug ("或安慰剂", "とプラセボ", "또는 위약"), or a count of those who get it ("プラセボ30例");
+    # or beside the drug ("或安慰剂", "とプラセボ", "또는 위약"), or a count of those who get it ("プラセボ20例");
     # "安慰剂对照" / "プラセボ対照" / "위약 대조" alone is the design word "placebo-controlled".
-    r"|(?:\u6216|\u548c|\u4e0e|\u63a5\u79cd|\u7ed9\u4e88|\u670d\u7528|\u3068|\u307e\u305f\u306f|\ub610\ub294\s*)"
-    r"(?P<placebo_before>\u5b89\u6170\u5242|\u30d7\u30e9\u30bb\u30dc|\uc704\uc57d)"  # 或 和 与 接种 给予 服用 と または 또는
-    # a group in running text (a word before it: "引入了安慰剂对照组"; a line that is only "安慰剂组" is
+    rf"|(?:\u6216|\u548c|\u4e0e|\u63a5\u79cd|\u7ed9\u4e88|\u670d\u7528|\u3068|\u307e\u305f\u306f|\ub610\ub294\s*)"
+    rf"(?P<placebo_before>{_CJK_PLACEBO})"  # 或 和 与 接种 给予 服用 と または 또는
+    # a group in running text (a word before it: "试验设有安慰剂对照组"; a line that is only "安慰剂组" is
     # a group's label, which says nothing of who gets what, as in English)
-    r"|(?:(?<=[^\W\d_])|(?<=[^\W\d_] ))(?P<placebo_group>\u5b89\u6170\u5242|\u30d7\u30e9\u30bb\u30dc|\uc704\uc57d)"
+    rf"|(?:(?<=[^\W\d_])|(?<=[^\W\d_] ))(?P<placebo_group>{_CJK_PLACEBO})"
     r"(?=\s*(?:\u5bf9\u7167)?\u7ec4|\s*(?:\u5bfe\u7167)?\u7fa4|\s*(?:\ub300\uc870)?\s*\uad70)"  # (对照)组 (対照)群 (대조)군
-    r"|(?P<placebo_count>\u5b89\u6170\u5242|\u30d7\u30e9\u30bb\u30dc|\uc704\uc57d)"
+    rf"|(?P<placebo_count>{_CJK_PLACEBO})"
     r"(?=\s*\d+\s*(?:\u4f8b|\u4eba|\u540d|\uba85)|\u3092\u6295\u4e0e|\s*\ud22c\uc5ec)", re.I)  # N例/人/名/명, を投与, 투여
 PLACEBO_ADDED = "grounding:placebo"
-_PLACEBO_WORDS = ("placebo", "\u5b89\u6170\u5242", "\u30d7\u30e9\u30bb\u30dc", "\uc704\uc57d")  # 安慰剂 プラセボ 위약
+_PLACEBO_WORDS = ("placebo", *_CJK_PLACEBO.split("|"))
 
 
 def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
@@ -210,8 +211,7 @@ def _add_a_stated_placebo(out: "Grounded", page: Page, texts: _Texts) -> None:
     given = _PLACEBO_GIVEN.search(page.text)  # the cleaned text: not a "similar trials" box's placebo
     if given is None:
         return
-    group = next(name for name in ("placebo", "placebo_before", "placebo_group", "placebo_count")
-                 if given.group(name))
+    group = given.lastgroup  # each way of stating it names its placebo group, and only that one
     interventions.append({"name": given[group], "type": None, "description": None})
     evidence = page.evidence(statements.Span(*given.span(group)))
     out.evidence["interventions"].append(dataclasses.replace(evidence, method=PLACEBO_ADDED))

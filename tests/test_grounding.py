@@ -23,6 +23,18 @@ def _kept_as_public_title(text: str, title: str) -> tuple[bool, list]:
     return out.values.get("public_title") == title, out.rejections
 
 
+def _assert_stored_or_filled(field_name: str, method: str, text: str, answer, stored) -> None:
+    """Ground a page with `answer` (or none) for `field_name`: `stored` is kept, and a value the
+    answer did not give is a resolve step's, its evidence tagged with that step's method."""
+    document, clean = _doc(text)
+    findings = [Finding(field_name, answer, "llm:x")] if answer else []
+    out = ground(document, clean, findings)
+    assert out.values.get(field_name) == stored
+    if stored and answer != stored:
+        assert out.methods[field_name] == method
+        assert out.evidence[field_name][0].method == method
+
+
 def test_values_the_text_states_are_kept_with_exact_evidence():
     document, clean = _doc("Sponsor: Acme University\nTarget enrollment: 1,200 participants\nStart Date: Oct 16, 2012\n")
     out = ground(document, clean, [
@@ -1281,13 +1293,7 @@ def test_a_registrys_name_for_its_own_page_parts_is_not_a_value(field_name, valu
     ("The blinding was double in effect.\n", None, None),  # no wording of a masking kind
 ])
 def test_an_empty_masking_is_the_one_kind_the_page_names(text, answer, stored):
-    document, clean = _doc(text)
-    findings = [Finding("masking", answer, "llm:x")] if answer else []
-    out = ground(document, clean, findings)
-    assert out.values.get("masking") == stored
-    if stored and not answer:
-        assert out.methods["masking"] == "resolve:masking_stated"
-        assert out.evidence["masking"][0].method == "resolve:masking_stated"
+    _assert_stored_or_filled("masking", "resolve:masking_stated", text, answer, stored)
 
 
 @pytest.mark.parametrize("text,answer,stored", [
@@ -1310,13 +1316,9 @@ def test_an_empty_masking_is_the_one_kind_the_page_names(text, answer, stored):
     ("Sex: Female\nA trial in women with migraine.\n", "FEMALE", "FEMALE"),
 ])
 def test_an_empty_sex_is_the_one_sex_the_population_is(text, answer, stored):
-    document, clean = _doc(text)
-    findings = [Finding("sex", answer, "llm:x")] if answer else []
-    out = ground(document, clean, findings)
-    assert out.values.get("sex") == stored
-    if stored and answer != stored:
-        assert out.methods["sex"] == "resolve:sex_of_population"
-        assert out.evidence["sex"][0].method == "resolve:sex_of_population"
+    _assert_stored_or_filled("sex", "resolve:sex_of_population", text, answer, stored)
+
+
 @pytest.mark.parametrize("text, condition, kept", [
     ("A trial of a vitamin drop in newborn infants to prevent rickets.\n", "newborn infants", False),
     ("The study enrols care-home elderly at risk of falls.\n", "care-home elderly", False),
@@ -1338,7 +1340,7 @@ def test_a_population_is_no_condition_unless_labelled_so(text, condition, kept):
     # Chinese, Japanese, Korean: a placebo group in running text, placebo beside the drug, a count given it
     ("drug X \u8bd5\u9a8c\u8bbe\u6709\u5b89\u6170\u5242\u5bf9\u7167\u7ec4\u3002\n", "\u5b89\u6170\u5242"),  # 试验设有安慰剂对照组。
     ("\u53d7\u8bd5\u8005\u63a5\u79cd drug X \u6216\u5b89\u6170\u5242\u3002\n", "\u5b89\u6170\u5242"),  # 受试者接种X或安慰剂。
-    ("\u5bfe\u8c61\u306f\u8a08120\u4f8b(drug X:90\u4f8b\u3001\u30d7\u30e9\u30bb\u30dc30\u4f8b)\n", "\u30d7\u30e9\u30bb\u30dc"),  # 対象は計120例(X:90例、プラセボ30例)
+    ("\u5bfe\u8c61\u306f\u8a08100\u4f8b(drug X:80\u4f8b\u3001\u30d7\u30e9\u30bb\u30dc20\u4f8b)\n", "\u30d7\u30e9\u30bb\u30dc"),  # 対象は計100例(X:80例、プラセボ20例)
     ("drug X \ud22c\uc5ec\uad70\uacfc \uc704\uc57d\uad70\uc744 \ube44\uad50\ud55c\ub2e4.\n", "\uc704\uc57d"),  # X 투여군과 위약군을 비교한다.
     # "placebo-controlled" as a design word, and a group's label on its own line, say nothing
     ("\u4e00\u9879\u968f\u673a\u3001\u53cc\u76f2\u3001\u5b89\u6170\u5242\u5bf9\u7167\u7684\u4e34\u5e8a\u8bd5\u9a8c\u3002drug X\n", None),  # 一项随机、双盲、安慰剂对照的临床试验。
