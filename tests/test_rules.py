@@ -573,6 +573,16 @@ def test_secondary_ids_are_read_under_their_labels_without_the_issuing_body():
     ("Secondary IDs: CA209-017, 12345 (NIH)", [("OTHER", "CA209-017"), ("OTHER", "12345")]),
     # a spaced code of capitals and digits under an id label is one id
     ("Study subject ID:\n\nXYZ RC/AB/4/7\n", [("OTHER", "XYZ RC/AB/4/7")]),
+    # the number an ethics board or an institution gives the study, under its own label
+    ("IRB Study Number 21-0457\nStatus Recruiting\n", [("OTHER", "21-0457")]),
+    ("IRB Project Number:\nPRJ00012345\nDescription\n", [("OTHER", "PRJ00012345")]),
+    ("Acme study ID\n204512\n", [("OTHER", "204512")]),
+    ("Study code: XYZ-301\n", [("OTHER", "XYZ-301")]),
+    ("IDENTIFICADOR 2019-001234-56.\n", [("EUDRACT", "2019-001234-56")]),
+    ("Codice protocollo: ABC/2020/07\n", [("OTHER", "ABC/2020/07")]),
+    # a sentence about study numbers, or a label with no code, is no id
+    ("Study IDs are assigned at enrolment.\n", []),
+    ("Study code: see the consent form\n", []),
     # a protocol's version or a sentence about it is no id
     ("Protocol number: not applicable", []),
     ("The protocol code was approved by the ethics committee in 2019.", []),
