@@ -574,7 +574,25 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
         return _not_a_contact(text, value)
     if name == "sites" and text.casefold() in {str(value.get(k) or "").strip().casefold() for k in ("city", "country")}:
         return "a place, not a site"
+    if name == "sites" and names_many_sites(text):
+        return "many sites (a plural or a count of them), not one site"
     return None
+
+
+# A site is one place. A phrase that ends on a plural site noun in lower case ("Russian sites",
+# "intensive care units in the US") or counts them ("20 Centres in India") names many, as a story
+# sums them up; a proper name is capitalised, plural or not ("Cambridge University Hospitals",
+# "University Hospitals X Medical Center").
+_SITE_PLURALS = (r"sites|cent(?:re|er)s|centri|centros|zentren|hospitals|h\u00f4pitaux|ospedali|hospitales|clinics"
+                 r"|kliniken|cliniques|cliniche|cl\u00ednicas|units|locations|facilities|institutions")
+_PLURAL_AT_THE_END = re.compile(
+    rf"\b(?:{_SITE_PLURALS})(?:\s+(?:in|across|throughout|around|worldwide)\b[^,;()]*)?\s*$")
+_A_COUNT_OF_SITES = re.compile(rf"\b\d[\d,]*\s+(?:[^\W\d_]+\s+){{0,3}}?(?:{_SITE_PLURALS})\b", re.I)
+
+
+def names_many_sites(name: str) -> bool:
+    """Whether a site name ends on a plural site noun, or counts sites: a summary of many sites."""
+    return bool(_PLURAL_AT_THE_END.search(name) or _A_COUNT_OF_SITES.search(name))
 
 
 # A name of a treatment or an arm is a noun phrase: a dozen words at most ("Drug X 10 mg once daily

@@ -786,6 +786,22 @@ def test_a_site_without_a_location_must_be_stated_as_a_place(text, site, kept):
 
 
 @pytest.mark.parametrize("text, site, kept", [
+    # a summary of many places is no one site
+    ("The trial runs at Ruritanian sites from March.\n", "Ruritanian sites", False),
+    ("It enrols infants in neonatal intensive care units in Ruritania.\n", "neonatal intensive care units in Ruritania", False),
+    ("The study will enrol 300 patients at 20 to 25 Centres in Ruritania.\n", "20 to 25 Centres in Ruritania", False),
+    # a proper name is capitalised, plural word or not
+    ("Acme University Hospitals, Leeds, is one of the sites.\n", "Acme University Hospitals", True),
+    ("Hospitals of the University of Acme, Leeds\n", "Hospitals of the University of Acme", True),
+])
+def test_a_site_is_one_place_not_a_summary_of_many(text, site, kept):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("sites", [{"name": site}], "llm:x")])
+    assert bool(out.values.get("sites")) is kept, out.rejections
+    assert any("many sites" in r.reason for r in out.rejections) is not kept
+
+
+@pytest.mark.parametrize("text, site, kept", [
     # a contact's workplace is their address, however located
     ("Contact information\nDr Jane Doe\nAcme University Hospital\nLeeds\nUnited Kingdom\n", "Acme University Hospital", False),
     ("Contacts and Locations\nAcme University Hospital\nLeeds\nUnited Kingdom\n", "Acme University Hospital", True),
