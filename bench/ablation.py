@@ -74,6 +74,7 @@ STEPS: dict[str, tuple[str, Callable]] = {
     "site: not only under another role": ("field_checks._not_only_under_another_role", _STATED),
     "site: named beyond contacts and criteria": ("field_checks._named_beyond_contacts_and_criteria", _STATED),
     "site: located or stated as a place": ("field_checks._located_or_stated_as_a_place", _STATED),
+    "site: one place, not a summary of many": ("field_checks.names_many_sites", _ACCEPT),
     "drop a condition named again more broadly": ("resolve._drop_a_condition_named_again_more_broadly", _KEEP),
     "drop a site that is a contact's workplace": ("resolve._drop_a_site_that_is_a_contacts_workplace", _KEEP),
     "phases cut to the phases stated": ("resolve.stated_phases", lambda out, finding, text: finding),
