@@ -421,9 +421,14 @@ def stands_as_a_title(text: str, evidence: Evidence) -> bool:
         return True
     before = text[statements.start_of_line(text, evidence.start):evidence.start].strip()
     after = text[evidence.end:statements.end_of_line(text, evidence.end)].strip(" \t|")
-    # after it, at most a short bracket or a dash and a short name: "(ABC)", "- ABC", "- Site name"
-    return (not before or before.endswith((":", "|"))) and (
-        not after or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
+    # before it, a label or the trial's code in brackets ("(XY-1234) Title"); after it, a full stop
+    # closing the line, or at most a short bracket or a dash and a short name: "(ABC)", "- ABC"
+    return (not before or before.endswith((":", "|")) or bool(_BRACKETED_CODE_LINE_START.fullmatch(before))) and (
+        not after or after == "." or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
+
+
+# A code in brackets, capitals or digits with a digit in it, opening a title's line: "(XY-1234)".
+_BRACKETED_CODE_LINE_START = re.compile(r"[(\[](?=[^)\]]*\d)[A-Z0-9][A-Z0-9/._-]{2,20}[)\]]")
 
 
 # "In France, squamous cell carcinomas ... are the 5th most common cancer": a country that opens a

@@ -1116,6 +1116,12 @@ def test_narrative_prose_is_no_inclusion_criterion_but_an_exclusion_item_needs_n
     ("A Study of Drug X in Adults With Asthma - Example Trials\n", "A Study of Drug X in Adults With Asthma", True),
     ("The Clotbust ER Phase III clinical study is being conducted at 60 sites.\n",
      "Clotbust ER Phase III clinical study", False),  # a phrase cut out of a sentence
+    # a title line closed by a full stop, or opened by the trial's code in brackets
+    ("Menu\nA Study of Drug X in Adults With Asthma.\nSponsor: Acme\n", "A Study of Drug X in Adults With Asthma", True),
+    ("Menu\n(XY-1234) A Study of Drug X in Adults With Asthma\n", "A Study of Drug X in Adults With Asthma", True),
+    # a sentence's end is still a sentence: words before the phrase
+    ("The trial tests a study drug in adults with asthma.\n", "a study drug in adults with asthma", False),
+    ("(see below) A Study of Drug X in Adults With Asthma\n", "A Study of Drug X in Adults With Asthma", False),
 ])
 def test_a_public_title_stands_as_a_title_line(text, title, kept):
     document, clean = _doc(text)
