@@ -584,9 +584,9 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
     return None
 
 
-# A site is one place. A phrase that ends on a plural site noun in lower case ("Russian sites",
-# "intensive care units in the US") or counts them ("20 Centres in India") names many, as a story
-# sums them up; a proper name is capitalised, plural or not ("Cambridge University Hospitals",
+# A site is one place. A phrase that ends on a plural site noun in lower case ("Ruritanian sites",
+# "children's hospitals in Ruritania") or counts them ("12 Centres in Ruritania") names many, as a
+# story sums them up; a proper name is capitalised, plural or not ("Acme University Hospitals",
 # "University Hospitals X Medical Center").
 _SITE_PLURALS = (r"sites|cent(?:re|er)s|centri|centros|zentren|hospitals|h\u00f4pitaux|ospedali|hospitales|clinics"
                  r"|kliniken|cliniques|cliniche|cl\u00ednicas|units|locations|facilities|institutions")

@@ -371,13 +371,12 @@ LABEL_RULES: tuple[LabelRule, ...] = (
         r"sponsor'?s protocol code number", r"study subject id", r"trial identifiers?",
         # the sponsor's own code for its protocol, as registries and aggregators label it
         r"(?:sponsor(?:'?s)? |unique )?protocol (?:code numbers?|ids?|identifiers?|codes?|numbers?)",
-        r"(?:org(?:ani[sz]ation)?(?:'?s)?|sponsor(?:'?s)?) study ids?",
         # the number an ethics board or an institution's research office gives the study, and a
-        # study number or code under its own label ("IRB Study Number", "Study code", "<Company>
-        # study ID"); a page's own listing number is labelled as the page's, not the study's
+        # study number or code under its own label, whoever gave it ("IRB Study Number", "Study
+        # code", "Org Study ID", "<Company>'s study ID")
         r"(?:irb|ethics|rec|hrec|institutional review board)(?: study| project| protocol| approval)?"
         r" (?:numbers?|no\.?|#|ids?|reference(?: numbers?)?)",
-        r"(?:[a-z0-9&]+ )?study (?:numbers?|ids?|codes?|no\.?|#)", r"project (?:numbers?|no\.?)",
+        r"(?:[a-z0-9&]+(?:'s)? )?study (?:numbers?|ids?|codes?|no\.?|#)", r"project (?:numbers?|no\.?)",
         r"identificador", r"n\u00famero de(?:l)? protocolo", r"c\u00f3digo de(?:l)? protocolo",
         r"codice (?:del )?protocollo", r"numero (?:di |del )?protocollo",
         r"num\u00e9ro (?:de |du )?protocole", r"code (?:du )?protocole",
