@@ -413,6 +413,10 @@ def _quoted_as_a_name(text: str, evidence: Evidence) -> bool:
     return bool(_NAMING_WORDS.search(text[max(0, start - 30):start]) or _NAMED_AFTER.match(text[end:end + 20]))
 
 
+# A code in brackets, capitals or digits with a digit in it, opening a title's line: "(XY-1234)".
+_BRACKETED_CODE_LINE_START = re.compile(r"[(\[](?=[^)\]]*\d)[A-Z0-9][A-Z0-9/._-]{2,20}[)\]]")
+
+
 def stands_as_a_title(text: str, evidence: Evidence) -> bool:
     """A title stands on a line of its own, or after a label on its line, or is quoted as the
     trial's name; a phrase a model took out of a sentence ("... trial evaluates X for recurrent
@@ -425,10 +429,6 @@ def stands_as_a_title(text: str, evidence: Evidence) -> bool:
     # closing the line, or at most a short bracket or a dash and a short name: "(ABC)", "- ABC"
     return (not before or before.endswith((":", "|")) or bool(_BRACKETED_CODE_LINE_START.fullmatch(before))) and (
         not after or after == "." or bool(re.fullmatch(r"\([^()]{1,40}\)|[-\u2013\u2014|]\s*[^\n]{1,40}", after)))
-
-
-# A code in brackets, capitals or digits with a digit in it, opening a title's line: "(XY-1234)".
-_BRACKETED_CODE_LINE_START = re.compile(r"[(\[](?=[^)\]]*\d)[A-Z0-9][A-Z0-9/._-]{2,20}[)\]]")
 
 
 # "In France, squamous cell carcinomas ... are the 5th most common cancer": a country that opens a
@@ -588,11 +588,9 @@ def not_a_value(out: "Grounded", finding: Finding) -> Optional[str]:
 # "children's hospitals in Ruritania") or counts them ("12 Centres in Ruritania") names many, as a
 # story sums them up; a proper name is capitalised, plural or not ("Acme University Hospitals",
 # "University Hospitals X Medical Center").
-_SITE_PLURALS = (r"sites|cent(?:re|er)s|centri|centros|zentren|hospitals|h\u00f4pitaux|ospedali|hospitales|clinics"
-                 r"|kliniken|cliniques|cliniche|cl\u00ednicas|units|locations|facilities|institutions")
 _PLURAL_AT_THE_END = re.compile(
-    rf"\b(?:{_SITE_PLURALS})(?:\s+(?:in|across|throughout|around|worldwide)\b[^,;()]*)?\s*$")
-_A_COUNT_OF_SITES = re.compile(rf"\b\d[\d,]*\s+(?:[^\W\d_]+\s+){{0,3}}?(?:{_SITE_PLURALS})\b", re.I)
+    rf"\b(?:{lexicon.SITE_PLURAL_NOUNS})(?:\s+(?:in|across|throughout|around|worldwide)\b[^,;()]*)?\s*$")
+_A_COUNT_OF_SITES = re.compile(rf"\b\d[\d,]*\s+(?:[^\W\d_]+\s+){{0,3}}?(?:{lexicon.SITE_PLURAL_NOUNS})\b", re.I)
 
 
 def names_many_sites(name: str) -> bool:

@@ -279,6 +279,12 @@ TREATMENT_NOUNS = (
     r"|surger(?:y|ies)|vaccines?|vaccinations?|drugs?|procedures?|tests?|testing|injections?|supplements?"
     r"|supplementation|programm?e?s?|interventions?|training|devices?|implants?"
 )
+# Plural nouns for the places a trial runs, in the languages of the pages: a site name ending on one
+# in lower case, or counting them, sums up many sites (pipeline/field_checks.py).
+SITE_PLURAL_NOUNS = (
+    r"sites|cent(?:re|er)s|centri|centros|zentren|hospitals|h\u00f4pitaux|ospedali|hospitales|clinics"
+    r"|kliniken|cliniques|cliniche|cl\u00ednicas|units|locations|facilities|institutions"
+)
 # Nouns that name who takes part, not what is studied: a phrase ending on one ("newborn infants",
 # "care-home elderly", "plasma donors") names the trial's population. English. Not
 # "patients" or "adults", which a condition's name often carries ("COVID-19 patients") and a
