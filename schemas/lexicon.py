@@ -140,13 +140,15 @@ OTHER_QUANTITY_UNITS = (
     r"|\u5bb6\u4e2d\u5fc3|\uac1c\uad6d|\uac1c\s*\uae30\uad00)"
 )
 
-# The word "phase" as trial pages write it (regex forms): Romance "fase", Czech "fáze", Polish "faza" with its
-# case forms, Turkish "faz", Cyrillic "фаза" with its case forms; the numeral follows ("fase III", "Faz-2",
-# "фаза 3"). Slavic and Turkish pages also put an ordinal before the word ("II fazy", "III фаза", "2. Faz").
-# Portuguese "faz" is also a verb of durations ("faz 2 anos": two years ago), which states no phase.
-PHASE_WORDS = (r"phase|fase|f\u00e1ze|f\u00e1zi|faz[aey]|fazie"
+# The word "phase" as trial pages write it (regex forms): Romance and Danish/Norwegian "fase", Swedish
+# "fas", Czech "fáze", Polish "faza" with its case forms, Turkish "faz", Cyrillic "фаза" with its case forms
+# (the genitive plural "фаз" bare: "первой и второй фаз"); the numeral follows ("fase III", "fas 3",
+# "Faz-2", "фаза 3"). Slavic and Turkish pages also put an ordinal before the word ("II fazy", "III фаза",
+# "2. Faz"). Swedish "fas" only in lower case: "Fas" is also a cell receptor ("Fas 1"). Portuguese "faz"
+# is also a verb of durations ("faz 2 anos": two years ago), which states no phase.
+PHASE_WORDS = (r"phase|fase|(?<![^\W\d_])(?-i:fas)(?![^\W\d_])|f\u00e1ze|f\u00e1zi|faz[aey]|fazie"
                r"|faz(?!\w)(?![\s-]*\d+\s*(?:anos?|mes(?:es)?|dias?|semanas?|horas?)(?!\w))"
-               r"|\u0444\u0430\u0437[\u0430\u044b\u0435\u0443\u0438]")
+               r"|\u0444\u0430\u0437(?:[\u0430\u044b\u0435\u0443\u0438]|\u0430\u043c\u0438|\u0430\u043c|\u0430\u0445)?(?![^\W\d_])")
 PHASE_WORDS_AFTER_NUMERAL = (r"faz[aey\u0119]|fazie|faz[\u0131i]?|f\u00e1ze|f\u00e1zi"
                              r"|\u0444\u0430\u0437[\u0430\u044b\u0435\u0443\u0438]")
 
@@ -349,10 +351,20 @@ def _phase_word_forms() -> tuple[tuple[str, str], ...]:
     forms = []
     for number, word in _PHASE_NUMBER_WORDS.items():
         forms.append((rf"phase[\s-]+{word}(?![^\W\d_])", f"Phase {number}"))
+    # Two ordinals sharing one phase word ("the first and second phases of clinical trials", "первой и
+    # второй фаз клинических исследований") state both phases.
+    for first, second in ((1, 2), (2, 3)):
+        forms.append((rf"(?<![^\W\d_])(?:{_PHASE_ORDINALS[first]})\s+(?:and|\u0438|y|et|und|e|i|ve|oraz)\s+"
+                      rf"(?:{_PHASE_ORDINALS[second]})\s+(?:{PHASE_WORDS})\w*[^.\n]{{0,40}}?{_CLINICAL_WORD}",
+                      f"Phase {first}/{second}"))
     for number, ordinal in _PHASE_ORDINALS.items():
         forms.append((rf"(?<![^\W\d_])(?:{ordinal})\s+(?:{PHASE_WORDS})[^.\n]{{0,40}}?{_CLINICAL_WORD}", f"Phase {number}"))
     for number in range(1, 5):
         forms.append((rf"\uc784\uc0c1\s*{number}[ab](?![a-z0-9\uc0c1])", f"Phase {number}"))  # 임상2b
+    # Hebrew "שלב" is also a disease's stage: it states a phase after the word for a trial ("ניסוי (קליני) שלב 3").
+    for number, roman in ((1, "i"), (2, "ii"), (3, "iii"), (4, "iv")):
+        forms.append((rf"\u05e0\u05d9\u05e1\u05d5\u05d9(?:\u05d9\u05dd)?(?:\s+\u05e7\u05dc\u05d9\u05e0\w*)?"
+                      rf"\s+[\u05d1\u05d4]?\u05e9\u05dc\u05d1\s*(?:{number}|{roman})(?![\w/])", f"Phase {number}"))
     return tuple(forms)
 
 

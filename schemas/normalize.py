@@ -593,10 +593,19 @@ _PHASE_WORD_ELSEWHERE = re.compile(rf"(?<!\w)(?:{lexicon.PHASE_WORDS})(?!\w)", r
 # statement detector's (pipeline/statements.py), so what it finds is what this reads.
 NUMERAL_BEFORE_PHASE_WORD = rf"([1-4]|iv|i{{1,3}})\.?\s*(?:{lexicon.PHASE_WORDS_AFTER_NUMERAL})(?!\w)"
 _NUMERAL_BEFORE_PHASE_WORD = re.compile(rf"(?<!\w){NUMERAL_BEFORE_PHASE_WORD}", re.I)
-CJK_PHASE = (  # numerals longest first; the counter after them (期 相 상) ends the numeral
+_CJK_PHASE_NUMERALS = (  # numerals longest first; the counter after them (期 相 상) ends the numeral
     r"\u7b2c?\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?)"
-    r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?))?"
-    r"\s*(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76))|\u76f8|\uc0c1)")
+    r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?))?\s*")
+# The detector's form: 期 states a phase before 临床/试验/研究, or before "and" and another phase's
+# numeral and 期 ("Ⅱ期和Ⅲ期临床试验").
+CJK_PHASE = (
+    _CJK_PHASE_NUMERALS +
+    r"(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76"
+    r"|(?:\u548c|\u53ca|\u4e0e|\u8207|\u3001)\s*\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})[abc]?\s*\u671f))"
+    r"|\u76f8|\uc0c1)")
+# Reading a value already given as a phase (a model's answer, or the detector's span without the
+# words after it), 期 needs no context: "Ⅲ期" is phase 3.
+_CJK_PHASE_VALUE = re.compile(_CJK_PHASE_NUMERALS + r"(?:\u671f|\u76f8|\uc0c1)", re.I)
 _CJK_PHASE = re.compile(CJK_PHASE, re.I)
 _CJK_NUMERALS = {"\u4e00": "1", "\u4e8c": "2", "\u4e09": "3", "\u56db": "4",
                  "\u2160": "1", "\u2161": "2", "\u2162": "3", "\u2163": "4"}
@@ -607,7 +616,7 @@ def _phase_in_english(text: str) -> str:
         first = _CJK_NUMERALS.get(m[1], m[1]) + m[2]
         second = f"/{_CJK_NUMERALS.get(m[3], m[3])}{m[4]}" if m[3] else ""
         return f" phase {first}{second} "
-    text = _NUMERAL_BEFORE_PHASE_WORD.sub(r"phase \1", _CJK_PHASE.sub(cjk, text))
+    text = _NUMERAL_BEFORE_PHASE_WORD.sub(r"phase \1", _CJK_PHASE_VALUE.sub(cjk, text))
     return _PHASE_WORD_ELSEWHERE.sub("phase", text).strip()
 
 

@@ -323,6 +323,13 @@ def test_no_scale_is_read_where_the_word_is_not_one(text, not_counts):
     ("Badanie II fazy obejmie 120 pacjentów.", ["PHASE2"]),  # Polish, numeral before the word
     ("Начались испытания фазы 3.", ["PHASE3"]),  # Russian, the word declined
     ("Препарат прошёл III фазу испытаний.", ["PHASE3"]),
+    ("Den första patienten ingår i fas 3-studien.", ["PHASE3"]),  # Swedish
+    ("Получено разрешение на проведение первой и второй фаз клинических исследований.", ["PHASE1", "PHASE2"]),
+    ("the first and second phases of clinical trials of the vaccine", ["PHASE1", "PHASE2"]),
+    ("\u05d4\u05d7\u05d1\u05e8\u05d4 \u05de\u05ea\u05d7\u05d9\u05dc\u05d4 \u05e0\u05d9\u05e1\u05d5\u05d9 "
+     "\u05e7\u05dc\u05d9\u05e0\u05d9 \u05e9\u05dc\u05d1 3", ["PHASE3"]),  # Hebrew: a trial word, then שלב 3
+    ("\u4e00\u9879\u2162\u671f\u4e34\u5e8a\u8bd5\u9a8c", ["PHASE3"]),  # 一项Ⅲ期临床试验: the Roman numeral character
+    ("\u4e00\u9879\u4e09\u671f\u4e34\u5e8a\u7814\u7a76", ["PHASE3"]),  # 一项三期临床研究: the CJK numeral
 ])
 def test_phases_in_other_languages_and_roman_numerals(text, phases):
     assert [value for value, _ in statements.enum_statements("phases", text)] == [phases]
@@ -331,6 +338,9 @@ def test_phases_in_other_languages_and_roman_numerals(text, phases):
 @pytest.mark.parametrize("text", [
     "Phase 10 of the construction plan",  # a number that is no phase
     "O estudo começou faz 2 anos.",  # Portuguese "faz": a duration
+    "Fas 1 ligand binds its receptor.",  # "Fas", a cell receptor, is no Swedish "fas"
+    "\u05d4\u05de\u05d8\u05d5\u05e4\u05dc\u05d9\u05dd \u05d7\u05d5\u05dc\u05d9\u05dd \u05d1\u05e9\u05dc\u05d1 4",  # Hebrew stage 4 of a disease, no trial word
+    "\u2162\u671f\u80ba\u764c\u60a3\u8005",  # Ⅲ期肺癌患者: a cancer stage
 ])
 def test_what_only_resembles_a_phase_is_none(text):
     assert list(statements.enum_statements("phases", text)) == []
@@ -437,3 +447,8 @@ def test_a_count_or_a_share_is_no_age(text, not_ages):
 ])
 def test_a_call_for_participants(line, calls):
     assert bool(re.search(lexicon.RECRUITMENT_CALLS, line, re.I)) is calls
+
+
+def test_two_cjk_phases_joined_by_and_are_both_stated():
+    text = "\u5c06\u5f00\u5c55\u2161\u671f\u548c\u2162\u671f\u4e34\u5e8a\u8bd5\u9a8c"  # 将开展Ⅱ期和Ⅲ期临床试验
+    assert [value for value, _ in statements.enum_statements("phases", text)] == [["PHASE2"], ["PHASE3"]]

@@ -736,7 +736,7 @@ def test_places_that_are_not_countries_are_refused_or_empty(written):
 
 @pytest.mark.parametrize("written, phases", [
     ("fase III", ["PHASE3"]), ("Fase 2", ["PHASE2"]), ("III期临床", ["PHASE3"]), ("第3相", ["PHASE3"]),
-    ("3상", ["PHASE3"]), ("Ⅱ/Ⅲ期临床", ["PHASE2", "PHASE3"]), ("第I相", ["PHASE1"]),
+    ("3상", ["PHASE3"]), ("Ⅱ/Ⅲ期临床", ["PHASE2", "PHASE3"]), ("第I相", ["PHASE1"]), ("Ⅲ期", ["PHASE3"]), ("三期", ["PHASE3"]),
 ])
 def test_phases_as_other_languages_write_them(written, phases):
     assert n.normalize_phases(written) == phases
