@@ -585,9 +585,9 @@ _PHASE_RANGE = re.compile(  # matched against _key() text: "phase 2 3", "phase 1
 
 
 # Phases as other languages write them: "fase III" (es, it, pt, ca), "Phase II" (de, fr), "fáze",
-# "faza", and the CJK counters "III期临床" / "第3相" / "3상" (Chinese, Japanese, Korean; a Chinese
-# 期 counts only before 临床/试验/研究, since "III期肺癌" is a cancer stage), with their numerals;
-# rewritten to the English form before reading.
+# "faza", and the CJK counters "III期临床" / "第3相" / "3상" (Chinese, Japanese, Korean; in running
+# text a Chinese 期 states a phase only before 临床/试验/研究, since "III期肺癌" is a cancer stage), with
+# their numerals; rewritten to the English form before reading.
 _PHASE_WORD_ELSEWHERE = re.compile(rf"(?<!\w)(?:{lexicon.PHASE_WORDS})(?!\w)", re.I)
 # "II fazy", "2. Faz": the numeral before the word -> "phase II". These two patterns are also the
 # statement detector's (pipeline/statements.py), so what it finds is what this reads.
@@ -606,7 +606,6 @@ CJK_PHASE = (
 # Reading a value already given as a phase (a model's answer, or the detector's span without the
 # words after it), 期 needs no context: "Ⅲ期" is phase 3.
 _CJK_PHASE_VALUE = re.compile(_CJK_PHASE_NUMERALS + r"(?:\u671f|\u76f8|\uc0c1)", re.I)
-_CJK_PHASE = re.compile(CJK_PHASE, re.I)
 _CJK_NUMERALS = {"\u4e00": "1", "\u4e8c": "2", "\u4e09": "3", "\u56db": "4",
                  "\u2160": "1", "\u2161": "2", "\u2162": "3", "\u2163": "4"}
 
