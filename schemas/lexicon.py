@@ -142,7 +142,7 @@ OTHER_QUANTITY_UNITS = (
 
 # The word "phase" as trial pages write it (regex forms): Romance and Danish/Norwegian "fase", Swedish
 # "fas", Czech "fáze", Polish "faza" with its case forms, Turkish "faz", Cyrillic "фаза" with its case forms
-# (the genitive plural "фаз" bare: "первой и второй фаз"); the numeral follows ("fase III", "fas 3",
+# (and the genitive plural "фаз", which has no ending); the numeral follows ("fase III", "fas 3",
 # "Faz-2", "фаза 3"). Slavic and Turkish pages also put an ordinal before the word ("II fazy", "III фаза",
 # "2. Faz"). Swedish "fas" only in lower case: "Fas" is also a cell receptor ("Fas 1"). Portuguese "faz"
 # is also a verb of durations ("faz 2 anos": two years ago), which states no phase.
@@ -351,8 +351,8 @@ def _phase_word_forms() -> tuple[tuple[str, str], ...]:
     forms = []
     for number, word in _PHASE_NUMBER_WORDS.items():
         forms.append((rf"phase[\s-]+{word}(?![^\W\d_])", f"Phase {number}"))
-    # Two ordinals sharing one phase word ("the first and second phases of clinical trials", "первой и
-    # второй фаз клинических исследований") state both phases.
+    # Two ordinals sharing one phase word ("the first and second phases of clinical trials", "вторая и
+    # третья фазы клинических испытаний") state both phases.
     for first, second in ((1, 2), (2, 3)):
         forms.append((rf"(?<![^\W\d_])(?:{_PHASE_ORDINALS[first]})\s+(?:and|\u0438|y|et|und|e|i|ve|oraz)\s+"
                       rf"(?:{_PHASE_ORDINALS[second]})\s+(?:{PHASE_WORDS})\w*[^.\n]{{0,40}}?{_CLINICAL_WORD}",

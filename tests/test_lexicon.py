@@ -324,7 +324,8 @@ def test_no_scale_is_read_where_the_word_is_not_one(text, not_counts):
     ("Начались испытания фазы 3.", ["PHASE3"]),  # Russian, the word declined
     ("Препарат прошёл III фазу испытаний.", ["PHASE3"]),
     ("Den första patienten ingår i fas 3-studien.", ["PHASE3"]),  # Swedish
-    ("Получено разрешение на проведение первой и второй фаз клинических исследований.", ["PHASE1", "PHASE2"]),
+    ("Препарат прошёл обе стадии: итоги первой и второй фаз клинических испытаний готовы.", ["PHASE1", "PHASE2"]),
+    ("Компания начинает вторую и третью фазы клинических испытаний.", ["PHASE2", "PHASE3"]),
     ("the first and second phases of clinical trials of the vaccine", ["PHASE1", "PHASE2"]),
     ("\u05d4\u05d7\u05d1\u05e8\u05d4 \u05de\u05ea\u05d7\u05d9\u05dc\u05d4 \u05e0\u05d9\u05e1\u05d5\u05d9 "
      "\u05e7\u05dc\u05d9\u05e0\u05d9 \u05e9\u05dc\u05d1 3", ["PHASE3"]),  # Hebrew: a trial word, then שלב 3
