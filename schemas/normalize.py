@@ -593,15 +593,17 @@ _PHASE_WORD_ELSEWHERE = re.compile(rf"(?<!\w)(?:{lexicon.PHASE_WORDS})(?!\w)", r
 # statement detector's (pipeline/statements.py), so what it finds is what this reads.
 NUMERAL_BEFORE_PHASE_WORD = rf"([1-4]|iv|i{{1,3}})\.?\s*(?:{lexicon.PHASE_WORDS_AFTER_NUMERAL})(?!\w)"
 _NUMERAL_BEFORE_PHASE_WORD = re.compile(rf"(?<!\w){NUMERAL_BEFORE_PHASE_WORD}", re.I)
+# A phase's numeral in CJK text: a digit, 一二三四, the Roman-numeral characters Ⅰ-Ⅳ or Latin letters.
+_CJK_PHASE_NUMERAL = r"[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3}"
 _CJK_PHASE_NUMERALS = (  # numerals longest first; the counter after them (期 相 상) ends the numeral
-    r"\u7b2c?\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?)"
-    r"(?:\s*[/\u3001~\uff0f-]\s*([0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})([abc]?))?\s*")
+    rf"\u7b2c?\s*({_CJK_PHASE_NUMERAL})([abc]?)"
+    rf"(?:\s*[/\u3001~\uff0f-]\s*({_CJK_PHASE_NUMERAL})([abc]?))?\s*")
 # The detector's form: 期 states a phase before 临床/试验/研究, or before "and" and another phase's
 # numeral and 期 ("Ⅱ期和Ⅲ期临床试验").
 CJK_PHASE = (
     _CJK_PHASE_NUMERALS +
     r"(?:\u671f(?=\s*(?:\u4e34\u5e8a|\u81e8\u5e8a|\u8bd5\u9a8c|\u8a66\u9a13|\u8a66\u9a57|\u7814\u7a76"
-    r"|(?:\u548c|\u53ca|\u4e0e|\u8207|\u3001)\s*\u7b2c?\s*(?:[0-4\u4e00\u4e8c\u4e09\u56db\u2160-\u2163]|iv|i{1,3})[abc]?\s*\u671f))"
+    rf"|(?:\u548c|\u53ca|\u4e0e|\u8207|\u3001)\s*\u7b2c?\s*(?:{_CJK_PHASE_NUMERAL})[abc]?\s*\u671f))"
     r"|\u76f8|\uc0c1)")
 # Reading a value already given as a phase (a model's answer, or the detector's span without the
 # words after it), 期 needs no context: "Ⅲ期" is phase 3.
