@@ -15,7 +15,7 @@ from typing import Optional
 import duckdb
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -171,8 +171,7 @@ def _extract_on_ray(paths, *, out, batch, **options) -> None:
     """`extract --engine ray`: the same extraction on a Ray cluster, into Parquet under --out."""
     if batch:
         _fail("--batch-api runs on one machine: leave out --engine ray", 2)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(*_progress_columns(), console=console) as progress:
         task = progress.add_task("extracting on Ray", total=None)
         try:
             summary = extract_on_ray(paths, out, on_total=lambda n: progress.update(task, total=n),
@@ -228,12 +227,18 @@ def load(
                   f"{summary.extractions} extractions, {summary.trials} trials"))
 
 
+def _progress_columns() -> tuple:
+    """Documents done of all, time spent and, once a few are done, time left: a document can take a
+    second against a hosted model or minutes on a slow CPU, so the estimate is what tells a user to wait."""
+    return (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("left"), TimeRemainingColumn())
+
+
 @contextlib.contextmanager
 def _progress(description: str, *, transient: bool = False):
     """A progress bar that says "preparing the model" until the run counts its documents; yields
     the on_total / on_progress hooks the API's batch calls take."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=transient) as progress:
+    with Progress(*_progress_columns(), console=console, transient=transient) as progress:
         task = progress.add_task("preparing the model", total=None)
         yield {"on_total": lambda n: progress.update(task, description=description, total=n),
                "on_progress": lambda path, status: progress.advance(task)}

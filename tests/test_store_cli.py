@@ -219,3 +219,24 @@ def test_runs_summarizes_each_run(samples_db):
     result = cli("runs", "--db", str(samples_db), cwd=samples_db.parent)
     assert result.returncode == 0, result.stderr
     assert "5/0/0/0" in result.stdout  # five documents ok, none partial, failed or skipped
+
+
+def test_the_progress_bar_says_how_long_is_left_once_documents_are_done(monkeypatch):
+    """A document takes a second on a hosted model and minutes on a slow CPU: the bar estimates the rest."""
+    import re
+    import time
+
+    from rich.console import Console
+
+    from trialsift.pipeline import cli
+
+    screen = Console(record=True, force_terminal=True, width=120)
+    monkeypatch.setattr(cli, "console", screen)
+    with cli._progress("extracting") as hooks:
+        hooks["on_total"](4)
+        for _ in range(2):
+            time.sleep(0.3)
+            hooks["on_progress"]("a.txt", "ok")
+    last_frame = screen.export_text().strip().splitlines()[-1]
+    assert "2/4" in last_frame
+    assert re.search(r"left \d+:\d\d:\d\d", last_frame), last_frame
