@@ -239,7 +239,6 @@ class LLMClient:
         self,
         endpoint: Endpoint,
         *,
-        timeout_s: float = 300.0,
         transport_retries: int = 5,
         validation_retries: Optional[int] = None,
         max_output_tokens: int = 1200,
@@ -263,7 +262,9 @@ class LLMClient:
         raw = openai.OpenAI(
             base_url=endpoint.base_url,
             api_key=endpoint.api_key,
-            timeout=timeout_s,
+            # A request may wait as long as its call has left: a separate, shorter read timeout
+            # would cut a slow CPU's long answer and ask it again from the start.
+            timeout=self.call_timeout_s,
             max_retries=0,  # tenacity owns transport retries
             http_client=openai.DefaultHttpxClient(transport=_DeadlineTransport(self._seconds_left)),
         )
@@ -512,7 +513,7 @@ class LLMClient:
     def _post_before_deadline(self, content: bytes) -> bytes:
         """The reply's bytes, its request sent with no more read timeout than the call has left."""
         left = self._time_left()
-        timeout = self._raw.timeout if left is None else min(left, _seconds(self._raw.timeout))
+        timeout = self.call_timeout_s if left is None else left
         try:
             response = self._raw.post("/chat/completions", content=content, cast_to=http.Response,
                                       options={"headers": _STREAMED_BODY, "timeout": timeout})
@@ -540,7 +541,7 @@ class LLMClient:
                     max_tokens=max_tokens,
                     temperature=0,
                     extra_body=extra_body,
-                    timeout=min(self._time_left() or self.call_timeout_s, _seconds(self._raw.timeout)),
+                    timeout=self._time_left() or self.call_timeout_s,
                 )
 
 
@@ -576,14 +577,6 @@ class _DeadlineStream(http.SyncByteStream):
 
     def close(self) -> None:
         self._inner.close()
-
-
-def _seconds(timeout) -> float:
-    """A client timeout (seconds or a timeout object) as seconds, for the tightest read."""
-    if isinstance(timeout, (int, float)):
-        return float(timeout)
-    values = [v for v in (getattr(timeout, "read", None), getattr(timeout, "connect", None)) if v]
-    return float(max(values)) if values else REMOTE_CALL_TIMEOUT_S
 
 
 def _chat_completion(reply: bytes) -> ChatCompletion:

@@ -179,6 +179,19 @@ def test_call_timeout_option_bounds_a_hung_endpoint_from_the_command_line(tmp_pa
     assert took < 30 and "call deadline of 2 s" in " ".join(result.stdout.split())
 
 
+def test_a_request_is_given_all_the_time_its_call_has_left(tmp_path):
+    """The call deadline is the one time limit: a separate read timeout of 300 s, shorter than the
+    embedded model's 900 s deadline or a longer --call-timeout, cut a slow CPU's long answers and
+    asked them again from the start. (Seconds here; the deadline itself is tested above.)"""
+    with ScriptedLLM(responder=lambda request: Delay(1.5, then={})) as server:
+        client = client_for(server, call_timeout_s=1000)
+        assert client._raw.timeout == 1000
+        summary = run_extraction([str(write_documents(tmp_path / "in", 1))], db_path=str(tmp_path / "t.duckdb"),
+                                 llm=client, endpoint_label="scripted")
+    assert summary.ok == 1
+    assert query(tmp_path / "t.duckdb", "SELECT DISTINCT outcome FROM llm_calls") == [("ok",)]
+
+
 def test_the_token_budget_bounds_every_call_of_a_huge_document(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
