@@ -401,6 +401,11 @@ class LLMClient:
             raise CallDeadlineExceeded(http.Request("POST", str(self._raw.base_url)), self.call_timeout_s)
         return left
 
+    def _request_timeout_s(self) -> float:
+        """How long one request may wait: what its call has left, the whole deadline outside a call."""
+        left = self._time_left()
+        return self.call_timeout_s if left is None else left
+
     def _extract_with_fallback(self, response_model, messages, token_budget):
         """One more try for an answer cut off at max tokens, with twice the room (a long answer
         then fits, and a transient cut-off passes); one switch to json_object_schema for a
@@ -512,11 +517,9 @@ class LLMClient:
 
     def _post_before_deadline(self, content: bytes) -> bytes:
         """The reply's bytes, its request sent with no more read timeout than the call has left."""
-        left = self._time_left()
-        timeout = self.call_timeout_s if left is None else left
         try:
             response = self._raw.post("/chat/completions", content=content, cast_to=http.Response,
-                                      options={"headers": _STREAMED_BODY, "timeout": timeout})
+                                      options={"headers": _STREAMED_BODY, "timeout": self._request_timeout_s()})
         except openai.APITimeoutError:
             self._time_left()  # the deadline, not just one read, is what ran out: say so
             raise
@@ -541,7 +544,7 @@ class LLMClient:
                     max_tokens=max_tokens,
                     temperature=0,
                     extra_body=extra_body,
-                    timeout=self._time_left() or self.call_timeout_s,
+                    timeout=self._request_timeout_s(),
                 )
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import duckdb
 import pytest
+from rich.console import Console
 
+from trialsift.pipeline import cli as cli_module
 from trialsift.pipeline import store
 from trialsift.pipeline.runner import run_extraction
 from trialsift.schemas.trial import CONTRACT_KEYS
@@ -223,16 +227,9 @@ def test_runs_summarizes_each_run(samples_db):
 
 def test_the_progress_bar_says_how_long_is_left_once_documents_are_done(monkeypatch):
     """A document takes a second on a hosted model and minutes on a slow CPU: the bar estimates the rest."""
-    import re
-    import time
-
-    from rich.console import Console
-
-    from trialsift.pipeline import cli
-
     screen = Console(record=True, force_terminal=True, width=120)
-    monkeypatch.setattr(cli, "console", screen)
-    with cli._progress("extracting") as hooks:
+    monkeypatch.setattr(cli_module, "console", screen)
+    with cli_module._progress("extracting") as hooks:
         hooks["on_total"](4)
         for _ in range(2):
             time.sleep(0.3)
