@@ -324,8 +324,9 @@ def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionCon
 
     Each field group reads only the sections that can hold it, or, when all its open fields
     are STATEMENT_FIELDS, only the lines stating them. When everything the
-    groups would read fits in one chunk, a single call asks all open fields at once:
-    six calls over the same short text would send that text six times.
+    groups would read fits in one chunk, a single call asks all open fields at once: the
+    embedded model answers better so than asked group by group, over the groups' own
+    sections or over the same text (eval/HISTORY.md, session 40), and sends the text once.
     """
     planned = []
     for group, group_fields in FIELD_GROUPS.items():

@@ -1,9 +1,11 @@
-"""Field groups: the contract split into small schemas, one LLM call each.
+"""Field groups: the contract split into small schemas, one LLM call each on long pages.
 
-A small model given six fields and the sections that can hold them does far
-better, and far cheaper, than one given 36 fields and the whole page. Each
-group model is built from TrialRecord's own field definitions, so the same
-normalizers and validation errors apply.
+A page too long for one call is read group by group, each group over the sections
+that can hold its fields. A page that fits one call is asked for all open fields at
+once: asked one group at a time, the embedded model did worse, not better (it puts
+values into the few keys it is given that belong elsewhere; eval/HISTORY.md,
+session 40). Each group model is built from TrialRecord's own field definitions, so
+the same normalizers and validation errors apply.
 """
 
 from __future__ import annotations
