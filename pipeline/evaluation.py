@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from . import store
+from .eval_refusals import Refusal
 from .eval_split import SPLITS, site_of, split_of
 from .eval_stats import Interval, ScoredDocument, SiteOut, bootstrap_intervals, leave_one_site_out, site_macro_f1
 from .extraction import ExtractionConfig
@@ -185,6 +186,7 @@ class DocumentScore:
     gold: GoldDoc
     predicted: dict
     status: str  # the extraction's status, or "missing" when nothing was stored
+    refused: list[Refusal] = field(default_factory=list)  # values the extraction refused (review)
 
 
 @dataclass
@@ -320,11 +322,17 @@ def _predictions(conn, docs: list[GoldDoc], *, model: str, prompt_version: str) 
         [model, prompt_version, SCHEMA_VERSION],
     ).fetchall()
     stored = {document_id: (status, record) for document_id, status, record in rows}
+    refused: dict[str, list[Refusal]] = {}
+    for document_id, field_name, value, reason in conn.execute(
+            "SELECT document_id, field, value, reason FROM review WHERE model = ? AND prompt_version = ?",
+            [model, prompt_version]).fetchall():
+        refused.setdefault(document_id, []).append(Refusal(field_name, json.loads(value), reason))
     scored = []
     for doc in docs:
         status, record = stored.get(doc.sha256, ("missing", None))
         predicted = TrialRecord.model_validate_json(record) if record else TrialRecord()
-        scored.append(DocumentScore(gold=doc, predicted=predicted.model_dump(mode="json"), status=status))
+        scored.append(DocumentScore(gold=doc, predicted=predicted.model_dump(mode="json"), status=status,
+                                    refused=refused.get(doc.sha256, [])))
     return scored
 
 

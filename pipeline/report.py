@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .eval_refusals import refusal_counts
 from .evaluation import Comparison, EvalRun, SplitScore, collection_scores
 from .scoring import Scorecard
 
@@ -26,6 +27,9 @@ CHART_NAME = "field-f1.png"
 FIELD_COLUMNS = ("field", "tp", "fp", "fn", "precision", "recall", "F1", "hallucination rate")
 SUMMARY_LABELS = {"_micro": "micro (counts summed)", "_macro": "macro (mean of fields)"}
 KIND_COLUMNS = ("kind", "documents", "micro P", "micro R", "micro F1", "macro F1", "hallucination rate")
+REFUSAL_COLUMNS = ("field", "refused because", "dev: true / false / hallucinated",
+                   "validation: true / false / hallucinated")
+REFUSAL_ROWS_SHOWN = 30
 COLLECTION_COLUMNS = ("collection", "documents (dev / validation)", "tp", "fp", "fn", "micro F1", "hallucination rate")
 
 
@@ -77,6 +81,21 @@ def collection_rows(run: EvalRun) -> list[list[str]]:
                      f"{collection.validation})", str(micro.tp), str(micro.fp), str(micro.fn),
                      _number(micro.f1), _number(collection.scorecard.hallucination_rate)])
     return rows
+
+
+def refusal_rows(run: EvalRun) -> list[list[str]]:
+    """One row per field and reason: what its refused values would have added, per split."""
+    by_reason: dict[tuple[str, str], dict] = {}
+    for count in refusal_counts(run.documents):
+        by_reason.setdefault((count.field, count.reason), {})[count.split] = count
+    order = sorted(by_reason, key=lambda key: (-sum(c.true for c in by_reason[key].values()),
+                                               -sum(c.refused for c in by_reason[key].values()), key))
+    return [[name, reason] + [_refusal_cell(by_reason[(name, reason)].get(split)) for split in ("dev", "validation")]
+            for name, reason in order]
+
+
+def _refusal_cell(count) -> str:
+    return f"{count.true} / {count.false} / {count.hallucinated}" if count else ""
 
 
 def _interval(interval) -> str:
@@ -253,6 +272,14 @@ def write_report(run: EvalRun, directory: Path) -> ReportFiles:
               "collected after the code it is scored with was never read while writing that code, whichever "
               "split its sites fall in.", ""]
     lines += _markdown_table(COLLECTION_COLUMNS, collection_rows(run))
+    rows = refusal_rows(run)
+    if rows:
+        lines += ["", "## Refused values beside gold", "",
+                  "What each check's refusals (the `review` table) would have added had they been stored: a true "
+                  "value (a gold item the record lacks), a false one, or a hallucination (no gold value). A "
+                  "one-pass estimate of an ablation (pipeline/eval_refusals.py); the most true values first"
+                  + (f", {REFUSAL_ROWS_SHOWN} of {len(rows)} rows." if len(rows) > REFUSAL_ROWS_SHOWN else "."), ""]
+        lines += _markdown_table(REFUSAL_COLUMNS, rows[:REFUSAL_ROWS_SHOWN])
     lines += ["", "## Per-field F1", ""]
     lines += [f"![Per-field F1]({CHART_NAME})" if chart_path else f"_{note}_"]
     if run.notes[1:]:
