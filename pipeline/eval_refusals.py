@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .scoring import compare_field
-from ..schemas.trial import LIST_FIELDS
+from ..schemas.trial import LIST_FIELDS, is_empty
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def reason_kind(reason: str) -> str:
 def would_add(field_name: str, value: Any, predicted: Any, gold: Any) -> str:
     """'true', 'false' or 'hallucinated': what storing the refused value beside the stored
     ones would have added."""
-    if compare_field(field_name, None, gold).gold_empty:
+    if is_empty(gold):
         return "hallucinated"
     if field_name in LIST_FIELDS:
         items = value if isinstance(value, list) else [value]
