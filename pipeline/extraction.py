@@ -25,7 +25,7 @@ from typing import Optional, Protocol
 
 from pydantic import ValidationError
 
-from . import chunking, cleaning, grounding, rules, sections, statements
+from . import chunking, cleaning, confidence, grounding, rules, sections, statements
 from .llm import ExtractionFailed, LanguageModel
 from .prompting import PromptSet, load_prompts, render_messages
 from .records import CachedAnswer, Chunk, CleanText, Document, DocumentResult, Finding, Rejection
@@ -65,6 +65,9 @@ class ExtractionConfig:
     # Another folder of prompt files (system.md, user.md, fields.md) to ask with, for prompt
     # experiments; None asks with the shipped prompts/. Its content hash is the run's prompt version.
     prompts_dir: Optional[str] = None
+    # A model's value whose tokens it gave a lower probability than this is refused, not stored
+    # (pipeline/confidence.py); 0 stores every valid value whatever its probability.
+    min_value_probability: float = confidence.UNSURE_BELOW
 
     def prompts(self) -> PromptSet:
         """The prompt set this configuration asks with."""
@@ -80,6 +83,10 @@ class ResponseCache(Protocol):
     returned in DocumentResult.new_answers and saved with the document, in one transaction."""
 
     def get(self, key: str) -> Optional[str]: ...
+
+
+# Where a cached answer keeps the probabilities of its values (not a TrialRecord key).
+PROBABILITIES_KEY = "_value_probabilities"
 
 
 def cache_key(document_id: str, chunk_sha256: str, fields: tuple[str, ...], prompt_version: str, model: str) -> str:
@@ -207,11 +214,12 @@ def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache
     group, ask = planned.group, planned.fields
     if group in answers.failed_groups:
         return  # the group's earlier chunk failed outright; its later chunks would too
-    failure = None
+    failure, probabilities = None, None
     cached_answer = cache.get(planned.cache_key) if cache else None
     if cached_answer is not None:
         answers.cached += 1
         answer = json.loads(cached_answer)
+        probabilities = answer.pop(PROBABILITIES_KEY, None)
     else:
         try:
             obj, chunk_calls = llm.extract(
@@ -223,6 +231,7 @@ def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache
             failure, chunk_calls, answer = failed, failed.calls, failed.last_output or {}
         answers.calls += chunk_calls
         answers.used_tokens += sum(c.prompt_tokens + c.completion_tokens for c in chunk_calls)
+        probabilities = next((c.value_probabilities for c in reversed(chunk_calls) if c.value_probabilities), None)
     kept, refused = salvage(ask, answer)
     if failure is not None and not kept:
         if required:
@@ -233,9 +242,14 @@ def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache
                                                                       f"{failure.reason}") for n in ask]
         return  # not cached: running the command again asks again
     if cached_answer is None:  # an invalid answer too (its valid fields are used): a rerun pays nothing
-        answers.new_answers.append(CachedAnswer(planned.cache_key, json.dumps(answer, sort_keys=True),
+        stored = answer | {PROBABILITIES_KEY: probabilities} if probabilities else answer
+        answers.new_answers.append(CachedAnswer(planned.cache_key, json.dumps(stored, sort_keys=True),
                                                 llm.model, prompts.version))
     answers.rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
+    kept, unsure = without_unsure(kept, probabilities or {}, config.min_value_probability)
+    answers.rejections += [Rejection(n, v, f"llm:{group}", f"the model was unsure of it (probability {p:.2f}, "
+                                                          f"under {config.min_value_probability})")
+                           for n, v, p in unsure]
     for name, value in kept.items():
         if not is_empty(value):
             answers.findings.append(Finding(name, _without_label(name, value), f"llm:{group}"))
@@ -347,6 +361,24 @@ def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionCon
     if planned and sum(end - start for start, end in union) <= config.max_chunk_chars:
         return [("all", tuple(f for _, ask, _ in planned for f in ask), union)]
     return planned
+
+
+def without_unsure(kept: dict, probabilities: dict, below: float) -> tuple[dict, list[tuple[str, object, float]]]:
+    """The answer's values less those (and those list items) the model gave a probability under
+    `below`, and those, each with its probability. A value of unknown probability stays."""
+    sure, unsure = {}, []
+    for name, value in kept.items():
+        items = value if isinstance(value, list) else [value]
+        left = []
+        for item in items:
+            p = confidence.probability_of(probabilities, name, item)
+            if p is not None and p < below:
+                unsure.append((name, item, p))
+            else:
+                left.append(item)
+        if left:
+            sure[name] = left if items is value else left[0]
+    return sure, unsure
 
 
 def salvage(fields: tuple[str, ...], output: dict) -> tuple[dict, list[tuple[str, object, str]]]:

@@ -52,6 +52,8 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from .confidence import value_probabilities
+
 STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object_schema")
 # The default deadline of one call: a remote endpoint answers in seconds, so a hung one should
 # cost a few minutes at most; the embedded model on a few CPU cores may need several minutes.
@@ -69,6 +71,9 @@ SAMPLING = {"temperature": 0, "top_p": 1.0, "seed": 0}
 # the shared prefix (rules, key definitions, the excerpt) for the next request.
 LLAMA_CPP_SAMPLING = {"top_k": 1, "min_p": 0.0, "repeat_penalty": 1.1, "repeat_last_n": 64,
                       "cache_prompt": True}
+# The probability of each answer token (llama.cpp: the model's softmax before grammar and
+# sampler), from which pipeline/confidence.py tells how sure the model was of each value.
+TOKEN_LOGPROBS = {"logprobs": True, "top_logprobs": 1}
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ class CallRecord:
     error: Optional[str] = None
     document_id: str = ""
     api: str = "chat"  # chat (a live request) | batch (a line of an OpenAI Batch API job, half price)
+    # {field: {value: probability}} of the answer's values, where the server returned token
+    # probabilities (confidence.value_probabilities); None where it did not
+    value_probabilities: Optional[dict] = None
 
 
 @runtime_checkable
@@ -334,6 +342,7 @@ class LLMClient:
             self._run_tokens += record.prompt_tokens + record.completion_tokens
         finish = response.choices[0].finish_reason if getattr(response, "choices", None) else None
         record.outcome = "incomplete" if finish == "length" else "ok"
+        record.value_probabilities = _value_probabilities(response)
 
     def _on_error(self, error: BaseException, *args, **kwargs) -> None:
         calls = self._current()
@@ -449,6 +458,8 @@ class LLMClient:
         """The chat-completion body of a first attempt: what a live call sends, and a batch line."""
         body = {"model": self.endpoint.model, "messages": messages,
                 "max_tokens": max_tokens or self.max_output_tokens, **self.endpoint.sampling}
+        if self.endpoint.llama_cpp:
+            body.update(TOKEN_LOGPROBS)
         if self.structured_output == "json_object_schema":
             body["response_format"] = {"type": "json_object", "schema": _grammar_schema(response_model)}
         else:
@@ -590,6 +601,23 @@ def _chat_completion(reply: bytes) -> ChatCompletion:
         return ChatCompletion.model_validate_json(reply)
     except ValidationError:
         return ChatCompletion.construct(**json.loads(reply))
+
+
+def _value_probabilities(response) -> Optional[dict]:
+    """How sure the model was of each value of its answer, where the reply carries token
+    probabilities and its text reads as JSON."""
+    choices = getattr(response, "choices", None) or []
+    logprobs = getattr(choices[0], "logprobs", None) if choices else None
+    tokens = getattr(logprobs, "content", None) if logprobs is not None else None
+    if not tokens or not isinstance(choices[0].message.content, str):
+        return None
+    try:
+        answer = json.loads(_answer_json(choices[0].message.content))
+    except ValueError:
+        return None
+    if not isinstance(answer, dict):
+        return None
+    return value_probabilities(((t.token, t.logprob) for t in tokens), answer)
 
 
 def _total_tokens(response) -> int:

@@ -74,8 +74,16 @@ class Drip:
     then: "Step"
 
 
+@dataclass(frozen=True)
+class WithLogprobs:
+    """Answer with these tokens (text, log probability), joined as the content, and their
+    probabilities in the choice's `logprobs`, as a server asked for them reports them."""
+
+    tokens: tuple[tuple[str, float], ...]
+
+
 # A step is a dict (sent as JSON content), a str (sent as raw content), or one of the above.
-Step = Union[dict, str, HttpError, Truncated, ToolCall, Delay, Drip]
+Step = Union[dict, str, HttpError, Truncated, ToolCall, Delay, Drip, WithLogprobs]
 Responder = Union[list, tuple, Callable[[dict], Step]]
 
 SCRIPT_EXHAUSTED = HttpError(500, "script exhausted")
@@ -165,6 +173,11 @@ def render(step: Step, request_json: dict, completion_id: str, model: str) -> tu
         body = step.body if isinstance(step.body, dict) else _error_body(step.body, step.status)
         return step.status, body, dict(step.headers), f"http_{step.status}"
     message: dict[str, Any] = {"role": "assistant", "content": None}
+    logprobs = None
+    if isinstance(step, WithLogprobs):
+        logprobs = {"content": [{"token": text, "logprob": logprob, "bytes": list(text.encode()), "top_logprobs": []}
+                                for text, logprob in step.tokens]}
+        step = "".join(text for text, _ in step.tokens)
     if isinstance(step, ToolCall):
         message["tool_calls"] = [{"id": f"call_{completion_id}", "type": "function",
                                   "function": {"name": step.name, "arguments": step.arguments_json}}]
@@ -184,7 +197,7 @@ def render(step: Step, request_json: dict, completion_id: str, model: str) -> tu
     return 200, {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()),
         "model": request_json.get("model") or model, "usage": usage,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": logprobs}],
     }, {}, outcome
 
 

@@ -565,7 +565,7 @@ def test_items_grounding_adds_are_stored_with_their_own_method(tmp_path):
 @pytest.mark.parametrize("llama_cpp", [False, True])
 def test_every_request_states_its_sampling_settings(seed_002, tmp_path, llama_cpp):
     """Greedy decoding is written into each request, not left to a server's defaults; a llama.cpp
-    server also gets its own keys (top-k, repeat penalty, prompt cache), and no other server does
+    server also gets its own keys (top-k, repeat penalty, prompt cache, token probabilities), and no other server does
     (OpenAI's API refuses keys it does not know)."""
     with ScriptedLLM(answer_from(SEED_002_TRUTH)) as server:
         endpoint = Endpoint(server.base_url, "test-key-123456", "scripted-model", "json_schema", "scripted",
@@ -577,9 +577,10 @@ def test_every_request_states_its_sampling_settings(seed_002, tmp_path, llama_cp
     for body in bodies:
         assert (body["temperature"], body["top_p"], body["seed"]) == (0, 1.0, 0)
         assert body["max_tokens"] > 0
-        llama_keys = {"top_k", "min_p", "repeat_penalty", "repeat_last_n", "cache_prompt"}
+        llama_keys = {"top_k", "min_p", "repeat_penalty", "repeat_last_n", "cache_prompt", "logprobs", "top_logprobs"}
         if llama_cpp:
             assert llama_keys <= set(body) and body["top_k"] == 1 and body["cache_prompt"] is True
+            assert body["logprobs"] is True and body["top_logprobs"] == 1  # for confidence.py
             schema = body["response_format"]["json_schema"]["schema"]
             assert schema["required"] == list(schema["properties"]), "a grammar server is asked for every key"
         else:
