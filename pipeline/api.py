@@ -231,7 +231,7 @@ Source = Union[str, Path]
 
 def extract(source: Union[Source, Sequence[Source]], *, model: ModelChoice = None, no_llm: bool = False,
             kind: Optional[str] = None, token_budget: int = 60_000, max_bytes: int = documents.DEFAULT_MAX_BYTES,
-            **client_options: Any) -> Union[Extraction, list[Extraction]]:
+            min_probability: float = 0.0, **client_options: Any) -> Union[Extraction, list[Extraction]]:
     """Extract one trial record from each source, without a database.
 
     `source` is a path (a pathlib.Path, or a str naming an existing file: .txt .md .html, or a
@@ -241,7 +241,9 @@ def extract(source: Union[Source, Sequence[Source]], *, model: ModelChoice = Non
     (the OPENAI_* endpoint if configured, else the embedded default, started and stopped here or
     reused from `trialsift serve`), a name, or any LanguageModel. `no_llm=True` uses rules and
     registry records only. A document that cannot be read or extracted gives an Extraction with
-    status "failed" and the reason in `error`.
+    status "failed" and the reason in `error`. `min_probability` (0 to 1, default 0: off) refuses a
+    model's value whose tokens it gave a lower probability, where the server reports token
+    probabilities (the embedded model); it goes to `refused` with its probability.
     """
     if kind is not None and kind not in documents.KINDS:
         raise ValueError(f"kind must be one of {', '.join(documents.KINDS)}, not '{kind}'")
@@ -255,7 +257,7 @@ def extract(source: Union[Source, Sequence[Source]], *, model: ModelChoice = Non
     if not many and isinstance(loaded[0], list) and len(loaded[0]) != 1:
         raise DocumentError(f"{sources[0]} holds {len(loaded[0])} registry records: pass it in a list "
                             "to get one Extraction per record")
-    config = ExtractionConfig(token_budget=token_budget)
+    config = _config(token_budget=token_budget, min_value_probability=min_probability)
     needs_model = not no_llm and any(isinstance(item, Document) for item in loaded)
     with (open_model(model, **client_options) if needs_model else contextlib.nullcontext()) as llm:
         results: list[Extraction] = []
@@ -371,7 +373,7 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
                    concurrency: int = distributed.DEFAULT_IN_FLIGHT, batch_size: Optional[int] = None,
                    kind: Optional[str] = None,
                    max_bytes: int = documents.DEFAULT_MAX_BYTES, force: bool = False, token_budget: int = 60_000,
-                   prices: Optional[dict] = None,
+                   prices: Optional[dict] = None, min_probability: float = 0.0,
                    on_total: Callable[[int], None] = lambda total: None,
                    on_progress: Callable[[str, str], None] = lambda path, status: None,
                    on_status: Callable[[str], None] = lambda message: None,
@@ -405,7 +407,8 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
     return distributed.run_ray_extraction(
         paths, out_dir=str(out), endpoint=endpoint, endpoint_label=endpoint.label if endpoint else NO_MODEL_LABEL,
         address=address, workers=workers, in_flight=concurrency, batch_size=batch_size, client_options=client_options,
-        max_bytes=max_bytes, kind=kind, config=_config(token_budget=token_budget, prompts=prompts), prices=prices,
+        max_bytes=max_bytes, kind=kind, config=_config(token_budget=token_budget, prompts=prompts,
+                                                                  min_value_probability=min_probability), prices=prices,
         force=force, on_total=on_total, on_progress=on_progress, on_status=on_status)
 
 
@@ -426,6 +429,7 @@ class Database:
                 force: bool = False, token_budget: int = 60_000, prices: Optional[dict] = None,
                 precedence: Sequence[str] = DEFAULT_PRECEDENCE, batch_api: bool = False,
                 batch_poll_seconds: float = 30.0, prompts: Union[None, str, Path] = None,
+                min_probability: float = 0.0,
                 on_total: Callable[[int], None] = lambda total: None,
                 on_progress: Callable[[str, str], None] = lambda path, status: None,
                 on_status: Callable[[str], None] = lambda message: None,
@@ -436,12 +440,14 @@ class Database:
         answers repeated LLM requests from the database's cache (a stopped run resumes). Keywords
         not listed go to the model's client (call_timeout_s, requests_per_minute, run_token_budget).
         `prompts` names a folder of prompt files to ask with instead of the shipped ones.
+        `min_probability` refuses a model's value it gave a lower probability (api.extract); such a
+        run is stored as its own version of each extraction.
         """
         paths = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
         check_extract_arguments(paths, model=model, no_llm=no_llm, kind=kind, precedence=precedence,
                                 batch_api=batch_api)
         # Built before the model starts, so a prompt folder that cannot be read fails first.
-        config = _config(token_budget=token_budget, prompts=prompts)
+        config = _config(token_budget=token_budget, prompts=prompts, min_value_probability=min_probability)
 
         def run(llm: Optional[LanguageModel], label: str) -> RunSummary:
             return run_extraction(paths, db_path=self.path, llm=llm, endpoint_label=label, concurrency=concurrency,
@@ -522,6 +528,7 @@ class Database:
     def evaluate(self, *, corpus: Union[None, str, Path] = None, gold: Union[None, str, Path] = None,
                  model: ModelChoice = None, no_llm: bool = False, concurrency: int = 1, only: Sequence[str] = (),
                  split: Optional[str] = None, single_shot: bool = False, prompts: Union[None, str, Path] = None,
+                 min_probability: float = 0.0,
                  on_total: Callable[[int], None] = lambda total: None,
                  on_progress: Callable[[str, str], None] = lambda path, status: None,
                  **client_options: Any) -> EvalRun:
@@ -530,7 +537,8 @@ class Database:
         seeds are used unless `gold` names a folder of gold files; `corpus` (or $TRIALSIFT_CORPUS)
         adds the corpus's gold documents. `prompts` names a folder of prompt files to ask with instead of
         the shipped ones (a prompt experiment: its answers are cached under its own prompt version)."""
-        config = _config(strategy="single-shot" if single_shot else "pipeline", prompts=prompts)
+        config = _config(strategy="single-shot" if single_shot else "pipeline", prompts=prompts,
+                         min_value_probability=min_probability)
 
         def run(llm: Optional[LanguageModel], label: str) -> EvalRun:
             return evaluation.run_eval(Path(corpus) if corpus is not None else None, db_path=self.path, llm=llm,
@@ -552,7 +560,10 @@ NO_MODEL_LABEL = "none (rules and registry records only)"
 
 
 def _config(prompts: Union[None, str, Path] = None, **options: Any) -> ExtractionConfig:
-    """An ExtractionConfig, with a prompt folder checked up front (FileNotFoundError naming what it lacks)."""
+    """An ExtractionConfig, with a prompt folder checked up front (FileNotFoundError naming what it lacks)
+    and a probability threshold in [0, 1) (ValueError)."""
+    if not 0.0 <= options.get("min_value_probability", 0.0) < 1.0:
+        raise ValueError(f"min_probability must be at least 0 and below 1, not {options['min_value_probability']}")
     # An absolute path: Ray's workers read it from the driver's folder or a shared filesystem.
     config = ExtractionConfig(prompts_dir=str(Path(prompts).resolve()) if prompts is not None else None, **options)
     config.prompts()

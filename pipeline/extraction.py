@@ -66,16 +66,19 @@ class ExtractionConfig:
     # experiments; None asks with the shipped prompts/. Its content hash is the run's prompt version.
     prompts_dir: Optional[str] = None
     # A model's value whose tokens it gave a lower probability than this is refused, not stored
-    # (pipeline/confidence.py); 0 stores every valid value whatever its probability.
-    min_value_probability: float = confidence.UNSURE_BELOW
+    # (pipeline/confidence.py); 0, the default, stores every valid value whatever its probability.
+    min_value_probability: float = 0.0
 
     def prompts(self) -> PromptSet:
         """The prompt set this configuration asks with."""
         return load_prompts(Path(self.prompts_dir)) if self.prompts_dir else load_prompts()
 
     def prompt_version(self, prompts: PromptSet) -> str:
-        """The version stored with each extraction: another strategy is another way of prompting."""
-        return prompts.version if self.strategy == "pipeline" else f"{prompts.version}-{self.strategy}"
+        """The version stored with each extraction: another strategy is another way of prompting,
+        and a probability threshold another way of deciding what is stored (the cached answers,
+        keyed by the prompts' own version, serve them all)."""
+        version = prompts.version if self.strategy == "pipeline" else f"{prompts.version}-{self.strategy}"
+        return f"{version}-p{self.min_value_probability:g}" if self.min_value_probability else version
 
 
 class ResponseCache(Protocol):

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import math
 
-from trialsift.pipeline.confidence import UNSURE_BELOW, probability_of, value_probabilities
-from trialsift.pipeline.extraction import ExtractionConfig, without_unsure
+import pytest
+
+from trialsift import Database, extract
+from trialsift.pipeline.confidence import MEASURED_THRESHOLD, probability_of, value_probabilities
+from trialsift.pipeline.extraction import without_unsure
 from trialsift.pipeline.llm import Endpoint, LLMClient
-from trialsift.pipeline.runner import run_extraction
 from tests.scripted_llm import ScriptedLLM, WithLogprobs
 from tests.test_extraction_loop import asked_keys, query
 
@@ -75,7 +77,7 @@ def test_a_value_written_with_other_escapes_is_not_judged():
 def test_without_unsure_keeps_values_of_unknown_probability():
     kept = {"conditions": ["Asthma", "Gout", "Emphysema"], "primary_sponsor": "Acme", "acronym": "XY"}
     probabilities = {"conditions": {"Asthma": 0.9, "Gout": 0.1}, "primary_sponsor": {"Acme": 0.2}}
-    sure, unsure = without_unsure(kept, probabilities, UNSURE_BELOW)
+    sure, unsure = without_unsure(kept, probabilities, MEASURED_THRESHOLD)
     assert sure == {"conditions": ["Asthma", "Emphysema"], "acronym": "XY"}
     assert unsure == [("conditions", "Gout", 0.1), ("primary_sponsor", "Acme", 0.2)]
     assert without_unsure(kept, probabilities, 0.0) == (kept, [])
@@ -92,35 +94,32 @@ def unsure_of_bronchitis(request_json: dict) -> WithLogprobs:
     return WithLogprobs(tuple(tokens_of(json.dumps(answer), unsure=("Chronic bronchitis",))))
 
 
-def run(tmp_path, server, db_name: str, force: bool = False, **config) -> str:
-    folder = tmp_path / "docs"
-    if not folder.exists():
-        folder.mkdir()
-        (folder / "page.txt").write_text(PAGE, encoding="utf-8")
-    db = tmp_path / db_name
-    endpoint = Endpoint(server.base_url, "local", "scripted-model", "json_schema", "scripted", 0, llama_cpp=True)
-    summary = run_extraction([str(folder)], db_path=str(db), llm=LLMClient(endpoint), endpoint_label="scripted",
-                             config=ExtractionConfig(**config), force=force)
-    assert summary.ok == 1
-    return str(db)
-
-
-def test_a_value_the_model_doubted_goes_to_review_not_into_the_record_and_the_cache_keeps_why(tmp_path):
+def test_min_probability_refuses_what_the_model_doubted_to_review_and_is_stored_as_its_own_version(tmp_path):
+    """With a threshold, the doubted value goes to review with its probability; the extraction is
+    stored under its own version, so the default run (no threshold) of the same page is not skipped
+    as done, and it reads the same cached answer (probabilities included) without asking again."""
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    db = Database(tmp_path / "t.duckdb")
     with ScriptedLLM(responder=unsure_of_bronchitis) as server:
-        db = run(tmp_path, server, "t.duckdb")
+        llm = LLMClient(Endpoint(server.base_url, "local", "scripted-model", "json_schema", "scripted", 0,
+                                 llama_cpp=True))
+        assert db.extract([page], model=llm, min_probability=MEASURED_THRESHOLD).ok == 1
         asked = len(server.chat_requests)
         assert asked >= 1
-        rows = query(db, "SELECT record->'conditions' FROM extractions")
-        assert json.loads(rows[0][0]) == ["Asthma"]
-        reasons = query(db, "SELECT value, reason FROM review WHERE field = 'conditions'")
-        assert [(json.loads(v), r) for v, r in reasons] == [
-            ("Chronic bronchitis", f"the model was unsure of it (probability 0.05, under {UNSURE_BELOW})")]
-
-        # The probabilities are cached with the answer: extracting again asks nothing and decides
-        # alike; with the check off, the same cached answer stores the value (the page states it).
-        run(tmp_path, server, "t.duckdb", force=True)
-        assert json.loads(query(db, "SELECT record->'conditions' FROM extractions")[0][0]) == ["Asthma"]
-        run(tmp_path, server, "t.duckdb", force=True, min_value_probability=0.0)
-        assert json.loads(query(db, "SELECT record->'conditions' FROM extractions")[0][0]) == [
-            "Asthma", "Chronic bronchitis"]
+        assert db.extract([page], model=llm).ok == 1
         assert len(server.chat_requests) == asked
+    stored = {version: json.loads(conditions) for version, conditions in query(
+        db.path, "SELECT prompt_version, record->'conditions' FROM extractions")}
+    thresholded = [v for v in stored if v.endswith("-p0.25")]
+    assert len(stored) == 2 and len(thresholded) == 1
+    assert stored[thresholded[0]] == ["Asthma"]
+    assert [c for v, c in stored.items() if v not in thresholded] == [["Asthma", "Chronic bronchitis"]]
+    reasons = query(db.path, "SELECT value, reason FROM review WHERE field = 'conditions'")
+    assert [(json.loads(v), r) for v, r in reasons] == [
+        ("Chronic bronchitis", f"the model was unsure of it (probability 0.05, under {MEASURED_THRESHOLD})")]
+
+
+def test_min_probability_must_be_a_probability():
+    with pytest.raises(ValueError, match="min_probability"):
+        extract("Sponsor: Acme", no_llm=True, min_probability=1.5)
