@@ -207,6 +207,7 @@ class _Answers:
     cached: int = 0
     new_answers: list[CachedAnswer] = field(default_factory=list)
     used_tokens: int = 0
+    probabilities: dict = field(default_factory=dict)  # of every answer's values: {field: {value: probability}}
 
 
 def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache], config: ExtractionConfig,
@@ -249,6 +250,9 @@ def _ask(planned: PlannedCall, llm: LanguageModel, cache: Optional[ResponseCache
         answers.new_answers.append(CachedAnswer(planned.cache_key, json.dumps(stored, sort_keys=True),
                                                 llm.model, prompts.version))
     answers.rejections += [Rejection(n, v, f"llm:{group}", f"invalid after retries: {why}") for n, v, why in refused]
+    for name, by_value in (probabilities or {}).items():  # a value two answers gave keeps the surer reading
+        known = answers.probabilities.setdefault(name, {})
+        known.update({key: max(p, known.get(key, 0.0)) for key, p in by_value.items()})
     kept, unsure = without_unsure(kept, probabilities or {}, config.min_value_probability)
     answers.rejections += [Rejection(n, v, f"llm:{group}", f"the model was unsure of it (probability {p:.2f}, "
                                                           f"under {config.min_value_probability})")
@@ -317,6 +321,7 @@ def extract_document(
         calls=answers.calls,
         cached_calls=answers.cached,
         new_answers=answers.new_answers,
+        value_probabilities=answers.probabilities,
         method="llm" if llm is not None else "rules-only",
     )
 

@@ -189,7 +189,8 @@ def load_results(db_path: str, out_dir: str | Path,
 
 def _load(conn, out_dir: Path) -> None:
     def parts_of(table: str) -> str:
-        return f"read_parquet({_literal(_part_glob(out_dir, table))}, filename = true)"
+        # by name: parts written before a column was added (a job resumed across an upgrade) load too
+        return f"read_parquet({_literal(_part_glob(out_dir, table))}, filename = true, union_by_name = true)"
 
     # The newest extraction of each (document, model, prompt, schema) in the folder, and the part
     # it came from: a batch written twice gives two equal extractions, of which one is kept, and

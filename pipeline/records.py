@@ -143,3 +143,5 @@ class DocumentResult:
     cached_calls: int = 0
     new_answers: list[CachedAnswer] = field(default_factory=list)  # answers paid for in this run, to cache
     method: str = "llm"  # llm | registry-record | rules-only
+    # {field: {value: probability}} of the model's answers (pipeline/confidence.py), where known
+    value_probabilities: dict = field(default_factory=dict)

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Optional
 
 import duckdb
 
+from .confidence import probability_of
 from .merge import MergedTrial, SourceDocument, merge_all
 from .records import DocumentResult
 from ..schemas.trial import SCHEMA_VERSION, TrialRecord
@@ -169,6 +170,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE eval_field_scores ADD COLUMN f1_high DOUBLE;
     ALTER TABLE eval_document_results ADD COLUMN site VARCHAR;
     ALTER TABLE eval_document_results ADD COLUMN split VARCHAR;
+    """,
+    # 7: how sure the model was of a value it proposed (pipeline/confidence.py; NULL for values code
+    # found, and where the server reports no token probabilities): a review queue can start there.
+    """
+    ALTER TABLE evidence ADD COLUMN probability DOUBLE;
     """,
 ]
 
@@ -362,10 +368,12 @@ def save_document_results(conn, results: list[DocumentResult], *, run_id: str, m
             stored = values.get(name)
             for index, ev in enumerate(items):
                 value = stored[index] if isinstance(stored, list) and index < len(stored) else stored
+                method = ev.method or result.methods.get(name, "")
                 evidence_rows.append(key | {
                     "field": name, "item": index, "value": json.dumps(value), "start_offset": ev.start,
-                    "end_offset": ev.end, "quote": ev.quote,
-                    "method": ev.method or result.methods.get(name, "")})
+                    "end_offset": ev.end, "quote": ev.quote, "method": method,
+                    "probability": probability_of(result.value_probabilities, name, value)
+                    if method.startswith("llm") else None})
         review_rows += [key | {"field": r.field, "value": json.dumps(r.value, default=str), "method": r.method,
                                "reason": r.reason, "run_id": run_id} for r in result.rejections]
         calls += result.calls

@@ -123,3 +123,20 @@ def test_min_probability_refuses_what_the_model_doubted_to_review_and_is_stored_
 def test_min_probability_must_be_a_probability():
     with pytest.raises(ValueError, match="min_probability"):
         extract("Sponsor: Acme", no_llm=True, min_probability=1.5)
+
+
+def test_evidence_of_a_model_value_carries_its_probability_and_a_code_found_value_none(tmp_path):
+    """What a curator sorts a review queue by: each stored model value's probability, in SQL."""
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    db = Database(tmp_path / "t.duckdb")
+    with ScriptedLLM(responder=unsure_of_bronchitis) as server:
+        llm = LLMClient(Endpoint(server.base_url, "local", "scripted-model", "json_schema", "scripted", 0,
+                                 llama_cpp=True))
+        assert db.extract([page], model=llm).ok == 1
+    rows = {(row["field"], row["value"]): (row["method"], row["probability"]) for row in db.sql(
+        "SELECT field, value->>'$' AS value, method, probability FROM evidence")}
+    assert rows[("conditions", "Chronic bronchitis")] == ("llm:all", 0.05)
+    assert rows[("conditions", "Asthma")][1] == 0.9
+    code_found = [(key, p) for key, (method, p) in rows.items() if not method.startswith("llm")]
+    assert code_found and all(p is None for _, p in code_found)  # e.g. the labelled sponsor, the count
