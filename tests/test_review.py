@@ -176,13 +176,13 @@ def test_overlaps_old_extractions_conflicts_and_rejections(store_copy):
         [document_id]).fetchone()
     # A span that overlaps the first one from inside it to past its end, with a value that needs escaping.
     overlap_start, overlap_end = (start + end) // 2, min(len(text), end + 12)
-    conn.execute("INSERT INTO evidence VALUES (?, ?, ?, 'public_title', 0, ?, ?, ?, ?, 'llm')",
+    conn.execute("INSERT INTO evidence VALUES (?, ?, ?, 'public_title', 0, ?, ?, ?, ?, 'llm', NULL)",
                  [document_id, model, prompt_version, json.dumps("<b>Title</b> & co"), overlap_start, overlap_end,
                   text[overlap_start:overlap_end]])
     # An older extraction by another model: its evidence must not be shown.
     conn.execute("INSERT INTO extractions (document_id, model, prompt_version, schema_version, status, extracted_at) "
                  "VALUES (?, 'old-model', 'p0', '1', 'ok', TIMESTAMP '2000-01-01')", [document_id])
-    conn.execute("INSERT INTO evidence VALUES (?, 'old-model', 'p0', 'acronym', 0, '\"OLD\"', 0, 5, ?, 'llm')",
+    conn.execute("INSERT INTO evidence VALUES (?, 'old-model', 'p0', 'acronym', 0, '\"OLD\"', 0, 5, ?, 'llm', NULL)",
                  [document_id, text[:5]])
     conn.execute("INSERT INTO review VALUES (?, ?, ?, 'max_age_years', '99', 'llm', 'quote not found in the text', 'r')",
                  [document_id, model, prompt_version])
