@@ -4,6 +4,7 @@ scripted llama.cpp-like server that returns token probabilities."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 
@@ -94,16 +95,26 @@ def unsure_of_bronchitis(request_json: dict) -> WithLogprobs:
     return WithLogprobs(tuple(tokens_of(json.dumps(answer), unsure=("Chronic bronchitis",))))
 
 
+def page_and_database(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    return page, Database(tmp_path / "t.duckdb")
+
+
+@contextlib.contextmanager
+def doubting_server():
+    """A scripted llama.cpp-like server that doubts the second condition, and a client for it."""
+    with ScriptedLLM(responder=unsure_of_bronchitis) as server:
+        yield server, LLMClient(Endpoint(server.base_url, "local", "scripted-model", "json_schema", "scripted", 0,
+                                         llama_cpp=True))
+
+
 def test_min_probability_refuses_what_the_model_doubted_to_review_and_is_stored_as_its_own_version(tmp_path):
     """With a threshold, the doubted value goes to review with its probability; the extraction is
     stored under its own version, so the default run (no threshold) of the same page is not skipped
     as done, and it reads the same cached answer (probabilities included) without asking again."""
-    page = tmp_path / "page.txt"
-    page.write_text(PAGE, encoding="utf-8")
-    db = Database(tmp_path / "t.duckdb")
-    with ScriptedLLM(responder=unsure_of_bronchitis) as server:
-        llm = LLMClient(Endpoint(server.base_url, "local", "scripted-model", "json_schema", "scripted", 0,
-                                 llama_cpp=True))
+    page, db = page_and_database(tmp_path)
+    with doubting_server() as (server, llm):
         assert db.extract([page], model=llm, min_probability=MEASURED_THRESHOLD).ok == 1
         asked = len(server.chat_requests)
         assert asked >= 1
@@ -127,12 +138,8 @@ def test_min_probability_must_be_a_probability():
 
 def test_evidence_of_a_model_value_carries_its_probability_and_a_code_found_value_none(tmp_path):
     """What a curator sorts a review queue by: each stored model value's probability, in SQL."""
-    page = tmp_path / "page.txt"
-    page.write_text(PAGE, encoding="utf-8")
-    db = Database(tmp_path / "t.duckdb")
-    with ScriptedLLM(responder=unsure_of_bronchitis) as server:
-        llm = LLMClient(Endpoint(server.base_url, "local", "scripted-model", "json_schema", "scripted", 0,
-                                 llama_cpp=True))
+    page, db = page_and_database(tmp_path)
+    with doubting_server() as (server, llm):
         assert db.extract([page], model=llm).ok == 1
     rows = {(row["field"], row["value"]): (row["method"], row["probability"]) for row in db.sql(
         "SELECT field, value->>'$' AS value, method, probability FROM evidence")}
