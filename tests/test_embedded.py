@@ -69,6 +69,9 @@ def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_d
     ungrounded = conn.execute(
         "SELECT count(*) FROM evidence e JOIN documents d USING (document_id) WHERE strpos(d.text, e.quote) = 0"
     ).fetchone()[0]
+    # llama.cpp's own probabilities of the model's tokens, read per value (pipeline/confidence.py)
+    probabilities = [p for (p,) in conn.execute(
+        "SELECT probability FROM evidence WHERE method LIKE 'llm%' AND probability IS NOT NULL").fetchall()]
     conn.close()
 
     # The facts the page states (issue 3's acceptance values).
@@ -84,6 +87,7 @@ def test_real_extraction_of_a_sample_with_the_embedded_model(tmp_path, samples_d
     assert n_calls >= 1 and answered == n_calls and prompt_tokens > 500 and completion_tokens > 0
     assert "Jiangxi Provincial Cancer Hospital" in (row["primary_sponsor"] or "")
     assert ungrounded == 0, "every stored value has evidence in the document"
+    assert probabilities and all(0 < p <= 1 for p in probabilities), "the server reported token probabilities"
     # The server started for this command is gone with it.
     assert _llama_servers() == before
 
