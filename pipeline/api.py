@@ -407,9 +407,9 @@ def extract_on_ray(paths: Union[Source, Sequence[Source]], out: Union[str, Path]
     return distributed.run_ray_extraction(
         paths, out_dir=str(out), endpoint=endpoint, endpoint_label=endpoint.label if endpoint else NO_MODEL_LABEL,
         address=address, workers=workers, in_flight=concurrency, batch_size=batch_size, client_options=client_options,
-        max_bytes=max_bytes, kind=kind, config=_config(token_budget=token_budget, prompts=prompts,
-                                                                  min_value_probability=min_probability), prices=prices,
-        force=force, on_total=on_total, on_progress=on_progress, on_status=on_status)
+        max_bytes=max_bytes, kind=kind, prices=prices, force=force,
+        config=_config(token_budget=token_budget, prompts=prompts, min_value_probability=min_probability),
+        on_total=on_total, on_progress=on_progress, on_status=on_status)
 
 
 class Database:

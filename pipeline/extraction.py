@@ -374,6 +374,8 @@ def plan_calls(clean, found_sections, not_asked: set[str], config: ExtractionCon
 def without_unsure(kept: dict, probabilities: dict, below: float) -> tuple[dict, list[tuple[str, object, float]]]:
     """The answer's values less those (and those list items) the model gave a probability under
     `below`, and those, each with its probability. A value of unknown probability stays."""
+    if below <= 0:  # the default: nothing is refused, so nothing need be looked up
+        return kept, []
     sure, unsure = {}, []
     for name, value in kept.items():
         items = value if isinstance(value, list) else [value]
