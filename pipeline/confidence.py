@@ -17,24 +17,22 @@ import json
 import math
 from typing import Any, Iterable, Optional
 
+from ..schemas.trial import ITEM_NAME_KEYS
+
 # Refusing what the model gave under a one-in-four chance (chosen on dev pages) was measured on
 # validation pages answered after: precision 0.736 -> 0.751, recall 0.600 -> 0.588, hallucinated
 # fields 0.030 -> 0.027, micro-F1 0.661 -> 0.659 (eval/HISTORY.md, session 41). So it is offered,
 # not on by default: `min_probability` (API) / `--min-probability` (CLI).
 MEASURED_THRESHOLD = 0.25
 
-# Where an item of a list of objects is named: the key the scorer matches it by.
-_NAME_KEYS = ("name", "label", "measure", "id")
 
-
-def value_key(value: Any) -> Optional[str]:
-    """The text that names a value in an answer: a string itself, an object's name, a number or
-    boolean as JSON writes it; None for anything else (an empty object, null)."""
+def value_key(field: str, value: Any) -> Optional[str]:
+    """The text that names a value of `field` in an answer: a string itself, an object's name
+    (ITEM_NAME_KEYS), a number or boolean as JSON writes it; None for anything else (an object
+    without its name, null)."""
     if isinstance(value, dict):
-        for key in _NAME_KEYS:
-            if isinstance(value.get(key), str) and value[key]:
-                return value[key]
-        return None
+        name = value.get(ITEM_NAME_KEYS.get(field, ""))
+        return name if isinstance(name, str) and name else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -60,7 +58,7 @@ def value_probabilities(tokens: Iterable[tuple[str, float]], answer: dict) -> di
             continue
         cursor += len(field) + 3
         for item in value if isinstance(value, list) else [value]:
-            key = value_key(item)
+            key = value_key(field, item)
             if key is None:
                 continue
             spelled = key if isinstance(item, (bool, int, float)) else json.dumps(key, ensure_ascii=False)[1:-1]
@@ -76,5 +74,5 @@ def value_probabilities(tokens: Iterable[tuple[str, float]], answer: dict) -> di
 
 def probability_of(probabilities: dict[str, dict[str, float]], field: str, value: Any) -> Optional[float]:
     """The probability the model gave one value (or list item) of a field, if known."""
-    key = value_key(value)
+    key = value_key(field, value)
     return None if key is None else probabilities.get(field, {}).get(key)

@@ -32,7 +32,7 @@ from . import field_checks, resolve, statements
 from .field_checks import FIELD_CHECKS, ITEM_CHECKS, Page
 from .records import CleanText, Document, Evidence, Finding, Rejection
 from ..schemas import lexicon, normalize
-from ..schemas.trial import LIST_FIELDS, WHOLE_VALUE_FIELDS
+from ..schemas.trial import ITEM_NAME_KEYS, LIST_FIELDS, WHOLE_VALUE_FIELDS
 
 MIN_TEXT_SIMILARITY = 90.0
 _WS = re.compile(r"\s+")
@@ -145,14 +145,14 @@ _TEXT_LIST_FIELDS = {
     "conditions", "secondary_sponsors", "funders", "collaborators",
     "inclusion_criteria", "exclusion_criteria",
 }
-# For lists of objects: the key that identifies an item, and how to check each other key.
-_OBJECT_LISTS: dict[str, tuple[str, dict[str, str]]] = {
-    "interventions": ("name", {"description": "text", "type": "free"}),
-    "arms": ("label", {"description": "text", "type": "free"}),
-    "primary_outcomes": ("measure", {"time_frame": "text"}),
-    "secondary_outcomes": ("measure", {"time_frame": "text"}),
-    "sites": ("name", {"city": "text", "country": "country"}),
-    "contacts": ("name", {"affiliation": "text", "email": "exact", "phone": "exact", "role": "free"}),
+# For lists of objects: how to check each key besides the one that names the item (ITEM_NAME_KEYS).
+_OBJECT_LISTS: dict[str, dict[str, str]] = {
+    "interventions": {"description": "text", "type": "free"},
+    "arms": {"description": "text", "type": "free"},
+    "primary_outcomes": {"time_frame": "text"},
+    "secondary_outcomes": {"time_frame": "text"},
+    "sites": {"city": "text", "country": "country"},
+    "contacts": {"affiliation": "text", "email": "exact", "phone": "exact", "role": "free"},
 }
 
 
@@ -361,7 +361,7 @@ def _ground_item(page: Page, locate: _Locator, finding: Finding, out: Grounded) 
         if evidence is None:
             return
     elif name in _OBJECT_LISTS:
-        key, checks = _OBJECT_LISTS[name]
+        key, checks = ITEM_NAME_KEYS[name], _OBJECT_LISTS[name]
         item = dict(item)
         spans = locate.texts(item[key]) if item.get(key) else []
         spans = _stated_spans(out, finding, name, spans, page)

@@ -216,6 +216,12 @@ CONTRACT_KEYS: tuple[str, ...] = tuple(TrialRecord.model_fields)
 LIST_FIELDS = frozenset(name for name, info in TrialRecord.model_fields.items() if info.default_factory is list)
 # Lists judged as one value: [PHASE2, PHASE3] and [PHASE2] disagree, they do not add up.
 WHOLE_VALUE_FIELDS = frozenset({"phases"})
+# The key that names each item of a list of objects: what grounding finds in the text, what a
+# value's probability is read for, what the scorer matches first.
+ITEM_NAME_KEYS: dict[str, str] = {
+    "registry_ids": "id", "interventions": "name", "arms": "label", "primary_outcomes": "measure",
+    "secondary_outcomes": "measure", "sites": "name", "contacts": "name",
+}
 
 
 def is_empty(value) -> bool:

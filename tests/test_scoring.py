@@ -6,6 +6,7 @@ import pytest
 
 from trialsift.pipeline.scoring import (
     FIELD_RULES,
+    OBJECT_KEYS,
     FieldCounts,
     compare_field,
     compare_record,
@@ -13,7 +14,7 @@ from trialsift.pipeline.scoring import (
     score,
     texts_match,
 )
-from trialsift.schemas.trial import CONTRACT_KEYS
+from trialsift.schemas.trial import CONTRACT_KEYS, ITEM_NAME_KEYS, TrialRecord
 
 PROMISE_TITLE = "PROspective Multicenter Imaging Study for Evaluation of Chest Pain (PROMISE)"
 
@@ -24,6 +25,15 @@ def counts_of(c: FieldCounts) -> tuple[int, int, int, int, int]:
 
 def test_every_contract_field_has_a_rule():
     assert set(FIELD_RULES) == set(CONTRACT_KEYS)
+
+
+def test_an_object_item_is_matched_first_by_the_key_that_names_it():
+    # the scorer, grounding and the token probabilities name an item by the same key (ITEM_NAME_KEYS)
+    assert {name: keys[0] for name, keys in OBJECT_KEYS.items()} == {
+        name: key for name, key in ITEM_NAME_KEYS.items() if name != "registry_ids"}
+    for name, key in ITEM_NAME_KEYS.items():
+        item_model = TrialRecord.model_fields[name].annotation.__args__[0]
+        assert key in item_model.model_fields, (name, key)
 
 
 # --------------------------------------------------------------------------- scalars
