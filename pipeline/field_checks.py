@@ -86,7 +86,8 @@ def _heading_line_above(text: str, span: statements.Span, lines: int = 25) -> tu
 
 def _sentence_start(text: str, end: int) -> int:
     """Where the sentence holding `end` starts: after a full stop and a space, or the line's start."""
-    return max(statements.start_of_line(text, end), text.rfind(". ", 0, end) + 2)
+    full_stop = text.rfind(". ", 0, end)  # -1 where none: the line's start, not its second character
+    return max(statements.start_of_line(text, end), full_stop + 2 if full_stop >= 0 else 0)
 
 
 def _sentence_end(text: str, start: int) -> int:

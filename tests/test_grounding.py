@@ -221,6 +221,13 @@ def test_an_outcome_must_be_stated_as_an_outcome():
     assert [r.value["measure"] for r in out.rejections] == ["overall survival"]
 
 
+def test_a_sentence_at_the_very_start_of_a_document_is_read_whole():
+    # its first word is the outcome word: a sentence that starts the text starts at offset 0
+    document, clean = _doc("Endpoints are overall survival and quality of life.\n")
+    out = ground(document, clean, [Finding("primary_outcomes", [{"measure": "overall survival"}], "llm:x")])
+    assert [o["measure"] for o in out.values["primary_outcomes"]] == ["overall survival"]
+
+
 def test_design_and_volunteer_statements_in_registry_wordings_are_found():
     document, clean = _doc(
         "Allocation: | N/A |\nMasking: No masking;\nVolunteers\n\nNo Healthy Volunteers\n")
