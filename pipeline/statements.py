@@ -331,6 +331,10 @@ _HEALTHY_POPULATION = re.compile(
     r"\b(?:in|of|among|enrol\w*|recruit\w*|randomi[sz]\w*|vaccinat\w*|dosing|dosed)\s+(?:\d[\d,]*\s+)?healthy\s+"
     r"(?:[a-z-]+\s+){0,2}?"  # "healthy older adults", "healthy Japanese male subjects"
     r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants|children|people|persons)\b"
+    # a count or an ordinal of them says who takes part: "130 healthy participants", "the first
+    # healthy volunteer" (not "20 healthy control subjects", compared with patients)
+    r"|(?:\b\d[\d,]*|\bfirst)\s+healthy\s+(?:(?!controls?\b)[a-z-]+\s+){0,2}?"
+    r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants|children|people|persons)\b"
     r"|\bconditions?\s*:?\s*healthy\b(?!\s+controls?)"
     rf"|{lexicon.HEALTHY_POPULATION_PHRASES}", re.I)
 

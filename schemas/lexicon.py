@@ -167,6 +167,14 @@ HEALTHY_POPULATION_PHRASES = (
     r"|\b(?:volontari|soggetti|adulti)\s+sani\b|\b(?:volunt\u00e1rios|sujeitos|adultos)\s+saud\u00e1veis\b"
     r"|\b\u0437\u0434\u043e\u0440\u043e\u0432\w*\s+(?:\u0434\u043e\u0431\u0440\u043e\u0432\u043e\u043b\w*|\u0432\u0437\u0440\u043e\u0441\u043b\w*)"  # здоровых добровольцев/взрослых
     r"|\bzdrow(?:ych|i|e)\s+(?:ochotnik\w*|doros\u0142\w*)"
+    # Swedish, Danish, Norwegian: friska frivilliga, raske/friske frivillige
+    r"|\b(?:friska\s+frivilliga|raske\s+frivillige|friske\s+frivillige)\b"
+    # 健康な + children, infants, men, women, Japanese people, older people (健康な小児, 健康な男性)
+    r"|\u5065\u5eb7\u306a(?:\u5c0f\u5150|\u5b50\u3069\u3082|\u5b50\u4f9b|\u4e73\u5e7c\u5150|\u7537\u6027|\u5973\u6027"
+    r"|\u65e5\u672c\u4eba|\u9ad8\u9f62\u8005)"
+    r"|\u05de\u05ea\u05e0\u05d3\u05d1\u05d9\u05dd\s+\u05d1\u05e8\u05d9\u05d0\u05d9\u05dd"  # Hebrew: מתנדבים בריאים
+    # Arabic: a volunteer (متطوع, متطوعين) who is healthy (سليم, أصحاء)
+    r"|\u0645\u062a\u0637\u0648\u0651?\u0639\w*\s+(?:\u0633\u0644\u064a\u0645\w*|[\u0623\u0627]\u0635\u062d\u0627\u0621)"
 )
 
 

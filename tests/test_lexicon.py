@@ -453,3 +453,20 @@ def test_a_call_for_participants(line, calls):
 def test_two_cjk_phases_joined_by_and_are_both_stated():
     text = "\u5c06\u5f00\u5c55\u2161\u671f\u548c\u2162\u671f\u4e34\u5e8a\u8bd5\u9a8c"  # 将开展Ⅱ期和Ⅲ期临床试验
     assert [value for value, _ in statements.enum_statements("phases", text)] == [["PHASE2"], ["PHASE3"]]
+
+
+@pytest.mark.parametrize("text, stated", [
+    ("Approximately 130 healthy participants, aged 18 to 59, will take part.", True),  # a count of them
+    ("The trial began with the first healthy volunteer receiving a dose.", True),  # an ordinal
+    ("En första grupp om åtta friska frivilliga har fått en dos.", True),  # Swedish
+    ("Forsøget omfatter 40 raske frivillige.", True),  # Danish
+    ("生後6カ月以上12歳未満の健康な小児を対象とした試験。", True),  # Japanese: healthy children
+    ("הניסוי ייערך על 40 מתנדבים בריאים.", True),  # Hebrew: healthy volunteers
+    ("بمشاركة 1000 متطوع سليم", True),  # Arabic: a healthy volunteer
+    ("We compared 40 patients with 20 healthy control subjects.", False),  # controls beside patients
+    ("Patients were compared with 20 healthy controls.", False),
+    ("Participants are advised to eat 3 healthy meals a day.", False),  # no people word
+    ("The first healthy lifestyle programme starts in May.", False),
+])
+def test_a_count_or_an_ordinal_of_healthy_people_states_a_healthy_population(text, stated):
+    assert bool(list(statements.statements_of("healthy_volunteers", text))) is stated
