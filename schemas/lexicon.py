@@ -427,15 +427,24 @@ ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "allocation": (
         (r"nicht randomisiert|non[- ]randomis\u00e9e?s?|no aleatorizado|n\u00e3o randomizado|non randomizzato"
-         r"|niet gerandomiseerd|\u975e\u968f\u673a|\u975e\u30e9\u30f3\u30c0\u30e0\u5316|\ube44\ubb34\uc791\uc704",  # 非随机 非ランダム化 비무작위
+         r"|niet gerandomiseerd|\u975e\u968f\u673a|\u975e\u30e9\u30f3\u30c0\u30e0\u5316|\ube44\ubb34\uc791\uc704"  # 非随机 非ランダム化 비무작위
+         r"|icke[- ]randomiserad\w*|ikke[- ]randomiser\w*|nierandomizowan\w*|nerandomizovan\w*"  # sv, da/no, pl, cs
+         r"|\u043d\u0435\u0440\u0430\u043d\u0434\u043e\u043c\u0438\u0437\u0438\u0440\u043e\u0432\u0430\u043d\u043d\w*",  # нерандомизированн-
          "Non-Randomized"),
         (r"randomisiert\w*|randomis\u00e9e?s?|aleatorizad[oa]s?|randomizad[oa]s?|randomizzat[oa]|gerandomiseerd"
-         r"|\u968f\u673a|\u96a8\u6a5f|\u30e9\u30f3\u30c0\u30e0\u5316|\u7121\u4f5c\u70ba\u5316|\ubb34\uc791\uc704",  # 随机 隨機 ランダム化 無作為化 무작위
+         r"|\u968f\u673a|\u96a8\u6a5f|\u30e9\u30f3\u30c0\u30e0\u5316|\u7121\u4f5c\u70ba\u5316|\ubb34\uc791\uc704"  # 随机 隨機 ランダム化 無作為化 무작위
+         r"|randomiserad\w*|randomiseret|randomisert\w*|randomizowan\w*|randomizovan\w*"  # sv, da, no, pl, cs
+         r"|\u0440\u0430\u043d\u0434\u043e\u043c\u0438\u0437\u0438\u0440\u043e\u0432\u0430\u043d\u043d\w*"  # рандомизированн-
+         # "random" only after the word for a trial or study: alone it is any random thing. Hebrew ניסוי/מחקר
+         # ... אקראי, Arabic دراسة/تجربة ... عشوائية, Persian کارآزمایی ... تصادفی
+         r"|(?:\u05e0\u05d9\u05e1\u05d5\u05d9|\u05de\u05d7\u05e7\u05e8)\w*(?:\s+\S+){0,2}?\s+\u05d0\u05e7\u05e8\u05d0\u05d9\w*"
+         r"|(?:\u062f\u0631\u0627\u0633\u0629|\u062a\u062c\u0631\u0628\u0629)\w*(?:\s+\S+){0,2}?\s+\u0639\u0634\u0648\u0627\u0626\u064a\w*"
+         r"|\u06a9\u0627\u0631\u0622\u0632\u0645\u0627\u06cc\u06cc(?:\s+\S+){0,2}?\s+\u062a\u0635\u0627\u062f\u0641\u06cc",
          "Randomized"),
     ),
     "masking": (
         (r"doppel(?:-| )?blind|doppelt verblindet|double[- ]aveugle|double insu|doble ciego|doppio cieco"
-         r"|duplo[- ]cego|dubbelblind|\u53cc\u76f2|\u96d9\u76f2|\u4e8c\u91cd\u76f2\u691c|\uc774\uc911\s*\ub9f9\uac80"  # 双盲 雙盲 二重盲検 이중맹검
+         r"|duplo[- ]cego|dubbelblind|dobbeltblind\w*|\u53cc\u76f2|\u96d9\u76f2|\u4e8c\u91cd\u76f2\u691c|\uc774\uc911\s*\ub9f9\uac80"  # 双盲 雙盲 二重盲検 이중맹검
          r"|\uc774\uc911\s*\ub208\uac00\ub9bc"  # 이중 눈가림
          r"|podw\u00f3jn\w*\s+(?:za)?\u015blep\w*|podw\u00f3jn\w*\s+za\u015blepieni\w*|dvojit\u011b\s+(?:za)?slep\w*"  # pl, cs
          r"|\u00e7ift[- ]k\u00f6r\w*|\u0434\u0432\u043e\u0439\u043d\w*\s+\u0441\u043b\u0435\u043f\w*"  # çift kör, двойное слепое

@@ -470,3 +470,22 @@ def test_two_cjk_phases_joined_by_and_are_both_stated():
 ])
 def test_a_count_or_an_ordinal_of_healthy_people_states_a_healthy_population(text, stated):
     assert bool(list(statements.statements_of("healthy_volunteers", text))) is stated
+
+
+@pytest.mark.parametrize("text, allocation", [
+    ("Studien är dubbelblind, randomiserad och placebokontrollerad.", "RANDOMIZED"),  # Swedish
+    ("Et randomiseret, dobbeltblindet forsøg.", "RANDOMIZED"),  # Danish
+    ("En randomisert studie med 200 pasienter.", "RANDOMIZED"),  # Norwegian
+    ("Badanie randomizowane z podwójnie ślepą próbą.", "RANDOMIZED"),  # Polish
+    ("Badanie nierandomizowane, otwarte.", "NON_RANDOMIZED"),
+    ("Рандомизированное двойное слепое исследование.", "RANDOMIZED"),  # Russian
+    ("Нерандомизированное исследование.", "NON_RANDOMIZED"),
+    ("ניסוי קליני אקראי בקרב 300 משתתפים.", "RANDOMIZED"),  # Hebrew: a random(ised) clinical trial
+    ("تجربة سريرية عشوائية على 300 مشارك.", "RANDOMIZED"),  # Arabic
+    ("کارآزمایی بالینی تصادفی در ۳۰۰ بیمار.", "RANDOMIZED"),  # Persian
+    ("נבחר מדגם אקראי של אנשים.", None),  # a random sample, not a randomised trial
+    ("أخذت عينة عشوائية من السكان.", None),
+])
+def test_randomised_in_the_languages_whose_blinding_is_read(text, allocation):
+    found = [value for value, _ in statements.enum_statements("allocation", text) if value]
+    assert found == ([allocation] if allocation else [])
