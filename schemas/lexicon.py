@@ -184,6 +184,10 @@ CONTACT_ROLE_WORDS = (
     r"pr\u00fcfarzt|pr\u00fcf\u00e4rztin|studienleit\w*|ansprechpartner\w*|kontaktperson"
     r"|investigateur|investigatrice|investigador\w*|sperimentatore|ricercator\w*|referente|pesquisador\w*"
     r"|onderzoeker|contactpersoon|contato|contatto"
+    # "led by" as other languages write it (English "led by" is in statements.ROLE_WORDS)
+    r"|unter der leitung|leitung der studie|geleid door|onderzoeksleid\w*|guidat[oa] da|coordinat[oa] da"
+    r"|(?:dirigid|liderad|coordinad|coordenad)[oa]s? por|(?:dirig|men|coordonn)\u00e9e?s? par|sous la direction"
+    r"|leds av|ledes a[fv]|\u8abf\u6574\u533b\u5e2b"  # 調整医師
     r"|\u7814\u7a76\u8005|\u8d1f\u8d23\u4eba|\u8054\u7cfb\u4eba|\u7533\u8bf7\u4eba|\u8cac\u4efb\u8005|\u62c5\u5f53\u8005"
     r"|\uc5f0\uad6c\uc790|\ucc45\uc784\uc790|\ub2f4\ub2f9\uc790|\uc5f0\ub77d\ucc98"
 )

@@ -489,3 +489,18 @@ def test_a_count_or_an_ordinal_of_healthy_people_states_a_healthy_population(tex
 def test_randomised_in_the_languages_whose_blinding_is_read(text, allocation):
     found = [value for value, _ in statements.enum_statements("allocation", text) if value]
     assert found == ([allocation] if allocation else [])
+
+
+@pytest.mark.parametrize("text", [
+    "Die Studie steht unter der Leitung von Prof. Dr. Erika Muster.",  # German
+    "Het onderzoek wordt geleid door prof. dr. J. Jansen.",  # Dutch
+    "Lo studio è coordinato da Mario Rossi.",  # Italian
+    "El ensayo está dirigido por la doctora Ana García.",  # Spanish
+    "L'essai est mené par le professeur Jean Dupont.",  # French
+    "Studien leds av professor Anna Andersson.",  # Swedish
+])
+def test_led_by_in_other_languages_names_a_trial_role(text):
+    _, clean = _doc(text + "\n")
+    assert "contacts" not in statements.unstatable_fields(clean)
+    _, clean = _doc(text.split(" ")[0] + " Studie über Schlaf.\n")
+    assert "contacts" in statements.unstatable_fields(clean)
