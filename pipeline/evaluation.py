@@ -28,12 +28,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from . import store
+from . import cleaning, statements, store
+from .documents import read_document
 from .eval_refusals import Refusal
 from .eval_split import SPLITS, site_of, split_of
 from .eval_stats import Interval, ScoredDocument, SiteOut, bootstrap_intervals, leave_one_site_out, site_macro_f1
 from .extraction import ExtractionConfig
 from .llm import LanguageModel
+from .records import Document
 from .package import checkout_root, code_version, resource_dir
 from .runner import RunSummary, run_extraction
 from .scoring import Scorecard, compare_record, score
@@ -187,6 +189,8 @@ class DocumentScore:
     predicted: dict
     status: str  # the extraction's status, or "missing" when nothing was stored
     refused: list[Refusal] = field(default_factory=list)  # values the extraction refused (review)
+    # fields of which the detectors find no statement on the page: never asked (pipeline/eval_unasked.py)
+    unstated: frozenset = frozenset()
 
 
 @dataclass
@@ -332,8 +336,17 @@ def _predictions(conn, docs: list[GoldDoc], *, model: str, prompt_version: str) 
         status, record = stored.get(doc.sha256, ("missing", None))
         predicted = TrialRecord.model_validate_json(record) if record else TrialRecord()
         scored.append(DocumentScore(gold=doc, predicted=predicted.model_dump(mode="json"), status=status,
-                                    refused=refused.get(doc.sha256, [])))
+                                    refused=refused.get(doc.sha256, []), unstated=_unstated_fields(doc.path)))
     return scored
+
+
+def _unstated_fields(path: Path) -> frozenset:
+    """The fields the page states in no form the statement detectors read (none for a file that
+    cannot be read: its extraction failed and says why)."""
+    document = read_document(path)
+    if not isinstance(document, Document):
+        return frozenset()
+    return frozenset(statements.unstatable_fields(cleaning.clean(document)))
 
 
 def _status_notes(scored: list[DocumentScore]) -> list[str]:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .eval_refusals import refusal_counts
+from .eval_unasked import unasked_counts
 from .evaluation import Comparison, EvalRun, SplitScore, collection_scores
 from .scoring import Scorecard
 
@@ -30,6 +31,7 @@ KIND_COLUMNS = ("kind", "documents", "micro P", "micro R", "micro F1", "macro F1
 REFUSAL_COLUMNS = ("field", "refused because", "dev: true / false / hallucinated",
                    "validation: true / false / hallucinated")
 REFUSAL_ROWS_SHOWN = 30
+UNASKED_COLUMNS = ("field", "dev: never asked / with a gold value", "validation: never asked / with a gold value")
 COLLECTION_COLUMNS = ("collection", "documents (dev / validation)", "tp", "fp", "fn", "micro F1", "hallucination rate")
 
 
@@ -92,6 +94,15 @@ def refusal_rows(run: EvalRun) -> list[list[str]]:
                                                -sum(c.refused for c in by_reason[key].values()), key))
     return [[name, reason] + [_refusal_cell(by_reason[(name, reason)].get(split)) for split in ("dev", "validation")]
             for name, reason in order]
+
+
+def unasked_rows(run: EvalRun) -> list[list[str]]:
+    """One row per field the statement gate closed on a gold value: never asked / with a gold value, per split."""
+    by_field: dict[str, dict] = {}
+    for count in unasked_counts(run.documents):
+        by_field.setdefault(count.field, {})[count.split] = count
+    return [[name] + [f"{c.never_asked} / {c.with_gold}" if (c := by_field[name].get(split)) else ""
+                      for split in ("dev", "validation")] for name in by_field]
 
 
 def _refusal_cell(count) -> str:
@@ -280,6 +291,14 @@ def write_report(run: EvalRun, directory: Path) -> ReportFiles:
                   "one-pass estimate of an ablation (pipeline/eval_refusals.py); the most true values first"
                   + (f", {REFUSAL_ROWS_SHOWN} of {len(rows)} rows." if len(rows) > REFUSAL_ROWS_SHOWN else "."), ""]
         lines += _markdown_table(REFUSAL_COLUMNS, rows[:REFUSAL_ROWS_SHOWN])
+    unasked = unasked_rows(run)
+    if unasked:
+        lines += ["", "## Gold values never asked", "",
+                  "Documents whose gold holds a value of a field the page states in no form the statement "
+                  "detectors read, so the field was never asked and nothing was stored (pipeline/eval_unasked.py), "
+                  "of the documents whose gold holds a value of it. The detectors were written from dev pages: "
+                  "what they miss on validation pages is recall no model can recover.", ""]
+        lines += _markdown_table(UNASKED_COLUMNS, unasked)
     lines += ["", "## Per-field F1", ""]
     lines += [f"![Per-field F1]({CHART_NAME})" if chart_path else f"_{note}_"]
     if run.notes[1:]:
