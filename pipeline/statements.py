@@ -81,13 +81,23 @@ _AGE_CONTEXT = re.compile(rf"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|day
 _CJK_AGE_UNIT_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_AGE_UNITS})")
 
 
+# An age with its unit against the number ("60years old", "Aged 50yrs", "18yo"): no number of its own
+# to `numbers`, which keeps numbers apart from Latin-script words.
+_AGE_WITH_GLUED_UNIT = re.compile(r"(?<![\w.])(\d{1,3})(?=(?:years?|yrs?|yo)\b)", re.I)
+# "18 and older", "65 or younger": only an age is older or younger.
+_OLDER_OR_YOUNGER_AFTER = re.compile(r"[ \t]+(?:and|or)[ \t]+(?:older|younger)\b", re.I)
+
+
 def ages(text: str) -> Iterator[tuple[float, Span]]:
     """Numbers said about age, in years."""
+    for match in _AGE_WITH_GLUED_UNIT.finditer(text):
+        yield float(match.group(1)), Span(match.start(1), match.end(1))
     for number, span in numbers(text):
         if _OTHER_QUANTITY_AFTER.match(text, span.end) or _COUNT_BEFORE.search(text, max(0, span.start - 6), span.start):
             continue  # "65%", "(n=65)": a share or a count, whatever age words are near
         window = text[max(0, span.start - 40): span.end + 25]
-        if not (_AGE_CONTEXT.search(window) or _CJK_AGE_UNIT_AFTER.match(text, span.end)):
+        if not (_AGE_CONTEXT.search(window) or _CJK_AGE_UNIT_AFTER.match(text, span.end)
+                or _OLDER_OR_YOUNGER_AFTER.match(text, span.end)):
             continue
         after = text[span.end: span.end + 12].lower()
         scale = 1.0

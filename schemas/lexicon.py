@@ -122,7 +122,9 @@ CJK_SCALE_WORDS = {1_000: r"\u5343|\ucc9c", 10_000: r"\u4e07|\ub9cc"}  # 千 천
 AGE_UNITS = (r"ans|jahren?|a\u00f1os|anni|anos|jaar"
              # Turkish yaş (with its case endings), Polish lat, Czech let, Russian лет/года, Indonesian tahun,
              # Vietnamese tuổi
-             r"|ya\u015f\w*|lat|let|\u043b\u0435\u0442|\u0433\u043e\u0434\u0430|tahun|tu\u1ed5i")
+             r"|ya\u015f\w*|lat|let|\u043b\u0435\u0442|\u0433\u043e\u0434\u0430|tahun|tu\u1ed5i"
+             # Swedish, Danish, Norwegian år; Arabic عام/عامًا, سنة/سنوات
+             r"|\u00e5r|\u0639\u0627\u0645(?:\u064b?\u0627|\u0627\u064b)?|\u0633\u0646\u0629|\u0633\u0646\u0648\u0627\u062a")
 # The word "age" in Chinese, Japanese and Korean (年龄 年齡 年齢 연령 나이): a number near it is an age.
 CJK_AGE_WORDS = r"\u5e74\u9f84|\u5e74\u9f61|\u5e74\u9f62|\uc5f0\ub839|\ub098\uc774"
 # 歳 岁 세, and 周岁/週歳 (full years of age) and 才 (Japanese, informal)

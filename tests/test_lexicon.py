@@ -504,3 +504,26 @@ def test_led_by_in_other_languages_names_a_trial_role(text):
     assert "contacts" not in statements.unstatable_fields(clean)
     _, clean = _doc(text.split(" ")[0] + " Studie über Schlaf.\n")
     assert "contacts" in statements.unstatable_fields(clean)
+
+
+@pytest.mark.parametrize("text, age, bound", [
+    ("Frail or pre-frail elderly adults (60years old or more)", 60.0, "min_age_years"),  # the unit against it
+    ("Aged 50yrs or over", 50.0, "min_age_years"),
+    ("Studien ska inkludera patienter i åldrarna 12-29 år.", 29.0, None),  # Swedish år
+    ("متطوع سليم تبلغ أعمارهم 18 عامًا وأكثر", 18.0, None),  # Arabic: 18 years and more
+    ("Adults, 18 and older, who have asthma.", 18.0, "min_age_years"),  # older says it is an age
+    ("Patients 75 or younger may take part.", 75.0, "max_age_years"),
+])
+def test_ages_with_a_glued_unit_in_more_languages_and_with_older_or_younger(text, age, bound):
+    found = {years: span for years, span in statements.ages(text)}
+    assert age in found
+    if bound:
+        assert statements.age_bound(text, found[age]) == bound
+
+
+@pytest.mark.parametrize("text", [
+    "Room A1 holds 100 and over.",  # a count, no older or younger
+    "Samples were stored in 3rd-floor freezers.",
+])
+def test_what_only_resembles_such_an_age_is_none(text):
+    assert list(statements.ages(text)) == []
