@@ -81,7 +81,7 @@ _AGE_CONTEXT = re.compile(rf"\b(age|aged|ages|years?|yrs?|old|months?|weeks?|day
 _CJK_AGE_UNIT_AFTER = re.compile(rf"\s*(?:{lexicon.CJK_AGE_UNITS})")
 
 
-# An age with its unit against the number ("60years old", "Aged 50yrs", "18yo"): no number of its own
+# An age with its unit against the number ("65years old", "aged 40yrs", "18yo"): no number of its own
 # to `numbers`, which keeps numbers apart from Latin-script words.
 _AGE_WITH_GLUED_UNIT = re.compile(r"(?<![\w.])(\d{1,3})(?=(?:years?|yrs?|yo)\b)", re.I)
 # "18 and older", "65 or younger": only an age is older or younger.
@@ -337,14 +337,14 @@ _HEALTHY_VOLUNTEERS = re.compile(
 # A trial whose population is healthy people accepts healthy volunteers: "a study in healthy
 # volunteers", "enrolling 40 healthy adults", "Condition: Healthy". Healthy controls compared with
 # patients are not the trial's population, so "healthy controls" says nothing.
+_HEALTHY_PEOPLE = (r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants"
+                   r"|children|people|persons)\b")
 _HEALTHY_POPULATION = re.compile(
     r"\b(?:in|of|among|enrol\w*|recruit\w*|randomi[sz]\w*|vaccinat\w*|dosing|dosed)\s+(?:\d[\d,]*\s+)?healthy\s+"
-    r"(?:[a-z-]+\s+){0,2}?"  # "healthy older adults", "healthy Japanese male subjects"
-    r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants|children|people|persons)\b"
-    # a count or an ordinal of them says who takes part: "130 healthy participants", "the first
-    # healthy volunteer" (not "20 healthy control subjects", compared with patients)
-    r"|(?:\b\d[\d,]*|\bfirst)\s+healthy\s+(?:(?!controls?\b)[a-z-]+\s+){0,2}?"
-    r"(?:volunteers?|subjects?|participants?|adults?|individuals?|men|women|males|females|infants|children|people|persons)\b"
+    rf"(?:[a-z-]+\s+){{0,2}}?{_HEALTHY_PEOPLE}"  # "healthy older adults", "healthy Japanese male subjects"
+    # a count or an ordinal of them says who takes part: "60 healthy adults", "the first healthy
+    # participant" (not "20 healthy control subjects", compared with patients)
+    rf"|(?:\b\d[\d,]*|\bfirst)\s+healthy\s+(?:(?!controls?\b)[a-z-]+\s+){{0,2}}?{_HEALTHY_PEOPLE}"
     r"|\bconditions?\s*:?\s*healthy\b(?!\s+controls?)"
     rf"|{lexicon.HEALTHY_POPULATION_PHRASES}", re.I)
 

@@ -456,13 +456,13 @@ def test_two_cjk_phases_joined_by_and_are_both_stated():
 
 
 @pytest.mark.parametrize("text, stated", [
-    ("Approximately 130 healthy participants, aged 18 to 59, will take part.", True),  # a count of them
-    ("The trial began with the first healthy volunteer receiving a dose.", True),  # an ordinal
-    ("En första grupp om åtta friska frivilliga har fått en dos.", True),  # Swedish
+    ("About 60 healthy adults will receive one dose each.", True),  # a count of them
+    ("Last week the first healthy participant was dosed.", True),  # an ordinal
+    ("Studien omfattar 48 friska frivilliga.", True),  # Swedish
     ("Forsøget omfatter 40 raske frivillige.", True),  # Danish
-    ("生後6カ月以上12歳未満の健康な小児を対象とした試験。", True),  # Japanese: healthy children
-    ("הניסוי ייערך על 40 מתנדבים בריאים.", True),  # Hebrew: healthy volunteers
-    ("بمشاركة 1000 متطوع سليم", True),  # Arabic: a healthy volunteer
+    ("健康な小児120名を対象とする。", True),  # Japanese: healthy children
+    ("במחקר ישתתפו 60 מתנדבים בריאים.", True),  # Hebrew: healthy volunteers
+    ("تشمل الدراسة 200 متطوع سليم", True),  # Arabic: a healthy volunteer
     ("We compared 40 patients with 20 healthy control subjects.", False),  # controls beside patients
     ("Patients were compared with 20 healthy controls.", False),
     ("Participants are advised to eat 3 healthy meals a day.", False),  # no people word
@@ -473,7 +473,7 @@ def test_a_count_or_an_ordinal_of_healthy_people_states_a_healthy_population(tex
 
 
 @pytest.mark.parametrize("text, allocation", [
-    ("Studien är dubbelblind, randomiserad och placebokontrollerad.", "RANDOMIZED"),  # Swedish
+    ("En randomiserad studie med 80 patienter.", "RANDOMIZED"),  # Swedish
     ("Et randomiseret, dobbeltblindet forsøg.", "RANDOMIZED"),  # Danish
     ("En randomisert studie med 200 pasienter.", "RANDOMIZED"),  # Norwegian
     ("Badanie randomizowane z podwójnie ślepą próbą.", "RANDOMIZED"),  # Polish
@@ -507,11 +507,11 @@ def test_led_by_in_other_languages_names_a_trial_role(text):
 
 
 @pytest.mark.parametrize("text, age, bound", [
-    ("Frail or pre-frail elderly adults (60years old or more)", 60.0, "min_age_years"),  # the unit against it
-    ("Aged 50yrs or over", 50.0, "min_age_years"),
-    ("Studien ska inkludera patienter i åldrarna 12-29 år.", 29.0, None),  # Swedish år
-    ("متطوع سليم تبلغ أعمارهم 18 عامًا وأكثر", 18.0, None),  # Arabic: 18 years and more
-    ("Adults, 18 and older, who have asthma.", 18.0, "min_age_years"),  # older says it is an age
+    ("Older adults (65years old or more) may join.", 65.0, "min_age_years"),  # the unit against it
+    ("Participants aged 40yrs or over", 40.0, "min_age_years"),
+    ("Deltagarna är mellan 20 och 45 år gamla.", 45.0, None),  # Swedish år
+    ("يشترط أن يكون عمر المشارك 21 عامًا فأكثر", 21.0, None),  # Arabic: 21 years or more
+    ("Women 21 and older may take part.", 21.0, "min_age_years"),  # older says it is an age
     ("Patients 75 or younger may take part.", 75.0, "max_age_years"),
 ])
 def test_ages_with_a_glued_unit_in_more_languages_and_with_older_or_younger(text, age, bound):
