@@ -247,7 +247,7 @@ ENUM_PATTERNS: dict[str, str] = {
                           r"|withdrawn before recruiting started|suspended on temporary hold)"
                           r"|closed: follow-up (?:complete|continuing)|closed to recruitment of participants|open to recruitment"
                           r"|not recruiting yet|stopped early|temporarily halted|prematurely ended|suspending"
-                          r"|not yet recruiting|(?<!not )(?<!stop )(?<!stopped )recruiting(?! status)|enrolling by invitation|active,? not recruiting|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
+                          r"|not yet recruiting|(?<!not )(?<!stop )(?<!stopped )recruiting(?! status)|enrolling by invitation|active,? not recruiting|active \(not recruiting\)|suspended|terminated|completed|withdrawn|open public recruiting|preinitiation|no longer recruiting|unknown status|main results already published",
     "study_type": r"interventional|observational|expanded access",
     "allocation": r"non-?randomi[sz]ed|randomi[sz]ed|randomi[sz]es?\b|randomly (?:assigned|allocated)|single[- ]arm"
                   r"|allocation\W{0,4}n/?a\b",

@@ -382,6 +382,14 @@ def _phase_word_forms() -> tuple[tuple[str, str], ...]:
     return tuple(forms)
 
 
+# The people a recruiting trial seeks, after a verb of seeking and up to three describing words
+# that are not prepositions ("seeking eligible adult patients", not "seeking treatments for patients").
+_PEOPLE_SOUGHT = (r"(?: (?!for\b|to\b|with\b|of\b|from\b|in\b|by\b|on\b)\w+){0,3}"
+                  r" (?:volunteers|patients|participants|people|subjects|men|women|adults|children)\b")
+# The same gap in the other languages' verbs of seeking: at most two words, none a preposition.
+_SOUGHT_GAP = (r"\s+(?:(?!(?:f\u00fcr|mit|bei|von|zu|\u00fcber|para|por|de|del|con|en|per|di|da|voor|van|met|bij)\b)\w+\s+){0,2}?")
+
+
 # Enum wordings beyond the registries' English labels: (regex of the form, the English wording
 # the normalizer reads). Other languages' forms, and the prose in which news items and hospital
 # trial finders say where recruitment stands ("now enrolling", "closed to accrual"). Order matters
@@ -412,7 +420,12 @@ ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
          r"|(?:completed|finished) (?:enrol\w*|recruitment|accrual)",
          "Active, not recruiting"),
         (r"(?:now|currently|actively) enrolling|open (?:to|for) (?:enrol\w*|recruitment|accrual|new patients)"
-         r"|(?:enrol\w*|recruitment) (?:is )?(?:now )?open\b|accepting (?:new )?(?:patients|participants|volunteers)",
+         r"|(?:enrol\w*|recruitment) (?:is )?(?:now )?open\b|accepting (?:new )?(?:patients|participants|volunteers)"
+         # someone seeking the people a trial enrols: its recruitment is open ("is seeking volunteers", "are
+         # looking for eligible patients"); up to three describing words between, none a preposition, so
+         # "seeking new treatments for patients" is not it
+         rf"|(?:is|are|now|currently|actively|still) (?:seeking|looking for){_PEOPLE_SOUGHT}"
+         rf"|\bseeks?{_PEOPLE_SOUGHT}|(?:study|trial) is (?:now |currently )?enrolling\b",
          "Recruiting"),
         (r"(?:study|trial) (?:is )?complete\b", "Completed"),
         (r"noch nicht rekrutierend|pas encore (?:de )?recrut\w*|(?:a\u00fan|todav\u00eda) no (?:est\u00e1 )?reclutando"
@@ -422,6 +435,16 @@ ENUM_FORMS: dict[str, tuple[tuple[str, str], ...]] = {
         (r"rekrutierung abgeschlossen|recrutement termin\u00e9|activo,? no reclutando|reclutamento (?:completato|chiuso)"
          r"|\u53c2\u52a0\u8005\u52df\u96c6\u7d42\u4e86|\u52df\u96c6\u7d42\u4e86|\u62db\u52df\u5df2\u7ed3\u675f",  # 参加者募集終了 募集終了 招募已结束
          "Active, not recruiting"),
+        # the same in the other languages: a verb of seeking, then the people sought (at most two words
+        # between, none a preposition), or a headline's "volunteers wanted"
+        (rf"\bsuch(?:t|en){_SOUGHT_GAP}(?:patient\w*|studienteilnehmer\w*|teilnehmer\w*|proband\w*|freiwillige\w*)"
+         r"|\b(?:patient\w*|studienteilnehmer\w*|teilnehmer\w*|proband\w*|freiwillige\w*) gesucht"
+         r"|\brecherch(?:e|ent) (?:activement |encore )?(?:des|de) (?:\w+ )?(?:volontaires|patient(?:e?s)?|participant(?:e?s)?)\b"
+         rf"|\bbusca(?:n)?{_SOUGHT_GAP}(?:voluntari[oa]s|pacientes|participantes)\b"
+         rf"|\bcerca(?:no)?{_SOUGHT_GAP}(?:volontari|pazienti|partecipanti)\b"
+         rf"|\bprocura(?:m)?{_SOUGHT_GAP}(?:volunt\u00e1ri[oa]s|pacientes|participantes)\b"
+         rf"|\bzoek(?:t|en){_SOUGHT_GAP}(?:vrijwilligers|pati\u00eb?nten|deelnemers)\b",
+         "Recruiting"),
         (r"rekrutierend|rekrutierung l\u00e4uft|recrutement en cours|en cours de recrutement"
          r"|reclutando|en reclutamiento|in reclutamento|reclutamento in corso|recrutando|em recrutamento"
          r"|\u62db\u52df\u4e2d|\u6b63\u5728\u62db\u52df|\u4e00\u822c\u52df\u96c6\u4e2d|\u52df\u96c6\u4e2d|\ubaa8\uc9d1\s*\uc911",  # 招募中 正在招募 一般募集中 募集中 모집 중

@@ -161,9 +161,34 @@ def test_fields_stated_only_in_another_language_are_asked():
     ("Status: Closed to accrual", "ACTIVE_NOT_RECRUITING"),
     ("The company completed enrollment in March.", "ACTIVE_NOT_RECRUITING"),  # not "Completed"
     ("Trial status: Study complete", "COMPLETED"),
+    # someone seeking the people the trial enrols: recruitment is open
+    ("The hospital is actively seeking volunteers aged 60 to 80.", "RECRUITING"),
+    ("Researchers are looking for eligible adult patients with asthma.", "RECRUITING"),
+    ("The clinic seeks volunteers for a vaccine study.", "RECRUITING"),
+    ("Right now, a study is enrolling for people with migraine.", "RECRUITING"),
+    ("Die Ärzte suchen noch Patienten für die Studie.", "RECRUITING"),
+    ("Probanden gesucht", "RECRUITING"),
+    ("El hospital busca voluntarios sanos.", "RECRUITING"),
+    ("L'équipe recherche des volontaires.", "RECRUITING"),
+    ("Het ziekenhuis zoekt deelnemers.", "RECRUITING"),
+    ("Overall status: Active (not recruiting)", "ACTIVE_NOT_RECRUITING"),
 ])
 def test_recruitment_stated_in_prose(text, value):
     assert [stated for stated, _ in statements.enum_statements("recruitment_status", text)] == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "Many doctors are seeking new treatments for patients with cancer.",  # a thing sought for patients
+    "Patients seeking treatment for pain were excluded.",  # the patients are the ones seeking
+    "The company is seeking approval for the drug.",
+    "The study enrolled 40 patients.",  # past: says nothing of now
+    "Die Ärzte untersuchen die Patienten.",  # "untersuchen" (examine) holds "suchen"
+    "La recherche chez les patients atteints de diabète",  # "recherche" is also research
+    "El estudio busca mejorar la vida de los pacientes.",  # what is sought is not the patients
+    "la ricerca sui pazienti anziani",
+])
+def test_seeking_words_that_say_nothing_of_recruitment(text):
+    assert list(statements.enum_statements("recruitment_status", text)) == []
 
 
 @pytest.mark.parametrize("text, stated", [
