@@ -323,7 +323,10 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
                     and not _NOT_A_CRITERION.fullmatch(criterion) and not only_a_lead_in(criterion)):
                 items.append((current.section, criterion))
 
-    for raw_line in text.replace("\u00a0", " ").expandtabs(4).splitlines():
+    lines = text.replace("\u00a0", " ").expandtabs(4).splitlines()
+    width = _wrap_width(lines)
+    previous_length = 0
+    for raw_line in lines:
         stripped = raw_line.strip()
         if not stripped:
             continue
@@ -338,13 +341,33 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
         elif current is not None and marker is None and (
             (current.marker_indent is not None and indent > current.marker_indent)
             or _wrapped(current.parts[-1], body, in_list_item=current.marker_indent is not None)
+            or (width is not None and previous_length >= _FULL_LINE * width and current.parts[-1][-1] not in ".;:!?")
         ):
             current.parts.append(body)  # an indented or hard-wrapped line continues the item above
         else:
             close()
             current = _OpenItem(section, [body], indent if marker else None)
+        previous_length = len(stripped)
     close()
     return items
+
+
+# Text hard-wrapped at a fixed width (a registry's plain-text export, a mail): no line is longer
+# than the width, and the text shows its wraps: lines that fill the width and stop on a word no
+# phrase ends with ("... prior to", "... the"). There any line that fills the width and lacks
+# closing punctuation was cut by the wrap, whatever the next line begins with ("... (GBM, WHO
+# grade" / "IV). The diagnosis ..."). Criteria listed one per line without punctuation, however
+# alike their lengths and in whatever case, do not stop on such words.
+_FULL_LINE = 0.85
+
+
+def _wrap_width(lines: list[str]) -> Optional[int]:
+    filled = [line.strip() for line in lines if line.strip()]
+    width = max((len(line) for line in filled), default=0)
+    if not 50 <= width <= 100:
+        return None
+    cut = sum(len(line) >= _FULL_LINE * width and line.split()[-1].lower() in DANGLING_WORDS for line in filled)
+    return width if cut >= 2 else None
 
 
 # A criteria heading inside a line, with its text after it: "... Gender - Male and Female Key

@@ -623,6 +623,39 @@ def test_split_criteria_joins_hard_wrapped_lines_and_drops_other_fields(text, in
     assert split_criteria(text) == (inclusion, [])
 
 
+_WRAPPED_AT_60 = (  # a plain-text export wrapped at 60 columns
+    "Inclusion Criteria:\n"
+    "- Confirmed newly diagnosed lung adenocarcinoma (stage IIIB or\n"
+    "IV). The diagnosis must be made by biopsy or by cytology of\n"
+    "pleural fluid.\n"
+    "- Surgery or biopsy performed less than six weeks prior to\n"
+    "the first dose of the study drug.\n"
+    "- Age 18 years or older.\n")
+
+
+@pytest.mark.parametrize("text, inclusion", [
+    (_WRAPPED_AT_60,
+     ["Confirmed newly diagnosed lung adenocarcinoma (stage IIIB or IV). The diagnosis must be made by biopsy "
+      "or by cytology of pleural fluid.",
+      "Surgery or biopsy performed less than six weeks prior to the first dose of the study drug.",
+      "Age 18 years or older."]),
+    # counter-examples: one criterion per line, of alike lengths, unpunctuated, in either case
+    ("Exclusion Criteria:\nPatients who received antibiotics within the previous four months\n"
+     "Patients who were pregnant or breastfeeding at the screening visit\n"
+     "Patients who received periodontal surgery within the past year\nPatients who smoke\n", []),
+    ("Inclusion Criteria:\nthirty minutes or more of vigorous exercise at least three times weekly\n"
+     "heart disease\nphysical limitations that moderate exercise might make worse for them\n"
+     "planning to move away within the next two years\n", None),
+])
+def test_text_hard_wrapped_at_a_fixed_width_is_joined_back(text, inclusion):
+    """A line that fills the wrap width and lacks closing punctuation continues, once the text shows
+    it is wrapped (full lines stopping on "of", "to"); lists with no such lines stay one per line."""
+    lines = [line for line in text.splitlines()[1:] if line]
+    expected = inclusion if inclusion is not None else lines
+    found_inclusion, found_exclusion = split_criteria(text)
+    assert (found_inclusion or found_exclusion) == (expected or lines)
+
+
 @pytest.mark.parametrize("text, inclusion", [
     # an item that only introduces the items under it states no criterion, wherever it stands
     ("Inclusion Criteria:\n1. Age 18 or older\n2. One of the following:\n- Heart failure\n- Angina\n",
