@@ -330,8 +330,10 @@ _ANSWER = r"(yes|no|true|false|t|f|accepted|not accepted)\b"
 _HEALTHY_VOLUNTEERS = re.compile(
     rf"healthy volunteers?[^\n:?]{{0,40}}?(?:[:?]|\s-)[\s:?-]*{_ANSWER}"
     rf"|healthy volunteers?(?: accepted)?[ \t]*\n\s*{_ANSWER}"
+    # a table flattened to one line: the label, spaces, the answer ending the line
+    rf"|healthy volunteers?(?: accepted)?[ \t]+{_ANSWER}(?=[ \t]*(?:\n|\Z))"
     r"|\b(no|does not accept|not accepting) healthy volunteers\b"
-    r"|\b(?:accepts|accepting) healthy volunteers\b(?![^\n]{0,40}[:?]|\s*\n\s*(?:yes|no)\b)"
+    r"|\b(?:accepts|accepting) healthy volunteers\b(?![^\n]{0,40}[:?]|\s*\n\s*(?:yes|no)\b|[ \t]+(?:yes|no)\b)"
     r"|\bhealthy volunteers? accepted\b(?![^\n]{0,40}[:?]|\s*\n\s*(?:yes|no)\b)"
     r"|participant type\(?s?\)?[\s:]*(?:[^\n]{0,40}\W)?healthy volunteers?\b", re.I)
 # A trial whose population is healthy people accepts healthy volunteers: "a study in healthy
@@ -349,6 +351,13 @@ _HEALTHY_POPULATION = re.compile(
     rf"|{lexicon.HEALTHY_POPULATION_PHRASES}", re.I)
 
 
+# A yes or no right after a phrase naming healthy people, ending its line or clause, answers a
+# field that phrase labels; in prose the phrase is followed by more words ("in healthy volunteers no
+# serious events ...").
+_ANSWER_AFTER_LABEL = re.compile(
+    rf"[ \t]*[:?]?[ \t]*(?:\n[ \t]*)?({lexicon.YES_ANSWERS}|{lexicon.NO_ANSWERS})(?![^\W\d_])(?=[ \t]*(?:[.;,)\n]|\Z))", re.I)
+
+
 def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:
     """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers', and a
     healthy study population ('a study in healthy volunteers')."""
@@ -356,7 +365,11 @@ def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:
         answer = next((group for group in match.groups() if group), "accepted").lower()
         yield answer in ("yes", "true", "t", "accepted"), Span(match.start(), match.end())
     for match in _HEALTHY_POPULATION.finditer(text):
-        yield True, Span(match.start(), match.end())
+        answer = _ANSWER_AFTER_LABEL.match(text, match.end())
+        if answer:  # "Gesunde Probanden: nein": the phrase labels a field, and its answer is the statement
+            yield re.fullmatch(lexicon.YES_ANSWERS, answer.group(1), re.I) is not None, Span(match.start(), answer.end())
+        else:
+            yield True, Span(match.start(), match.end())
 
 
 def find_healthy(value: bool, text: str) -> Optional[Span]:

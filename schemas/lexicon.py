@@ -180,6 +180,13 @@ HEALTHY_POPULATION_PHRASES = (
 )
 
 
+# Answers to a yes/no field in the languages of the pages (a registry form's "Gesunde Probanden:
+# Nein", "Volontaires sains : Oui"). 是/否 はい/いいえ 예/아니오 可/不可
+YES_ANSWERS = r"yes|true|accepted|ja|oui|s\u00ed|si|s\u00ec|sim|tak|\u0434\u0430|evet|\u662f|\u306f\u3044|\uc608|\u53ef"
+NO_ANSWERS = (r"no|false|not accepted|nein|non|nee|nie|n\u00e3o|nao|\u043d\u0435\u0442|hay\u0131r|\u5426|\u3044\u3044\u3048"
+              r"|\uc544\ub2c8\uc624|\uc544\ub2c8\uc694|\u4e0d\u53ef")
+
+
 # Words that name a person's role in a trial in other languages: investigator, person in
 # charge, contact person, applicant. 研究者 负责人 联系人 申请人 責任者 担当者 연구자 책임자 담당자 연락처
 CONTACT_ROLE_WORDS = (

@@ -192,6 +192,20 @@ def test_seeking_words_that_say_nothing_of_recruitment(text):
 
 
 @pytest.mark.parametrize("text, stated", [
+    ("Accepts Healthy Volunteers  No\nSex: All", [False]),  # a table flattened onto one line
+    ("Healthy volunteers accepted\tYes", [True]),
+    ("Gesunde Probanden: Nein", [False]),  # the phrase labels a form field: its answer is the statement
+    ("Volontaires sains : Oui", [True]),
+    ("Voluntarios sanos:\nNo", [False]),
+    # prose: words follow the phrase, so a "no" there answers nothing
+    ("In healthy volunteers no serious adverse events were seen.", [True]),
+    ("Healthy volunteers no longer needed for the pilot", []),
+])
+def test_an_answer_after_a_healthy_volunteers_label(text, stated):
+    assert [value for value, _ in statements.healthy_statements(text)] == stated
+
+
+@pytest.mark.parametrize("text, stated", [
     ("A phase 1 study in healthy volunteers of a new vaccine", [True]),
     ("The trial is enrolling 40 healthy older adults.", [True]),
     ("Condition: Healthy", [True]),
