@@ -847,6 +847,20 @@ def _without_repeats(hits: list[_Hit]) -> list[_Hit]:
     return kept
 
 
+# A page may state a trial's status twice: its recruitment ("No longer recruiting") and the trial's
+# overall state ("Completed"). Recruitment ending says nothing of whether the trial still runs; a
+# trial that has ended, stopped or been withdrawn has also ended recruitment. So of the statuses a
+# page states, the one furthest along the trial's life is its status: the others are not kept.
+_STATUS_STAGE = {"NOT_YET_RECRUITING": 0, "RECRUITING": 1, "ENROLLING_BY_INVITATION": 1, "ACTIVE_NOT_RECRUITING": 2,
+                 "SUSPENDED": 3, "TERMINATED": 3, "COMPLETED": 3, "WITHDRAWN": 3}
+
+
+def _only_the_furthest_status(hits: list[_Hit]) -> list[_Hit]:
+    stages = [_STATUS_STAGE[hit.value] for hit in hits if hit.field == "recruitment_status" and hit.value in _STATUS_STAGE]
+    furthest = max(stages, default=0)
+    return [hit for hit in hits if not (hit.field == "recruitment_status" and _STATUS_STAGE.get(hit.value, furthest) < furthest)]
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -864,7 +878,7 @@ def extract_rule_findings(document: Document, clean: CleanText) -> list[Finding]
         + _meddra_condition_hits(text)
     )
     findings = []
-    for hit in _without_repeats(hits):
+    for hit in _only_the_furthest_status(_without_repeats(hits)):
         start, end = clean.raw_span(hit.start, hit.end)
         quote = document.text[start:end]
         findings.append(Finding(hit.field, hit.value, hit.method, Evidence(start, end, quote)))

@@ -661,3 +661,17 @@ def test_a_bilingual_registrys_language_row_tag_is_not_the_value(tag, other):
     findings = _findings_for_text(text)
     assert _values(findings, "acronym") == ["ZORVI-2"]
     assert _values(findings, "public_title") == ["A study of zorvimab"]
+
+
+@pytest.mark.parametrize("text, first", [
+    # recruitment has ended, and the trial too: the trial's state is its status, in either order
+    ("Recruitment status\nNo longer recruiting\nOverall study status\nCompleted\n", "COMPLETED"),
+    ("Overall status: Terminated\nRecruitment status: Active, not recruiting\n", "TERMINATED"),
+    ("Status: Recruiting\nRecruitment: Not yet recruiting\n", "RECRUITING"),
+    # one status, or the same one twice: as stated
+    ("Recruitment status: No longer recruiting\n", "ACTIVE_NOT_RECRUITING"),
+    ("Status: Recruiting\nOverall status: Recruiting\n", "RECRUITING"),
+])
+def test_of_two_statuses_the_one_furthest_along_the_trials_life_is_kept(text, first):
+    statuses = _values(_findings_for_text(text), "recruitment_status")
+    assert set(statuses) == {first}
