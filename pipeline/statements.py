@@ -216,8 +216,16 @@ def date_statements(field_name: str, text: str) -> Iterator[tuple[str, Span]]:
 # news item's dateline, the page's own creation or update date or a date in the story, so a value
 # of this field is accepted only where its label stands before it. (The other dates of a trial
 # are also stated in prose: "enrolment began in March 2020".)
+#
+# A primary completion date is the same kind of bookkeeping: a registry's field (when the last
+# participant is examined for the primary outcome), which prose and news do not give; an unlabelled
+# date on a page is some other date ("results are expected in June 2024"). Its label in the
+# registries' languages: "Primary Completion", "PCD", "Fecha de finalización primaria", "主要完成日期".
 OWN_LABEL_REQUIRED = {
     "registration_date": DATE_LABELS["registration_date"] + r"|\u6ce8\u518c|\u767b\u8a18|\u767b\u9332|\u767b\u8bb0|\ub4f1\ub85d",
+    "primary_completion_date": DATE_LABELS["primary_completion_date"] + r"|\bpcd\b|finalizaci\u00f3n primaria"
+                               r"|ach\u00e8vement primaire|prim\u00e4r\w* abschluss|\u4e3b\u8981\u5b8c\u6210|\u4e3b\u8981\u5b8c\u4e86"
+                               r"|\uc8fc\uc694\s*\uc644\ub8cc",
 }
 
 

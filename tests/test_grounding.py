@@ -117,9 +117,26 @@ def test_a_date_labelled_as_another_kind_of_date_does_not_state_the_field():
     assert out.values == {"start_date": "2023-10-26"}
     assert {r.field for r in out.rejections} == {"registration_date", "completion_date"}
     right = ground(document, clean, [Finding("registration_date", "2023-11-02", "llm:x"),
-                                     Finding("primary_completion_date", "2022-05-01", "llm:x")])
-    assert right.values == {"registration_date": "2023-11-02", "primary_completion_date": "2022-05-01"}, \
+                                     Finding("completion_date", "2022-05-01", "llm:x")])
+    assert right.values == {"registration_date": "2023-11-02", "completion_date": "2022-05-01"}, \
         "a date under its own label, or under none, is still found"
+
+
+@pytest.mark.parametrize("text, stated", [
+    ("Actual Primary Completion Date : | March 2013 |", True),
+    ("- Primary completion\n- May 2019\n", True),  # the label on the line above
+    ("Estimated PCD\n2024-03-27\n", True),
+    ("Fecha de finalización primaria: marzo de 2013", True),
+    # a date no label calls the primary completion: some other date of the trial or the page
+    ("Topline results are expected in March 2013.", False),
+    ("Study completion: March 2013", False),
+    ("Posted March 2013 by the editors", False),
+])
+def test_a_primary_completion_date_is_stated_only_under_its_label(text, stated):
+    document, clean = _doc(text)
+    out = ground(document, clean, [Finding("primary_completion_date", "2013-03" if "2013" in text else
+                                           ("2019-05" if "2019" in text else "2024-03-27"), "llm:x")])
+    assert ("primary_completion_date" in out.values) is stated
 
 
 def test_an_acronym_inside_its_title_does_not_block_the_title():
