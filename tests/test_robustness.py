@@ -438,7 +438,9 @@ def test_ctrl_c_stops_a_query(one_document_db):
     run = subprocess.Popen([TRIALSIFT, "sql", ENDLESS, "--db", str(one_document_db)], cwd=one_document_db.parent,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal)
     try:
-        time.sleep(3)  # started and busy
+        # started and busy: the command's imports alone take about 4 s on a slow 2-core machine, and a
+        # signal that arrives before its handler is set is not the case under test
+        time.sleep(8)
         assert run.poll() is None
         stopped_at = time.monotonic()
         run.send_signal(signal.SIGINT)
