@@ -47,8 +47,10 @@ RULE_ONLY_FIELDS = {"registry_ids", "arms", "collaborators", "ethics_review", "s
 # Fields asked a second time, alone and over just the lines that name their role, when the
 # first answer stored nothing although the page names that role: in a long excerpt asked for
 # nine fields at once the small model leaves these empty most often (the eval's loss stages).
-SECOND_ASK_FIELDS = ("contacts",)
-SECOND_ASK_LINES_BELOW = 2  # a role label's person is on its line or the next ones
+# A statement field is asked again over the lines holding its statements (the detectors found
+# one, or it would not have been asked at all).
+SECOND_ASK_FIELDS = ("contacts", "recruitment_status")
+SECOND_ASK_LINES_BELOW = 2  # a role label's person (a status label's value) is on its line or the next ones
 
 
 @dataclass(frozen=True)
@@ -179,10 +181,11 @@ def listed_trials(clean: CleanText) -> list[str]:
 def plan_second_asks(document: Document, clean: CleanText, stored: set[str], model: str,
                      config: ExtractionConfig, prompts: PromptSet) -> list[PlannedCall]:
     """The narrow asks for SECOND_ASK_FIELDS that the first answers left without a stored value
-    although the text names their role: that field alone, over the lines naming the role."""
+    although the text names their role (states them): that field alone, over those lines."""
     calls = []
     for name in SECOND_ASK_FIELDS:
-        roles = statements.role_spans(name, clean.text)
+        roles = (statements.statement_spans(name, clean.text) if name in statements.STATEMENT_FIELDS
+                 else statements.role_spans(name, clean.text))
         if name in stored or not roles:
             continue
         spans = sections.statement_lines(clean.text, roles, below=SECOND_ASK_LINES_BELOW)
