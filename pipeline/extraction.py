@@ -184,11 +184,11 @@ def plan_second_asks(document: Document, clean: CleanText, stored: set[str], mod
     although the text names their role (states them): that field alone, over those lines."""
     calls = []
     for name in SECOND_ASK_FIELDS:
-        roles = (statements.statement_spans(name, clean.text) if name in statements.STATEMENT_FIELDS
-                 else statements.role_spans(name, clean.text))
-        if name in stored or not roles:
+        cues = (statements.statement_spans(name, clean.text) if name in statements.STATEMENT_FIELDS
+                else statements.role_spans(name, clean.text))
+        if name in stored or not cues:
             continue
-        spans = sections.statement_lines(clean.text, roles, below=SECOND_ASK_LINES_BELOW)
+        spans = sections.statement_lines(clean.text, cues, below=SECOND_ASK_LINES_BELOW)
         for chunk in chunking.make_chunks(document.id, "second_ask", clean, spans,
                                           max_chars=config.max_chunk_chars, overlap_chars=config.overlap_chars):
             calls.append(PlannedCall(

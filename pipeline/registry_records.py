@@ -340,8 +340,8 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
             current = _OpenItem(section, [rest]) if rest else None
         elif current is not None and marker is None and (
             (current.marker_indent is not None and indent > current.marker_indent)
-            or _wrapped(current.parts[-1], body, in_list_item=current.marker_indent is not None)
-            or (width is not None and previous_length >= _FULL_LINE * width and current.parts[-1][-1] not in ".;:!?")
+            or _wrapped(current.parts[-1], body, in_list_item=current.marker_indent is not None,
+                        filled_the_width=width is not None and previous_length >= _FULL_LINE * width)
         ):
             current.parts.append(body)  # an indented or hard-wrapped line continues the item above
         else:
@@ -355,9 +355,10 @@ def _criteria_items(text: str) -> list[tuple[Optional[str], str]]:
 # Text hard-wrapped at a fixed width (a registry's plain-text export, a mail): no line is longer
 # than the width, and the text shows its wraps: lines that fill the width and stop on a word no
 # phrase ends with ("... prior to", "... the"). There any line that fills the width and lacks
-# closing punctuation was cut by the wrap, whatever the next line begins with ("... (GBM, WHO
-# grade" / "IV). The diagnosis ..."). Criteria listed one per line without punctuation, however
-# alike their lengths and in whatever case, do not stop on such words.
+# closing punctuation was cut by the wrap, whatever the next line begins with ("... (stage IIIB
+# or" / "IV). The diagnosis ..."). Criteria listed one per line without punctuation, however
+# alike their lengths and in whatever case, do not stop on such words. (Records known to be
+# wrapped, with a blank line between items, are joined first by `_unwrap_hard_wrapped`.)
 _FULL_LINE = 0.85
 
 
@@ -380,15 +381,18 @@ _INLINE_END = re.compile(r"(?<=[.;)])\s+(?=(?:target\s+(?:sample\s+)?size|target
 _INLINE_ITEM = re.compile(r"(?<=[.;:])\s+(?=\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z])")
 
 
-def _wrapped(previous: str, line: str, *, in_list_item: bool) -> bool:
+def _wrapped(previous: str, line: str, *, in_list_item: bool, filled_the_width: bool = False) -> bool:
     """Whether `line` carries on a sentence that a hard wrap cut after `previous`. The line
-    above must lack closing punctuation. Under a list marker, it is enough that the line above
-    stops on a word no criterion ends on ("of", "the", a comma) or that the line starts in
-    lower case or with a bracket. Unmarked lines need both: some pages list criteria one per
-    line, without punctuation ("Age 1-59 months," / "Plan to remain ...") or in lower case."""
+    above must lack closing punctuation. In text wrapped at a fixed width (`_wrap_width`), that
+    is enough for a line above that fills the width. Under a list marker, it is enough that the
+    line above stops on a word no criterion ends on ("of", "the", a comma) or that the line
+    starts in lower case or with a bracket. Unmarked lines need both: some pages list criteria one
+    per line, without punctuation ("Age 1-59 months," / "Plan to remain ...") or in lower case."""
     previous = previous.rstrip()
     if not previous or not line or previous[-1] in ".;:!?":
         return False
+    if filled_the_width:
+        return True
     dangling = previous[-1] in ",-\u2013/(" or previous.split()[-1].lower() in DANGLING_WORDS
     continues = line[0].islower() or line[0] == "("
     return (dangling or continues) if in_list_item else (dangling and continues)

@@ -366,16 +366,21 @@ _ANSWER_AFTER_LABEL = re.compile(
     rf"[ \t]*[:?]?[ \t]*(?:\n[ \t]*)?({lexicon.YES_ANSWERS}|{lexicon.NO_ANSWERS})(?![^\W\d_])(?=[ \t]*(?:[.;,)\n]|\Z))", re.I)
 
 
+def _says_yes(answer: str) -> bool:
+    """A form's answer, in any of the pages' languages, or a bare "t" (a database export's true)."""
+    return answer.lower() == "t" or re.fullmatch(lexicon.YES_ANSWERS, answer, re.I) is not None
+
+
 def healthy_statements(text: str) -> Iterator[tuple[bool, Span]]:
     """'Healthy volunteers: Yes', 'Accepts healthy volunteers: No', 'No Healthy Volunteers', and a
     healthy study population ('a study in healthy volunteers')."""
     for match in _HEALTHY_VOLUNTEERS.finditer(text):
-        answer = next((group for group in match.groups() if group), "accepted").lower()
-        yield answer in ("yes", "true", "t", "accepted"), Span(match.start(), match.end())
+        answer = next((group for group in match.groups() if group), "accepted")
+        yield _says_yes(answer), Span(match.start(), match.end())
     for match in _HEALTHY_POPULATION.finditer(text):
         answer = _ANSWER_AFTER_LABEL.match(text, match.end())
         if answer:  # "Gesunde Probanden: nein": the phrase labels a field, and its answer is the statement
-            yield re.fullmatch(lexicon.YES_ANSWERS, answer.group(1), re.I) is not None, Span(match.start(), answer.end())
+            yield _says_yes(answer.group(1)), Span(match.start(), answer.end())
         else:
             yield True, Span(match.start(), match.end())
 
