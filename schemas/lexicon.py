@@ -529,3 +529,15 @@ COMPANY_NAME_WORDS = (
     r"|\uc81c\uc57d|\ubc14\uc774\uc624|\ud30c\ub9c8|\u85ac\u54c1|\u88fd\u85ac|\u30d5\u30a1\u30fc\u30de"  # 제약 바이오 파마 薬品 製薬 ファーマ
     r"|\u836f\u4e1a|\u5236\u836f|\u533b\u836f|\u85e5\u696d|\u88fd\u85e5|\u6709\u9650\u516c\u53f8"  # 药业 制药 医药 藥業 製藥 有限公司
 )
+
+# The word for a company (a firm), by which a page calls an organization one: "the company",
+# "la société X", "das Unternehmen", "компания X", "X社". Stems, so that compounds and inflected
+# forms count ("Biotechunternehmen", "bolaget", "компании"). A company running a trial is its
+# sponsor wherever the page says so in its own language. Not "firma" (Spanish and Italian
+# "signature") nor "Gesellschaft" (also a learned society).
+COMPANY_WORDS = (
+    r"compan|compa\u00f1\u00eda|soci\u00e9t\u00e9|entreprise|unternehmen|konzern|empresa|azienda|societ\u00e0"
+    r"|bedrijf|onderneming|bolag|f\u00f6retag|selskab|selskap|yhti\u00f6|sp\u00f3\u0142k|\u015firket"
+    r"|\u043a\u043e\u043c\u043f\u0430\u043d\u0438"  # компани
+    r"|\ud68c\uc0ac|\uae30\uc5c5|\u4f1a\u793e|\u4f01\u696d|\u516c\u53f8|\u4f01\u4e1a"  # 회사 기업 会社 企業 公司 企业
+)

@@ -748,6 +748,13 @@ def test_what_is_not_a_statement_of_the_date(text, value):
     # a company a trial page names is the party developing the drug, cue word or not
     ("Acme Therapeutics said on Monday that dosing began in its trial of AB-1.", "Acme Therapeutics"),
     ("\uc885\uadfc\ub2f9\uc81c\uc57d\uc740 \uc784\uc0c1 3\uc0c1\uc744 \uc9c4\ud589\ud55c\ub2e4\uace0 \ubc1d\ud614\ub2e4.", "\uc885\uadfc\ub2f9\uc81c\uc57d"),  # Korean: a pharma company "said"
+    # the page calls it a company in its own language, with no legal form in the name
+    ("La soci\u00e9t\u00e9 Acmeville a lanc\u00e9 son essai de phase 3.", "Acmeville"),
+    ("Das Biotechunternehmen Acmeville startet die Studie.", "Acmeville"),
+    ("\u041a\u043e\u043c\u043f\u0430\u043d\u0438\u044f Acmeville \u043d\u0430\u0447\u0430\u043b\u0430 \u0438\u0441\u043f\u044b\u0442\u0430\u043d\u0438\u044f.", "Acmeville"),  # Компания X начала испытания
+    ("Forskningsbolaget Acmeville meddelar att studien har startat.", "Acmeville"),
+    ("La empresa Acmeville inici\u00f3 el ensayo.", "Acmeville"),
+    ("Acmeville\u516c\u53f8\u5ba3\u5e03\u542f\u52a83\u671f\u4e34\u5e8a\u8bd5\u9a8c\u3002", "Acmeville"),  # X公司宣布启动3期临床试验
 ])
 def test_a_sponsor_is_an_organization_the_page_gives_that_role(text, sponsor):
     document, clean = _doc(text)
@@ -761,6 +768,8 @@ def test_a_sponsor_is_an_organization_the_page_gives_that_role(text, sponsor):
     ("Locations\nMayo Clinic Depression Center, Rochester", "Mayo Clinic Depression Center"),
     ("Collaborator:\nAcme University\nSponsor:", "Acme University"),
     ("Researchers at Acme University said the results were clear.", "Acme University"),  # no company, no cue
+    ("El Hospital Acmeville reclutar\u00e1 pacientes tras la firma del consentimiento.", "Hospital Acmeville"),  # "firma": a signature
+    ("Forscher der Acmeville-Klinik und der Deutschen Gesellschaft f\u00fcr Kardiologie berichten.", "Acmeville-Klinik"),
 ])
 def test_an_organization_merely_named_is_not_the_sponsor(text, named):
     document, clean = _doc(text)
