@@ -440,6 +440,7 @@ def role_spans(field_name: str, text: str) -> list[tuple[int, int]]:
 # Candidates only: a disease's or agency's abbreviation stands there too, so the model is asked and
 # grounding's acronym checks judge the answer.
 _NAME_WORD = r"[A-Z][\w-]{1,19}"
+_PHASE_NUMERAL = re.compile(r"(?:I{1,3}|IV)[ab]?(?:/(?:I{1,3}|IV)[ab]?)?")
 _TRIAL_NAMES = (  # the name before the word ("the ABC study"), and after it ("Studie ABC"): two scans,
     # as one word may be both a name's trial word and the next name's ("Clinical Trial ABC-2")
     re.compile(rf"(?<![\w-])(?P<name>{_NAME_WORD})[\s-]+(?i:(?:research |clinical )?(?:{lexicon.TRIAL_WORDS}))(?!\w)"),
@@ -453,6 +454,8 @@ def trial_name_spans(text: str) -> list[tuple[int, int]]:
     for pattern in _TRIAL_NAMES:
         for match in pattern.finditer(text):
             name = match.group("name")
+            if _PHASE_NUMERAL.fullmatch(name) or normalize.is_registry_name(name.split("-")[0]):
+                continue  # "Phase II trial", "UMIN Clinical Trials Registry": a phase's, a registry's
             if sum(char.isupper() for char in name) >= 2 or any(char.isdigit() for char in name):
                 spans.append(match.span("name"))
     return sorted(spans)
