@@ -8,7 +8,8 @@ grounding takes only from statements it detects (dates, ages, counts, enum
 wordings) reads just the lines holding them. Everything then goes through
 grounding, which stores a value only where the source text states it. A field of
 SECOND_ASK_FIELDS that the first answers left without a stored value, on a page that
-names its role, is then asked once more, alone, over just the lines naming that role.
+names its role (states it, or names the trial by a short name), is then asked once more,
+alone, over just those lines.
 
 A registry record file (ClinicalTrials.gov JSON/XML, ctrdata export) needs no
 LLM: it is converted exactly by pipeline/registry_records.py.

@@ -668,7 +668,7 @@ def test_an_acronym_left_empty_is_asked_again_where_the_page_names_the_trial_by_
         asks = [asked_keys(r.body) for r in server.chat_requests]
         excerpts = [r.body["messages"][1]["content"] for r in server.chat_requests]
     assert summary.ok == 1
-    assert asks[-1] == ["acronym"] and "ZENOVA study" in excerpts[-1] and "chronic cough" not in excerpts[-1]
+    assert asks[-1] == ["acronym"] and "ZENOVA study" in excerpts[-1] and "trial opens" not in excerpts[-1]
     assert query(db, "SELECT acronym FROM trials") == [("ZENOVA",)]
 
     page.write_text("Zenovamab trial opens\nThe phase 2 trial of zenovamab in adults with chronic cough.\n",
