@@ -8,7 +8,8 @@ grounding takes only from statements it detects (dates, ages, counts, enum
 wordings) reads just the lines holding them. Everything then goes through
 grounding, which stores a value only where the source text states it. A field of
 SECOND_ASK_FIELDS that the first answers left without a stored value, on a page that
-names its role, is then asked once more, alone, over just the lines naming that role.
+names its role (states it, or names the trial by a short name), is then asked once more,
+alone, over just those lines.
 
 A registry record file (ClinicalTrials.gov JSON/XML, ctrdata export) needs no
 LLM: it is converted exactly by pipeline/registry_records.py.
@@ -48,8 +49,9 @@ RULE_ONLY_FIELDS = {"registry_ids", "arms", "collaborators", "ethics_review", "s
 # first answer stored nothing although the page names that role: in a long excerpt asked for
 # nine fields at once the small model leaves these empty most often (the eval's loss stages).
 # A statement field is asked again over the lines holding its statements (the detectors found
-# one, or it would not have been asked at all).
-SECOND_ASK_FIELDS = ("contacts", "recruitment_status")
+# one, or it would not have been asked at all); the acronym over the lines where a short name
+# stands beside a word for the trial (statements.trial_name_spans).
+SECOND_ASK_FIELDS = ("contacts", "recruitment_status", "acronym")
 SECOND_ASK_LINES_BELOW = 2  # a role label's person (a status label's value) is on its line or the next ones
 
 
@@ -185,6 +187,7 @@ def plan_second_asks(document: Document, clean: CleanText, stored: set[str], mod
     calls = []
     for name in SECOND_ASK_FIELDS:
         cues = (statements.statement_spans(name, clean.text) if name in statements.STATEMENT_FIELDS
+                else statements.trial_name_spans(clean.text) if name == "acronym"
                 else statements.role_spans(name, clean.text))
         if name in stored or not cues:
             continue

@@ -133,8 +133,7 @@ _CODE_LABEL = re.compile(r"(?:protocol|code|numbers?|ids?|identifiers?)\s*[:|]?\
 # company's or a disease's abbreviation: "drugname pegol (DP) 200 mg", "Acme Inc. (ACME)".
 _ACRONYM_LABEL = re.compile(r"acronym|abbreviat|short (?:title|name)|akronym|acr\u00f3nimo|acronyme"
                             r"|\u7565\u79f0|\u7f29\u5199|\u7b80\u79f0", re.I)  # 略称 缩写 简称
-_TRIAL_WORD = re.compile(r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
-                         r"|\u7814\u7a76|\uc784\uc0c1", re.I)  # 试验 試験 研究 임상
+_TRIAL_WORD = re.compile(lexicon.TRIAL_WORDS, re.I)
 _WORDS_BESIDE = 4
 # What may follow a name that ends its line: closing brackets and quotes, not a sentence's end. A
 # short name closing a sentence of prose ("... approved for chronic kidney disease (CKD).") is

@@ -435,6 +435,32 @@ def role_spans(field_name: str, text: str) -> list[tuple[int, int]]:
     return [match.span() for match in re.finditer(ROLE_WORDS[field_name], text, re.I)]
 
 
+# A short name a page gives its trial: a word written as a name (two capitals, or a digit) right
+# before or after a word for the study or trial ("the ABC study", "ABC-2 trial", "Studie ABC").
+# Candidates only: a disease's or agency's abbreviation stands there too, so the model is asked and
+# grounding's acronym checks judge the answer.
+_NAME_WORD = r"[A-Z][\w-]{1,19}"
+_PHASE_NUMERAL = re.compile(r"(?:I{1,3}|IV)[ab]?(?:/(?:I{1,3}|IV)[ab]?)?")
+_TRIAL_NAMES = (  # the name before the word ("the ABC study"), and after it ("Studie ABC"): two scans,
+    # as one word may be both a name's trial word and the next name's ("Clinical Trial ABC-2")
+    re.compile(rf"(?<![\w-])(?P<name>{_NAME_WORD})[\s-]+(?i:(?:research |clinical )?(?:{lexicon.TRIAL_WORDS}))(?!\w)"),
+    re.compile(rf"(?<!\w)(?i:{lexicon.TRIAL_WORDS})\s+(?P<name>{_NAME_WORD})(?![\w-])"),
+)
+
+
+def trial_name_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every short name written beside a word for the trial (see _TRIAL_NAMES)."""
+    spans = []
+    for pattern in _TRIAL_NAMES:
+        for match in pattern.finditer(text):
+            name = match.group("name")
+            if _PHASE_NUMERAL.fullmatch(name) or normalize.is_registry_name(name.split("-")[0]):
+                continue  # "Phase II trial", "UMIN Clinical Trials Registry": a phase's, a registry's
+            if sum(char.isupper() for char in name) >= 2 or any(char.isdigit() for char in name):
+                spans.append(match.span("name"))
+    return sorted(spans)
+
+
 DATE_FIELDS = {"registration_date", "start_date", "primary_completion_date", "completion_date"}
 
 # Fields grounding accepts only where one of its detectors finds a statement: an enum's wording,

@@ -517,6 +517,11 @@ def english_wording(field_name: str, surface: str) -> str:
     return surface
 
 
+# Words for the study or trial itself, in the pages' languages: 试验 試験 研究 임상.
+TRIAL_WORDS = (r"trials?|stud(?:y|ies)|studie[n]?|essai|ensayo|estudio|studio|\u8bd5\u9a8c|\u8a66\u9a13"
+               r"|\u7814\u7a76|\uc784\uc0c1")
+
+
 # Words by which a name says it is a company: a legal form ending the name, or the drug
 # industry's words, in the languages of the pages ("Acme Pharma Inc.", "Acme Therapeutics",
 # "종근당제약", "武田薬品工業", "开拓药业", "Acme S.p.A."). A company a trial page names is the party

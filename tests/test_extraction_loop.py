@@ -649,6 +649,36 @@ def test_contacts_left_empty_are_asked_again_alone_over_the_lines_naming_roles(s
         assert ["contacts"] not in [asked_keys(r.body) for r in server.chat_requests]
 
 
+def test_an_acronym_left_empty_is_asked_again_where_the_page_names_the_trial_by_one(tmp_path):
+    """The first answer leaves the acronym empty on a page that calls its trial "the ZENOVA study":
+    the acronym alone is asked again over that line; a page with no such name is not asked twice."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    page = folder / "news.txt"
+    page.write_text("Zenovamab trial opens\nThe phase 2 trial of zenovamab in adults with chronic cough will enrol "
+                    "120 people.\n\nMore about the ZENOVA study is online.\n", encoding="utf-8")
+
+    def responder(request_json):
+        keys = asked_keys(request_json)
+        return {"acronym": "ZENOVA"} if keys == ["acronym"] else answer_from({"conditions": ["chronic cough"]})(request_json)
+
+    db = tmp_path / "t.duckdb"
+    with ScriptedLLM(responder=responder) as server:
+        summary = run_extraction([str(folder)], db_path=str(db), llm=client_for(server), endpoint_label="scripted")
+        asks = [asked_keys(r.body) for r in server.chat_requests]
+        excerpts = [r.body["messages"][1]["content"] for r in server.chat_requests]
+    assert summary.ok == 1
+    assert asks[-1] == ["acronym"] and "ZENOVA study" in excerpts[-1] and "trial opens" not in excerpts[-1]
+    assert query(db, "SELECT acronym FROM trials") == [("ZENOVA",)]
+
+    page.write_text("Zenovamab trial opens\nThe phase 2 trial of zenovamab in adults with chronic cough.\n",
+                    encoding="utf-8")
+    with ScriptedLLM(responder=responder) as server:
+        run_extraction([str(folder)], db_path=str(tmp_path / "u.duckdb"), llm=client_for(server),
+                       endpoint_label="scripted")
+        assert ["acronym"] not in [asked_keys(r.body) for r in server.chat_requests]
+
+
 def test_no_second_ask_where_the_page_names_no_role(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -566,3 +566,25 @@ def test_ages_with_a_glued_unit_in_more_languages_and_with_older_or_younger(text
 ])
 def test_what_only_resembles_such_an_age_is_none(text):
     assert list(statements.ages(text)) == []
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Volunteers may join the ZENOVA study at four hospitals.", ["ZENOVA"]),
+    ("Results of the KX4 trial were presented.", ["KX4"]),
+    ("Take part in the BrightStep research study.", ["BrightStep"]),
+    ("Die Studie ZENOVA-2 beginnt im Mai.", ["ZENOVA-2"]),
+    ("L'essai ZENOVA recrute.", ["ZENOVA"]),
+    # candidates only: a disease's abbreviation stands there too (the model and the acronym checks judge)
+    ("a new COVID-19 trial", ["COVID-19"]),
+    # ordinary capitalised words, a phase, a design word: no name
+    ("A Phase 3 Study of zenovamab", []),
+    ("The Study Type is interventional.", []),
+    ("in a randomized trial of adults", []),
+    ("Zenovamab trial opens", []),  # a drug's name in a headline: one capital, no digit
+    ("A Phase II trial of zenovamab", []),  # a phase's numeral
+    ("Phase II/III study", []),
+    ("Registered at the UMIN Clinical Trials Registry", []),  # a registry's name
+    ("ISRCTN-registered trial", []),
+])
+def test_short_names_written_beside_a_word_for_the_trial(text, names):
+    assert [text[start:end] for start, end in statements.trial_name_spans(text)] == names
