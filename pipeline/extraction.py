@@ -186,9 +186,7 @@ def plan_second_asks(document: Document, clean: CleanText, stored: set[str], mod
     although the text names their role (states them): that field alone, over those lines."""
     calls = []
     for name in SECOND_ASK_FIELDS:
-        cues = (statements.statement_spans(name, clean.text) if name in statements.STATEMENT_FIELDS
-                else statements.trial_name_spans(clean.text) if name == "acronym"
-                else statements.role_spans(name, clean.text))
+        cues = _second_ask_cues(name, clean.text)
         if name in stored or not cues:
             continue
         spans = sections.statement_lines(clean.text, cues, below=SECOND_ASK_LINES_BELOW)
@@ -199,6 +197,16 @@ def plan_second_asks(document: Document, clean: CleanText, stored: set[str], mod
                 cache_key(document.id, chunk.sha256, (name,), prompts.version, model),
             ))
     return calls
+
+
+def _second_ask_cues(name: str, text: str) -> list[tuple[int, int]]:
+    """Where the text states a SECOND_ASK_FIELDS field: its statements (a statement field), the
+    short names it gives its trial (the acronym), or the words naming its role (contacts)."""
+    if name in statements.STATEMENT_FIELDS:
+        return statements.statement_spans(name, text)
+    if name == "acronym":
+        return statements.trial_name_spans(text)
+    return statements.role_spans(name, text)
 
 
 @dataclass
