@@ -186,8 +186,10 @@ def plan_second_asks(document: Document, clean: CleanText, stored: set[str], mod
     although the text names their role (states them): that field alone, over those lines."""
     calls = []
     for name in SECOND_ASK_FIELDS:
+        if name in stored:
+            continue
         cues = _second_ask_cues(name, clean.text)
-        if name in stored or not cues:
+        if not cues:
             continue
         spans = sections.statement_lines(clean.text, cues, below=SECOND_ASK_LINES_BELOW)
         for chunk in chunking.make_chunks(document.id, "second_ask", clean, spans,

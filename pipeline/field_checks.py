@@ -244,8 +244,8 @@ def describes_its_design(title: str) -> bool:
 # A sponsor is a role a page gives an organization, with a label or a phrase on its line or the
 # line above ("Sponsor:", "Primary sponsor", "funded by", "conducted by", a company announcing its
 # trial, the word for a company in the pages' languages; the same words in the registries' other
-# languages). Any other organization a page names
-# (a registry, a site, a trial group, a drug in a link list) is not stated as the sponsor.
+# languages). Any other organization a page names (a registry, a site, a trial group, a drug in a
+# link list) is not stated as the sponsor.
 _SPONSOR_CUE = re.compile(
     rf"sponsor|fund|financ|conduct|run by|led by|organi[sz]ed by|initiat|{lexicon.COMPANY_WORDS}|announc"
     r"|\u7533\u529e|\u8d44\u52a9|\u4e3b\u529e|\u4e3b\u8fa6|\u5b9f\u65bd|\u4e3b\u50ac|\u30b9\u30dd\u30f3\u30b5\u30fc"  # 申办 资助 主办 主辦 実施 主催 スポンサー

@@ -536,7 +536,7 @@ COMPANY_NAME_WORDS = (
 )
 
 # The word for a company (a firm), by which a page calls an organization one: "the company",
-# "la société X", "das Unternehmen", "компания X", "X社". Stems, so that compounds and inflected
+# "la société X", "das Unternehmen", "компания X", "X公司". Stems, so that compounds and inflected
 # forms count ("Biotechunternehmen", "bolaget", "компании"). A company running a trial is its
 # sponsor wherever the page says so in its own language. Not "firma" (Spanish and Italian
 # "signature") nor "Gesellschaft" (also a learned society).
