@@ -726,6 +726,11 @@ FIELD_CHECKS: dict[str, tuple[Check, ...]] = {
               "a call for participants (an advertisement's line), not the trial's title"),
         Check(lambda page, span: not _NAMED_SCIENTIFIC_TITLE_LABEL.search(label_before(page.text, span)),
               "a scientific or official title label gives it: the scientific title, not the public one"),
+        # an official title states the design; a public (brief, lay) title that does says so by its label
+        Check(lambda page, span: _under_a_title_label(page.text, span)
+              or not describes_its_design(page.text[span.start:span.end]),
+              "an unlabelled title that states the design (two of allocation, masking, intervention "
+              "model): the scientific title, not the public one"),
         Check(lambda page, span: _under_a_title_label(page.text, span)
               or not statements.reports_news(page.text),
               "an unlabelled title on a page that reports what someone said or announced: the story's "

@@ -893,6 +893,22 @@ def test_a_scientific_title_is_labelled_or_states_the_design(text, kept):
     assert (out.values.get("scientific_title") == title) is kept, out.rejections
 
 
+@pytest.mark.parametrize("text, public", [
+    # unlabelled, stating the design: the official title, whichever field the model put it in
+    ("Results\nA Randomized, Double-blind, Placebo-controlled Study of Drug X in Asthma\n", False),
+    # a label gives it as the public or brief title: as written
+    ("Brief title: A Randomized, Double-blind, Placebo-controlled Study of Drug X in Asthma\n", True),
+    # unlabelled, one design word: no more than an unlabelled title
+    ("Results\nA Randomized Study of Drug X in Asthma\n", True),
+])
+def test_an_unlabelled_title_that_states_the_design_is_the_scientific_title(text, public):
+    document, clean = _doc(text)
+    title = text.splitlines()[-1].split(": ")[-1]
+    out = ground(document, clean, [Finding("public_title", title, "llm:x"), Finding("scientific_title", title, "llm:x")])
+    assert (out.values.get("public_title") == title) is public, out.rejections
+    assert (out.values.get("scientific_title") == title) is not public, out.rejections
+
+
 @pytest.mark.parametrize("text, title, kept", [
     ("Acme Announces First Patient Dosed in Phase 3 HORIZON Trial\nBy staff\n",
      "Acme Announces First Patient Dosed in Phase 3 HORIZON Trial", False),
