@@ -17,6 +17,7 @@ never used, as its key is never asked for.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -34,8 +35,10 @@ from trialsift.pipeline.records import Document  # noqa: E402
 PAGES_DIR = REPO_ROOT / "eval" / "pages"
 
 
-def _is_collected_page(path: str) -> bool:
-    return Path(path).resolve().parent == PAGES_DIR.resolve()
+def collected_page_ids() -> set[str]:
+    """The document ids of the collected pages: a document's id is the sha256 of its bytes, so a
+    page is recognised wherever it was read from (another checkout, a copy)."""
+    return {hashlib.sha256(page.read_bytes()).hexdigest() for page in PAGES_DIR.glob("*.txt")}
 
 
 def collected_page_keys(conn) -> set[str]:
@@ -43,9 +46,9 @@ def collected_page_keys(conn) -> set[str]:
     second ask of each SECOND_ASK_FIELDS field over each excerpt the ledger says it was asked over."""
     prompts = load_prompts()
     models = [model for (model,) in conn.execute("SELECT DISTINCT model FROM llm_cache").fetchall()]
-    keys = set()
+    keys, collected = set(), collected_page_ids()
     for document_id, path, url, text in conn.execute("SELECT document_id, path, url, text FROM documents").fetchall():
-        if not _is_collected_page(path):
+        if document_id not in collected:
             continue
         document = Document(id=document_id, path=path, text=text, url=url)
         second_ask_chunks = [sha for (sha,) in conn.execute(
@@ -64,7 +67,8 @@ def save(db: str, out: str) -> int:
     wanted = sorted(collected_page_keys(conn) & {key for (key,) in conn.execute("SELECT key FROM llm_cache").fetchall()})
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     conn.execute("CREATE TEMP TABLE wanted (key VARCHAR)")
-    conn.executemany("INSERT INTO wanted VALUES (?)", [[key] for key in wanted])
+    if wanted:
+        conn.executemany("INSERT INTO wanted VALUES (?)", [[key] for key in wanted])
     conn.execute("COPY (SELECT llm_cache.* FROM llm_cache JOIN wanted USING (key) ORDER BY key) "
                  "TO ? (FORMAT parquet, COMPRESSION zstd)", [str(out)])
     return len(wanted)
